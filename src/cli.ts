@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+/** x64emu [options] PROGRAM [ARGS...] — run an x86-64 Linux ELF executable. */
+import * as fs from "node:fs";
+import { createRequire } from "node:module";
+import yargs from "yargs";
+import { ElfError } from "./loader/elf.js";
+import { NodeHost } from "./host/node.js";
+import { Process, faultMessage } from "./emulator.js";
+import { installAbiNames } from "./kernel/names.js";
+
+const require = createRequire(import.meta.url);
+const pkg = require("../package.json") as { version: string };
+
+function die(msg: string, status: number): never {
+  process.stderr.write(`x64emu: ${msg}\n`);
+  process.exit(status);
+}
+
+async function main(): Promise<void> {
+  const parser = yargs(process.argv.slice(2))
+    .scriptName("x64emu")
+    .usage("Usage: $0 [options] PROGRAM [ARGS...]\n\nRuns an x86-64 Linux ELF executable. Everything after PROGRAM is passed to it unchanged.")
+    .parserConfiguration({ "halt-at-non-option": true, "parse-positional-numbers": false, "unknown-options-as-args": false })
+    .option("strace", { type: "boolean", default: false, describe: "print each system call on stderr, as strace does" })
+    .option("strace-file", { type: "string", describe: "write the strace output to this file instead of stderr" })
+    .option("env", { type: "array", string: true, describe: "set NAME=VALUE in the guest environment (repeatable)" })
+    .option("unset-env", { type: "array", string: true, describe: "remove NAME from the guest environment (repeatable)" })
+    .option("clear-env", { type: "boolean", default: false, describe: "start the guest with an empty environment" })
+    .option("argv0", { type: "string", describe: "argv[0] for the guest (default: PROGRAM as given)" })
+    .strict()
+    .help()
+    .alias("h", "help")
+    .version(pkg.version)
+    .wrap(Math.min(100, process.stdout.columns || 80));
+  const argv = await parser.parseAsync();
+  const rest = argv._.map(String);
+  if (rest.length === 0) {
+    parser.showHelp();
+    process.exit(2);
+  }
+  const [prog, ...guestArgs] = rest;
+
+  let bytes: Uint8Array;
+  try {
+    const st = fs.statSync(prog);
+    if (st.isDirectory()) die(`${prog}: is a directory`, 126);
+    bytes = fs.readFileSync(prog);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === "ENOENT") die(`${prog}: no such file`, 127);
+    if (code === "EACCES") die(`${prog}: permission denied`, 126);
+    die(`${prog}: ${(e as Error).message}`, 126);
+  }
+
+  // environment
+  let env: string[] = argv.clearEnv ? [] : Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
+  for (const name of argv.unsetEnv ?? []) env = env.filter((e) => !e.startsWith(name + "="));
+  for (const kv of argv.env ?? []) {
+    if (!kv.includes("=")) die(`--env expects NAME=VALUE, got '${kv}'`, 2);
+    const name = kv.slice(0, kv.indexOf("="));
+    env = env.filter((e) => !e.startsWith(name + "="));
+    env.push(kv);
+  }
+
+  installAbiNames();
+  let straceOut: ((line: string) => void) | null = null;
+  if (argv.strace || argv.straceFile) {
+    if (argv.straceFile) {
+      const fd = fs.openSync(argv.straceFile, "w");
+      straceOut = (l) => fs.writeSync(fd, l + "\n");
+    } else straceOut = (l) => process.stderr.write(l + "\n");
+  }
+
+  let proc: Process;
+  try {
+    proc = new Process(bytes, { argv: [argv.argv0 ?? prog, ...guestArgs], envp: env, host: new NodeHost(), execfn: prog, strace: straceOut });
+  } catch (e) {
+    if (e instanceof ElfError) die(`${prog}: ${e.message}`, 126);
+    throw e;
+  }
+
+  const status = proc.run();
+  if (!status) die("internal error: the guest stopped without exiting", 70);
+  if (status.kind === "exit") {
+    if (straceOut) straceOut(`+++ exited with ${status.code} +++`);
+    process.exitCode = status.code;
+    return;
+  }
+  if (status.fault) process.stderr.write(`x64emu: ${faultMessage(status.fault, proc.image.symbols)}\n`);
+  if (straceOut) straceOut(`+++ killed by ${sigNameOf(status.signal)}${status.core ? " (core dumped)" : ""} +++`);
+  dieBySignal(status.signal);
+}
+
+function sigNameOf(n: number): string {
+  return (Object.entries(require("node:os").constants.signals as Record<string, number>).find(([, v]) => v === n)?.[0] ?? `SIG${n}`);
+}
+
+/** Die by the guest's signal so the shell sees 128+N; fall back to exit(128+N) where Node keeps the signal. */
+function dieBySignal(sig: number): void {
+  try {
+    process.removeAllListeners();
+    process.kill(process.pid, sig);
+  } catch {
+    /* fall through */
+  }
+  setTimeout(() => process.exit(128 + sig), 100);
+}
+
+main().catch((e: unknown) => {
+  const err = e as Error;
+  process.stderr.write(`x64emu: internal error: ${err?.message ?? String(e)}\n`);
+  if (process.env.X64EMU_DEBUG) process.stderr.write(`${err?.stack}\n`);
+  process.exit(70);
+});

@@ -1,0 +1,319 @@
+/**
+ * CPU state and the interpreter loop over a cache of decoded basic blocks.
+ *
+ * Registers are lo/hi int32 halves in an Int32Array view over the shared
+ * WebAssembly.Memory (index 2*r and 2*r+1). Guest addresses are JS numbers.
+ */
+import { decode, DecodeError, INVALID } from "../decoder/decode.js";
+import { formatBytes, formatInsn } from "../decoder/format.js";
+import { ATTR_BRANCH, Insn } from "../decoder/insn.js";
+import { F_NONE, getFlags, setFlags } from "./flags.js";
+import { Memory, MemoryFault, PAGE_SIZE, STATE_OFFSET } from "./memory.js";
+import { handlerFor } from "./registry.js";
+import "./isa/index.js";
+
+export * from "./exceptions.js";
+import { CpuException, SIGSEGV, SEGV_ACCERR, SEGV_MAPERR, SI_KERNEL } from "./exceptions.js";
+
+/** Details of the last fault, for error messages and signal frames. */
+export interface FaultInfo {
+  sig: number;
+  code: number;
+  addr: number;
+  rip: number;
+  message: string;
+  /** Bytes of the faulting instruction, when decodable */
+  bytes: number[];
+  /** Intel-syntax text of the faulting instruction, when decodable */
+  text: string;
+  /** Page-fault error code for the signal frame (bit 1: write, bit 4: fetch) */
+  err: number;
+}
+
+export class Block {
+  constructor(
+    public readonly addr: number,
+    public readonly insns: Insn[],
+    public readonly endAddr: number,
+  ) {}
+}
+
+export type SyscallHandler = (cpu: CPU) => void;
+export type FaultHandler = (cpu: CPU, info: FaultInfo) => void;
+/** Called before each instruction when set; return false to stop before executing it. */
+export type InsnHook = (cpu: CPU, insn: Insn) => boolean | void;
+
+export const REG_NAMES = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"];
+
+export const RAX = 0,
+  RCX = 1,
+  RDX = 2,
+  RBX = 3,
+  RSP = 4,
+  RBP = 5,
+  RSI = 6,
+  RDI = 7;
+
+const MAX_BLOCK = 64;
+
+export class CPU {
+  readonly mem: Memory;
+  /** GPRs: r[2n] low 32 bits, r[2n+1] high 32 bits (int32). */
+  r!: Int32Array;
+  rip = 0;
+  // lazy flags (see flags.ts)
+  fOp = F_NONE;
+  fSize = 4;
+  fDst = 0;
+  fDstHi = 0;
+  fSrc = 0;
+  fSrcHi = 0;
+  fRes = 0;
+  fResHi = 0;
+  fAux = 0;
+  /** Materialized RFLAGS (status bits valid only when fOp === F_NONE). */
+  flags = 0x202;
+  fsBase = 0;
+  gsBase = 0;
+  /** Scratch: high half of the last 64-bit operand read. */
+  hi = 0;
+  /** Scratch: effective address computed by the last memory operand read. */
+  ea = 0;
+  /** Instructions executed. */
+  icount = 0;
+  /** Set to stop the run loop after the current instruction/block. */
+  stopRequested = false;
+  /** Syscall entry (the kernel). */
+  onSyscall: SyscallHandler = (c) => {
+    c.setReg64(RAX, -38, -1); // -ENOSYS
+  };
+  /** Fault delivery (the kernel). When null, faults stop the CPU. */
+  onFault: FaultHandler | null = null;
+  /** Per-instruction hook (API, debugger, tracer): forces single-stepping. */
+  insnHook: InsnHook | null = null;
+  /** The last unhandled fault (set when onFault is null). */
+  lastFault: FaultInfo | null = null;
+  /** CPUID/extension state available to handlers (filled by handlers modules). */
+  ext: Record<string, unknown> = {};
+
+  private readonly blocks = new Map<number, Block>();
+  private readonly pageBlocks = new Map<number, Block[]>();
+  blocksDecoded = 0;
+
+  constructor(mem?: Memory) {
+    this.mem = mem ?? new Memory();
+    this.makeViews();
+    this.mem.onViewsChanged(() => this.makeViews());
+    this.mem.onCodeWrite = (page) => this.invalidatePage(page);
+  }
+
+  private makeViews(): void {
+    this.r = new Int32Array(this.mem.wmem.buffer, STATE_OFFSET, 32);
+  }
+
+  // ---- registers ------------------------------------------------------------
+
+  getReg64(n: number): bigint {
+    return (BigInt(this.r[2 * n + 1] >>> 0) << 32n) | BigInt(this.r[2 * n] >>> 0);
+  }
+
+  setReg64(n: number, lo: number, hi: number): void {
+    this.r[2 * n] = lo;
+    this.r[2 * n + 1] = hi;
+  }
+
+  setReg64Big(n: number, v: bigint): void {
+    this.r[2 * n] = Number(v & 0xffffffffn) | 0;
+    this.r[2 * n + 1] = Number((v >> 32n) & 0xffffffffn) | 0;
+  }
+
+  /** Register value as an address-sized JS number (exact below 2^53). */
+  regNum(n: number): number {
+    return (this.r[2 * n + 1] >>> 0) * 4294967296 + (this.r[2 * n] >>> 0);
+  }
+
+  setRegNum(n: number, v: number): void {
+    this.r[2 * n] = v % 4294967296 | 0;
+    this.r[2 * n + 1] = Math.floor(v / 4294967296) | 0;
+  }
+
+  getRflags(): number {
+    return getFlags(this);
+  }
+
+  setRflags(v: number): void {
+    setFlags(this, v);
+  }
+
+  // ---- stack helpers (used by kernel/API; handlers use their own fast paths) --
+
+  push64(lo: number, hi: number): void {
+    const sp = this.regNum(RSP) - 8;
+    this.mem.write64(sp, lo, hi);
+    this.setRegNum(RSP, sp);
+  }
+
+  // ---- blocks -----------------------------------------------------------------
+
+  private fetchByte = (a: number): number => this.mem.fetch8(a);
+
+  /** Decode one instruction at addr (fresh object). Throws MemoryFault on fetch failure. */
+  decodeAt(addr: number): Insn {
+    const i = decode(this.fetchByte, addr, new Insn());
+    i.fn = handlerFor(i.def) as Insn["fn"];
+    return i;
+  }
+
+  private buildBlock(addr: number): Block {
+    const insns: Insn[] = [];
+    let a = addr;
+    for (;;) {
+      let i: Insn;
+      try {
+        i = this.decodeAt(a);
+      } catch (e) {
+        if (insns.length === 0) throw e;
+        break; // the fault is raised when execution gets there
+      }
+      insns.push(i);
+      a = i.next;
+      if (i.def.attrs & ATTR_BRANCH || i.def === INVALID || insns.length >= MAX_BLOCK) break;
+    }
+    const b = new Block(addr, insns, a);
+    this.blocks.set(addr, b);
+    this.blocksDecoded++;
+    const p0 = Math.floor(addr / PAGE_SIZE);
+    const p1 = Math.floor((a - 1) / PAGE_SIZE);
+    for (let p = p0; p <= p1; p++) {
+      let list = this.pageBlocks.get(p);
+      if (!list) this.pageBlocks.set(p, (list = []));
+      list.push(b);
+      this.mem.markCode(p * PAGE_SIZE);
+    }
+    return b;
+  }
+
+  /** Drop decoded blocks of a page (self-modifying code, munmap, mprotect). */
+  invalidatePage(page: number): void {
+    const list = this.pageBlocks.get(page);
+    if (!list) return;
+    for (const b of list) if (this.blocks.get(b.addr) === b) this.blocks.delete(b.addr);
+    this.pageBlocks.delete(page);
+  }
+
+  invalidateAll(): void {
+    this.blocks.clear();
+    this.pageBlocks.clear();
+  }
+
+  // ---- execution --------------------------------------------------------------
+
+  /**
+   * Run until stopRequested or `limit` instructions have executed in total
+   * (icount >= limit). Faults go to onFault (which may redirect execution) or
+   * stop the CPU with lastFault set.
+   */
+  run(limit = Infinity): void {
+    this.stopRequested = false;
+    while (!this.stopRequested && this.icount < limit) {
+      if (this.insnHook !== null || this.icount + MAX_BLOCK > limit) {
+        this.step();
+        continue;
+      }
+      let b: Block | undefined = this.blocks.get(this.rip);
+      let k = 0;
+      try {
+        if (b === undefined) b = this.buildBlock(this.rip);
+        const insns = b.insns;
+        const n = insns.length;
+        for (k = 0; k < n; k++) {
+          const i = insns[k];
+          this.rip = i.next;
+          i.fn(this, i);
+        }
+        this.icount += n;
+      } catch (e) {
+        if (b !== undefined) {
+          this.rip = b.insns[k].addr;
+          this.icount += k;
+        }
+        this.raise(e);
+      }
+    }
+  }
+
+  /** Execute one instruction (honours insnHook). Returns false if the hook stopped it. */
+  step(): boolean {
+    let i: Insn | undefined;
+    try {
+      let b = this.blocks.get(this.rip);
+      if (b === undefined) b = this.buildBlock(this.rip);
+      i = b.insns[0];
+      if (this.insnHook !== null && this.insnHook(this, i) === false) {
+        this.stopRequested = true;
+        return false;
+      }
+      this.rip = i.next;
+      i.fn(this, i);
+      this.icount++;
+    } catch (e) {
+      if (i !== undefined) this.rip = i.addr;
+      this.raise(e);
+    }
+    return true;
+  }
+
+  /** Turn a thrown exception into a fault delivery. Non-guest errors propagate. */
+  raise(e: unknown): void {
+    let info: FaultInfo;
+    if (e instanceof MemoryFault) {
+      const text = this.describeAt(this.rip);
+      const exec = e.access === "exec";
+      info = {
+        sig: SIGSEGV,
+        code: e.protection ? SEGV_ACCERR : SEGV_MAPERR,
+        addr: e.addr,
+        rip: this.rip,
+        message: `${e.access} of ${e.protection ? "protected" : "unmapped"} address 0x${hexAddr(e.addr)}`,
+        bytes: text.bytes,
+        text: exec ? "" : text.text,
+        err: (e.access === "write" ? 2 : 0) | (exec ? 16 : 0) | (e.protection ? 1 : 0) | 4,
+      };
+    } else if (e instanceof CpuException) {
+      const text = this.describeAt(this.rip);
+      if (e.resumeAt >= 0) this.rip = e.resumeAt; // a trap reports the next instruction
+      info = { sig: e.sig, code: e.code, addr: e.addr, rip: this.rip, message: e.message, bytes: text.bytes, text: text.text, err: 0 };
+    } else if (e instanceof DecodeError) {
+      info = { sig: SIGSEGV, code: SI_KERNEL, addr: 0, rip: this.rip, message: e.message, bytes: e.bytes, text: "", err: 0 };
+    } else throw e;
+    if (this.onFault) this.onFault(this, info);
+    else {
+      this.lastFault = info;
+      this.stopRequested = true;
+    }
+  }
+
+  /** Bytes and text of the instruction at addr, or empty when it cannot be fetched. */
+  describeAt(addr: number): { bytes: number[]; text: string } {
+    try {
+      const i = decode(this.fetchByte, addr, new Insn());
+      const bytes = Array.from(this.mem.readBytes(addr, i.len, false));
+      return { bytes, text: formatInsn(i) };
+    } catch {
+      const bytes: number[] = [];
+      try {
+        for (let k = 0; k < 15; k++) bytes.push(this.mem.fetch8(addr + k));
+      } catch {
+        /* ends at the unreadable byte */
+      }
+      return { bytes, text: "" };
+    }
+  }
+}
+
+export function hexAddr(a: number): string {
+  if (a < 0) return (BigInt(Math.round(a)) + (1n << 64n)).toString(16);
+  return a.toString(16);
+}
+
+export { formatBytes };

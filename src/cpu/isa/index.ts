@@ -1,0 +1,7 @@
+/** Loads every instruction family (each registers its handlers). */
+import "./alu.js";
+import "./datamov.js";
+import "./control.js";
+import "./shift.js";
+import "./muldiv.js";
+import "./system.js";

@@ -1,0 +1,86 @@
+/**
+ * One emulated process: CPU + memory + kernel + loaded image. The CLI and the
+ * public API (index.ts) are thin layers over this.
+ */
+import { CPU, type FaultInfo, hexAddr } from "./cpu/cpu.js";
+import { features } from "./cpu/cpuid.js";
+import { Memory } from "./cpu/memory.js";
+import { formatBytes } from "./decoder/format.js";
+import type { Host } from "./host/host.js";
+import { Kernel, type ExitStatus, type KernelOptions, sigName } from "./kernel/index.js";
+import { parseElf, type ElfSymbol } from "./loader/elf.js";
+import { loadElf, type LoadedImage } from "./loader/load.js";
+
+export interface ProcessOptions extends KernelOptions {
+  argv: string[];
+  envp: string[];
+  host: Host;
+  /** AT_EXECFN (defaults to argv[0]) */
+  execfn?: string;
+}
+
+export class Process {
+  readonly mem: Memory;
+  readonly cpu: CPU;
+  readonly kernel: Kernel;
+  readonly image: LoadedImage;
+
+  constructor(bytes: Uint8Array, opts: ProcessOptions) {
+    const elf = parseElf(bytes);
+    this.mem = new Memory();
+    this.cpu = new CPU(this.mem);
+    this.kernel = new Kernel(this.cpu, opts.host, opts);
+    const random = new Uint8Array(16);
+    opts.host.randomBytes(random);
+    this.image = loadElf(this.mem, elf, bytes, {
+      argv: opts.argv,
+      envp: opts.envp,
+      execfn: opts.execfn ?? opts.argv[0] ?? "",
+      random,
+      uid: opts.host.getuid(),
+      gid: opts.host.getgid(),
+      hwcap: features.leaf1Edx,
+    });
+    this.kernel.state.brk = this.image.brk;
+    this.kernel.state.image = this.image;
+    this.cpu.rip = this.image.entry;
+    this.cpu.setRegNum(4, this.image.sp);
+    // rdx = 0 at entry (no rtld fini function); other registers are zero
+  }
+
+  /** Run until the process exits or dies; returns how it ended. */
+  run(limit = Infinity): ExitStatus | null {
+    while (!this.kernel.status && this.cpu.icount < limit) {
+      this.cpu.run(limit);
+      if (this.cpu.lastFault && !this.kernel.status) {
+        const f = this.cpu.lastFault;
+        this.kernel.terminate({ kind: "signal", signal: f.sig, core: true, fault: f });
+      }
+      if (!this.kernel.status && this.cpu.stopRequested && this.cpu.icount < limit) continue;
+    }
+    return this.kernel.status;
+  }
+
+  symbolize(addr: number): string {
+    return symbolize(this.image.symbols, addr);
+  }
+}
+
+/** `name+off` for an address, or "" when no symbol covers it. */
+export function symbolize(symbols: ElfSymbol[], addr: number): string {
+  let best: ElfSymbol | null = null;
+  for (const s of symbols) {
+    if (s.value <= addr && (best === null || s.value > best.value) && (s.size === 0 || addr < s.value + s.size || s.type === 0)) best = s;
+  }
+  if (!best) return "";
+  const off = addr - best.value;
+  return off ? `${best.name}+${off}` : best.name;
+}
+
+/** The one-line message for a fatal fault: `SIGSEGV at 0x401003 (_start+3): mov rbx, qword ptr [rax] — read of unmapped address 0x0`. */
+export function faultMessage(f: FaultInfo, symbols: ElfSymbol[]): string {
+  const sym = symbolize(symbols, f.rip);
+  const where = `0x${hexAddr(f.rip)}${sym ? ` (${sym})` : ""}`;
+  const insn = f.text ? f.text : f.bytes.length ? `bytes ${formatBytes(f.bytes)}` : "";
+  return `${sigName(f.sig)} at ${where}: ${insn ? insn + " — " : ""}${f.message}${f.text && f.bytes.length ? ` [${formatBytes(f.bytes)}]` : ""}`;
+}

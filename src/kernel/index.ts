@@ -1,0 +1,4 @@
+/** The kernel: loads every syscall family. */
+export * from "./kernel.js";
+import "./process.js";
+import "./files.js";

@@ -1,0 +1,280 @@
+/**
+ * The Linux system-call layer: a table by syscall number, the x86-64 syscall
+ * ABI (number in rax; args rdi rsi rdx r10 r8 r9; result in rax, -errno on
+ * failure), strace output, signals' default actions and process exit.
+ * Syscall families live in their own modules and register here.
+ */
+import type { CPU, FaultInfo } from "../cpu/cpu.js";
+import type { Host } from "../host/host.js";
+
+export const ENOSYS = 38;
+
+/** How the guest process ended. */
+export type ExitStatus =
+  | { kind: "exit"; code: number }
+  | { kind: "signal"; signal: number; core: boolean; fault: FaultInfo | null };
+
+/** Formats for strace arguments. */
+export type ArgFormat = "d" | "u" | "x" | "fd" | "str" | "sig" | "ptr" | `buf${number}` | `obuf${number}` | ((k: Kernel, v: bigint) => string);
+
+export interface SyscallArgs {
+  /** Raw 64-bit argument k (0..5) as unsigned bigint (cold paths, strace). */
+  big(k: number): bigint;
+}
+
+export type SyscallFn = (k: Kernel, a: Args) => number;
+
+export interface SyscallDef {
+  nr: number;
+  name: string;
+  args: ArgFormat[];
+  fn: SyscallFn;
+  /** Result format (default: decimal, -errno decoded). */
+  ret?: "d" | "x" | "none";
+}
+
+const ARG_REGS = [7, 6, 2, 10, 8, 9]; // rdi rsi rdx r10 r8 r9
+
+/** Syscall arguments read from the CPU registers. */
+export class Args {
+  constructor(private readonly cpu: CPU) {}
+  /** Low 32 bits as a signed int (ints, fds, flags). */
+  i32(k: number): number {
+    return this.cpu.r[2 * ARG_REGS[k]];
+  }
+  /** Unsigned 32 bits. */
+  u32(k: number): number {
+    return this.cpu.r[2 * ARG_REGS[k]] >>> 0;
+  }
+  /** 64-bit unsigned as a JS number (addresses, sizes; exact below 2^53). */
+  u(k: number): number {
+    return this.cpu.regNum(ARG_REGS[k]);
+  }
+  /** 64-bit signed as a JS number (offsets, pids, timeouts). */
+  i(k: number): number {
+    const r = this.cpu.r;
+    const n = ARG_REGS[k];
+    return r[2 * n + 1] * 4294967296 + (r[2 * n] >>> 0);
+  }
+  big(k: number): bigint {
+    return this.cpu.getReg64(ARG_REGS[k]);
+  }
+}
+
+const table: (SyscallDef | undefined)[] = [];
+
+/** Register a syscall (families call this at module load). */
+export function defineSyscall(def: SyscallDef): void {
+  table[def.nr] = def;
+}
+
+/** The syscall table (for README generation and tests). */
+export function syscallTable(): SyscallDef[] {
+  return table.filter((d): d is SyscallDef => d !== undefined);
+}
+
+/** Thrown by exit paths to unwind out of the syscall into the run loop. */
+export class ProcessExit {
+  constructor(public readonly status: ExitStatus) {}
+}
+
+export interface KernelOptions {
+  /** strace-format lines (no newline) go here when set. */
+  strace?: ((line: string) => void) | null;
+  /** A syscall hook (API): return a number to override the result, or undefined to let the kernel run. */
+  syscallHook?: ((nr: number, args: Args, k: Kernel) => number | undefined) | null;
+}
+
+export class Kernel {
+  readonly cpu: CPU;
+  readonly host: Host;
+  readonly args: Args;
+  status: ExitStatus | null = null;
+  strace: ((line: string) => void) | null;
+  syscallHook: ((nr: number, args: Args, k: Kernel) => number | undefined) | null;
+  /** Per-family state (memory map, file table, signal state...) */
+  readonly state: Record<string, unknown> = {};
+  /** Names of signals for messages; filled by the signals module. */
+  syscallCount = 0;
+
+  constructor(cpu: CPU, host: Host, opts: KernelOptions = {}) {
+    this.cpu = cpu;
+    this.host = host;
+    this.args = new Args(cpu);
+    this.strace = opts.strace ?? null;
+    this.syscallHook = opts.syscallHook ?? null;
+    cpu.onSyscall = (c) => this.syscall(c);
+    cpu.onFault = (c, info) => this.fault(info);
+  }
+
+  /** Entry from the `syscall` instruction. */
+  syscall(cpu: CPU): void {
+    const nr = cpu.r[0] >>> 0;
+    const hiNr = cpu.r[1];
+    this.syscallCount++;
+    const def = hiNr === 0 ? table[nr] : undefined;
+    let pre = "";
+    if (this.strace) pre = def ? formatArgs(this, def, false) : `syscall_0x${(nr >>> 0).toString(16)}(${rawArgs(this)}`;
+    let res: number;
+    try {
+      const hooked = this.syscallHook ? this.syscallHook(nr, this.args, this) : undefined;
+      if (hooked !== undefined) res = hooked;
+      else if (def) res = def.fn(this, this.args);
+      else res = -ENOSYS;
+    } catch (e) {
+      if (e instanceof ProcessExit) {
+        if (this.strace) this.strace(`${pre}) = ?`);
+        this.terminate(e.status);
+        return;
+      }
+      throw e;
+    }
+    if (this.status) {
+      if (this.strace) this.strace(`${pre}) = ?`);
+      return;
+    }
+    if (this.strace) {
+      const post = def ? formatArgs(this, def, true, res) : "";
+      this.strace(`${post || pre}) = ${formatResult(this, def, res)}`);
+    }
+    if (res !== RESULT_KEEP) cpu.setRegNum(0, res);
+  }
+
+  /** End the process. */
+  terminate(status: ExitStatus): void {
+    this.status = status;
+    this.cpu.stopRequested = true;
+  }
+
+  /** A synchronous fault from the CPU: delivered as a signal. */
+  fault(info: FaultInfo): void {
+    this.signalHandlers.fault(this, info);
+  }
+
+  /** Pluggable signal delivery (the signals module replaces the default). */
+  signalHandlers: {
+    fault: (k: Kernel, info: FaultInfo) => void;
+    /** A signal to this process (kill/tgkill to itself, or from the host). */
+    raise: (k: Kernel, sig: number, code: number, senderPid: number) => void;
+  } = {
+    fault: (k, info) => k.terminate({ kind: "signal", signal: info.sig, core: true, fault: info }),
+    raise: (k, sig) => defaultAction(k, sig),
+  };
+}
+
+/** A syscall result meaning "rax was already set" (rt_sigreturn). */
+export const RESULT_KEEP = 0x7fffffffffff0;
+
+/** Signals whose default action is to be ignored, stop or continue (signal(7)). */
+const IGNORE = new Set([17, 23, 28]); // SIGCHLD SIGURG SIGWINCH
+const STOP = new Set([19, 20, 21, 22]); // SIGSTOP SIGTSTP SIGTTIN SIGTTOU
+const CORE = new Set([3, 4, 5, 6, 7, 8, 11, 24, 25, 31]); // QUIT ILL TRAP ABRT BUS FPE SEGV XCPU XFSZ SYS
+
+/** Apply the default action of `sig` to the process. */
+export function defaultAction(k: Kernel, sig: number): void {
+  if (sig === 0 || IGNORE.has(sig) || sig === 18) return; // 18: SIGCONT
+  if (STOP.has(sig)) {
+    k.host.kill(k.host.getpid(), 19); // stop the emulator itself, as the guest would be
+    return;
+  }
+  k.terminate({ kind: "signal", signal: sig, core: CORE.has(sig), fault: null });
+  throw new ProcessExit(k.status!);
+}
+
+// ---- strace formatting -----------------------------------------------------
+
+const ERRNO_NAMES: Record<number, [string, string]> = {};
+
+/** Register errno names/messages for strace (the abi module fills this). */
+export function setErrnoNames(names: string[], messages: string[]): void {
+  names.forEach((n, k) => {
+    if (n) ERRNO_NAMES[k] = [n, messages[k] ?? n];
+  });
+}
+
+let signalNames: string[] = [];
+export function setSignalNames(names: string[]): void {
+  signalNames = names;
+}
+export function sigName(n: number): string {
+  return signalNames[n] ?? (n === 0 ? "0" : `SIG${n}`);
+}
+
+function quote(bytes: Uint8Array, max = 32): string {
+  let s = '"';
+  const n = Math.min(bytes.length, max);
+  for (let k = 0; k < n; k++) {
+    const b = bytes[k];
+    if (b === 0x22) s += '\\"';
+    else if (b === 0x5c) s += "\\\\";
+    else if (b === 10) s += "\\n";
+    else if (b === 9) s += "\\t";
+    else if (b === 13) s += "\\r";
+    else if (b >= 32 && b < 127) s += String.fromCharCode(b);
+    else s += "\\" + b.toString(8);
+  }
+  s += '"';
+  if (bytes.length > max) s += "...";
+  return s;
+}
+
+function rawArgs(k: Kernel): string {
+  const out: string[] = [];
+  for (let j = 0; j < 6; j++) out.push("0x" + k.args.big(j).toString(16));
+  return out.join(", ");
+}
+
+/** Format arguments. `after`: output buffers are shown (after the call). Returns "" when nothing differs. */
+function formatArgs(k: Kernel, def: SyscallDef, after: boolean, res = 0): string {
+  if (after && !def.args.some((f) => typeof f === "string" && f.startsWith("obuf"))) return "";
+  const parts: string[] = [];
+  def.args.forEach((f, j) => {
+    const a = k.args;
+    if (typeof f === "function") return parts.push(f(k, a.big(j)));
+    switch (f) {
+      case "d":
+      case "fd":
+        return parts.push(String(BigInt.asIntN(64, a.big(j)) >= -2147483648n && BigInt.asIntN(64, a.big(j)) < 2147483648n ? a.i32(j) : BigInt.asIntN(64, a.big(j))));
+      case "u":
+        return parts.push(String(a.big(j)));
+      case "x":
+      case "ptr": {
+        const v = a.big(j);
+        return parts.push(v === 0n ? "NULL" : "0x" + v.toString(16));
+      }
+      case "sig":
+        return parts.push(sigName(a.i32(j)));
+      case "str": {
+        try {
+          const p = a.u(j);
+          if (p === 0) return parts.push("NULL");
+          return parts.push(quote(k.cpu.mem.readCString(p, 4096), 4096));
+        } catch {
+          return parts.push("0x" + a.big(j).toString(16));
+        }
+      }
+      default: {
+        const out = f.startsWith("obuf");
+        const lenArg = Number(f.slice(out ? 4 : 3));
+        const p = a.u(j);
+        if (out && !after) return parts.push("0x" + p.toString(16));
+        const len = out ? Math.max(0, res) : a.u(lenArg);
+        try {
+          return parts.push(quote(k.cpu.mem.readBytes(p, Math.min(len, 64)), 32));
+        } catch {
+          return parts.push("0x" + p.toString(16));
+        }
+      }
+    }
+  });
+  return `${def.name}(${parts.join(", ")}`;
+}
+
+function formatResult(k: Kernel, def: SyscallDef | undefined, res: number): string {
+  if (res < 0 && res >= -4095) {
+    const e = ERRNO_NAMES[-res];
+    return e ? `-1 ${e[0]} (${e[1]})` : `-1 errno ${-res}`;
+  }
+  if (def?.ret === "x") return "0x" + res.toString(16);
+  return String(res);
+}

@@ -1,0 +1,162 @@
+/**
+ * Map an ELF executable into guest memory and build the initial process stack
+ * (SysV x86-64 ABI: argc, argv, envp, auxv; 16-byte aligned; strings at the top).
+ */
+import type { Memory } from "../cpu/memory.js";
+import { PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE } from "../cpu/memory.js";
+import { ElfError, PF_R, PF_W, PF_X, PT_LOAD, PT_PHDR, type ElfFile, type ElfSymbol } from "./elf.js";
+
+/** Where a position-independent (ET_DYN) executable is placed (Linux's ELF_ET_DYN_BASE without ASLR). */
+export const PIE_BASE = 0x555555554000;
+/** Top of the initial stack (Linux x86-64 without ASLR). */
+export const STACK_TOP = 0x7ffffffff000;
+export const STACK_SIZE = 8 * 1024 * 1024;
+
+export const AT = {
+  NULL: 0,
+  PHDR: 3,
+  PHENT: 4,
+  PHNUM: 5,
+  PAGESZ: 6,
+  BASE: 7,
+  FLAGS: 8,
+  ENTRY: 9,
+  UID: 11,
+  EUID: 12,
+  GID: 13,
+  EGID: 14,
+  PLATFORM: 15,
+  HWCAP: 16,
+  CLKTCK: 17,
+  SECURE: 23,
+  RANDOM: 25,
+  HWCAP2: 26,
+  EXECFN: 31,
+  MINSIGSTKSZ: 51,
+} as const;
+
+export interface LoadOptions {
+  argv: string[];
+  envp: string[];
+  /** AT_EXECFN string (the path as given) */
+  execfn: string;
+  /** 16 bytes for AT_RANDOM */
+  random: Uint8Array;
+  uid?: number;
+  gid?: number;
+  hwcap?: number;
+}
+
+export interface LoadedImage {
+  entry: number;
+  /** Initial rsp */
+  sp: number;
+  /** Load bias (0 for ET_EXEC) */
+  base: number;
+  /** Initial program break (page-aligned end of the highest segment) */
+  brk: number;
+  phdr: number;
+  /** auxv as [type, value] pairs, as placed on the stack */
+  auxv: Array<[number, number]>;
+  /** Symbols with the load bias applied */
+  symbols: ElfSymbol[];
+  stackTop: number;
+  stackBottom: number;
+}
+
+function prot(flags: number): number {
+  return (flags & PF_R ? PROT_READ : 0) | (flags & PF_W ? PROT_WRITE : 0) | (flags & PF_X ? PROT_EXEC : 0);
+}
+
+/** Map PT_LOAD segments (bss zeroed) and build the stack. */
+export function loadElf(mem: Memory, elf: ElfFile, bytes: Uint8Array, opts: LoadOptions): LoadedImage {
+  if (elf.interp !== null) throw new ElfError(`dynamic executables are not supported yet (program interpreter ${elf.interp}); link statically, e.g. gcc -static`);
+  const base = elf.type === 3 ? PIE_BASE : 0;
+  const loads = elf.programs.filter((p) => p.type === PT_LOAD);
+
+  // page protections: union where two segments share a page
+  const pageProt = new Map<number, number>();
+  for (const p of loads) {
+    if (p.memsz === 0) continue;
+    const first = Math.floor((base + p.vaddr) / PAGE_SIZE);
+    const last = Math.floor((base + p.vaddr + p.memsz - 1) / PAGE_SIZE);
+    for (let pg = first; pg <= last; pg++) pageProt.set(pg, (pageProt.get(pg) ?? 0) | prot(p.flags));
+  }
+  for (const [pg, pr] of pageProt) mem.map(pg * PAGE_SIZE, PAGE_SIZE, pr);
+  let brk = 0;
+  for (const p of loads) {
+    if (p.filesz > 0) mem.writeBytes(base + p.vaddr, bytes.subarray(p.offset, p.offset + p.filesz), false);
+    brk = Math.max(brk, base + p.vaddr + p.memsz);
+  }
+  brk = Math.ceil(brk / PAGE_SIZE) * PAGE_SIZE;
+
+  // AT_PHDR: PT_PHDR if present, else the loaded copy of the program headers
+  let phdr = 0;
+  const pp = elf.programs.find((p) => p.type === PT_PHDR);
+  if (pp) phdr = base + pp.vaddr;
+  else {
+    const seg = loads.find((p) => elf.phoff >= p.offset && elf.phoff + elf.phnum * elf.phentsize <= p.offset + p.filesz);
+    if (seg) phdr = base + seg.vaddr + (elf.phoff - seg.offset);
+  }
+
+  const entry = base + elf.entry;
+  mem.map(STACK_TOP - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE);
+  const enc = new TextEncoder();
+  let sp = STACK_TOP;
+  const putBytes = (data: Uint8Array): number => {
+    sp -= data.length;
+    mem.writeBytes(sp, data, false);
+    return sp;
+  };
+  const putString = (s: string): number => {
+    const b = enc.encode(s);
+    const z = new Uint8Array(b.length + 1);
+    z.set(b);
+    return putBytes(z);
+  };
+  sp -= 8; // end marker
+  const execfnAddr = putString(opts.execfn);
+  const envAddrs = opts.envp.map(putString);
+  const argAddrs = opts.argv.map(putString);
+  const platform = putString("x86_64");
+  sp = Math.floor(sp / 16) * 16;
+  const randomAddr = putBytes(opts.random.subarray(0, 16));
+  sp = Math.floor(sp / 16) * 16;
+
+  const auxv: Array<[number, number]> = [
+    [AT.HWCAP, opts.hwcap ?? 0],
+    [AT.PAGESZ, PAGE_SIZE],
+    [AT.CLKTCK, 100],
+    [AT.PHDR, phdr],
+    [AT.PHENT, elf.phentsize],
+    [AT.PHNUM, elf.phnum],
+    [AT.BASE, 0],
+    [AT.FLAGS, 0],
+    [AT.ENTRY, entry],
+    [AT.UID, opts.uid ?? 0],
+    [AT.EUID, opts.uid ?? 0],
+    [AT.GID, opts.gid ?? 0],
+    [AT.EGID, opts.gid ?? 0],
+    [AT.SECURE, 0],
+    [AT.RANDOM, randomAddr],
+    [AT.HWCAP2, 0],
+    [AT.EXECFN, execfnAddr],
+    [AT.PLATFORM, platform],
+    [AT.MINSIGSTKSZ, 2048],
+    [AT.NULL, 0],
+  ];
+  const words: number[] = [opts.argv.length, ...argAddrs, 0, ...envAddrs, 0];
+  for (const [t, v] of auxv) words.push(t, v);
+  if (words.length % 2) sp -= 8; // keep rsp 16-byte aligned at entry
+  sp -= words.length * 8;
+  const view = new Uint8Array(words.length * 8);
+  const dv = new DataView(view.buffer);
+  words.forEach((w, k) => {
+    dv.setUint32(k * 8, w % 4294967296, true);
+    dv.setUint32(k * 8 + 4, Math.floor(w / 4294967296), true);
+  });
+  mem.writeBytes(sp, view, false);
+
+  const symbols = elf.symbols.map((s) => ({ ...s, value: s.value + (s.value ? base : 0) }));
+  return { entry, sp, base, brk, phdr, auxv, symbols, stackTop: STACK_TOP, stackBottom: STACK_TOP - STACK_SIZE };
+}
