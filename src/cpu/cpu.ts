@@ -9,6 +9,10 @@ import { formatBytes, formatInsn } from "../decoder/format.js";
 import { ATTR_BRANCH, Insn } from "../decoder/insn.js";
 import { F_NONE, getFlags, setFlags } from "./flags.js";
 import { Memory, MemoryFault, PAGE_SIZE, STATE_OFFSET } from "./memory.js";
+
+/** Offsets inside the CPU state area of linear memory. */
+export const XMM_OFFSET = 256;
+export const FPR_OFFSET = 512;
 import { handlerFor } from "./registry.js";
 import "./isa/index.js";
 
@@ -75,6 +79,26 @@ export class CPU {
   flags = 0x202;
   fsBase = 0;
   gsBase = 0;
+  // SSE state: XMM0-15 as int32 lanes (xmm[4*n .. 4*n+3]), float/double views over the same bytes
+  xmm!: Int32Array;
+  xmmF32!: Float32Array;
+  xmmF64!: Float64Array;
+  xmmU8!: Uint8Array;
+  mxcsr = 0x1f80;
+  // x87 state: 8 physical registers R0..R7, 16 bytes each, in the 80-bit format
+  // (bytes 0-7 significand, bytes 8-9 sign and exponent); MMX register n is the
+  // low 64 bits of Rn. ST(i) is R[(top + i) & 7].
+  fpr!: Uint8Array;
+  fprView!: DataView;
+  fpuControl = 0x37f;
+  /** Status word without TOP (bits 11-13 come from fpuTop). */
+  fpuStatus = 0;
+  fpuTop = 0;
+  /** Full tag word: 2 bits per physical register (00 valid, 01 zero, 10 special, 11 empty). */
+  fpuTag = 0xffff;
+  fpuLastIp = 0;
+  fpuLastDp = 0;
+  fpuLastOpcode = 0;
   /** Scratch: high half of the last 64-bit operand read. */
   hi = 0;
   /** Scratch: effective address computed by the last memory operand read. */
@@ -108,7 +132,14 @@ export class CPU {
   }
 
   private makeViews(): void {
-    this.r = new Int32Array(this.mem.wmem.buffer, STATE_OFFSET, 32);
+    const buf = this.mem.wmem.buffer;
+    this.r = new Int32Array(buf, STATE_OFFSET, 32);
+    this.xmm = new Int32Array(buf, STATE_OFFSET + XMM_OFFSET, 64);
+    this.xmmF32 = new Float32Array(buf, STATE_OFFSET + XMM_OFFSET, 64);
+    this.xmmF64 = new Float64Array(buf, STATE_OFFSET + XMM_OFFSET, 32);
+    this.xmmU8 = new Uint8Array(buf, STATE_OFFSET + XMM_OFFSET, 256);
+    this.fpr = new Uint8Array(buf, STATE_OFFSET + FPR_OFFSET, 128);
+    this.fprView = new DataView(buf, STATE_OFFSET + FPR_OFFSET, 128);
   }
 
   // ---- registers ------------------------------------------------------------
