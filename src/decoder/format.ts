@@ -42,6 +42,8 @@ function memText(i: Insn, size: number): string {
   }
   const seg = i.seg === SEG_FS ? "fs:" : i.seg === SEG_GS ? "gs:" : "";
   const ptr = PTR[size];
+  // an absolute address prints as seg:0x...; objdump style
+  if (!i.ripRel && i.base === BASE_NONE && i.index === BASE_NONE) return (ptr ? ptr + " ptr " : "") + (seg || "ds:") + hex(i.disp);
   return (ptr ? ptr + " ptr " : "") + seg + "[" + s + "]";
 }
 
@@ -81,16 +83,41 @@ function operandSizeForImm(i: Insn): number {
   return 1;
 }
 
-const STRING_OPS: Record<string, string> = { movs: "movs", cmps: "cmps", stos: "stos", lods: "lods", scas: "scas", ins: "ins", outs: "outs" };
-const SUFFIX: Record<number, string> = { 1: "b", 2: "w", 4: "d", 8: "q" };
+/** String instructions print their implicit operands, as objdump does: `rep stos qword ptr es:[rdi], rax`. */
+function stringOperands(i: Insn): string | null {
+  const m = i.mnem.replace(/b$/, "");
+  if (!/^(movs|cmps|stos|lods|scas|ins|outs)$/.test(m)) return null;
+  const size = /b$/.test(i.mnem) ? 1 : i.size;
+  const ptr = PTR[size] + " ptr ";
+  const di = ptr + "es:[" + (i.asize === 4 ? "edi" : "rdi") + "]";
+  const si = ptr + (i.seg === SEG_FS ? "fs:" : i.seg === SEG_GS ? "gs:" : "ds:") + "[" + (i.asize === 4 ? "esi" : "rsi") + "]";
+  const acc = regName(0, size);
+  switch (m) {
+    case "movs":
+      return `movs ${di}, ${si}`;
+    case "cmps":
+      return `cmps ${si}, ${di}`;
+    case "stos":
+      return `stos ${di}, ${acc}`;
+    case "lods":
+      return `lods ${acc}, ${si}`;
+    case "scas":
+      return `scas ${acc}, ${di}`;
+    case "ins":
+      return `ins ${di}, dx`;
+    default:
+      return `outs dx, ${si}`;
+  }
+}
 
 /** Format as Intel syntax: `mov rbx, qword ptr [rax]`. */
 export function formatInsn(i: Insn): string {
-  let m = i.mnem;
-  if (m in STRING_OPS) m = m + SUFFIX[i.size];
+  const m = i.mnem;
   let pre = "";
   if (i.lock) pre += "lock ";
-  if (i.rep && (i.def.attrs & 16) !== 0) pre += i.rep === 0xf3 ? (m.startsWith("cmps") || m.startsWith("scas") ? "repe " : "rep ") : "repne ";
+  if (i.rep && (i.def.attrs & 16) !== 0) pre += i.rep === 0xf3 ? (m.startsWith("cmps") || m.startsWith("scas") ? "repz " : "rep ") : "repnz ";
+  const str = stringOperands(i);
+  if (str !== null) return pre + str;
   const parts: string[] = [];
   for (let k = 0; k < i.nops; k++) {
     const t = operand(i, k);
