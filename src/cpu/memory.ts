@@ -85,8 +85,8 @@ export class Memory {
   /** Memory hooks (API / debugger watchpoints). While any exist the TLB is bypassed. */
   hooks: MemoryHook[] = [];
 
-  constructor(initialBytes = 32 * 1024 * 1024) {
-    const initialPages = Math.max(GROW_STEP, Math.ceil(initialBytes / WASM_PAGE));
+  constructor(initialBytes = 4 * 1024 * 1024) {
+    const initialPages = Math.max(Math.ceil((FRAMES_OFFSET + PAGE_SIZE) / WASM_PAGE), Math.ceil(initialBytes / WASM_PAGE));
     this.wmem = new WebAssembly.Memory({ initial: initialPages, maximum: MAX_WASM_PAGES });
     this.nextFrame = FRAMES_OFFSET >>> PAGE_SHIFT;
     this.makeViews();

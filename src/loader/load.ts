@@ -64,6 +64,9 @@ export interface LoadedImage {
   stackBottom: number;
 }
 
+/** Largest image we map (segments' total size): 1 GiB. */
+const MAX_IMAGE_PAGES = 262144;
+
 function prot(flags: number): number {
   return (flags & PF_R ? PROT_READ : 0) | (flags & PF_W ? PROT_WRITE : 0) | (flags & PF_X ? PROT_EXEC : 0);
 }
@@ -76,12 +79,15 @@ export function loadElf(mem: Memory, elf: ElfFile, bytes: Uint8Array, opts: Load
 
   // page protections: union where two segments share a page
   const pageProt = new Map<number, number>();
+  const total = loads.reduce((n, p) => n + p.memsz, 0);
+  if (total > MAX_IMAGE_PAGES * PAGE_SIZE) throw new ElfError(`cannot load: the segments need ${Math.round(total / 1048576)} MiB of memory (the limit is ${(MAX_IMAGE_PAGES * PAGE_SIZE) / 1048576} MiB)`);
   for (const p of loads) {
     if (p.memsz === 0) continue;
     const first = Math.floor((base + p.vaddr) / PAGE_SIZE);
     const last = Math.floor((base + p.vaddr + p.memsz - 1) / PAGE_SIZE);
     for (let pg = first; pg <= last; pg++) pageProt.set(pg, (pageProt.get(pg) ?? 0) | prot(p.flags));
   }
+  if (pageProt.size > MAX_IMAGE_PAGES) throw new ElfError(`cannot load: the segments need ${Math.round((pageProt.size * PAGE_SIZE) / 1048576)} MiB of memory (the limit is ${(MAX_IMAGE_PAGES * PAGE_SIZE) / 1048576} MiB)`);
   for (const [pg, pr] of pageProt) mem.map(pg * PAGE_SIZE, PAGE_SIZE, pr);
   let brk = 0;
   for (const p of loads) {
