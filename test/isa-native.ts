@@ -1,0 +1,168 @@
+/**
+ * Helpers for the ISA unit tests: run small Intel-syntax snippets natively
+ * (assembled with as/ld into one static program) and under the emulator
+ * (in process, src/ directly), and return registers, flags and a 128-byte
+ * memory area per case.
+ *
+ * Each case starts from its own registers (all 15 GPRs but rsp, default 0),
+ * flags and memory `m` (16 qwords). rbx-relative or [rip+m] memory operands
+ * reach `m`; the label `m` has the same address in both runs (static, non-PIE).
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Process } from "../src/emulator.js";
+import { MemoryHost } from "../src/host/memory.js";
+
+export const REGS = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"] as const;
+export type RegName = (typeof REGS)[number];
+
+export interface Case {
+  name: string;
+  /** Intel-syntax instructions (may use the label `m`). */
+  code: string;
+  regs?: Partial<Record<RegName, bigint | number>>;
+  /** Initial RFLAGS (status flags and DF). */
+  flags?: number;
+  /** Initial qwords of `m` (the rest is 0). */
+  mem?: (bigint | number)[];
+  /** Flags the SDM leaves undefined for this case (not compared). */
+  undef?: number;
+}
+
+export interface Result {
+  regs: bigint[];
+  flags: number;
+  mem: Uint8Array;
+}
+
+function tool(name: string): boolean {
+  try {
+    execFileSync(name, ["--version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Native runs need x86-64 Linux with GNU as and ld. */
+export const canRunNative = process.platform === "linux" && process.arch === "x64" && tool("as") && tool("ld");
+export const nativeSkipReason = canRunNative ? "" : "skipped: needs x86-64 Linux with GNU as/ld to run snippets natively";
+
+const FLAG_MASK = 0xcd5; // CF PF AF ZF SF DF OF
+const RECORD = 16 * 8 + 8 + 128;
+
+function q(v: bigint | number): string {
+  return "0x" + BigInt.asUintN(64, BigInt(v)).toString(16);
+}
+
+function programSource(cases: Case[]): string {
+  const out: string[] = [
+    ".intel_syntax noprefix",
+    ".globl _start",
+    ".data",
+    ".balign 4096",
+    "m: .zero 128",
+    "out: .zero 512",
+    ".text",
+    "_start:",
+  ];
+  cases.forEach((c, k) => {
+    out.push(`# case ${k}: ${c.name}`);
+    for (let w = 0; w < 16; w++) {
+      out.push(`  movabs rax, ${q(c.mem?.[w] ?? 0)}`, `  mov [rip+m+${w * 8}], rax`);
+    }
+    out.push(`  push ${(c.flags ?? 0) | 2}`, "  popfq");
+    for (const r of REGS) if (r !== "rsp") out.push(`  movabs ${r}, ${q(c.regs?.[r] ?? 0)}`);
+    out.push(c.code, "  call dump");
+  });
+  out.push("  mov eax, 60", "  xor edi, edi", "  syscall");
+  out.push("dump:");
+  REGS.forEach((r, k) => out.push(`  mov [rip+out+${k * 8}], ${r}`));
+  out.push("  pushfq", "  pop rax", "  mov [rip+out+128], rax");
+  for (let w = 0; w < 16; w++) out.push(`  mov rax, [rip+m+${w * 8}]`, `  mov [rip+out+${136 + w * 8}], rax`);
+  out.push("  mov eax, 1", "  mov edi, 1", "  lea rsi, [rip+out]", `  mov edx, ${RECORD}`, "  syscall", "  ret");
+  return out.join("\n") + "\n";
+}
+
+/** Assemble and link the cases into a static ELF (bytes). */
+export function buildCases(cases: Case[]): { elf: Uint8Array; path: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "x64emu-isa-"));
+  const src = join(dir, "t.s");
+  writeFileSync(src, programSource(cases));
+  execFileSync("as", ["--64", "-o", join(dir, "t.o"), src]);
+  execFileSync("ld", ["-static", "-o", join(dir, "t"), join(dir, "t.o")]);
+  const path = join(dir, "t");
+  return { elf: new Uint8Array(readFileSync(path)), path, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+function parse(buf: Uint8Array, n: number): Result[] {
+  const res: Result[] = [];
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  for (let k = 0; k < n && (k + 1) * RECORD <= buf.length; k++) {
+    const o = k * RECORD;
+    const regs: bigint[] = [];
+    for (let r = 0; r < 16; r++) regs.push(dv.getBigUint64(o + r * 8, true));
+    res.push({ regs, flags: Number(dv.getBigUint64(o + 128, true)) & FLAG_MASK, mem: buf.slice(o + 136, o + RECORD) });
+  }
+  return res;
+}
+
+export function runNative(path: string, n: number): Result[] {
+  return parse(new Uint8Array(execFileSync(path)), n);
+}
+
+export function runEmulated(elf: Uint8Array, n: number): { results: Result[]; status: unknown } {
+  const host = new MemoryHost();
+  const p = new Process(elf, { argv: ["t"], envp: [], host });
+  const status = p.run(10_000_000);
+  return { results: parse(Uint8Array.from(host.stdout), n), status };
+}
+
+/** Compare emulated results with native ones; returns a list of readable differences. */
+export function diffCases(cases: Case[], nat: Result[], emu: Result[]): string[] {
+  const diffs: string[] = [];
+  cases.forEach((c, k) => {
+    const a = nat[k];
+    const b = emu[k];
+    if (!a || !b) {
+      diffs.push(`${c.name}: missing result (native ${!!a}, emulated ${!!b})`);
+      return;
+    }
+    REGS.forEach((r, j) => {
+      if (r !== "rsp" && a.regs[j] !== b.regs[j]) diffs.push(`${c.name}: ${r} native 0x${a.regs[j].toString(16)} emulated 0x${b.regs[j].toString(16)}`);
+    });
+    const mask = FLAG_MASK & ~(c.undef ?? 0);
+    if ((a.flags & mask) !== (b.flags & mask))
+      diffs.push(`${c.name}: flags native 0x${(a.flags & mask).toString(16)} emulated 0x${(b.flags & mask).toString(16)}`);
+    for (let x = 0; x < 128; x++)
+      if (a.mem[x] !== b.mem[x]) {
+        diffs.push(`${c.name}: m+${x} native 0x${a.mem[x].toString(16)} emulated 0x${b.mem[x].toString(16)}`);
+        break;
+      }
+  });
+  return diffs;
+}
+
+/** Build, run both ways, and return the differences (empty when all agree). */
+export function checkCases(cases: Case[]): string[] {
+  const b = buildCases(cases);
+  try {
+    const nat = runNative(b.path, cases.length);
+    const emu = runEmulated(b.elf, cases.length);
+    const d = diffCases(cases, nat, emu.results);
+    if (emu.results.length < cases.length) d.push(`emulator stopped early: ${JSON.stringify(emu.status, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}`);
+    return d;
+  } finally {
+    b.cleanup();
+  }
+}
+
+// Flag bits for `undef` masks.
+export const CF = 0x1,
+  PF = 0x4,
+  AF = 0x10,
+  ZF = 0x40,
+  SF = 0x80,
+  OF = 0x800;
