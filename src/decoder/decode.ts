@@ -325,7 +325,8 @@ export function decode(fetch: (addr: number) => number, addr: number, out: Insn)
         // F2/F3 not used as mandatory: 66 may be
         chosen = p.p66;
         mandatory = 0x66;
-      } else if (pf !== 0) {
+      } else if (pf !== 0 && !(pf === 0x66 && chosen === p.n)) {
+        // (66 selecting the same entry as no prefix is an operand-size prefix: bsf, movbe, rdrand)
         mandatory = pf;
       }
       spec = chosen ?? "!";

@@ -5,3 +5,8 @@ import "./control.js";
 import "./shift.js";
 import "./muldiv.js";
 import "./system.js";
+import "./bits.js";
+import "./atomic.js";
+import "./string.js";
+import "./bmi.js";
+import "./random.js";
