@@ -110,7 +110,7 @@ function parse(buf: Uint8Array, n: number): Result[] {
 }
 
 export function runNative(path: string, n: number): Result[] {
-  return parse(new Uint8Array(execFileSync(path)), n);
+  return parse(new Uint8Array(execFileSync(path, { maxBuffer: 1 << 28 })), n);
 }
 
 export function runEmulated(elf: Uint8Array, n: number): { results: Result[]; status: unknown } {
@@ -166,3 +166,9 @@ export const CF = 0x1,
   ZF = 0x40,
   SF = 0x80,
   OF = 0x800;
+
+/** The first differences (at most 40) and their count, for a readable assertion. */
+export function firstDiffs(cases: Case[]): string[] {
+  const d = checkCases(cases);
+  return d.length > 40 ? [...d.slice(0, 40), `... ${d.length} differences in all`] : d;
+}

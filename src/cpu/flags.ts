@@ -150,7 +150,7 @@ export function getFlags(c: CPU): number {
 
 /** Replace RFLAGS (status flags become non-lazy). Bit 1 always reads as 1. */
 export function setFlags(c: CPU, v: number): void {
-  c.flags = (v | 2) & 0x3f7fd5;
+  c.flags = (v & 0x3f7fd5) | 2;
   c.fOp = F_NONE;
 }
 

@@ -1,5 +1,5 @@
 /** Shifts and rotates: shl/sal shr sar rol ror rcl rcr by 1, imm8 and cl, all sizes. */
-import type { Insn } from "../../decoder/insn.js";
+import { K_REG, type Insn } from "../../decoder/insn.js";
 import type { CPU } from "../cpu.js";
 import { CF, OF, getCF, materialize, setResultFlags } from "../flags.js";
 import { rd0, rd1, wr0rmw, zext } from "../ops.js";
@@ -70,7 +70,11 @@ function shift(c: CPU, i: Insn, op: number): void {
   const a = rd0(c, i);
   const ahi = size === 8 ? c.hi : 0;
   const cnt = rd1(c, i) & (size === 8 ? 63 : 31);
-  if (cnt === 0) return; // no flags change, no write
+  if (cnt === 0) {
+    // no flag change and no store; a 32-bit register destination is still zero-extended
+    if (size === 4 && i.k0 === K_REG) c.r[2 * i.r0 + 1] = 0;
+    return;
+  }
   let r: number;
   let rhi = 0;
   let cf: number;

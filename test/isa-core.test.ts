@@ -1,0 +1,140 @@
+/**
+ * The first integer families (alu, shifts/rotates, mul/div, data movement,
+ * flag instructions) against the host CPU, with the SDM's undefined flags
+ * masked: 8/16/32/64-bit forms, counts at and above the operand width,
+ * 16-bit operand-size forms.
+ */
+import { describe, expect, it } from "vitest";
+import { AF, CF, OF, PF, SF, ZF, canRunNative, firstDiffs, nativeSkipReason, type Case } from "./isa-native.js";
+
+if (!canRunNative) console.log(`isa-core: ${nativeSkipReason}`);
+
+const ALL = CF | PF | AF | ZF | SF | OF;
+const REG = { 1: ["al", "cl", "dl", "bh"], 2: ["ax", "cx", "dx", "bx"], 4: ["eax", "ecx", "edx", "ebx"], 8: ["rax", "rcx", "rdx", "rbx"] } as Record<number, string[]>;
+const PTR = { 1: "byte ptr", 2: "word ptr", 4: "dword ptr", 8: "qword ptr" } as Record<number, string>;
+const VALUES = [0n, 1n, 0x7fn, 0x80n, 0xffn, 0x7fffn, 0x8000n, 0xffffn, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0x8000000000000000n, 0xffffffffffffffffn, 0x123456789abcdef0n, 0xfedcba9876543210n];
+
+function shiftCases(): Case[] {
+  const cs: Case[] = [];
+  for (const op of ["shl", "shr", "sar", "rol", "ror", "rcl", "rcr"]) {
+    for (const s of [1, 2, 4, 8]) {
+      const [a] = REG[s];
+      for (const n of [0, 1, 2, 3, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33, 63, 64, 255]) {
+        for (const v of [0x81n, 0x8001n, 0x80000001n, 0x123456789abcdef0n, 0xfedcba9876543210n, 0xc000000000000003n]) {
+          for (const f of [0, CF, ALL]) {
+            const cnt = n & (s === 8 ? 63 : 31);
+            let undef = 0;
+            if (op === "shl" || op === "shr" || op === "sar") undef = AF | (cnt === 1 ? 0 : OF);
+            else undef = cnt === 1 ? 0 : OF;
+            if ((op === "shl" || op === "shr") && s < 4 && cnt >= s * 8) undef |= CF; // CF undefined past the width
+            cs.push({ name: `${op} ${a},cl n=${n} v=${v.toString(16)} f=${f}`, code: `${op} ${a}, cl`, regs: { rax: v, rcx: n }, flags: f, undef });
+            if (f === CF) {
+              cs.push({ name: `${op} ${a},${n} v=${v.toString(16)}`, code: `${op} ${a}, ${n}`, regs: { rax: v }, flags: f, undef });
+              cs.push({ name: `${op} mem${s},cl n=${n} v=${v.toString(16)}`, code: `${op} ${PTR[s]} [rip+m+8], cl`, regs: { rcx: n }, mem: [0, v], flags: f, undef });
+            }
+          }
+        }
+      }
+      // by-1 forms (D0/D1)
+      for (const v of VALUES) cs.push({ name: `${op} ${a},1 v=${v.toString(16)}`, code: `${op} ${a}, 1`, regs: { rax: v }, flags: CF, undef: op.startsWith("s") ? AF : 0 });
+      // AH/BH/CH/DH
+      cs.push({ name: `${op} ah,cl`, code: `${op} ah, cl`, regs: { rax: 0x1234n, rcx: 3 }, flags: CF, undef: AF | OF });
+    }
+  }
+  return cs;
+}
+
+function aluCases(): Case[] {
+  const cs: Case[] = [];
+  for (const op of ["add", "adc", "sub", "sbb", "and", "or", "xor", "cmp", "test"]) {
+    for (const s of [1, 2, 4, 8]) {
+      const [a, c] = REG[s];
+      for (const x of VALUES) {
+        for (const y of [0n, 1n, 0x80n, 0x7fffn, 0xffffffffn, 0x8000000000000000n, 0xffffffffffffffffn, 0x123456789abcdef0n]) {
+          const undef = ["and", "or", "xor", "test"].includes(op) ? AF : 0;
+          cs.push({ name: `${op} ${a},${c} ${x.toString(16)},${y.toString(16)} cf1`, code: `${op} ${a}, ${c}`, regs: { rax: x, rcx: y }, flags: CF, undef });
+        }
+        cs.push({ name: `${op} mem,imm8 s${s} ${x.toString(16)}`, code: `${op} ${PTR[s]} [rip+m], -2`, mem: [x], flags: 0, undef: ["and", "or", "xor", "test"].includes(op) ? AF : 0 });
+      }
+    }
+  }
+  for (const op of ["inc", "dec", "neg", "not"]) {
+    for (const s of [1, 2, 4, 8]) {
+      const [a] = REG[s];
+      for (const x of VALUES) for (const f of [0, ALL]) cs.push({ name: `${op} ${a} ${x.toString(16)} f=${f}`, code: `${op} ${a}`, regs: { rax: x }, flags: f });
+    }
+  }
+  return cs;
+}
+
+function signed(v: bigint, s: number): bigint {
+  return BigInt.asIntN(s * 8, v);
+}
+
+/** Does x (sign/zero-extended to a double-width dividend) divided by y fit the quotient register? */
+function divFits(isSigned: boolean, s: number, x: bigint, y: bigint): boolean {
+  const bits = s * 8;
+  if (BigInt.asUintN(bits, y) === 0n) return false;
+  if (!isSigned) return true; // high part 0: the quotient is at most x
+  const q = signed(x, s) / signed(y, s);
+  return q >= -(1n << BigInt(bits - 1)) && q < 1n << BigInt(bits - 1);
+}
+
+function muldivCases(): Case[] {
+  const cs: Case[] = [];
+  const undefMul = PF | AF | ZF | SF;
+  for (const s of [1, 2, 4, 8]) {
+    const [, c] = REG[s];
+    for (const x of VALUES) {
+      for (const y of [1n, 2n, 3n, 0x7fn, 0x80n, 0xffffn, 0xffffffffn, 0xffffffffffffffffn, 0x123456789n]) {
+        for (const op of ["mul", "imul"]) cs.push({ name: `${op} ${c} ${x.toString(16)}*${y.toString(16)}`, code: `${op} ${c}`, regs: { rax: x, rcx: y, rdx: 0x5555n }, undef: undefMul });
+        if (s > 1) {
+          cs.push({ name: `imul2 s${s} ${x.toString(16)}*${y.toString(16)}`, code: `imul ${REG[s][0]}, ${c}`, regs: { rax: x, rcx: y }, undef: undefMul });
+          cs.push({ name: `imul3 s${s} ${x.toString(16)}*-3`, code: `imul ${REG[s][0]}, ${c}, -3`, regs: { rcx: x }, undef: undefMul });
+        }
+        // divisions that do not overflow (the dividend's high part is the sign or zero extension)
+        for (const op of ["div", "idiv"]) {
+          if (!divFits(op === "idiv", s, x, y)) continue;
+          const hi = op === "idiv" && signed(x, s) < 0n ? -1n : 0n;
+          const regs = s === 1 ? { rax: BigInt.asUintN(16, (hi << 8n) | (x & 0xffn)), rcx: y } : { rax: x, rcx: y, rdx: hi };
+          cs.push({ name: `${op} ${c} ${x.toString(16)}/${y.toString(16)}`, code: `${op} ${c}`, regs, undef: ALL });
+        }
+      }
+    }
+  }
+  return cs;
+}
+
+function miscCases(): Case[] {
+  const cs: Case[] = [];
+  for (const x of VALUES) {
+    cs.push({ name: `cbw..cqo ${x.toString(16)}`, code: "cbw\nmov rbx, rax\nmov rax, rcx\ncwde\nmov rsi, rax\nmov rax, rcx\ncdqe\nmov rdi, rax\nmov rax, rcx\ncwd\nmov r8, rdx\ncdq\nmov r9, rdx\ncqo", regs: { rax: x, rcx: x, rdx: 0x1111n } });
+    cs.push({ name: `movsx/zx ${x.toString(16)}`, code: "movsx ebx, cl\nmovsx rsi, cx\nmovzx edi, ch\nmovzx r8w, cl\nmovsx r9w, cl\nmovsxd r10, ecx\nmovsx r11, cl", regs: { rcx: x, rbx: -1, rsi: -1, rdi: -1, r8: -1, r9: -1, r10: -1, r11: -1 } });
+    cs.push({ name: `bswap ${x.toString(16)}`, code: "bswap rcx\nbswap edx", regs: { rcx: x, rdx: x } });
+    cs.push({ name: `xchg/cmov ${x.toString(16)}`, code: "xchg cx, dx\nxchg eax, ebx\ncmp rcx, 5\ncmovb esi, edi\ncmovae r8, r9\ncmovb r10w, r11w", regs: { rax: x, rcx: x, rdx: -1, rbx: 7, rsi: -1, rdi: x, r8: -1, r9: x, r10: -1, r11: x } });
+    for (let cc = 0; cc < 16; cc++) {
+      const cn = ["o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g"][cc];
+      cs.push({ name: `set${cn} after cmp ${x.toString(16)}`, code: `cmp rcx, rdx\nset${cn} al\ncmp cl, dl\nset${cn} bl\ncmp cx, dx\nset${cn} sil`, regs: { rcx: x, rdx: 0x80n } });
+    }
+  }
+  cs.push({ name: "lahf/sahf", code: "lahf\nmov ebx, eax\nmov ah, 0xd7\nsahf\npushfq\npop rcx", flags: 0x8d5 & ~0x40 });
+  cs.push({ name: "cmc stc clc", code: "stc\ncmc\nsetc al\ncmc\nsetc bl\nclc", flags: 0 });
+  cs.push({ name: "xlat", code: "lea rbx, [rip+m]\nmov al, 9\nxlatb", mem: [0x0706050403020100n, 0x0f0e0d0c0b0a0908n] });
+  cs.push({ name: "lea forms", code: "lea eax, [rcx+rdx*4-8]\nlea rbx, [rcx+rdx*8+0x7fffffff]\nlea si, [rcx+rdx]\nlea edi, [ecx+edx*2]", regs: { rcx: 0xffffffff00000010n, rdx: 0x80000000n } });
+  return cs;
+}
+
+describe("core integer families match the host CPU", () => {
+  it.skipIf(!canRunNative)("shifts and rotates: all sizes, counts 0..255, reg/imm/mem", () => {
+    expect(firstDiffs(shiftCases())).toEqual([]);
+  });
+  it.skipIf(!canRunNative)("add adc sub sbb and or xor cmp test inc dec neg not", () => {
+    expect(firstDiffs(aluCases())).toEqual([]);
+  });
+  it.skipIf(!canRunNative)("mul imul div idiv", () => {
+    expect(firstDiffs(muldivCases())).toEqual([]);
+  });
+  it.skipIf(!canRunNative)("cbw..cqo movsx movzx bswap xchg cmov setcc lahf sahf xlat lea", () => {
+    expect(firstDiffs(miscCases())).toEqual([]);
+  });
+});
