@@ -117,6 +117,16 @@ function miscCases(): Case[] {
       cs.push({ name: `set${cn} after cmp ${x.toString(16)}`, code: `cmp rcx, rdx\nset${cn} al\ncmp cl, dl\nset${cn} bl\ncmp cx, dx\nset${cn} sil`, regs: { rcx: x, rdx: 0x80n } });
     }
   }
+  // stack forms, balanced within each case
+  cs.push({ name: "push/pop 16-bit", code: "push ax\npush cx\npop bx\npop dx\npush 0x1234\npop r8\npushw 0x89ab\npop si", regs: { rax: 0x1111222233334444n, rcx: 0x5555666677778888n, rbx: -1, rdx: -1, rsi: -1 } });
+  cs.push({ name: "push imm/mem, pop mem", code: "push -5\npop rax\npush qword ptr [rip+m]\npop qword ptr [rip+m+8]\npush word ptr [rip+m+16]\npop word ptr [rip+m+24]", mem: [0x0123456789abcdefn, 0, 0xfedcn, -1n] });
+  cs.push({ name: "pushf/popf 16/64", code: "pushfw\npop ax\npushfq\npop rbx\nmov cx, 0x8d5\npush cx\npopfw\npushfq\npop rdx", flags: 0x41 });
+  cs.push({ name: "enter/leave", code: "mov r12, rsp\nmov rbp, rsp\nsub rbp, 64\nenter 32, 0\nmov rax, rsp\nsub rax, r12\nmov rbx, rbp\nsub rbx, r12\nleave\nmov rcx, rsp\nsub rcx, r12\nmov rdx, rbp\nsub rdx, r12\nmov rbp, 0\nmov r12, 0" });
+  cs.push({ name: "enter level 3", code: "mov r12, rsp\nlea rbp, [rsp-64]\nmov qword ptr [rbp-8], 0x111\nmov qword ptr [rbp-16], 0x222\nenter 16, 3\nmov rax, [rsp+16]\nsub rax, r12\nmov rbx, [rsp+24]\nmov rcx, [rsp+32]\nmov rdi, [rsp+40]\nsub rdi, r12\nmov r8, rbp\nsub r8, r12\nmov rdx, rsp\nsub rdx, r12\nleave\nmov rsi, rsp\nsub rsi, r12\nmov rsp, r12\nxor ebp, ebp\nxor r12d, r12d" });
+  cs.push({ name: "loop/jrcxz addr32", code: "xor eax, eax\n1: inc eax\naddr32 loop 1b\nmov rcx, 0x100000000\naddr32 jrcxz 2f\nmov ebx, 1\n2: jrcxz 3f\nmov edx, 1\n3:", regs: { rcx: 0x500000003n } });
+  cs.push({ name: "loope/loopne", code: "xor eax, eax\n1: inc eax\ncmp eax, 3\nloopne 1b\nmov ebx, ecx\n2: inc eax\ncmp eax, eax\nloope 2b", regs: { rcx: 10 } });
+  cs.push({ name: "xchg mem, cmpxchg8 same", code: "xchg [rip+m], rax\nxchg bl, [rip+m+8]\nxchg ax, cx", regs: { rax: 0x1234567890n, rbx: 0x77n, rcx: 0xabcdn }, mem: [5n, 0x123456n] });
+  cs.push({ name: "mov moffs, mov imm64, mov r8 high", code: "mov ah, bl\nmov bh, 0x12\nmovabs rcx, 0x8000000000000000\nmov dword ptr [rip+m], -1\nmov word ptr [rip+m+8], -1\nmov esi, [rip+m]", regs: { rbx: 0x99n } });
   cs.push({ name: "lahf/sahf", code: "lahf\nmov ebx, eax\nmov ah, 0xd7\nsahf\npushfq\npop rcx", flags: 0x8d5 & ~0x40 });
   cs.push({ name: "cmc stc clc", code: "stc\ncmc\nsetc al\ncmc\nsetc bl\nclc", flags: 0 });
   cs.push({ name: "xlat", code: "lea rbx, [rip+m]\nmov al, 9\nxlatb", mem: [0x0706050403020100n, 0x0f0e0d0c0b0a0908n] });
