@@ -30,7 +30,7 @@ export const CPUID1_ECX = {
   rdrand: 1 << 30,
 };
 /** Leaf 7 EBX feature bits. */
-export const CPUID7_EBX = { bmi1: 1 << 3, bmi2: 1 << 8, adx: 1 << 19, rdseed: 1 << 18 };
+export const CPUID7_EBX = { fsgsbase: 1 << 0, bmi1: 1 << 3, bmi2: 1 << 8, adx: 1 << 19, rdseed: 1 << 18 };
 /** Leaf 0x80000001 ECX/EDX. */
 export const CPUID81_ECX = { lahf: 1 << 0, abm: 1 << 5 };
 export const CPUID81_EDX = { syscall: 1 << 11, nx: 1 << 20, lm: 1 << 29, rdtscp: 1 << 27 };
@@ -40,7 +40,7 @@ export const features = {
   leaf1Edx: CPUID1_EDX.fpu | CPUID1_EDX.tsc | CPUID1_EDX.cx8 | CPUID1_EDX.cmov | CPUID1_EDX.mmx | CPUID1_EDX.fxsr | CPUID1_EDX.sse | CPUID1_EDX.sse2,
   // integer ISA extensions (src/cpu/isa/bits.ts atomic.ts bmi.ts random.ts)
   leaf1Ecx: CPUID1_ECX.popcnt | CPUID1_ECX.movbe | CPUID1_ECX.cx16 | CPUID1_ECX.rdrand,
-  leaf7Ebx: CPUID7_EBX.bmi1 | CPUID7_EBX.bmi2 | CPUID7_EBX.adx | CPUID7_EBX.rdseed,
+  leaf7Ebx: CPUID7_EBX.fsgsbase | CPUID7_EBX.bmi1 | CPUID7_EBX.bmi2 | CPUID7_EBX.adx | CPUID7_EBX.rdseed,
   ext1Ecx: CPUID81_ECX.lahf | CPUID81_ECX.abm,
   ext1Edx: CPUID81_EDX.syscall | CPUID81_EDX.nx | CPUID81_EDX.lm | CPUID81_EDX.rdtscp,
 };

@@ -264,3 +264,30 @@ register("movbe", (c, i) => {
 export function ud(i: Insn): CpuException {
   return new CpuException(SIGILL, ILL_ILLOPN, i.addr, `invalid instruction '${i.mnem}'`);
 }
+
+// ---- crc32 (SSE4.2, a general-purpose instruction: CRC-32C, reflected) -------------
+
+const CRC32C = new Int32Array(256);
+for (let n = 0; n < 256; n++) {
+  let v = n;
+  for (let k = 0; k < 8; k++) v = v & 1 ? (v >>> 1) ^ 0x82f63b78 : v >>> 1;
+  CRC32C[n] = v;
+}
+
+function crcBytes(crc: number, v: number, n: number): number {
+  for (let k = 0; k < n; k++) {
+    crc = (crc >>> 8) ^ CRC32C[(crc ^ v) & 0xff];
+    v >>>= 8;
+  }
+  return crc;
+}
+
+register("crc32", (c, i) => {
+  const s = i.s1;
+  const v = rd1(c, i);
+  const vhi = c.hi;
+  let crc = c.r[2 * i.r0];
+  crc = crcBytes(crc, v, s === 8 ? 4 : s);
+  if (s === 8) crc = crcBytes(crc, vhi, 4);
+  setReg(c, i.r0, i.s0, crc, 0); // the 64-bit form zero-extends
+});

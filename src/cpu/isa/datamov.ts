@@ -123,8 +123,4 @@ register("xlatb", (c, i) => {
 
 registerAll(["nop", "pause", "fwait"], () => {});
 
-/** mov r/m, Sreg: segment selectors read as 0 except the architectural user values. */
-const SELECTORS = [0, 0x33, 0x2b, 0, 0, 0];
-register("movfromseg", (c, i) => {
-  wr0(c, i, SELECTORS[i.r1] ?? 0, 0);
-});
+// mov r/m, Sreg (movfromseg) and the other segment-register forms: segs.ts

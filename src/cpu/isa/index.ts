@@ -10,3 +10,4 @@ import "./atomic.js";
 import "./string.js";
 import "./bmi.js";
 import "./random.js";
+import "./segs.js";
