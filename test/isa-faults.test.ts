@@ -1,0 +1,78 @@
+/**
+ * Faulting memory forms leave the state before the instruction (host
+ * behaviour: cmpxchg/cmpxchg8b/xadd always write their memory operand, so a
+ * read-only page faults even when the comparison fails), and the F3 0F BC/BD
+ * forms follow our CPUID (tzcnt/lzcnt only when advertised).
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { CPU } from "../src/cpu/cpu.js";
+import { CPUID7_EBX, CPUID81_ECX, features } from "../src/cpu/cpuid.js";
+import { Memory, PROT_READ, PROT_WRITE, PROT_EXEC } from "../src/cpu/memory.js";
+
+const CODE = 0x400000;
+const RO = 0x600000;
+
+function run(hex: string, regs: Record<number, bigint> = {}, flags = 0): CPU {
+  const bytes = hex.match(/../g)!.map((h) => parseInt(h, 16));
+  const mem = new Memory();
+  mem.map(CODE, 4096, PROT_READ | PROT_EXEC);
+  mem.writeBytes(CODE, Uint8Array.from([...bytes, 0x0f, 0x0b]), false);
+  mem.map(RO, 4096, PROT_READ | PROT_WRITE);
+  mem.write32(RO, 5);
+  mem.protect(RO, 4096, PROT_READ);
+  const cpu = new CPU(mem);
+  cpu.setRegNum(3, RO); // rbx
+  for (const [r, v] of Object.entries(regs)) cpu.setReg64Big(Number(r), v);
+  cpu.setRflags(flags);
+  cpu.rip = CODE;
+  cpu.run(10);
+  return cpu;
+}
+
+describe("memory forms on a read-only page", () => {
+  it("cmpxchg [rbx], ecx with a failing compare faults and changes nothing", () => {
+    const cpu = run("0fb10b", { 0: 7n, 1: 9n }, 0x8d5);
+    expect(cpu.lastFault?.sig).toBe(11);
+    expect(cpu.rip).toBe(CODE);
+    expect(cpu.getReg64(0)).toBe(7n);
+    expect(cpu.getRflags() & 0x8d5).toBe(0x8d5);
+  });
+  it("cmpxchg8b with a failing compare faults, edx:eax unchanged", () => {
+    const cpu = run("0fc70b", { 0: 7n, 2: 0n });
+    expect(cpu.lastFault?.sig).toBe(11);
+    expect(cpu.getReg64(0)).toBe(7n);
+  });
+  it("xadd faults before the source register changes", () => {
+    const cpu = run("0fc10b", { 1: 3n });
+    expect(cpu.lastFault?.sig).toBe(11);
+    expect(cpu.getReg64(1)).toBe(3n);
+  });
+  it("btc faults with CF unchanged; bt only reads", () => {
+    let cpu = run("0fba3b03", {}, 1); // btc dword [rbx], 3
+    expect(cpu.lastFault?.sig).toBe(11);
+    expect(cpu.rip).toBe(CODE);
+    expect(cpu.getRflags() & 1).toBe(1);
+    cpu = run("0fba2300", {}, 0); // bt dword [rbx], 0
+    expect(cpu.rip).toBe(CODE + 4);
+  });
+});
+
+describe("F3 0F BC/BD follow the advertised features", () => {
+  const saved = { leaf7Ebx: features.leaf7Ebx, ext1Ecx: features.ext1Ecx };
+  afterEach(() => {
+    features.leaf7Ebx = saved.leaf7Ebx;
+    features.ext1Ecx = saved.ext1Ecx;
+  });
+  it("lzcnt and tzcnt when advertised", () => {
+    const cpu = run("f30fbdc1f30fbcd1", { 0: 0n, 1: 0x10n, 2: 0n }); // lzcnt eax, ecx; tzcnt edx, ecx
+    expect(cpu.getReg64(0)).toBe(27n);
+    expect(cpu.getReg64(2)).toBe(4n);
+  });
+  it("bsr and bsf without LZCNT/BMI1", () => {
+    features.ext1Ecx &= ~CPUID81_ECX.abm;
+    features.leaf7Ebx &= ~CPUID7_EBX.bmi1;
+    const cpu = run("f30fbdc1f30fbcd1", { 0: 0n, 1: 0x10n, 2: 0n });
+    expect(cpu.getReg64(0)).toBe(4n);
+    expect(cpu.getReg64(2)).toBe(4n);
+  });
+});
