@@ -88,6 +88,22 @@ const HOST: [string, string | number, string][] = [
   ["c4e2f8f7c1", "ok", "bextr rax, rcx, rax"],
   ["c4e27df7c1", 4, "shlx with VEX.L=1"],
   ["8c03", "ok", "mov [rbx], es"],
+  ["c4e37bf0c105", "ok", "rorx eax, ecx, 5"],
+  ["c4e303f0c105", 4, "rorx with VEX.vvvv != 1111"],
+  ["c4e27bf6c1", "ok", "mulx eax, eax, ecx"],
+  ["c4e278f3c9", "ok", "blsr eax, ecx"],
+  ["c4e2f8f5c1", "ok", "bzhi rax, rcx, rax"],
+  ["660fb8c0", 4, "66 0f b8 (jmpe)"],
+  ["f3660fb8c0", "ok", "popcnt ax, ax (f3 66)"],
+  ["66f30fb8c0", "ok", "popcnt ax, ax (66 f3)"],
+  ["f2f30fb8c0", "ok", "f2 f3 0f b8: the last of f2/f3 wins (popcnt)"],
+  ["f3f20fb8c0", 4, "f3 f2 0f b8: the last of f2/f3 wins (invalid)"],
+  ["66f20f38f0c0", "ok", "crc32 eax, al (66 f2)"],
+  ["f2480f38f1c0", "ok", "crc32 rax, rax"],
+  ["f30f1efa", "ok", "endbr64"],
+  ["f00fc7f0", 4, "lock rdrand"],
+  ["0fc7f0", "ok", "rdrand eax"],
+  ["0fc7f8", "ok", "rdseed eax"],
 ];
 
 describe("invalid opcodes and lock prefixes raise what the host raises", () => {
