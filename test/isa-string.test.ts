@@ -160,4 +160,26 @@ describe("a fault in the middle of a rep string leaves the host's exact state", 
     expect(cpu.regNum(RSI)).toBe(BASE + 3107);
     expect(cpu.regNum(RDI)).toBe(BASE + 3 * 4096 + 3005);
   });
+  it("a rep string whose first touch of fresh pages grows the linear memory keeps its registers", () => {
+    const mem = new Memory();
+    mem.map(CODE, 4096, PROT_READ | PROT_EXEC);
+    // rep stosq; mov rcx, r8; mov rsi, r9; mov rdi, r10; repe cmpsb; ud2
+    mem.writeBytes(CODE, Uint8Array.from([0xf3, 0x48, 0xab, 0x4c, 0x89, 0xc1, 0x4c, 0x89, 0xce, 0x4c, 0x89, 0xd7, 0xf3, 0xa6, 0x0f, 0x0b]), false);
+    const big = 48 << 20;
+    mem.map(BASE, 2 * big, PROT_READ | PROT_WRITE);
+    const cpu = new CPU(mem);
+    cpu.setRegNum(RCX, big / 8);
+    cpu.setRegNum(RDI, BASE);
+    cpu.setRegNum(RAX, 0);
+    cpu.setRegNum(8, 3 << 20);
+    cpu.setRegNum(9, BASE);
+    cpu.setRegNum(10, BASE + big);
+    cpu.rip = CODE;
+    cpu.run(10);
+    expect(cpu.lastFault?.sig).toBe(4);
+    expect(cpu.rip).toBe(CODE + 14);
+    expect(cpu.regNum(RCX)).toBe(0);
+    expect(cpu.regNum(RSI)).toBe(BASE + (3 << 20));
+    expect(cpu.regNum(RDI)).toBe(BASE + big + (3 << 20));
+  });
 });

@@ -51,28 +51,27 @@ register("cmpxchg", (c, i) => {
   setLazy(c, F_SUB, size, acc, acchi, d, dhi, r, rhi, 0);
 });
 
-/** cmpxchg8b / cmpxchg16b: only ZF changes. */
+/** cmpxchg8b / cmpxchg16b: only ZF changes. The memory operand is always written. */
 function cmpxchgWide(c: CPU, addr: number, wide: boolean): void {
   const m = c.mem;
+  const w0 = m.read32(addr);
+  const w1 = m.read32(addr + 4);
+  const w2 = wide ? m.read32(addr + 8) : 0;
+  const w3 = wide ? m.read32(addr + 12) : 0;
+  m.checkWritable(addr, wide ? 16 : 8);
+  // c.r only now: touching a page for the first time may grow memory and replace the view
   const r = c.r;
   let eq: boolean;
   if (!wide) {
-    const lo = m.read32(addr);
-    const hi = m.read32(addr + 4);
-    eq = lo === r[0] && hi === r[4];
+    eq = w0 === r[0] && w1 === r[4];
     if (eq) m.write64(addr, r[6], r[2]); // ecx:ebx
     else {
-      m.write64(addr, lo, hi);
-      setReg(c, 0, 4, lo, 0);
-      setReg(c, 2, 4, hi, 0);
+      m.write64(addr, w0, w1);
+      setReg(c, 0, 4, w0, 0);
+      setReg(c, 2, 4, w1, 0);
     }
   } else {
-    const w0 = m.read32(addr);
-    const w1 = m.read32(addr + 4);
-    const w2 = m.read32(addr + 8);
-    const w3 = m.read32(addr + 12);
     eq = w0 === r[0] && w1 === r[1] && w2 === r[4] && w3 === r[5];
-    m.checkWritable(addr, 16);
     if (eq) {
       m.write64(addr, r[6], r[7]); // rcx:rbx
       m.write64(addr + 8, r[2], r[3]);

@@ -155,10 +155,11 @@ function stringOp(c: CPU, i: Insn, op: number): void {
     element(c, i, op, size, a32, delta);
     return;
   }
-  const r = c.r;
+  // (c.r is re-read after memory accesses: a first touch of a page may grow the
+  // linear memory, which replaces the register view)
   const cond = op === SCAS || op === CMPS ? (i.rep === 0xf3 ? 1 : 0) : -1; // repe: 1, repne: 0, plain rep: -1
-  let lo = r[2];
-  let hi = a32 ? 0 : r[3];
+  let lo = c.r[2];
+  let hi = a32 ? 0 : c.r[3];
   if ((lo | hi) === 0) return;
   const fast = !a32 && delta > 0 && (op === MOVS || op === STOS);
   for (;;) {
@@ -166,7 +167,7 @@ function stringOp(c: CPU, i: Insn, op: number): void {
       const n = bulk(c, i, op, size, lo >>> 0);
       if (n > 0) {
         lo = (lo - n) | 0;
-        r[2] = lo;
+        c.r[2] = lo;
         if (lo === 0) return;
         continue;
       }
@@ -174,6 +175,7 @@ function stringOp(c: CPU, i: Insn, op: number): void {
     element(c, i, op, size, a32, delta);
     if (lo === 0) hi = (hi - 1) | 0;
     lo = (lo - 1) | 0;
+    const r = c.r;
     r[2] = lo;
     r[3] = hi;
     if ((lo | hi) === 0) return;
