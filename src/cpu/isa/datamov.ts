@@ -107,7 +107,9 @@ register("bswap", (c, i) => {
   const r = c.r;
   const n = i.r0;
   const sw = (v: number) => ((v >>> 24) | ((v >>> 8) & 0xff00) | ((v & 0xff00) << 8) | (v << 24)) | 0;
-  if (i.s0 === 8) {
+  if (i.size === 2) {
+    setReg(c, n, 2, 0, 0); // bswap r16: undefined; the host clears the low 16 bits
+  } else if (i.s0 === 8) {
     const lo = r[2 * n];
     r[2 * n] = sw(r[2 * n + 1]);
     r[2 * n + 1] = sw(lo);
