@@ -137,6 +137,38 @@ describe("a fault in the middle of a rep string leaves the host's exact state", 
     expect(cpu.regNum(RSI)).toBe(BASE + 8192);
     expect(cpu.regNum(RDI)).toBe(BASE + 4096);
   });
+  it("repne scasb and repe cmpsb across page boundaries stop at the right element", () => {
+    // mov byte [BASE+5000], 0x41 is done through the memory API before running
+    const mem = new Memory();
+    mem.map(CODE, 4096, PROT_READ | PROT_EXEC);
+    mem.writeBytes(CODE, Uint8Array.from([0xf2, 0xae, 0x4c, 0x89, 0xc1, 0x4c, 0x89, 0xce, 0x4c, 0x89, 0xd7, 0xf3, 0xa6, 0x0f, 0x0b]), false);
+    mem.map(BASE, 2 * 4096, PROT_READ | PROT_WRITE);
+    mem.map(BASE + 3 * 4096, 4096, PROT_READ | PROT_WRITE);
+    mem.write8(BASE + 5000, 0x41);
+    mem.write8(BASE + 4100, 7);
+    const cpu = new CPU(mem);
+    // repne scasb (rdi=BASE+100, rcx=10000, al=0x41); mov rcx, r8; mov rsi, r9; mov rdi, r10; repe cmpsb; ud2
+    cpu.setRegNum(RAX, 0x41);
+    cpu.setRegNum(RCX, 10000);
+    cpu.setRegNum(RDI, BASE + 100);
+    cpu.setRegNum(8, 5000);
+    cpu.setRegNum(9, BASE + 100);
+    cpu.setRegNum(10, BASE + 3 * 4096 + 10);
+    cpu.insnHook = (c, insn) => {
+      if (insn.addr === CODE + 2) {
+        expect(c.regNum(RCX)).toBe(5099);
+        expect(c.regNum(RDI)).toBe(BASE + 5001);
+        expect(c.getRflags() & 0x40).toBe(0x40);
+      }
+    };
+    cpu.rip = CODE;
+    cpu.run(10);
+    expect(cpu.lastFault?.sig).toBe(4);
+    expect(cpu.regNum(RCX)).toBe(999);
+    expect(cpu.regNum(RSI)).toBe(BASE + 4101);
+    expect(cpu.regNum(RDI)).toBe(BASE + 3 * 4096 + 4011);
+    expect(cpu.getRflags() & 0x8c5).toBe(0); // 7 - 0: no ZF, CF, SF, OF
+  });
   it("long rep stosb and rep movsb across pages complete (bulk path)", () => {
     // rep stosb; mov rcx, rbx; mov rsi, rdx; mov rdi, r8; rep movsb; ud2
     const cpu = runFault([0xf3, 0xaa, 0x48, 0x89, 0xd9, 0x48, 0x89, 0xd6, 0x4c, 0x89, 0xc7, 0xf3, 0xa4], {

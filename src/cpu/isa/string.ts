@@ -147,6 +147,50 @@ function bulk(c: CPU, i: Insn, op: number, size: number, count: number): number 
   return n;
 }
 
+/** Set by bulkCmp: the repe/repne condition ended the loop. */
+let cmpStopped = false;
+
+/**
+ * Fast path for forward repe/repne scasb/cmpsb with 64-bit addresses: compares
+ * a run of bytes inside one page (two for cmpsb) at once. Returns the number
+ * of elements done (including the one that ended the loop, if any).
+ */
+function bulkCmp(c: CPU, i: Insn, op: number, count: number, cond: number): number {
+  const m = c.mem;
+  if (m.hooks.length !== 0) return 0;
+  const d = addrReg(c, RDI, false);
+  if (d < 0) return 0;
+  let room = PAGE_SIZE - (d & PAGE_MASK);
+  let s = 0;
+  if (op === CMPS) {
+    s = addrReg(c, RSI, false) + segBase(c, i);
+    if (s < 0) return 0;
+    room = Math.min(room, PAGE_SIZE - (s & PAGE_MASK));
+  }
+  const n = Math.min(room, count);
+  const sO = op === CMPS ? m.translate(s, "read") + (s & PAGE_MASK) : 0;
+  const dO = m.translate(d, "read") + (d & PAGE_MASK);
+  const u8 = m.u8;
+  const al = c.r[0] & 0xff;
+  let a = 0;
+  let b = 0;
+  let k = 0;
+  cmpStopped = false;
+  while (k < n) {
+    a = op === SCAS ? al : u8[sO + k];
+    b = u8[dO + k];
+    k++;
+    if ((a === b ? 1 : 0) !== cond) {
+      cmpStopped = true;
+      break;
+    }
+  }
+  setLazy(c, F_SUB, 1, a, 0, b, 0, (a - b) | 0, 0, 0);
+  if (op === CMPS) setAddrReg(c, RSI, addrReg(c, RSI, false) + k, false);
+  setAddrReg(c, RDI, d + k, false);
+  return k;
+}
+
 function stringOp(c: CPU, i: Insn, op: number): void {
   const size = i.s0;
   const a32 = i.asize === 4;
@@ -162,7 +206,17 @@ function stringOp(c: CPU, i: Insn, op: number): void {
   let hi = a32 ? 0 : c.r[3];
   if ((lo | hi) === 0) return;
   const fast = !a32 && delta > 0 && (op === MOVS || op === STOS);
+  const fastCmp = !a32 && delta > 0 && size === 1 && cond >= 0;
   for (;;) {
+    if (fastCmp && hi === 0) {
+      const n = bulkCmp(c, i, op, lo >>> 0, cond);
+      if (n > 0) {
+        lo = (lo - n) | 0;
+        c.r[2] = lo;
+        if (lo === 0 || cmpStopped) return;
+        continue;
+      }
+    }
     if (fast && hi === 0) {
       const n = bulk(c, i, op, size, lo >>> 0);
       if (n > 0) {
