@@ -123,6 +123,10 @@ function miscCases(): Case[] {
   cs.push({ name: "pushf/popf 16/64", code: "pushfw\npop ax\npushfq\npop rbx\nmov cx, 0x8d5\npush cx\npopfw\npushfq\npop rdx", flags: 0x41 });
   cs.push({ name: "enter/leave", code: "mov r12, rsp\nmov rbp, rsp\nsub rbp, 64\nenter 32, 0\nmov rax, rsp\nsub rax, r12\nmov rbx, rbp\nsub rbx, r12\nleave\nmov rcx, rsp\nsub rcx, r12\nmov rdx, rbp\nsub rdx, r12\nmov rbp, 0\nmov r12, 0" });
   cs.push({ name: "enter level 3", code: "mov r12, rsp\nlea rbp, [rsp-64]\nmov qword ptr [rbp-8], 0x111\nmov qword ptr [rbp-16], 0x222\nenter 16, 3\nmov rax, [rsp+16]\nsub rax, r12\nmov rbx, [rsp+24]\nmov rcx, [rsp+32]\nmov rdi, [rsp+40]\nsub rdi, r12\nmov r8, rbp\nsub r8, r12\nmov rdx, rsp\nsub rdx, r12\nleave\nmov rsi, rsp\nsub rsi, r12\nmov rsp, r12\nxor ebp, ebp\nxor r12d, r12d" });
+  cs.push({
+    name: "enter/leave 16-bit",
+    code: "mov r12, rsp\nmov rbp, rsp\nsub rbp, 0x100\n.byte 0x66, 0xc8, 0x10, 0x00, 0x00\nmov rax, rsp\nsub rax, r12\nmov rbx, rbp\nsub rbx, r12\nmovzx ebx, bx\nmovzx edx, word ptr [r12-2]\nsub dx, r12w\nmovzx edx, dx\n.byte 0x66, 0xc9\nmov rsi, rsp\nsub rsi, r12\nmov rdi, rbp\nsub rdi, r12\nmovzx edi, di\nmov rsp, r12\nxor ebp, ebp\nxor r12d, r12d",
+  });
   cs.push({ name: "loop/jrcxz addr32", code: "xor eax, eax\n1: inc eax\naddr32 loop 1b\nmov rcx, 0x100000000\naddr32 jrcxz 2f\nmov ebx, 1\n2: jrcxz 3f\nmov edx, 1\n3:", regs: { rcx: 0x500000003n } });
   cs.push({ name: "loope/loopne", code: "xor eax, eax\n1: inc eax\ncmp eax, 3\nloopne 1b\nmov ebx, ecx\n2: inc eax\ncmp eax, eax\nloope 2b", regs: { rcx: 10 } });
   cs.push({ name: "xchg mem, cmpxchg8 same", code: "xchg [rip+m], rax\nxchg bl, [rip+m+8]\nxchg ax, cx", regs: { rax: 0x1234567890n, rbx: 0x77n, rcx: 0xabcdn }, mem: [5n, 0x123456n] });

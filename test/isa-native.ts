@@ -152,7 +152,7 @@ export function checkCases(cases: Case[]): string[] {
     const nat = runNative(b.path, cases.length);
     const emu = runEmulated(b.elf, cases.length);
     const d = diffCases(cases, nat, emu.results);
-    if (emu.results.length < cases.length) d.push(`emulator stopped early: ${JSON.stringify(emu.status, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}`);
+    if (emu.results.length < cases.length) d.unshift(`emulator stopped early: ${JSON.stringify(emu.status, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}`);
     return d;
   } finally {
     b.cleanup();
