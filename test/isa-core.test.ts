@@ -133,6 +133,7 @@ function miscCases(): Case[] {
   cs.push({ name: "mov moffs, mov imm64, mov r8 high", code: "mov ah, bl\nmov bh, 0x12\nmovabs rcx, 0x8000000000000000\nmov dword ptr [rip+m], -1\nmov word ptr [rip+m+8], -1\nmov esi, [rip+m]", regs: { rbx: 0x99n } });
   cs.push({ name: "bswap r16, movsxd 32/16", code: ".byte 0x66, 0x0f, 0xcb\n.byte 0x66, 0x41, 0x0f, 0xc8\nmovsxd ecx, edx\n.byte 0x66, 0x63, 0xf2", regs: { rbx: 0x1122334455667788n, r8: 0x99aabbccddeeff00n, rcx: -1, rdx: 0x80000001n, rsi: -1 } });
   cs.push({ name: "push rsp, xchg ax forms", code: "mov r12, rsp\npush rsp\npop rax\nsub rax, r12\nxor r12d, r12d\n.byte 0x66, 0x41, 0x90\nxchg ebx, eax\nxchg r9, rax", regs: { rax: 0x1111111122223333n, rbx: 0x4444444455556666n, r8: 0x7777777788889999n, r9: 5 } });
+  cs.push({ name: "popf toggles ID, keeps IF/IOPL", code: "pushfq\npop rax\nmov rbx, rax\nxor rax, 0x203000\npush rax\npopfq\npushfq\npop rcx\nxor rcx, rbx\npush rbx\npopfq", flags: 0 });
   cs.push({ name: "lahf/sahf", code: "lahf\nmov ebx, eax\nmov ah, 0xd7\nsahf\npushfq\npop rcx", flags: 0x8d5 & ~0x40 });
   cs.push({ name: "cmc stc clc", code: "stc\ncmc\nsetc al\ncmc\nsetc bl\nclc", flags: 0 });
   cs.push({ name: "xlat", code: "lea rbx, [rip+m]\nmov al, 9\nxlatb", mem: [0x0706050403020100n, 0x0f0e0d0c0b0a0908n] });
