@@ -14,6 +14,7 @@ import { Memory, MemoryFault, PAGE_SIZE, STATE_OFFSET } from "./memory.js";
 export const XMM_OFFSET = 256;
 export const FPR_OFFSET = 512;
 import { handlerFor } from "./registry.js";
+import { compileBlock, type CompiledBlock } from "./jit/jsgen.js";
 import "./isa/index.js";
 
 export * from "./exceptions.js";
@@ -35,12 +36,19 @@ export interface FaultInfo {
 }
 
 export class Block {
+  /** Executions so far (interpreted); at JIT_THRESHOLD the block is compiled. */
+  count = 0;
+  /** The compiled form (jit/jsgen.ts), once hot. */
+  jit: CompiledBlock | null = null;
   constructor(
     public readonly addr: number,
     public readonly insns: Insn[],
     public readonly endAddr: number,
   ) {}
 }
+
+/** Interpreted executions of a block before it is compiled. */
+export const JIT_THRESHOLD = 50;
 
 export type SyscallHandler = (cpu: CPU) => void;
 export type FaultHandler = (cpu: CPU, info: FaultInfo) => void;
@@ -119,6 +127,15 @@ export class CPU {
   lastFault: FaultInfo | null = null;
   /** CPUID/extension state available to handlers (filled by handlers modules). */
   ext: Record<string, unknown> = {};
+
+  /** Compile hot blocks (false: interpreter only, `--no-jit`). */
+  jitEnabled = true;
+  /** Index of the faulting instruction inside a compiled block (set by compiled code). */
+  jitIndex = 0;
+  /** Complete iterations of a self-looping compiled block before a fault. */
+  jitIter = 0;
+  /** Statistics for --stats. */
+  stats = { jitInsns: 0, blocksCompiled: 0, compileMs: 0 };
 
   private readonly blocks = new Map<number, Block>();
   private readonly pageBlocks = new Map<number, Block[]>();
@@ -253,6 +270,23 @@ export class CPU {
       }
       let b: Block | undefined = this.blocks.get(this.rip);
       let k = 0;
+      if (b !== undefined && b.jit !== null) {
+        const n = b.insns.length;
+        this.jitIter = 0;
+        try {
+          const max = limit === Infinity ? 100000 : Math.max(1, Math.min(100000, Math.floor((limit - this.icount) / n) - 1));
+          const it = b.jit(this, b.insns, max);
+          this.icount += it * n;
+          this.stats.jitInsns += it * n;
+        } catch (e) {
+          const done = this.jitIter * n + this.jitIndex;
+          this.rip = b.insns[this.jitIndex].addr;
+          this.icount += done;
+          this.stats.jitInsns += done;
+          this.raise(e);
+        }
+        continue;
+      }
       try {
         if (b === undefined) b = this.buildBlock(this.rip);
         const insns = b.insns;
@@ -263,6 +297,7 @@ export class CPU {
           i.fn(this, i);
         }
         this.icount += n;
+        if (++b.count === JIT_THRESHOLD && this.jitEnabled) this.compile(b);
       } catch (e) {
         if (b !== undefined) {
           this.rip = b.insns[k].addr;
@@ -271,6 +306,13 @@ export class CPU {
         this.raise(e);
       }
     }
+  }
+
+  private compile(b: Block): void {
+    const t = globalThis.performance.now();
+    b.jit = compileBlock(b.insns);
+    this.stats.compileMs += globalThis.performance.now() - t;
+    if (b.jit) this.stats.blocksCompiled++;
   }
 
   /** Execute one instruction (honours insnHook). Returns false if the hook stopped it. */

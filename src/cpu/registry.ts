@@ -47,8 +47,8 @@ const privileged: Handler = (c, i) => {
 
 export function handlerFor(def: OpDef): Handler {
   if (def.fn) return def.fn as Handler;
-  let fn = registry.get(def.key);
-  if (!fn) fn = def === INVALID ? invalidOpcode : def.attrs & ATTR_PRIV ? privileged : unsupported;
+  let fn = def.attrs & ATTR_PRIV ? privileged : registry.get(def.key);
+  if (!fn) fn = def === INVALID ? invalidOpcode : unsupported;
   def.fn = fn;
   return fn;
 }
