@@ -27,6 +27,8 @@ async function main(): Promise<void> {
     .option("unset-env", { type: "array", string: true, describe: "remove NAME from the guest environment (repeatable)" })
     .option("clear-env", { type: "boolean", default: false, describe: "start the guest with an empty environment" })
     .option("argv0", { type: "string", describe: "argv[0] for the guest (default: PROGRAM as given)" })
+    .option("jit", { type: "boolean", default: true, describe: "compile hot code (--no-jit: interpreter only)" })
+    .option("stats", { type: "boolean", default: false, describe: "print execution statistics on stderr at exit" })
     .strict()
     .help()
     .alias("h", "help")
@@ -79,7 +81,10 @@ async function main(): Promise<void> {
     throw e;
   }
 
+  proc.cpu.jitEnabled = argv.jit;
+  const t0 = performance.now();
   const status = proc.run();
+  if (argv.stats) printStats(proc, performance.now() - t0);
   if (!status) die("internal error: the guest stopped without exiting", 70);
   if (status.kind === "exit") {
     if (straceOut) straceOut(`+++ exited with ${status.code} +++`);
@@ -89,6 +94,18 @@ async function main(): Promise<void> {
   if (status.fault) process.stderr.write(`x64emu: ${faultMessage(status.fault, proc.image.symbols)}\n`);
   if (straceOut) straceOut(`+++ killed by ${sigNameOf(status.signal)}${status.core ? " (core dumped)" : ""} +++`);
   dieBySignal(status.signal);
+}
+
+function printStats(proc: Process, ms: number): void {
+  const c = proc.cpu;
+  const s = c.stats;
+  const lines = [
+    `instructions: ${c.icount} (interpreter ${c.icount - s.jitInsns}, compiled ${s.jitInsns})`,
+    `blocks decoded: ${c.blocksDecoded}, compiled: ${s.blocksCompiled} (compile time ${s.compileMs.toFixed(1)} ms)`,
+    `syscalls: ${proc.kernel.syscallCount}`,
+    `wall time: ${ms.toFixed(1)} ms, ${(c.icount / 1000 / Math.max(ms, 0.001)).toFixed(1)} MIPS`,
+  ];
+  process.stderr.write(lines.map((l) => `x64emu stats: ${l}\n`).join(""));
 }
 
 function sigNameOf(n: number): string {
