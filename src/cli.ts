@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     .option("clear-env", { type: "boolean", default: false, describe: "start the guest with an empty environment" })
     .option("argv0", { type: "string", describe: "argv[0] for the guest (default: PROGRAM as given)" })
     .option("jit", { type: "boolean", default: true, describe: "compile hot code (--no-jit: interpreter only)" })
+    .option("jit-threshold", { type: "number", describe: "executions before a block is compiled (0: compile everything; for testing the compiler)" })
     .option("stats", { type: "boolean", default: false, describe: "print execution statistics on stderr at exit" })
     .strict()
     .help()
@@ -82,6 +83,10 @@ async function main(): Promise<void> {
   }
 
   proc.cpu.jitEnabled = argv.jit;
+  if (argv.jitThreshold !== undefined) {
+    if (!Number.isInteger(argv.jitThreshold) || argv.jitThreshold < 0) die("--jit-threshold expects a whole number >= 0", 2);
+    proc.cpu.jitThreshold = argv.jitThreshold;
+  }
   const t0 = performance.now();
   const status = proc.run();
   if (argv.stats) printStats(proc, performance.now() - t0);

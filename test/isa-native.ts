@@ -113,9 +113,14 @@ export function runNative(path: string, n: number): Result[] {
   return parse(new Uint8Array(execFileSync(path, { maxBuffer: 1 << 28 })), n);
 }
 
-export function runEmulated(elf: Uint8Array, n: number): { results: Result[]; status: unknown } {
+/** Execution tiers every case runs under: the interpreter alone, and everything compiled first. */
+export const TIERS = ["interpreter", "jit"] as const;
+
+export function runEmulated(elf: Uint8Array, n: number, tier: (typeof TIERS)[number] = "interpreter"): { results: Result[]; status: unknown } {
   const host = new MemoryHost();
   const p = new Process(elf, { argv: ["t"], envp: [], host });
+  p.cpu.jitEnabled = tier === "jit";
+  p.cpu.jitThreshold = 0;
   const status = p.run(10_000_000);
   return { results: parse(Uint8Array.from(host.stdout), n), status };
 }
@@ -150,9 +155,13 @@ export function checkCases(cases: Case[]): string[] {
   const b = buildCases(cases);
   try {
     const nat = runNative(b.path, cases.length);
-    const emu = runEmulated(b.elf, cases.length);
-    const d = diffCases(cases, nat, emu.results);
-    if (emu.results.length < cases.length) d.unshift(`emulator stopped early: ${JSON.stringify(emu.status, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}`);
+    const d: string[] = [];
+    for (const tier of TIERS) {
+      const emu = runEmulated(b.elf, cases.length, tier);
+      const t = diffCases(cases, nat, emu.results).map((x) => `[${tier}] ${x}`);
+      if (emu.results.length < cases.length) t.unshift(`[${tier}] emulator stopped early: ${JSON.stringify(emu.status, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}`);
+      d.push(...t);
+    }
     return d;
   } finally {
     b.cleanup();

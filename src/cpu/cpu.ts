@@ -130,6 +130,8 @@ export class CPU {
 
   /** Compile hot blocks (false: interpreter only, `--no-jit`). */
   jitEnabled = true;
+  /** Interpreted executions before a block is compiled (0: compile before the first execution). */
+  jitThreshold = JIT_THRESHOLD;
   /** Index of the faulting instruction inside a compiled block (set by compiled code). */
   jitIndex = 0;
   /** Complete iterations of a self-looping compiled block before a fault. */
@@ -269,40 +271,45 @@ export class CPU {
         continue;
       }
       let b: Block | undefined = this.blocks.get(this.rip);
-      let k = 0;
-      if (b !== undefined && b.jit !== null) {
-        const n = b.insns.length;
+      if (b === undefined) {
+        try {
+          b = this.buildBlock(this.rip);
+        } catch (e) {
+          this.raise(e);
+          continue;
+        }
+      }
+      if (b.jit === null && b.count >= this.jitThreshold && this.jitEnabled) this.compile(b);
+      const insns = b.insns;
+      const n = insns.length;
+      if (b.jit !== null) {
         this.jitIter = 0;
         try {
           const max = limit === Infinity ? 100000 : Math.max(1, Math.min(100000, Math.floor((limit - this.icount) / n) - 1));
-          const it = b.jit(this, b.insns, max);
+          const it = b.jit(this, insns, max);
           this.icount += it * n;
           this.stats.jitInsns += it * n;
         } catch (e) {
           const done = this.jitIter * n + this.jitIndex;
-          this.rip = b.insns[this.jitIndex].addr;
+          this.rip = insns[this.jitIndex].addr;
           this.icount += done;
           this.stats.jitInsns += done;
           this.raise(e);
         }
         continue;
       }
+      let k = 0;
       try {
-        if (b === undefined) b = this.buildBlock(this.rip);
-        const insns = b.insns;
-        const n = insns.length;
         for (k = 0; k < n; k++) {
           const i = insns[k];
           this.rip = i.next;
           i.fn(this, i);
         }
         this.icount += n;
-        if (++b.count === JIT_THRESHOLD && this.jitEnabled) this.compile(b);
+        b.count++;
       } catch (e) {
-        if (b !== undefined) {
-          this.rip = b.insns[k].addr;
-          this.icount += k;
-        }
+        this.rip = insns[k].addr;
+        this.icount += k;
         this.raise(e);
       }
     }
@@ -311,6 +318,7 @@ export class CPU {
   private compile(b: Block): void {
     const t = globalThis.performance.now();
     b.jit = compileBlock(b.insns);
+    if (b.jit === null) b.count = -Infinity; // not compilable: never try again
     this.stats.compileMs += globalThis.performance.now() - t;
     if (b.jit) this.stats.blocksCompiled++;
   }

@@ -275,7 +275,10 @@ function genShift(g: Gen, i: Insn, kind: string): boolean {
   if (i.k1 !== K_IMM || size < 4 || i.k0 !== K_REG) return false;
   const n = i.r0;
   const cnt = i.imm & (size === 8 ? 63 : 31);
-  if (cnt === 0) return true; // no change at all
+  if (cnt === 0) {
+    if (size === 4) g.emit(`r[${2 * n + 1}]=0;`); // flags unchanged, but a 32-bit destination is still zero-extended
+    return true;
+  }
   let body: string;
   // results via the interpreter's semantics: CF = last bit out, OF (count 1)
   if (size === 4) {
