@@ -40,6 +40,11 @@ export class Block {
   count = 0;
   /** The compiled form (jit/jsgen.ts), once hot. */
   jit: CompiledBlock | null = null;
+  /** False once invalidated (its code changed or was unmapped). */
+  valid = true;
+  /** Successor cache (block chaining): the last two blocks that followed this one. */
+  succ1: Block | null = null;
+  succ2: Block | null = null;
   constructor(
     public readonly addr: number,
     public readonly insns: Insn[],
@@ -247,11 +252,15 @@ export class CPU {
   invalidatePage(page: number): void {
     const list = this.pageBlocks.get(page);
     if (!list) return;
-    for (const b of list) if (this.blocks.get(b.addr) === b) this.blocks.delete(b.addr);
+    for (const b of list) {
+      b.valid = false;
+      if (this.blocks.get(b.addr) === b) this.blocks.delete(b.addr);
+    }
     this.pageBlocks.delete(page);
   }
 
   invalidateAll(): void {
+    for (const b of this.blocks.values()) b.valid = false;
     this.blocks.clear();
     this.pageBlocks.clear();
   }
@@ -265,20 +274,41 @@ export class CPU {
    */
   run(limit = Infinity): void {
     this.stopRequested = false;
+    let prev: Block | null = null;
     while (!this.stopRequested && this.icount < limit) {
       if (this.insnHook !== null || this.icount + MAX_BLOCK > limit) {
         this.step();
+        prev = null;
         continue;
       }
-      let b: Block | undefined = this.blocks.get(this.rip);
+      // block chaining: try the previous block's successors before the map
+      const rip = this.rip;
+      let b: Block | undefined;
+      if (prev !== null) {
+        const s1: Block | null = prev.succ1;
+        if (s1 !== null && s1.addr === rip && s1.valid) b = s1;
+        else {
+          const s2: Block | null = prev.succ2;
+          if (s2 !== null && s2.addr === rip && s2.valid) b = s2;
+          else {
+            b = this.blocks.get(rip);
+            if (b !== undefined) {
+              prev.succ2 = prev.succ1;
+              prev.succ1 = b;
+            }
+          }
+        }
+      } else b = this.blocks.get(rip);
       if (b === undefined) {
         try {
           b = this.buildBlock(this.rip);
         } catch (e) {
           this.raise(e);
+          prev = null;
           continue;
         }
       }
+      prev = b;
       if (b.jit === null && b.count >= this.jitThreshold && this.jitEnabled) this.compile(b);
       const insns = b.insns;
       const n = insns.length;
