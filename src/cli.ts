@@ -7,6 +7,9 @@ import { ElfError } from "./loader/elf.js";
 import { NodeHost } from "./host/node.js";
 import { Process, faultMessage } from "./emulator.js";
 import { installAbiNames } from "./kernel/names.js";
+import type { ExitStatus } from "./kernel/kernel.js";
+import { serveGdbStdio, serveGdbTcp } from "./host/gdb-node.js";
+import * as path from "node:path";
 
 const require = createRequire(import.meta.url);
 const pkg = require("../package.json") as { version: string };
@@ -29,6 +32,9 @@ async function main(): Promise<void> {
     .option("argv0", { type: "string", describe: "argv[0] for the guest (default: PROGRAM as given)" })
     .option("jit", { type: "boolean", default: true, describe: "compile hot code (--no-jit: interpreter only)" })
     .option("jit-threshold", { type: "number", describe: "executions before a block is compiled (0: compile everything; for testing the compiler)" })
+    .option("gdb", { type: "number", describe: "wait for gdb on TCP PORT before the first instruction (target remote :PORT)" })
+    .option("gdb-host", { type: "string", default: "127.0.0.1", describe: "address the --gdb listener binds to" })
+    .option("gdb-stdio", { type: "boolean", default: false, describe: "serve gdb on stdin/stdout (target remote | x64emu --gdb-stdio PROG); guest stdout goes to stderr" })
     .option("stats", { type: "boolean", default: false, describe: "print execution statistics on stderr at exit" })
     .strict()
     .help()
@@ -76,7 +82,8 @@ async function main(): Promise<void> {
 
   let proc: Process;
   try {
-    proc = new Process(bytes, { argv: [argv.argv0 ?? prog, ...guestArgs], envp: env, host: new NodeHost(), execfn: prog, strace: straceOut });
+    const host = argv.gdbStdio ? new StdoutToStderrHost() : new NodeHost();
+    proc = new Process(bytes, { argv: [argv.argv0 ?? prog, ...guestArgs], envp: env, host, execfn: prog, strace: straceOut });
   } catch (e) {
     if (e instanceof ElfError) die(`${prog}: ${e.message}`, 126);
     throw e;
@@ -88,7 +95,14 @@ async function main(): Promise<void> {
     proc.cpu.jitThreshold = argv.jitThreshold;
   }
   const t0 = performance.now();
-  const status = proc.run();
+  let status: ExitStatus | null;
+  if (argv.gdb !== undefined || argv.gdbStdio) {
+    if (argv.gdb !== undefined && (!Number.isInteger(argv.gdb) || argv.gdb < 0 || argv.gdb > 65535)) die("--gdb expects a TCP port number", 2);
+    const opts = { execFile: path.resolve(prog), onListening: (port: number) => process.stderr.write(`x64emu: waiting for gdb on ${argv.gdbHost}:${port}\n`) };
+    const res = argv.gdbStdio ? await serveGdbStdio(proc, opts) : await serveGdbTcp(proc, argv.gdb!, argv.gdbHost, opts);
+    if (res.detached) status = proc.run(); // gdb detached: run on without it
+    else status = res.status ?? { kind: "signal", signal: 9, core: false, fault: null }; // killed from gdb
+  } else status = proc.run();
   if (argv.stats) printStats(proc, performance.now() - t0);
   if (!status) die("internal error: the guest stopped without exiting", 70);
   if (status.kind === "exit") {
@@ -99,6 +113,13 @@ async function main(): Promise<void> {
   if (status.fault) process.stderr.write(`x64emu: ${faultMessage(status.fault, proc.image.symbols)}\n`);
   if (straceOut) straceOut(`+++ killed by ${sigNameOf(status.signal)}${status.core ? " (core dumped)" : ""} +++`);
   dieBySignal(status.signal);
+}
+
+/** With --gdb-stdio, stdout carries the gdb protocol: the guest's stdout goes to stderr. */
+class StdoutToStderrHost extends NodeHost {
+  write(fd: number, data: Uint8Array): number {
+    return super.write(fd === 1 ? 2 : fd, data);
+  }
 }
 
 function printStats(proc: Process, ms: number): void {
