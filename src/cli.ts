@@ -10,6 +10,8 @@ import { installAbiNames } from "./kernel/names.js";
 import type { ExitStatus } from "./kernel/kernel.js";
 import { serveGdbStdio, serveGdbTcp } from "./host/gdb-node.js";
 import * as path from "node:path";
+import { installTracer } from "./debug/trace.js";
+import { crashReport } from "./debug/crash.js";
 
 const require = createRequire(import.meta.url);
 const pkg = require("../package.json") as { version: string };
@@ -35,6 +37,11 @@ async function main(): Promise<void> {
     .option("gdb", { type: "number", describe: "wait for gdb on TCP PORT before the first instruction (target remote :PORT)" })
     .option("gdb-host", { type: "string", default: "127.0.0.1", describe: "address the --gdb listener binds to" })
     .option("gdb-stdio", { type: "boolean", default: false, describe: "serve gdb on stdin/stdout (target remote | x64emu --gdb-stdio PROG); guest stdout goes to stderr" })
+    .option("trace", { type: "boolean", default: false, describe: "print each executed instruction and the registers it changed (stderr)" })
+    .option("trace-file", { type: "string", describe: "write the --trace output to this file" })
+    .option("trace-from", { type: "string", describe: "start tracing at this address or symbol" })
+    .option("trace-limit", { type: "number", describe: "trace at most N instructions" })
+    .option("crash-report", { type: "boolean", default: false, describe: "on a fatal fault, also print registers and the code around rip" })
     .option("stats", { type: "boolean", default: false, describe: "print execution statistics on stderr at exit" })
     .strict()
     .help()
@@ -94,6 +101,22 @@ async function main(): Promise<void> {
     if (!Number.isInteger(argv.jitThreshold) || argv.jitThreshold < 0) die("--jit-threshold expects a whole number >= 0", 2);
     proc.cpu.jitThreshold = argv.jitThreshold;
   }
+  let tracer: { flush: () => void } | null = null;
+  if (argv.trace || argv.traceFile || argv.traceFrom !== undefined || argv.traceLimit !== undefined) {
+    let out = (l: string) => void process.stderr.write(l + "\n");
+    if (argv.traceFile) {
+      const fd = fs.openSync(argv.traceFile, "w");
+      out = (l) => void fs.writeSync(fd, l + "\n");
+    }
+    let from: number | undefined;
+    if (argv.traceFrom !== undefined) {
+      const sym = proc.image.symbols.find((s) => s.name === argv.traceFrom);
+      from = sym ? sym.value : /^(0x)?[0-9a-f]+$/i.test(argv.traceFrom) ? parseInt(argv.traceFrom, 16) : NaN;
+      if (!Number.isFinite(from)) die(`--trace-from: no symbol or address '${argv.traceFrom}'`, 2);
+    }
+    if (argv.traceLimit !== undefined && (!Number.isInteger(argv.traceLimit) || argv.traceLimit < 0)) die("--trace-limit expects a whole number", 2);
+    tracer = installTracer(proc.cpu, { out, symbols: proc.image.symbols, from, limit: argv.traceLimit });
+  }
   const t0 = performance.now();
   let status: ExitStatus | null;
   if (argv.gdb !== undefined || argv.gdbStdio) {
@@ -103,6 +126,7 @@ async function main(): Promise<void> {
     if (res.detached) status = proc.run(); // gdb detached: run on without it
     else status = res.status ?? { kind: "signal", signal: 9, core: false, fault: null }; // killed from gdb
   } else status = proc.run();
+  tracer?.flush();
   if (argv.stats) printStats(proc, performance.now() - t0);
   if (!status) die("internal error: the guest stopped without exiting", 70);
   if (status.kind === "exit") {
@@ -110,7 +134,10 @@ async function main(): Promise<void> {
     process.exitCode = status.code;
     return;
   }
-  if (status.fault) process.stderr.write(`x64emu: ${faultMessage(status.fault, proc.image.symbols)}\n`);
+  if (status.fault) {
+    process.stderr.write(`x64emu: ${faultMessage(status.fault, proc.image.symbols)}\n`);
+    if (argv.crashReport) process.stderr.write(crashReport(proc.cpu, status.fault, proc.image.symbols) + "\n");
+  }
   if (straceOut) straceOut(`+++ killed by ${sigNameOf(status.signal)}${status.core ? " (core dumped)" : ""} +++`);
   dieBySignal(status.signal);
 }
