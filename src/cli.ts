@@ -28,8 +28,8 @@ async function main(): Promise<void> {
     .parserConfiguration({ "halt-at-non-option": true, "parse-positional-numbers": false, "unknown-options-as-args": false })
     .option("strace", { type: "boolean", default: false, describe: "print each system call on stderr, as strace does" })
     .option("strace-file", { type: "string", describe: "write the strace output to this file instead of stderr" })
-    .option("env", { type: "array", string: true, describe: "set NAME=VALUE in the guest environment (repeatable)" })
-    .option("unset-env", { type: "array", string: true, describe: "remove NAME from the guest environment (repeatable)" })
+    .option("env", { type: "string", describe: "set NAME=VALUE in the guest environment (repeatable)" })
+    .option("unset-env", { type: "string", describe: "remove NAME from the guest environment (repeatable)" })
     .option("clear-env", { type: "boolean", default: false, describe: "start the guest with an empty environment" })
     .option("argv0", { type: "string", describe: "argv[0] for the guest (default: PROGRAM as given)" })
     .option("jit", { type: "boolean", default: true, describe: "compile hot code (--no-jit: interpreter only)" })
@@ -70,8 +70,9 @@ async function main(): Promise<void> {
 
   // environment
   let env: string[] = argv.clearEnv ? [] : Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
-  for (const name of argv.unsetEnv ?? []) env = env.filter((e) => !e.startsWith(name + "="));
-  for (const kv of argv.env ?? []) {
+  const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+  for (const name of list(argv.unsetEnv)) env = env.filter((e) => !e.startsWith(name + "="));
+  for (const kv of list(argv.env)) {
     if (!kv.includes("=")) die(`--env expects NAME=VALUE, got '${kv}'`, 2);
     const name = kv.slice(0, kv.indexOf("="));
     env = env.filter((e) => !e.startsWith(name + "="));
