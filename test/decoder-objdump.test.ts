@@ -91,7 +91,7 @@ function objMnemonic(text: string): string {
 }
 
 const STRING = /^(movs|cmps|stos|lods|scas|ins|outs)[bwdq]?$/;
-const ALIASES: Record<string, string> = { movabs: "mov", xlat: "xlatb", "(bad)": "(bad)", jrcxz: "jrcxz", jecxz: "jrcxz", sal: "shl", int1: "int1", icebp: "int1" };
+const ALIASES: Record<string, string> = { "fneni(8087": "fneni8087_nop", "fndisi(8087": "fndisi8087_nop", "fnsetpm(287": "fnsetpm287_nop", movabs: "mov", xlat: "xlatb", "(bad)": "(bad)", jrcxz: "jrcxz", jecxz: "jrcxz", sal: "shl", int1: "int1", icebp: "int1" };
 
 function norm(m: string): string {
   if (STRING.test(m)) return m.replace(/[bwdq]$/, "").replace(/^(movs|cmps|stos|lods|scas|ins|outs).*/, "$1");
@@ -113,6 +113,7 @@ describe.skipIf(!HAS_OBJDUMP)("decoder vs objdump", () => {
     let gp = 0;
     const lengthMismatch: string[] = [];
     const mnemonicMismatch: string[] = [];
+    const invalidButValid: string[] = [];
     for (const seed of [1, 2, 3]) {
       const bytes = corpus(seed);
       const list = objdump(bytes);
@@ -132,7 +133,10 @@ describe.skipIf(!HAS_OBJDUMP)("decoder vs objdump", () => {
         compared++;
         const hex = Array.from(bytes.subarray(o.off, o.off + o.len), (b) => b.toString(16).padStart(2, "0")).join(" ");
         if (i.def === INVALID) {
-          // objdump accepts some encodings the CPU rejects (e.g. lock on non-lockable); only lengths matter there
+          // objdump accepts some encodings the CPU rejects (lock on non-lockable instructions, opcodes
+          // removed from 64-bit mode); any other disagreement is a decoder bug
+          // (checked for the one-byte map: the 0F maps hold many extensions we deliberately do not implement)
+          if (i.map === 0 && i.opcode !== 0xc4 && i.opcode !== 0xc5 && i.opcode !== 0x62 && !/\block\b/.test(o.text) && !/^(\S+ )?femms/.test(o.text)) invalidButValid.push(`${hex}: objdump '${o.text}'`);
           continue;
         }
         // objdump shows fwait + x87 as one "wait form" (fstsw...); the CPU executes them as two instructions
@@ -149,6 +153,7 @@ describe.skipIf(!HAS_OBJDUMP)("decoder vs objdump", () => {
     console.log(`decoder cross-check: ${compared} instructions compared with objdump (${gp} general-purpose mnemonics)`);
     expect(lengthMismatch.slice(0, 30)).toEqual([]);
     expect(mnemonicMismatch.slice(0, 30)).toEqual([]);
+    expect(invalidButValid.slice(0, 40)).toEqual([]);
     expect(compared).toBeGreaterThan(5000);
   });
 });

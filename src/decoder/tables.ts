@@ -80,7 +80,7 @@ for (let k = 0; k < 8; k++) {
   ONE_BYTE[0xb8 + k] = "mov Zv,Iv";
 }
 for (let k = 1; k < 8; k++) ONE_BYTE[0x90 + k] = "xchg Zv,rAX";
-ONE_BYTE[0x90] = { n: "nop", f3: "pause" };
+ONE_BYTE[0x90] = { n: "nop", p66: "nop", f2: "nop", f3: "pause" }; // 66 90 is xchg ax, ax: a nop
 ONE_BYTE[0x63] = { w0: "movsxd Gv,Ed", w1: "movsxd Gv,Ed" };
 ONE_BYTE[0x68] = "push Iz d64";
 ONE_BYTE[0x69] = "imul Gv,Ev,Iz @imul3";
@@ -203,7 +203,7 @@ const X87_REG: Spec[][] = [
     rm8(["fprem", "fyl2xp1", "fsqrt", "fsincos", "frndint", "fscale", "fsin", "fcos"]),
   ],
   ["fcmovb ST,STi", "fcmove ST,STi", "fcmovbe ST,STi", "fcmovu ST,STi", "!", rm8(["", "fucompp", "", "", "", "", "", ""]), "!", "!"],
-  ["fcmovnb ST,STi", "fcmovne ST,STi", "fcmovnbe ST,STi", "fcmovnu ST,STi", rm8(["", "", "fnclex", "fninit", "", "", "", ""]), "fucomi ST,STi", "fcomi ST,STi", "!"],
+  ["fcmovnb ST,STi", "fcmovne ST,STi", "fcmovnbe ST,STi", "fcmovnu ST,STi", rm8(["fneni8087_nop", "fndisi8087_nop", "fnclex", "fninit", "fnsetpm287_nop", "", "", ""]), "fucomi ST,STi", "fcomi ST,STi", "!"],
   ["fadd STi,ST", "fmul STi,ST", "fcom2 STi", "fcomp3 STi", "fsubr STi,ST", "fsub STi,ST", "fdivr STi,ST", "fdiv STi,ST"],
   ["ffree STi", "fxch4 STi", "fst STi", "fstp STi", "fucom STi", "fucomp STi", "!", "!"],
   ["faddp STi,ST", "fmulp STi,ST", "fcomp5 STi", rm8(["", "fcompp", "", "", "", "", "", ""]), "fsubrp STi,ST", "fsubp STi,ST", "fdivrp STi,ST", "fdivp STi,ST"],
@@ -211,7 +211,7 @@ const X87_REG: Spec[][] = [
 ];
 for (let k = 0; k < 8; k++) ONE_BYTE[0xd8 + k] = { mem: X87_MEM[k].map((s) => (s === "!" ? s : s + " @x87")), reg: X87_REG[k].map(x87Key) };
 function x87Key(s: Spec): Spec {
-  if (typeof s === "string") return s === "!" ? s : s + " @x87";
+  if (typeof s === "string") return s === "!" ? s : s.endsWith("_nop") ? s + " @nop" : s + " @x87"; // 8087/287-only control ops are NOPs since the 387
   if (s && typeof s === "object" && "rm" in s) return { rm: s.rm.map(x87Key) };
   return s;
 }

@@ -2,3 +2,6 @@
 export * from "./kernel.js";
 import "./process.js";
 import "./files.js";
+import "./mm.js";
+import "./misc.js";
+import "./time.js";

@@ -1,0 +1,200 @@
+/** Memory syscalls: brk, mmap, munmap, mprotect, mremap, madvise, msync. */
+import { PAGE_SIZE, USER_TOP } from "../cpu/memory.js";
+import { defineSyscall, type Kernel } from "./kernel.js";
+
+const ENOMEM = 12;
+const EINVAL = 22;
+const EEXIST = 17;
+const EBADF = 9;
+const EFAULT = 14;
+
+const PROT_MASK = 7;
+const MAP_SHARED = 0x01;
+const MAP_PRIVATE = 0x02;
+const MAP_FIXED = 0x10;
+const MAP_ANONYMOUS = 0x20;
+const MAP_GROWSDOWN = 0x100;
+const MAP_FIXED_NOREPLACE = 0x100000;
+const MREMAP_MAYMOVE = 1;
+const MREMAP_FIXED = 2;
+
+/** Top of the mmap area (below the stack and its guard gap), as Linux's mmap_base without ASLR. */
+export const MMAP_BASE = 0x7ffff7fff000;
+const MMAP_BOTTOM = 0x10000;
+/** brk may grow up to this size. */
+const BRK_MAX = 1 << 30;
+
+interface MmState {
+  brkStart: number;
+  brk: number;
+}
+
+function mm(k: Kernel): MmState {
+  let s = k.state.mm as MmState | undefined;
+  if (!s) {
+    const start = (k.state.brk as number) ?? 0x1000000;
+    s = { brkStart: start, brk: start };
+    k.state.mm = s;
+  }
+  return s;
+}
+
+const pageUp = (n: number) => Math.ceil(n / PAGE_SIZE) * PAGE_SIZE;
+
+/** Is any page of [addr, addr+len) mapped? */
+function anyMapped(k: Kernel, addr: number, len: number): boolean {
+  for (let a = addr; a < addr + len; a += PAGE_SIZE) if (k.cpu.mem.isMapped(a)) return true;
+  return false;
+}
+
+function invalidate(k: Kernel, addr: number, len: number): void {
+  for (let a = addr; a < addr + len; a += PAGE_SIZE) k.cpu.invalidatePage(Math.floor(a / PAGE_SIZE));
+}
+
+defineSyscall({
+  nr: 12,
+  name: "brk",
+  args: ["ptr"],
+  ret: "x",
+  fn: (k, a) => {
+    const s = mm(k);
+    const want = a.u(0);
+    if (want === 0 || want < s.brkStart || want > s.brkStart + BRK_MAX) return s.brk;
+    const oldTop = pageUp(s.brk);
+    const newTop = pageUp(want);
+    if (newTop > oldTop) {
+      if (anyMapped(k, oldTop, newTop - oldTop)) return s.brk; // would collide: Linux refuses
+      k.cpu.mem.map(oldTop, newTop - oldTop, 3);
+    } else if (newTop < oldTop) {
+      k.cpu.mem.unmap(newTop, oldTop - newTop);
+      invalidate(k, newTop, oldTop - newTop);
+    }
+    s.brk = want;
+    return s.brk;
+  },
+});
+
+/** File contents for a file-backed mapping: the files module registers a reader. */
+export type MapReader = (k: Kernel, fd: number, offset: number, len: number) => Uint8Array | number;
+let mapReader: MapReader | null = null;
+export function setMapReader(fn: MapReader): void {
+  mapReader = fn;
+}
+
+function doMmap(k: Kernel, addr: number, len: number, prot: number, flags: number, fd: number, off: number): number {
+  if (len === 0 || len >= USER_TOP) return -EINVAL;
+  if (addr % PAGE_SIZE !== 0 && flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) return -EINVAL;
+  if (off % PAGE_SIZE !== 0) return -EINVAL;
+  const type = flags & 3;
+  if (type !== MAP_PRIVATE && type !== MAP_SHARED) return -EINVAL;
+  const size = pageUp(len);
+  const mem = k.cpu.mem;
+  let data: Uint8Array | null = null;
+  if (!(flags & MAP_ANONYMOUS)) {
+    if (!mapReader) return -EBADF;
+    const r = mapReader(k, fd, off, len);
+    if (typeof r === "number") return r;
+    data = r;
+  }
+  let at: number;
+  if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
+    if (addr + size > USER_TOP) return -ENOMEM;
+    if (flags & MAP_FIXED_NOREPLACE && anyMapped(k, addr, size)) return -EEXIST;
+    at = addr;
+    invalidate(k, at, size);
+  } else {
+    at = -1;
+    const hint = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE;
+    if (hint >= MMAP_BOTTOM && hint + size <= MMAP_BASE && !anyMapped(k, hint, size)) at = hint;
+    if (at < 0) at = mem.findFree(size, MMAP_BASE, MMAP_BOTTOM);
+    if (at < 0) return -ENOMEM;
+  }
+  mem.map(at, size, prot & PROT_MASK);
+  if (data && data.length) mem.writeBytes(at, data.subarray(0, Math.min(data.length, len)), false);
+  void MAP_GROWSDOWN;
+  return at;
+}
+
+defineSyscall({
+  nr: 9,
+  name: "mmap",
+  args: ["ptr", "u", "x", "x", "fd", "x"],
+  ret: "x",
+  fn: (k, a) => doMmap(k, a.u(0), a.u(1), a.i32(2), a.i32(3), a.i32(4), a.u(5)),
+});
+
+defineSyscall({
+  nr: 11,
+  name: "munmap",
+  args: ["ptr", "u"],
+  fn: (k, a) => {
+    const addr = a.u(0);
+    const len = a.u(1);
+    if (addr % PAGE_SIZE !== 0 || len === 0 || addr + len > USER_TOP) return -EINVAL;
+    invalidate(k, addr, pageUp(len));
+    k.cpu.mem.unmap(addr, pageUp(len));
+    return 0;
+  },
+});
+
+defineSyscall({
+  nr: 10,
+  name: "mprotect",
+  args: ["ptr", "u", "x"],
+  fn: (k, a) => {
+    const addr = a.u(0);
+    const len = pageUp(a.u(1));
+    if (addr % PAGE_SIZE !== 0) return -EINVAL;
+    if (len === 0) return 0;
+    for (let p = addr; p < addr + len; p += PAGE_SIZE) if (!k.cpu.mem.isMapped(p)) return -ENOMEM;
+    k.cpu.mem.protect(addr, len, a.i32(2) & PROT_MASK);
+    invalidate(k, addr, len);
+    return 0;
+  },
+});
+
+defineSyscall({
+  nr: 25,
+  name: "mremap",
+  args: ["ptr", "u", "u", "x", "ptr"],
+  ret: "x",
+  fn: (k, a) => {
+    const old = a.u(0);
+    const oldLen = pageUp(a.u(1));
+    const newLen = pageUp(a.u(2));
+    const flags = a.i32(3);
+    if (old % PAGE_SIZE !== 0 || newLen === 0) return -EINVAL;
+    const mem = k.cpu.mem;
+    const prot = mem.protOf(old);
+    if (prot < 0) return -EFAULT;
+    if (!(flags & MREMAP_FIXED)) {
+      if (newLen <= oldLen) {
+        if (newLen < oldLen) {
+          invalidate(k, old + newLen, oldLen - newLen);
+          mem.unmap(old + newLen, oldLen - newLen);
+        }
+        return old;
+      }
+      // grow in place when the pages after it are free
+      if (!anyMapped(k, old + oldLen, newLen - oldLen) && old + newLen <= USER_TOP) {
+        mem.map(old + oldLen, newLen - oldLen, prot);
+        return old;
+      }
+      if (!(flags & MREMAP_MAYMOVE)) return -ENOMEM;
+    }
+    const dest = flags & MREMAP_FIXED ? a.u(4) : mem.findFree(newLen, MMAP_BASE, MMAP_BOTTOM);
+    if (dest < 0) return -ENOMEM;
+    const data = mem.readBytes(old, Math.min(oldLen, newLen), false);
+    invalidate(k, dest, newLen);
+    mem.map(dest, newLen, prot);
+    mem.writeBytes(dest, data, false);
+    invalidate(k, old, oldLen);
+    mem.unmap(old, oldLen);
+    return dest;
+  },
+});
+
+defineSyscall({ nr: 28, name: "madvise", args: ["ptr", "u", "d"], fn: () => 0 });
+defineSyscall({ nr: 26, name: "msync", args: ["ptr", "u", "x"], fn: (k, a) => (a.u(0) % PAGE_SIZE ? -EINVAL : 0) });
+defineSyscall({ nr: 149, name: "mlock", args: ["ptr", "u"], fn: () => 0 });
+defineSyscall({ nr: 150, name: "munlock", args: ["ptr", "u"], fn: () => 0 });

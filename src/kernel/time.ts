@@ -1,0 +1,165 @@
+/** Time syscalls: clock_gettime, clock_getres, gettimeofday, time, nanosleep, times, getrusage. */
+import { defineSyscall, type Kernel } from "./kernel.js";
+
+const EINVAL = 22;
+const EFAULT = 14;
+
+function nowNs(k: Kernel, clock: number): bigint | null {
+  switch (clock) {
+    case 0: // REALTIME
+    case 5: // REALTIME_COARSE
+    case 8: // REALTIME_ALARM
+    case 11: // TAI
+      return k.host.realtimeNs();
+    case 1: // MONOTONIC
+    case 4: // MONOTONIC_RAW
+    case 6: // MONOTONIC_COARSE
+    case 7: // BOOTTIME
+    case 9: // BOOTTIME_ALARM
+      return k.host.monotonicNs();
+    case 2: // PROCESS_CPUTIME_ID
+    case 3: // THREAD_CPUTIME_ID
+      return k.host.monotonicNs() - ((k.state.startNs as bigint | undefined) ?? 0n);
+    default:
+      return null;
+  }
+}
+
+function putTimespec(k: Kernel, addr: number, ns: bigint, usec = false): boolean {
+  const sec = ns / 1000000000n;
+  const frac = usec ? (ns % 1000000000n) / 1000n : ns % 1000000000n;
+  const b = new Uint8Array(16);
+  const dv = new DataView(b.buffer);
+  dv.setBigInt64(0, sec, true);
+  dv.setBigInt64(8, frac, true);
+  try {
+    k.cpu.mem.writeBytes(addr, b);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+defineSyscall({
+  nr: 228,
+  name: "clock_gettime",
+  args: ["d", "ptr"],
+  fn: (k, a) => {
+    const t = nowNs(k, a.i32(0));
+    if (t === null) return -EINVAL;
+    return putTimespec(k, a.u(1), t) ? 0 : -EFAULT;
+  },
+});
+defineSyscall({
+  nr: 229,
+  name: "clock_getres",
+  args: ["d", "ptr"],
+  fn: (k, a) => {
+    if (nowNs(k, a.i32(0)) === null) return -EINVAL;
+    return a.u(1) === 0 || putTimespec(k, a.u(1), 1n) ? 0 : -EFAULT;
+  },
+});
+defineSyscall({
+  nr: 96,
+  name: "gettimeofday",
+  args: ["ptr", "ptr"],
+  fn: (k, a) => (a.u(0) === 0 || putTimespec(k, a.u(0), k.host.realtimeNs(), true) ? 0 : -EFAULT),
+});
+defineSyscall({
+  nr: 201,
+  name: "time",
+  args: ["ptr"],
+  fn: (k, a) => {
+    const s = Number(k.host.realtimeNs() / 1000000000n);
+    if (a.u(0)) {
+      try {
+        k.cpu.mem.write64(a.u(0), s | 0, 0);
+      } catch {
+        return -EFAULT;
+      }
+    }
+    return s;
+  },
+});
+
+function readTimespec(k: Kernel, addr: number): bigint | null {
+  try {
+    const b = k.cpu.mem.readBytes(addr, 16);
+    const dv = new DataView(b.buffer);
+    const sec = dv.getBigInt64(0, true);
+    const nsec = dv.getBigInt64(8, true);
+    if (sec < 0n || nsec < 0n || nsec >= 1000000000n) return -1n;
+    return sec * 1000000000n + nsec;
+  } catch {
+    return null;
+  }
+}
+
+function sleepNs(k: Kernel, ns: bigint): void {
+  const ms = Number(ns / 1000000n);
+  const sleep = (k.host as { sleepMs?: (ms: number) => void }).sleepMs;
+  if (sleep) sleep.call(k.host, ms);
+}
+
+defineSyscall({
+  nr: 35,
+  name: "nanosleep",
+  args: ["ptr", "ptr"],
+  fn: (k, a) => {
+    const ns = readTimespec(k, a.u(0));
+    if (ns === null) return -EFAULT;
+    if (ns < 0n) return -EINVAL;
+    sleepNs(k, ns);
+    return 0;
+  },
+});
+defineSyscall({
+  nr: 230,
+  name: "clock_nanosleep",
+  args: ["d", "x", "ptr", "ptr"],
+  fn: (k, a) => {
+    const ns = readTimespec(k, a.u(2));
+    if (ns === null) return -EFAULT;
+    if (ns < 0n || nowNs(k, a.i32(0)) === null) return -EINVAL;
+    const abs = a.i32(1) & 1;
+    sleepNs(k, abs ? ns - nowNs(k, a.i32(0))! : ns);
+    return 0;
+  },
+});
+
+defineSyscall({
+  nr: 100,
+  name: "times",
+  args: ["ptr"],
+  fn: (k, a) => {
+    const ticks = Number(k.host.monotonicNs() / 10000000n);
+    if (a.u(0)) {
+      const b = new Uint8Array(32);
+      new DataView(b.buffer).setBigInt64(0, BigInt(Math.floor(k.cpu.icount / 1e7)), true);
+      try {
+        k.cpu.mem.writeBytes(a.u(0), b);
+      } catch {
+        return -EFAULT;
+      }
+    }
+    return ticks;
+  },
+});
+defineSyscall({
+  nr: 98,
+  name: "getrusage",
+  args: ["d", "ptr"],
+  fn: (k, a) => {
+    const b = new Uint8Array(144);
+    const us = BigInt(Math.floor(k.cpu.icount / 100)); // ~100 MIPS worth of user time
+    const dv = new DataView(b.buffer);
+    dv.setBigInt64(0, us / 1000000n, true);
+    dv.setBigInt64(8, us % 1000000n, true);
+    try {
+      k.cpu.mem.writeBytes(a.u(1), b);
+      return 0;
+    } catch {
+      return -EFAULT;
+    }
+  },
+});
