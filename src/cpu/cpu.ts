@@ -97,6 +97,9 @@ export class CPU {
   xmmF32!: Float32Array;
   xmmF64!: Float64Array;
   xmmU8!: Uint8Array;
+  xmmI8!: Int8Array;
+  xmmU16!: Uint16Array;
+  xmmI16!: Int16Array;
   mxcsr = 0x1f80;
   // x87 state: 8 physical registers R0..R7, 16 bytes each, in the 80-bit format
   // (bytes 0-7 significand, bytes 8-9 sign and exponent); MMX register n is the
@@ -162,6 +165,9 @@ export class CPU {
     this.xmmF32 = new Float32Array(buf, STATE_OFFSET + XMM_OFFSET, 64);
     this.xmmF64 = new Float64Array(buf, STATE_OFFSET + XMM_OFFSET, 32);
     this.xmmU8 = new Uint8Array(buf, STATE_OFFSET + XMM_OFFSET, 256);
+    this.xmmI8 = new Int8Array(buf, STATE_OFFSET + XMM_OFFSET, 256);
+    this.xmmU16 = new Uint16Array(buf, STATE_OFFSET + XMM_OFFSET, 128);
+    this.xmmI16 = new Int16Array(buf, STATE_OFFSET + XMM_OFFSET, 128);
     this.fpr = new Uint8Array(buf, STATE_OFFSET + FPR_OFFSET, 128);
     this.fprView = new DataView(buf, STATE_OFFSET + FPR_OFFSET, 128);
   }

@@ -11,3 +11,4 @@ import "./string.js";
 import "./bmi.js";
 import "./random.js";
 import "./segs.js";
+import "./sse-core.js";
