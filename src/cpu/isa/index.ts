@@ -12,3 +12,4 @@ import "./bmi.js";
 import "./random.js";
 import "./segs.js";
 import "./sse-core.js";
+import "./x87.js";
