@@ -1,0 +1,43 @@
+/**
+ * Real static C programs (musl and glibc builds in fixtures/bin/), run
+ * natively and under x64emu: stdout, stderr and exit status must match.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { IS_X86_64_LINUX, ROOT, runEmu, runNative, shellStatus } from "./helpers/asm.js";
+
+if (!IS_X86_64_LINUX) console.log("program tests skipped: they compare with a native run (x86-64 Linux host needed)");
+
+const CASES: Array<{ prog: string; args?: string[]; input?: string; env?: Record<string, string> }> = [
+  { prog: "printf" },
+  { prog: "malloc" },
+  { prog: "strings" },
+  { prog: "floats" },
+  { prog: "setjmp" },
+  { prog: "args", args: ["one", "two words", "--flag"], env: { X64EMU_TEST: "from the test" } },
+  { prog: "args" },
+  { prog: "cat", input: "line 1\nline 2\n" + "x".repeat(10000) + "\n" },
+  { prog: "exitcode", args: ["0"] },
+  { prog: "exitcode", args: ["7"] },
+  { prog: "exitcode", args: ["255"] },
+  { prog: "exitcode", args: ["256"] },
+];
+
+for (const libc of ["musl", "glibc"]) {
+  describe.skipIf(!IS_X86_64_LINUX)(`${libc} static programs`, () => {
+    for (const c of CASES) {
+      const exe = path.join(ROOT, "fixtures/bin", libc, c.prog);
+      const title = [c.prog, ...(c.args ?? [])].join(" ") + (c.input ? " < input" : "");
+      it.skipIf(!fs.existsSync(exe))(title, () => {
+        const env = { ...process.env, ...(c.env ?? {}) };
+        if (!c.env) delete env.X64EMU_TEST;
+        const n = runNative(exe, c.args ?? [], { input: c.input, env });
+        const e = runEmu([exe, ...(c.args ?? [])], { input: c.input, env });
+        expect(e.stderr).toBe(n.stderr);
+        expect(e.stdout).toBe(n.stdout);
+        expect(shellStatus(e)).toBe(shellStatus(n));
+      });
+    }
+  });
+}
