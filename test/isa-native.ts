@@ -97,6 +97,11 @@ export function buildCases(cases: Case[]): { elf: Uint8Array; path: string; clea
   return { elf: new Uint8Array(readFileSync(path)), path, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** Parse the records a case program writes. */
+export function parseResults(buf: Uint8Array, n: number): Result[] {
+  return parse(buf, n);
+}
+
 function parse(buf: Uint8Array, n: number): Result[] {
   const res: Result[] = [];
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);

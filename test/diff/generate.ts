@@ -1,0 +1,257 @@
+/**
+ * Random differential-test generator: for each instruction family, many
+ * random cases (edge-biased register values, random initial flags and
+ * memory, all operand sizes and register/memory/immediate forms) with the
+ * flags the Intel SDM leaves undefined masked per case. A seed makes a run
+ * reproducible (X64EMU_DIFF_SEED overrides the default).
+ */
+import type { Case, RegName } from "../isa-native.js";
+
+export function prng(seed: number): () => number {
+  let s = seed >>> 0 || 0x9e3779b9;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s;
+  };
+}
+
+const CF = 0x1,
+  PF = 0x4,
+  AF = 0x10,
+  ZF = 0x40,
+  SF = 0x80,
+  OF = 0x800;
+const ALL = CF | PF | AF | ZF | SF | OF;
+
+const EDGE = [0n, 1n, 2n, 0x7fn, 0x80n, 0xffn, 0x7fffn, 0x8000n, 0xffffn, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0x7fffffffffffffffn, 0x8000000000000000n, 0xffffffffffffffffn, 0x100000000n, 63n, 64n, 31n, 32n];
+
+class Gen {
+  constructor(private readonly r: () => number) {}
+  int(n: number): number {
+    return this.r() % n;
+  }
+  pick<T>(xs: readonly T[]): T {
+    return xs[this.int(xs.length)];
+  }
+  u64(): bigint {
+    if (this.int(3) === 0) return this.pick(EDGE);
+    if (this.int(4) === 0) return BigInt(this.int(256));
+    return (BigInt(this.r()) << 32n) | BigInt(this.r());
+  }
+  flags(): number {
+    return this.r() & ALL;
+  }
+}
+
+/** General registers usable in cases (not rsp; rbx stays a plain data register here). */
+const R64: RegName[] = ["rax", "rcx", "rdx", "rbx", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"];
+const NAMES: Record<number, Record<string, string>> = { 8: {}, 4: {}, 2: {}, 1: {} };
+const LEGACY: Record<string, [string, string, string]> = {
+  rax: ["eax", "ax", "al"],
+  rcx: ["ecx", "cx", "cl"],
+  rdx: ["edx", "dx", "dl"],
+  rbx: ["ebx", "bx", "bl"],
+  rbp: ["ebp", "bp", "bpl"],
+  rsi: ["esi", "si", "sil"],
+  rdi: ["edi", "di", "dil"],
+};
+for (const r of R64) {
+  NAMES[8][r] = r;
+  if (LEGACY[r]) [NAMES[4][r], NAMES[2][r], NAMES[1][r]] = LEGACY[r];
+  else [NAMES[4][r], NAMES[2][r], NAMES[1][r]] = [`${r}d`, `${r}w`, `${r}b`];
+}
+const HIGH8 = ["ah", "ch", "dh", "bh"];
+const PTR: Record<number, string> = { 1: "byte", 2: "word", 4: "dword", 8: "qword" };
+const SIZES = [1, 2, 4, 8];
+
+function regs(g: Gen): Partial<Record<RegName, bigint>> {
+  const out: Partial<Record<RegName, bigint>> = {};
+  for (const r of R64) out[r] = g.u64();
+  return out;
+}
+
+function mem(g: Gen): bigint[] {
+  return Array.from({ length: 16 }, () => g.u64());
+}
+
+/** A register operand of `size` (8-bit: sometimes AH..BH, never mixed with REX-only registers). */
+function reg(g: Gen, size: number, allowHigh: boolean): string {
+  if (size === 1 && allowHigh && g.int(4) === 0) return g.pick(HIGH8);
+  return NAMES[size][g.pick(R64)];
+}
+
+function memOp(g: Gen, size: number): string {
+  return `${PTR[size]} ptr [rip+m+${g.int(8) * 8 + (g.int(4) === 0 ? g.int(8) : 0)}]`;
+}
+
+function imm(g: Gen, size: number): string {
+  const v = g.int(3) === 0 ? g.pick([0, 1, -1, 0x7f, -0x80, 0x7fffffff, -0x80000000]) : (g.r() | 0) >> (g.int(4) * 8);
+  const lim = size === 1 ? 0xff : size === 2 ? 0xffff : 0xffffffff;
+  if (size === 1 || size === 2) return String(v & lim);
+  return String(v | 0);
+}
+
+const REX_ONLY = /^(sil|dil|bpl|spl|r\d+b)$/;
+function conflict(a: string, b: string): boolean {
+  return (HIGH8.includes(a) && REX_ONLY.test(b)) || (HIGH8.includes(b) && REX_ONLY.test(a));
+}
+
+/** Two operands dst, src of `size` (reg/mem dst; reg/mem/imm src; never mem,mem). */
+function binary(g: Gen, size: number, immOk = true): [string, string] {
+  for (;;) {
+    const form = g.int(immOk ? 5 : 3);
+    const d = form === 1 ? memOp(g, size) : reg(g, size, true);
+    const s = form === 2 ? memOp(g, size) : form >= 3 ? imm(g, size) : reg(g, size, true);
+    if (form === 2 && d.includes("ptr")) continue;
+    if (!conflict(d, s)) return [d, s];
+  }
+}
+
+type Family = (g: Gen) => Case;
+
+const FAMILIES: Record<string, Family> = {
+  alu: (g) => {
+    const op = g.pick(["add", "adc", "sub", "sbb", "and", "or", "xor", "cmp", "test"]);
+    const size = g.pick(SIZES);
+    let [d, s] = binary(g, size, true);
+    if (op === "test" && s.includes("ptr")) [d, s] = [s, d];
+    const undef = ["and", "or", "xor", "test"].includes(op) ? AF : 0;
+    return { name: `${op} ${d}, ${s}`, code: `${op} ${d}, ${s}`, regs: regs(g), flags: g.flags(), mem: mem(g), undef };
+  },
+  unary: (g) => {
+    const op = g.pick(["inc", "dec", "neg", "not"]);
+    const size = g.pick(SIZES);
+    const d = g.int(3) === 0 ? memOp(g, size) : reg(g, size, true);
+    return { name: `${op} ${d}`, code: `${op} ${d}`, regs: regs(g), flags: g.flags(), mem: mem(g) };
+  },
+  shift: (g) => {
+    const op = g.pick(["shl", "shr", "sar", "rol", "ror", "rcl", "rcr"]);
+    const size = g.pick(SIZES);
+    const d = g.int(3) === 0 ? memOp(g, size) : reg(g, size, false);
+    const kind = g.int(3);
+    const cnt = kind === 0 ? 1 : g.int(4) === 0 ? g.pick([0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 255]) : g.int(70);
+    const masked = cnt & (size === 8 ? 63 : 31);
+    const rs = regs(g);
+    let code: string;
+    if (kind === 2 && !/^c[lh]$|^(rcx|ecx|cx)$/.test(d)) {
+      rs.rcx = BigInt(cnt);
+      code = `${op} ${d}, cl`;
+    } else code = kind === 0 ? `${op} ${d}, 1` : `${op} ${d}, ${cnt & 0xff}`;
+    const rotate = op.startsWith("r");
+    let undef = masked === 0 ? 0 : masked === 1 ? (rotate ? 0 : AF) : rotate ? OF : AF | OF;
+    if (!rotate && masked >= size * 8) undef |= CF; // count >= width: CF undefined (8/16-bit)
+    return { name: code, code, regs: rs, flags: g.flags(), mem: mem(g), undef };
+  },
+  muldiv: (g) => {
+    const size = g.pick(SIZES);
+    const rs = regs(g);
+    const src = g.int(3) === 0 ? memOp(g, size) : NAMES[size][g.pick(["rbx", "rcx", "rsi", "rdi", "r8", "r9", "r12", "r15"] as RegName[])];
+    const kind = g.int(6);
+    let code: string;
+    let undef = SF | ZF | AF | PF;
+    if (kind === 0) code = `mul ${src}`;
+    else if (kind === 1) code = `imul ${src}`;
+    else if (kind === 2 && size > 1) code = `imul ${NAMES[size].rax}, ${src}`;
+    else if (kind === 3 && size > 1) code = `imul ${NAMES[size].rdx}, ${src}, ${imm(g, size === 2 ? 2 : 4)}`;
+    else {
+      // division without #DE: a non-zero divisor and a dividend that fits
+      undef = ALL;
+      const signed = kind === 5;
+      const setup = src.includes("ptr") ? `or ${src}, 1` : `or ${src}, 1`;
+      if (size === 1) code = signed ? `${setup}\nshr al, 1\ncbw\nidiv ${src}` : `${setup}\nmovzx eax, al\ndiv ${src}`;
+      else {
+        const ext = size === 2 ? "cwd" : size === 4 ? "cdq" : "cqo";
+        code = signed ? `${setup}\nshr ${NAMES[size].rax}, 1\n${ext}\nidiv ${src}` : `${setup}\nxor edx, edx\ndiv ${src}`;
+      }
+    }
+    return { name: code.replace(/\n/g, "; "), code, regs: rs, flags: g.flags(), mem: mem(g), undef };
+  },
+  bits: (g) => {
+    const size = g.pick([2, 4, 8]);
+    const op = g.pick(["bt", "bts", "btr", "btc", "bsf", "bsr", "popcnt", "lzcnt", "tzcnt", "bswap"]);
+    const rs = regs(g);
+    const d = NAMES[size][g.pick(R64)];
+    if (op === "bswap") {
+      const r = NAMES[g.pick([4, 8])][g.pick(R64)];
+      return { name: `bswap ${r}`, code: `bswap ${r}`, regs: rs, flags: g.flags(), mem: mem(g) };
+    }
+    if (op.startsWith("bt")) {
+      const dst = g.int(2) ? memOp(g, size) : d;
+      const immForm = g.int(2) === 0;
+      const src = immForm ? String(g.int(256)) : NAMES[size][g.pick(["rcx", "rdx", "rsi"] as RegName[])];
+      if (!immForm && dst.includes("ptr")) rs[src === NAMES[size].rcx ? "rcx" : src === NAMES[size].rdx ? "rdx" : "rsi"] = BigInt(g.int(128)); // stay inside m
+      const code = `${op} ${dst}, ${src}`;
+      return { name: code, code, regs: rs, flags: g.flags(), mem: mem(g), undef: OF | SF | AF | PF };
+    }
+    const src = g.int(3) === 0 ? memOp(g, size) : NAMES[size][g.pick(R64)];
+    const code = `${op} ${d}, ${src}`;
+    const undef = op === "popcnt" ? 0 : op === "bsf" || op === "bsr" ? CF | OF | SF | AF | PF : OF | SF | AF | PF;
+    // bsf/bsr with a zero source leave the destination undefined on some CPUs: make the source non-zero
+    if ((op === "bsf" || op === "bsr") && !src.includes("ptr")) {
+      const name = Object.entries(NAMES[size]).find(([, v]) => v === src)![0] as RegName;
+      if (rs[name] === 0n) rs[name] = 1n << BigInt(g.int(size * 8));
+    }
+    return { name: code, code, regs: rs, flags: g.flags(), mem: mem(g), undef };
+  },
+  shd: (g) => {
+    const op = g.pick(["shld", "shrd"]);
+    const size = g.pick([2, 4, 8]);
+    const d = g.int(3) === 0 ? memOp(g, size) : NAMES[size][g.pick(R64)];
+    const s = NAMES[size][g.pick(["rbx", "rsi", "rdi", "r9", "r13"] as RegName[])];
+    const rs = regs(g);
+    let cnt = g.int(70);
+    if (size === 2 && (cnt & 31) > 16) cnt = g.int(17); // 16-bit counts above 16 give undefined results
+    const viaCl = g.int(2) === 0 && !d.startsWith("c") && !d.startsWith("ec") && !d.startsWith("rc");
+    if (viaCl) rs.rcx = BigInt(cnt);
+    const masked = cnt & (size === 8 ? 63 : 31);
+    const code = `${op} ${d}, ${s}, ${viaCl ? "cl" : cnt & 0xff}`;
+    const undef = masked === 0 ? 0 : masked === 1 ? AF : AF | OF;
+    return { name: code, code, regs: rs, flags: g.flags(), mem: mem(g), undef };
+  },
+  move: (g) => {
+    const size = g.pick([2, 4, 8]);
+    const rs = regs(g);
+    const kind = g.int(7);
+    const d = NAMES[size][g.pick(R64)];
+    let code: string;
+    let undef = 0;
+    if (kind === 0) code = `movzx ${d}, ${g.int(2) ? memOp(g, 1) : reg(g, 1, size !== 8 && !/^r\d/.test(d))}`;
+    else if (kind === 1) code = `movsx ${NAMES[g.pick([4, 8])][g.pick(R64)]}, ${g.int(2) ? memOp(g, 2) : reg(g, 2, false)}`;
+    else if (kind === 2) code = `movsxd ${NAMES[8][g.pick(R64)]}, ${g.int(2) ? memOp(g, 4) : reg(g, 4, false)}`;
+    else if (kind === 3) code = `cmov${g.pick(["o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g"])} ${d}, ${g.int(2) ? memOp(g, size) : reg(g, size, false)}`;
+    else if (kind === 4) code = `set${g.pick(["o", "no", "b", "ae", "e", "ne", "be", "a", "s", "ns", "p", "np", "l", "ge", "le", "g"])} ${g.int(2) ? memOp(g, 1) : reg(g, 1, true)}`;
+    else if (kind === 5) {
+      const [a, b] = binary(g, size, false);
+      code = `${g.pick(["xchg", "xadd"])} ${a.includes("ptr") ? a : b.includes("ptr") ? b : a}, ${a.includes("ptr") ? b : b.includes("ptr") ? a : b}`;
+    } else {
+      const dst = g.int(2) ? memOp(g, size) : d;
+      code = `cmpxchg ${dst}, ${NAMES[size][g.pick(["rbx", "rsi", "r10"] as RegName[])]}`;
+      if (g.int(2)) rs.rax = dst.includes("ptr") ? 0n : rs[Object.entries(NAMES[size]).find(([, v]) => v === d)![0] as RegName];
+    }
+    if (/^xchg .*ptr.*, .*ptr/.test(code)) code = `xchg ${d}, ${memOp(g, size)}`;
+    return { name: code, code, regs: rs, flags: g.flags(), mem: mem(g), undef };
+  },
+  lea: (g) => {
+    const size = g.pick([2, 4, 8]);
+    const base = g.pick(R64);
+    const index = g.pick(R64.filter((r) => r !== "rbp"));
+    const scale = g.pick([1, 2, 4, 8]);
+    const disp = g.int(2) ? (g.r() | 0) >> g.int(25) : 0;
+    const addr = g.int(4) === 0 ? `[${base}${disp < 0 ? "-" : "+"}${Math.abs(disp)}]` : `[${base}+${index}*${scale}${disp < 0 ? "-" : "+"}${Math.abs(disp)}]`;
+    const code = `lea ${NAMES[size][g.pick(R64)]}, ${addr}`;
+    return { name: code, code, regs: regs(g), flags: g.flags(), mem: mem(g) };
+  },
+};
+
+export const FAMILY_NAMES = Object.keys(FAMILIES);
+
+/** `count` random cases of a family. */
+export function generate(family: string, seed: number, count: number): Case[] {
+  const g = new Gen(prng(seed ^ (family.length * 0x45d9f3b) ^ family.charCodeAt(0) * 0x27d4eb2d));
+  const f = FAMILIES[family];
+  return Array.from({ length: count }, () => f(g));
+}
