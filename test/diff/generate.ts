@@ -30,7 +30,7 @@ const ALL = CF | PF | AF | ZF | SF | OF;
 const EDGE = [0n, 1n, 2n, 0x7fn, 0x80n, 0xffn, 0x7fffn, 0x8000n, 0xffffn, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0x7fffffffffffffffn, 0x8000000000000000n, 0xffffffffffffffffn, 0x100000000n, 63n, 64n, 31n, 32n];
 
 class Gen {
-  constructor(private readonly r: () => number) {}
+  constructor(readonly r: () => number) {}
   int(n: number): number {
     return this.r() % n;
   }
