@@ -123,6 +123,8 @@ export class CPU {
   icount = 0;
   /** Set to stop the run loop after the current instruction/block. */
   stopRequested = false;
+  /** Stop (before executing) when a block starts at this address (API calls' return sentinel). */
+  stopAt = -1;
   /** Syscall entry (the kernel). */
   onSyscall: SyscallHandler = (c) => {
     c.setReg64(RAX, -38, -1); // -ENOSYS
@@ -289,6 +291,10 @@ export class CPU {
       }
       // block chaining: try the previous block's successors before the map
       const rip = this.rip;
+      if (rip === this.stopAt) {
+        this.stopRequested = true;
+        break;
+      }
       let b: Block | undefined;
       if (prev !== null) {
         const s1: Block | null = prev.succ1;
