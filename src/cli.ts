@@ -32,6 +32,7 @@ async function main(): Promise<void> {
     .option("unset-env", { type: "string", describe: "remove NAME from the guest environment (repeatable)" })
     .option("clear-env", { type: "boolean", default: false, describe: "start the guest with an empty environment" })
     .option("argv0", { type: "string", describe: "argv[0] for the guest (default: PROGRAM as given)" })
+    .option("root", { type: "string", describe: "confine the guest's file system view to DIR (like a chroot)" })
     .option("jit", { type: "boolean", default: true, describe: "compile hot code (--no-jit: interpreter only)" })
     .option("jit-threshold", { type: "number", describe: "executions before a block is compiled (0: compile everything; for testing the compiler)" })
     .option("gdb", { type: "number", describe: "wait for gdb on TCP PORT before the first instruction (target remote :PORT)" })
@@ -90,8 +91,15 @@ async function main(): Promise<void> {
 
   let proc: Process;
   try {
-    const host = argv.gdbStdio ? new StdoutToStderrHost() : new NodeHost();
-    proc = new Process(bytes, { argv: [argv.argv0 ?? prog, ...guestArgs], envp: env, host, execfn: prog, strace: straceOut });
+    let root: string | null = null;
+    if (argv.root !== undefined) {
+      root = path.resolve(argv.root);
+      if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) die(`--root: ${argv.root} is not a directory`, 2);
+      root = fs.realpathSync(root);
+    }
+    const host = argv.gdbStdio ? new StdoutToStderrHost(root) : new NodeHost(root);
+    const exePath = root && path.resolve(prog).startsWith(root + "/") ? path.resolve(prog).slice(root.length) : path.resolve(prog);
+    proc = new Process(bytes, { argv: [argv.argv0 ?? prog, ...guestArgs], envp: env, host, execfn: prog, exePath, strace: straceOut });
   } catch (e) {
     if (e instanceof ElfError) die(`${prog}: ${e.message}`, 126);
     throw e;

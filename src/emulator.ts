@@ -17,6 +17,8 @@ export interface ProcessOptions extends KernelOptions {
   host: Host;
   /** AT_EXECFN (defaults to argv[0]) */
   execfn?: string;
+  /** Absolute path of the program (readlink("/proc/self/exe")) */
+  exePath?: string;
 }
 
 export class Process {
@@ -43,6 +45,7 @@ export class Process {
     });
     this.kernel.state.brk = this.image.brk;
     this.kernel.state.image = this.image;
+    if (opts.exePath) this.kernel.state.exePath = opts.exePath;
     this.cpu.rip = this.image.entry;
     this.cpu.setRegNum(4, this.image.sp);
     // rdx = 0 at entry (no rtld fini function); other registers are zero

@@ -3,6 +3,7 @@
  * natively and under x64emu: stdout, stderr and exit status must match.
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { IS_X86_64_LINUX, ROOT, runEmu, runNative, shellStatus } from "./helpers/asm.js";
@@ -24,6 +25,7 @@ const CASES: Array<{ prog: string; args?: string[]; input?: string; env?: Record
   { prog: "exitcode", args: ["256"] },
 ];
 
+
 for (const libc of ["musl", "glibc"]) {
   describe.skipIf(!IS_X86_64_LINUX)(`${libc} static programs`, () => {
     for (const c of CASES) {
@@ -41,3 +43,21 @@ for (const libc of ["musl", "glibc"]) {
     }
   });
 }
+
+describe.skipIf(!IS_X86_64_LINUX)("file I/O in a temporary directory", () => {
+  for (const libc of ["musl", "glibc"]) {
+    const exe = path.join(ROOT, "fixtures/bin", libc, "files");
+    it.skipIf(!fs.existsSync(exe))(`${libc} files`, () => {
+      const base = fs.mkdtempSync(path.join(os.tmpdir(), "x64emu-files-"));
+      fs.mkdirSync(path.join(base, "native"));
+      fs.mkdirSync(path.join(base, "emu"));
+      const n = runNative(exe, [path.join(base, "native")]);
+      const e = runEmu([exe, path.join(base, "emu")]);
+      expect(e.stderr).toBe(n.stderr);
+      expect(e.stdout).toBe(n.stdout);
+      expect(e.stdout).toContain("entry renamed.txt");
+      expect(shellStatus(e)).toBe(0);
+      expect(fs.readdirSync(path.join(base, "emu"))).toEqual([]);
+    });
+  }
+});

@@ -40,4 +40,42 @@ export interface Host {
   randomBytes(buf: Uint8Array): void;
   /** Is the host fd a terminal (for ioctl TCGETS)? */
   isatty(fd: number): boolean;
+  /** The file system, when the guest may see one. */
+  fs?: HostFs;
+  /** Sleep (nanosleep); hosts that cannot block may return at once. */
+  sleepMs?(ms: number): void;
+}
+
+/** A directory entry (getdents64). */
+export interface HostDirent {
+  name: string;
+  /** DT_* type: 1 fifo, 2 chr, 4 dir, 6 blk, 8 reg, 10 lnk, 12 sock, 0 unknown */
+  type: number;
+  ino: number;
+}
+
+/**
+ * File system access (paths are absolute host paths; flags use Linux O_*
+ * values; results are values or -errno). Optional: a Host without it gives
+ * the guest only its standard descriptors.
+ */
+export interface HostFs {
+  /** The initial working directory. */
+  cwd(): string;
+  open(path: string, flags: number, mode: number): number;
+  close(h: number): number;
+  pread(h: number, buf: Uint8Array, pos: number): number;
+  pwrite(h: number, data: Uint8Array, pos: number): number;
+  fstat(h: number): HostStat | number;
+  stat(path: string, follow: boolean): HostStat | number;
+  readdir(path: string): HostDirent[] | number;
+  readlink(path: string): string | number;
+  mkdir(path: string, mode: number): number;
+  rmdir(path: string): number;
+  unlink(path: string): number;
+  rename(from: string, to: string): number;
+  truncate(h: number, len: number): number;
+  chmod(path: string, mode: number): number;
+  access(path: string, mode: number): number;
+  utimes?(path: string, atimeNs: bigint | null, mtimeNs: bigint | null): number;
 }

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as tty from "node:tty";
 import { randomFillSync } from "node:crypto";
-import type { Host } from "./host.js";
+import type { Host, HostDirent, HostFs, HostStat } from "./host.js";
 
 const ERRNO: Record<string, number> = { EPERM: 1, ENOENT: 2, ESRCH: 3, EINTR: 4, EIO: 5, EBADF: 9, EAGAIN: 11, EACCES: 13, EFAULT: 14, EEXIST: 17, ENOTDIR: 20, EISDIR: 21, EINVAL: 22, EMFILE: 24, ENOTTY: 25, EFBIG: 27, ENOSPC: 28, ESPIPE: 29, EROFS: 30, EPIPE: 32, ENAMETOOLONG: 36, ENOTEMPTY: 39, ELOOP: 40 };
 
@@ -17,6 +17,14 @@ export function negErrno(e: unknown): number {
 }
 
 export class NodeHost implements Host {
+  readonly fs: HostFs;
+  /** `root`: confine the guest's file system view to this directory (like a chroot). */
+  constructor(root: string | null = null) {
+    this.fs = new NodeFs(root);
+  }
+  sleepMs(ms: number): void {
+    if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  }
   getpid(): number {
     return process.pid;
   }
@@ -78,5 +86,136 @@ export class NodeHost implements Host {
   }
   hostname(): string {
     return os.hostname();
+  }
+}
+
+/** Linux O_* flags to this platform's fs.constants. */
+function openFlags(f: number): number {
+  const C = fs.constants;
+  let r = (f & 3) === 1 ? C.O_WRONLY : (f & 3) === 2 ? C.O_RDWR : C.O_RDONLY;
+  if (f & 0x40) r |= C.O_CREAT;
+  if (f & 0x80) r |= C.O_EXCL;
+  if (f & 0x200) r |= C.O_TRUNC;
+  if (f & 0x400) r |= C.O_APPEND;
+  if (f & 0x10000) r |= C.O_DIRECTORY;
+  if (f & 0x20000) r |= C.O_NOFOLLOW;
+  if (f & 0x800) r |= C.O_NONBLOCK;
+  return r;
+}
+
+function toStat(s: fs.BigIntStats): HostStat {
+  return {
+    dev: Number(s.dev),
+    ino: Number(s.ino),
+    mode: Number(s.mode),
+    nlink: Number(s.nlink),
+    uid: Number(s.uid),
+    gid: Number(s.gid),
+    rdev: Number(s.rdev),
+    size: Number(s.size),
+    blksize: Number(s.blksize),
+    blocks: Number(s.blocks),
+    atimeNs: s.atimeNs,
+    mtimeNs: s.mtimeNs,
+    ctimeNs: s.ctimeNs,
+  };
+}
+
+const DT: Array<[(d: fs.Dirent) => boolean, number]> = [
+  [(d) => d.isFIFO(), 1],
+  [(d) => d.isCharacterDevice(), 2],
+  [(d) => d.isDirectory(), 4],
+  [(d) => d.isBlockDevice(), 6],
+  [(d) => d.isFile(), 8],
+  [(d) => d.isSymbolicLink(), 10],
+  [(d) => d.isSocket(), 12],
+];
+
+/** node:fs behind the HostFs interface (synchronous calls). */
+export class NodeFs implements HostFs {
+  constructor(private readonly root: string | null = null) {}
+  /** Map a guest path (absolute) to the host path, confined to root when set. */
+  private host(p: string): string {
+    return this.root ? this.root + (p === "/" ? "" : p) : p;
+  }
+  cwd(): string {
+    if (!this.root) return process.cwd();
+    const c = process.cwd();
+    return c.startsWith(this.root + "/") ? c.slice(this.root.length) : "/";
+  }
+  private wrap<T>(fn: () => T): T | number {
+    try {
+      return fn();
+    } catch (e) {
+      return negErrno(e);
+    }
+  }
+  open(p: string, flags: number, mode: number): number {
+    return this.wrap(() => fs.openSync(this.host(p), openFlags(flags), mode));
+  }
+  close(h: number): number {
+    return this.wrap(() => (fs.closeSync(h), 0));
+  }
+  pread(h: number, buf: Uint8Array, pos: number): number {
+    return this.wrap(() => fs.readSync(h, buf, 0, buf.length, pos));
+  }
+  pwrite(h: number, data: Uint8Array, pos: number): number {
+    return this.wrap(() => fs.writeSync(h, data, 0, data.length, pos));
+  }
+  fstat(h: number): HostStat | number {
+    return this.wrap(() => toStat(fs.fstatSync(h, { bigint: true })));
+  }
+  stat(p: string, follow: boolean): HostStat | number {
+    return this.wrap(() => toStat(follow ? fs.statSync(this.host(p), { bigint: true }) : fs.lstatSync(this.host(p), { bigint: true })));
+  }
+  readdir(p: string): HostDirent[] | number {
+    return this.wrap(() => {
+      const base = this.host(p);
+      const list: HostDirent[] = [
+        { name: ".", type: 4, ino: Number(fs.statSync(base, { bigint: true }).ino) },
+        { name: "..", type: 4, ino: 0 },
+      ];
+      for (const d of fs.readdirSync(base, { withFileTypes: true })) {
+        let ino = 0;
+        try {
+          ino = Number(fs.lstatSync(base + "/" + d.name, { bigint: true }).ino);
+        } catch {
+          /* raced away */
+        }
+        list.push({ name: d.name, type: DT.find(([t]) => t(d))?.[1] ?? 0, ino });
+      }
+      return list;
+    });
+  }
+  readlink(p: string): string | number {
+    return this.wrap(() => fs.readlinkSync(this.host(p)));
+  }
+  mkdir(p: string, mode: number): number {
+    return this.wrap(() => (fs.mkdirSync(this.host(p), { mode }), 0));
+  }
+  rmdir(p: string): number {
+    return this.wrap(() => (fs.rmdirSync(this.host(p)), 0));
+  }
+  unlink(p: string): number {
+    return this.wrap(() => (fs.unlinkSync(this.host(p)), 0));
+  }
+  rename(a: string, b: string): number {
+    return this.wrap(() => (fs.renameSync(this.host(a), this.host(b)), 0));
+  }
+  truncate(h: number, len: number): number {
+    return this.wrap(() => (fs.ftruncateSync(h, len), 0));
+  }
+  chmod(p: string, mode: number): number {
+    return this.wrap(() => (fs.chmodSync(this.host(p), mode), 0));
+  }
+  access(p: string, mode: number): number {
+    return this.wrap(() => (fs.accessSync(this.host(p), mode), 0));
+  }
+  utimes(p: string, a: bigint | null, m: bigint | null): number {
+    return this.wrap(() => {
+      const st = fs.statSync(this.host(p));
+      fs.utimesSync(this.host(p), a === null ? st.atime : Number(a) / 1e9, m === null ? st.mtime : Number(m) / 1e9);
+      return 0;
+    });
   }
 }

@@ -1,60 +1,253 @@
 /**
- * File syscalls on the standard descriptors 0-2 (read, write, readv, writev,
- * ioctl, fstat, fcntl, dup...). Regular files and directories are not
- * implemented yet (open returns ENOENT-free -ENOSYS).
+ * File syscalls: a per-process descriptor table over the Host (standard
+ * descriptors, regular files and directories through Host.fs, in-process
+ * pipes), path resolution against the working directory and dirfds, and the
+ * x86-64 struct layouts (stat 144 bytes, statx 256, linux_dirent64).
  */
-import { defineSyscall, type Kernel } from "./kernel.js";
+import type { HostDirent, HostStat } from "../host/host.js";
+import { defineSyscall, type Args, type Kernel } from "./kernel.js";
 
+const EPERM = 1;
+const ENOENT = 2;
 const EBADF = 9;
+const EAGAIN = 11;
 const EFAULT = 14;
-const MAX_IO = 1 << 20;
-
-defineSyscall({
-  nr: 1,
-  name: "write",
-  args: ["fd", "buf2", "u"],
-  fn: (k, a) => {
-    const fd = a.i32(0);
-    if (!stdFd(k, fd)) return -EBADF;
-    const len = Math.min(a.u(2), MAX_IO);
-    let data: Uint8Array;
-    try {
-      data = k.cpu.mem.readBytes(a.u(1), len);
-    } catch {
-      return -EFAULT;
-    }
-    return k.host.write(fd, data);
-  },
-});
-
-defineSyscall({
-  nr: 0,
-  name: "read",
-  args: ["fd", "obuf2", "u"],
-  fn: (k, a) => {
-    const fd = a.i32(0);
-    if (!stdFd(k, fd)) return -EBADF;
-    const buf = new Uint8Array(Math.min(a.u(2), MAX_IO));
-    const n = k.host.read(fd, buf);
-    if (n <= 0) return n;
-    try {
-      k.cpu.mem.writeBytes(a.u(1), buf.subarray(0, n));
-    } catch {
-      return -EFAULT;
-    }
-    return n;
-  },
-});
-
-const ENOTTY = 25;
+const ENOTDIR = 20;
+const EISDIR = 21;
 const EINVAL = 22;
+const EMFILE = 24;
+const ENOTTY = 25;
+const ESPIPE = 29;
+const EPIPE = 32;
+const ERANGE = 34;
+const ENOSYS = 38;
+const MAX_IO = 1 << 24;
+const AT_FDCWD = -100;
+const AT_SYMLINK_NOFOLLOW = 0x100;
+const AT_REMOVEDIR = 0x200;
+const AT_EMPTY_PATH = 0x1000;
+const O_ACCMODE = 3;
+const O_CREAT = 0x40;
+const O_APPEND = 0x400;
+const O_NONBLOCK = 0x800;
+const O_DIRECTORY = 0x10000;
+const O_CLOEXEC = 0x80000;
+const O_PATH = 0x200000;
 
-function stdFd(k: Kernel, fd: number): boolean {
-  const closed = (k.state.closedStd as Set<number> | undefined) ?? new Set<number>();
-  return fd >= 0 && fd <= 2 && !closed.has(fd);
+class Pipe {
+  chunks: Uint8Array[] = [];
+  readers = 1;
+  writers = 1;
+  size(): number {
+    return this.chunks.reduce((n, c) => n + c.length, 0);
+  }
 }
 
-/** Gather/scatter vectors: struct iovec { void *base; size_t len; }. */
+interface OFile {
+  kind: "std" | "file" | "dir" | "pipe-r" | "pipe-w";
+  /** host fd (std) or host handle (file/dir) */
+  h: number;
+  pos: number;
+  flags: number;
+  path: string;
+  refs: number;
+  dirents?: HostDirent[];
+  pipe?: Pipe;
+}
+
+interface FileState {
+  fds: Array<{ f: OFile; cloexec: boolean } | null>;
+  cwd: string;
+}
+
+export function files(k: Kernel): FileState {
+  let s = k.state.files as FileState | undefined;
+  if (!s) {
+    const std = (fd: number): { f: OFile; cloexec: boolean } => ({ f: { kind: "std", h: fd, pos: 0, flags: fd === 0 ? 0 : 1, path: `/dev/fd/${fd}`, refs: 1 }, cloexec: false });
+    s = { fds: [std(0), std(1), std(2)], cwd: k.host.fs?.cwd() ?? "/" };
+    k.state.files = s;
+  }
+  return s;
+}
+
+function get(k: Kernel, fd: number): OFile | null {
+  const e = files(k).fds[fd];
+  return fd >= 0 && e ? e.f : null;
+}
+
+function install(k: Kernel, f: OFile, cloexec: boolean, min = 0): number {
+  const fds = files(k).fds;
+  for (let fd = min; fd < 1024; fd++) {
+    if (!fds[fd]) {
+      fds[fd] = { f, cloexec };
+      return fd;
+    }
+  }
+  return -EMFILE;
+}
+
+function release(k: Kernel, f: OFile): void {
+  if (--f.refs > 0) return;
+  if ((f.kind === "file" || f.kind === "dir") && k.host.fs) k.host.fs.close(f.h);
+  if (f.kind === "pipe-r") f.pipe!.readers--;
+  if (f.kind === "pipe-w") f.pipe!.writers--;
+}
+
+/** Normalize an absolute path ("." and ".." removed; ".." cannot go above "/"). */
+export function normalize(p: string): string {
+  const out: string[] = [];
+  for (const part of p.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") out.pop();
+    else out.push(part);
+  }
+  return "/" + out.join("/");
+}
+
+/** Resolve a guest path against dirfd (AT_FDCWD: the working directory). */
+function resolve(k: Kernel, dirfd: number, path: string): string | number {
+  if (path.startsWith("/")) return normalize(path);
+  let base: string;
+  if (dirfd === AT_FDCWD) base = files(k).cwd;
+  else {
+    const f = get(k, dirfd);
+    if (!f) return -EBADF;
+    if (f.kind !== "dir") return -ENOTDIR;
+    base = f.path;
+  }
+  return normalize(base + "/" + path);
+}
+
+function readPath(k: Kernel, addr: number): string | number {
+  if (addr === 0) return -EFAULT;
+  try {
+    return new TextDecoder().decode(k.cpu.mem.readCString(addr, 4096));
+  } catch {
+    return -EFAULT;
+  }
+}
+
+function fsOf(k: Kernel) {
+  return k.host.fs ?? null;
+}
+
+/** /proc/self/... paths the emulator answers itself. */
+function procLink(k: Kernel, p: string): string | null {
+  if (p === "/proc/self/exe" || p === `/proc/${k.host.getpid()}/exe`) return (k.state.exePath as string | undefined) ?? null;
+  const m = /^\/proc\/self\/fd\/(\d+)$/.exec(p);
+  if (m) return get(k, Number(m[1]))?.path ?? null;
+  return null;
+}
+
+// ---- read / write -------------------------------------------------------------
+
+function readInto(k: Kernel, f: OFile, buf: Uint8Array, pos: number | null): number {
+  switch (f.kind) {
+    case "std":
+      return k.host.read(f.h, buf);
+    case "file": {
+      const at = pos ?? f.pos;
+      const n = fsOf(k)!.pread(f.h, buf, at);
+      if (n > 0 && pos === null) f.pos += n;
+      return n;
+    }
+    case "dir":
+      return -EISDIR;
+    case "pipe-r": {
+      const p = f.pipe!;
+      if (p.size() === 0) return p.writers > 0 ? -EAGAIN : 0;
+      let n = 0;
+      while (n < buf.length && p.chunks.length) {
+        const c = p.chunks[0];
+        const take = Math.min(c.length, buf.length - n);
+        buf.set(c.subarray(0, take), n);
+        n += take;
+        if (take === c.length) p.chunks.shift();
+        else p.chunks[0] = c.subarray(take);
+      }
+      return n;
+    }
+    default:
+      return -EBADF;
+  }
+}
+
+function writeFrom(k: Kernel, f: OFile, data: Uint8Array, pos: number | null): number {
+  switch (f.kind) {
+    case "std": {
+      const n = k.host.write(f.h, data);
+      if (n === -EPIPE) k.signalHandlers.raise(k, 13, 0, k.host.getpid()); // SIGPIPE
+      return n;
+    }
+    case "file": {
+      const fsx = fsOf(k)!;
+      let at = pos ?? f.pos;
+      if (pos === null && f.flags & O_APPEND) {
+        const st = fsx.fstat(f.h);
+        if (typeof st !== "number") at = st.size;
+      }
+      const n = fsx.pwrite(f.h, data, at);
+      if (n > 0 && pos === null) f.pos = at + n;
+      return n;
+    }
+    case "pipe-w": {
+      const p = f.pipe!;
+      if (p.readers === 0) {
+        k.signalHandlers.raise(k, 13, 0, k.host.getpid());
+        return -EPIPE;
+      }
+      p.chunks.push(data.slice());
+      return data.length;
+    }
+    case "dir":
+      return -EISDIR;
+    default:
+      return -EBADF;
+  }
+}
+
+function readable(f: OFile): boolean {
+  return (f.flags & O_ACCMODE) !== 1 && f.kind !== "pipe-w";
+}
+function writable(f: OFile): boolean {
+  return (f.flags & O_ACCMODE) !== 0 || f.kind === "pipe-w";
+}
+
+function sysRead(k: Kernel, a: Args, pos: number | null): number {
+  const f = get(k, a.i32(0));
+  if (!f || !readable(f)) return -EBADF;
+  if (pos !== null && f.kind !== "file") return -ESPIPE;
+  const buf = new Uint8Array(Math.min(a.u(2), MAX_IO));
+  const n = readInto(k, f, buf, pos);
+  if (n <= 0) return n;
+  try {
+    k.cpu.mem.writeBytes(a.u(1), buf.subarray(0, n));
+  } catch {
+    return -EFAULT;
+  }
+  return n;
+}
+
+function sysWrite(k: Kernel, a: Args, pos: number | null): number {
+  const f = get(k, a.i32(0));
+  if (!f || !writable(f)) return -EBADF;
+  if (pos !== null && f.kind !== "file") return -ESPIPE;
+  let data: Uint8Array;
+  try {
+    data = k.cpu.mem.readBytes(a.u(1), Math.min(a.u(2), MAX_IO));
+  } catch {
+    return -EFAULT;
+  }
+  if (data.length === 0) return 0;
+  return writeFrom(k, f, data, pos);
+}
+
+defineSyscall({ nr: 0, name: "read", args: ["fd", "obuf2", "u"], fn: (k, a) => sysRead(k, a, null) });
+defineSyscall({ nr: 1, name: "write", args: ["fd", "buf2", "u"], fn: (k, a) => sysWrite(k, a, null) });
+defineSyscall({ nr: 17, name: "pread64", args: ["fd", "obuf2", "u", "d"], fn: (k, a) => (a.i(3) < 0 ? -EINVAL : sysRead(k, a, a.i(3))) });
+defineSyscall({ nr: 18, name: "pwrite64", args: ["fd", "buf2", "u", "d"], fn: (k, a) => (a.i(3) < 0 ? -EINVAL : sysWrite(k, a, a.i(3))) });
+
+/** struct iovec { void *base; size_t len; } */
 function iovecs(k: Kernel, addr: number, count: number): Array<[number, number]> | number {
   if (count < 0 || count > 1024) return -EINVAL;
   const out: Array<[number, number]> = [];
@@ -75,8 +268,8 @@ defineSyscall({
   name: "writev",
   args: ["fd", "ptr", "d"],
   fn: (k, a) => {
-    const fd = a.i32(0);
-    if (!stdFd(k, fd)) return -EBADF;
+    const f = get(k, a.i32(0));
+    if (!f || !writable(f)) return -EBADF;
     const v = iovecs(k, a.u(1), a.i32(2));
     if (typeof v === "number") return v;
     const parts: Uint8Array[] = [];
@@ -91,13 +284,14 @@ defineSyscall({
     } catch {
       return -EFAULT;
     }
+    if (total === 0) return 0;
     const all = new Uint8Array(total);
     let o = 0;
     for (const p of parts) {
       all.set(p, o);
       o += p.length;
     }
-    return total === 0 ? 0 : k.host.write(fd, all);
+    return writeFrom(k, f, all, null);
   },
 });
 
@@ -106,13 +300,13 @@ defineSyscall({
   name: "readv",
   args: ["fd", "ptr", "d"],
   fn: (k, a) => {
-    const fd = a.i32(0);
-    if (!stdFd(k, fd)) return -EBADF;
+    const f = get(k, a.i32(0));
+    if (!f || !readable(f)) return -EBADF;
     const v = iovecs(k, a.u(1), a.i32(2));
     if (typeof v === "number") return v;
     const total = v.reduce((n, [, l]) => n + l, 0);
     const buf = new Uint8Array(Math.min(total, MAX_IO));
-    const n = k.host.read(fd, buf);
+    const n = readInto(k, f, buf, null);
     if (n <= 0) return n;
     let o = 0;
     try {
@@ -129,63 +323,166 @@ defineSyscall({
   },
 });
 
-const TCGETS = 0x5401;
-const TIOCGWINSZ = 0x5413;
-const FIONREAD = 0x541b;
+// ---- open / close / dup / pipe ----------------------------------------------------
+
+function doOpen(k: Kernel, dirfd: number, pathAddr: number, flags: number, mode: number): number {
+  const p = readPath(k, pathAddr);
+  if (typeof p === "number") return p;
+  if (p === "") return -ENOENT;
+  const path = resolve(k, dirfd, p);
+  if (typeof path === "number") return path;
+  const fsx = fsOf(k);
+  if (!fsx) return -ENOENT;
+  const umask = (k.state.umask as number | undefined) ?? 0o022;
+  const st = fsx.stat(path, true);
+  const isDir = typeof st !== "number" && (st.mode & 0o170000) === 0o040000;
+  if (isDir) {
+    if ((flags & O_ACCMODE) !== 0 && !(flags & O_PATH)) return -EISDIR;
+    const h = fsx.open(path, 0 | O_DIRECTORY, 0);
+    if (h < 0) return h;
+    return install(k, { kind: "dir", h, pos: 0, flags, path, refs: 1 }, (flags & O_CLOEXEC) !== 0);
+  }
+  if (flags & O_DIRECTORY) return typeof st === "number" ? st : -ENOTDIR;
+  const h = fsx.open(path, flags & ~(O_CLOEXEC | O_NONBLOCK | O_PATH | 0x8000), flags & O_CREAT ? mode & ~umask : 0);
+  if (h < 0) return h;
+  return install(k, { kind: "file", h, pos: 0, flags, path, refs: 1 }, (flags & O_CLOEXEC) !== 0);
+}
+
+defineSyscall({ nr: 2, name: "open", args: ["str", "x", "x"], fn: (k, a) => doOpen(k, AT_FDCWD, a.u(0), a.i32(1), a.i32(2)) });
+defineSyscall({ nr: 257, name: "openat", args: ["fd", "str", "x", "x"], fn: (k, a) => doOpen(k, a.i32(0), a.u(1), a.i32(2), a.i32(3)) });
+defineSyscall({ nr: 85, name: "creat", args: ["str", "x"], fn: (k, a) => doOpen(k, AT_FDCWD, a.u(0), 0x241, a.i32(1)) });
 
 defineSyscall({
-  nr: 16,
-  name: "ioctl",
-  args: ["fd", "x", "ptr"],
+  nr: 3,
+  name: "close",
+  args: ["fd"],
   fn: (k, a) => {
     const fd = a.i32(0);
-    if (!stdFd(k, fd)) return -EBADF;
-    const req = a.u32(1);
-    const tty = k.host.isatty(fd);
-    if (req === TCGETS || req === TIOCGWINSZ) {
-      if (!tty) return -ENOTTY;
-      try {
-        if (req === TIOCGWINSZ) k.cpu.mem.writeBytes(a.u(2), Uint8Array.from([24, 0, 80, 0, 0, 0, 0, 0]));
-        else {
-          // a plausible termios: ICRNL|IXON, OPOST|ONLCR, B38400|CS8|CREAD, ISIG|ICANON|ECHO...
-          const t = new Uint8Array(60);
-          const dv = new DataView(t.buffer);
-          dv.setUint32(0, 0x500, true);
-          dv.setUint32(4, 0x5, true);
-          dv.setUint32(8, 0xbf, true);
-          dv.setUint32(12, 0x8a3b, true);
-          k.cpu.mem.writeBytes(a.u(2), t);
-        }
-      } catch {
-        return -EFAULT;
-      }
-      return 0;
-    }
-    if (req === FIONREAD) {
-      try {
-        k.cpu.mem.write32(a.u(2), 0);
-      } catch {
-        return -EFAULT;
-      }
-      return 0;
-    }
-    return tty ? -EINVAL : -ENOTTY;
+    const f = get(k, fd);
+    if (!f) return -EBADF;
+    files(k).fds[fd] = null;
+    release(k, f);
+    return 0;
   },
 });
 
-/** struct stat (144 bytes) for a standard descriptor: a character device on a terminal, else a pipe. */
-function statStd(k: Kernel, fd: number, addr: number): number {
+function dupTo(k: Kernel, old: number, nfd: number, cloexec: boolean): number {
+  const f = get(k, old);
+  if (!f) return -EBADF;
+  if (nfd < 0 || nfd >= 1024) return -EBADF;
+  if (old === nfd) return nfd;
+  const fds = files(k).fds;
+  const prev = fds[nfd];
+  if (prev) release(k, prev.f);
+  f.refs++;
+  fds[nfd] = { f, cloexec };
+  return nfd;
+}
+
+defineSyscall({
+  nr: 32,
+  name: "dup",
+  args: ["fd"],
+  fn: (k, a) => {
+    const f = get(k, a.i32(0));
+    if (!f) return -EBADF;
+    f.refs++;
+    return install(k, f, false);
+  },
+});
+defineSyscall({ nr: 33, name: "dup2", args: ["fd", "fd"], fn: (k, a) => (get(k, a.i32(0)) ? dupTo(k, a.i32(0), a.i32(1), false) : -EBADF) });
+defineSyscall({ nr: 292, name: "dup3", args: ["fd", "fd", "x"], fn: (k, a) => (a.i32(0) === a.i32(1) ? -EINVAL : dupTo(k, a.i32(0), a.i32(1), (a.i32(2) & O_CLOEXEC) !== 0)) });
+
+function doPipe(k: Kernel, addr: number, flags: number): number {
+  const p = new Pipe();
+  const r = install(k, { kind: "pipe-r", h: -1, pos: 0, flags: 0, path: "pipe:[1]", refs: 1, pipe: p }, (flags & O_CLOEXEC) !== 0);
+  if (r < 0) return r;
+  const w = install(k, { kind: "pipe-w", h: -1, pos: 0, flags: 1, path: "pipe:[1]", refs: 1, pipe: p }, (flags & O_CLOEXEC) !== 0);
+  if (w < 0) return w;
+  try {
+    k.cpu.mem.write32(addr, r);
+    k.cpu.mem.write32(addr + 4, w);
+  } catch {
+    return -EFAULT;
+  }
+  return 0;
+}
+defineSyscall({ nr: 22, name: "pipe", args: ["ptr"], fn: (k, a) => doPipe(k, a.u(0), 0) });
+defineSyscall({ nr: 293, name: "pipe2", args: ["ptr", "x"], fn: (k, a) => doPipe(k, a.u(0), a.i32(1)) });
+
+defineSyscall({
+  nr: 8,
+  name: "lseek",
+  args: ["fd", "d", "d"],
+  fn: (k, a) => {
+    const f = get(k, a.i32(0));
+    if (!f) return -EBADF;
+    if (f.kind === "dir") {
+      if (a.i(1) === 0 && a.i32(2) === 0) {
+        f.pos = 0;
+        f.dirents = undefined;
+        return 0;
+      }
+      return -EINVAL;
+    }
+    if (f.kind !== "file") return -ESPIPE;
+    const off = a.i(1);
+    let base: number;
+    switch (a.i32(2)) {
+      case 0:
+        base = 0;
+        break;
+      case 1:
+        base = f.pos;
+        break;
+      case 2: {
+        const st = fsOf(k)!.fstat(f.h);
+        if (typeof st === "number") return st;
+        base = st.size;
+        break;
+      }
+      default:
+        return -EINVAL;
+    }
+    if (base + off < 0) return -EINVAL;
+    f.pos = base + off;
+    return f.pos;
+  },
+});
+
+// ---- stat ----------------------------------------------------------------------------
+
+function stdStat(k: Kernel, fd: number): HostStat {
+  const tty = k.host.isatty(fd);
+  return { dev: tty ? 0x16 : 0xc, ino: 100 + fd, mode: tty ? 0o20620 : 0o10600, nlink: 1, uid: k.host.getuid(), gid: k.host.getgid(), rdev: tty ? 0x8800 : 0, size: 0, blksize: tty ? 1024 : 4096, blocks: 0, atimeNs: 0n, mtimeNs: 0n, ctimeNs: 0n };
+}
+
+function statOf(k: Kernel, f: OFile): HostStat | number {
+  if (f.kind === "std") return stdStat(k, f.h);
+  if (f.kind === "pipe-r" || f.kind === "pipe-w") return { ...stdStat(k, 3), mode: 0o10600, ino: 7777 };
+  return fsOf(k)!.fstat(f.h);
+}
+
+function putStat(k: Kernel, addr: number, st: HostStat): number {
   const b = new Uint8Array(144);
   const dv = new DataView(b.buffer);
-  const tty = k.host.isatty(fd);
-  dv.setBigUint64(0, tty ? 0x16n : 0xcn, true); // st_dev
-  dv.setBigUint64(8, BigInt(100 + fd), true); // st_ino
-  dv.setBigUint64(16, 1n, true); // st_nlink
-  dv.setUint32(24, tty ? 0o20620 : 0o10600, true); // st_mode: S_IFCHR or S_IFIFO
-  dv.setUint32(28, k.host.getuid(), true);
-  dv.setUint32(32, k.host.getgid(), true);
-  dv.setBigUint64(40, tty ? 0x8800n : 0n, true); // st_rdev
-  dv.setBigInt64(56, tty ? 1024n : 4096n, true); // st_blksize
+  dv.setBigUint64(0, BigInt(st.dev), true);
+  dv.setBigUint64(8, BigInt(st.ino), true);
+  dv.setBigUint64(16, BigInt(st.nlink), true);
+  dv.setUint32(24, st.mode, true);
+  dv.setUint32(28, st.uid, true);
+  dv.setUint32(32, st.gid, true);
+  dv.setBigUint64(40, BigInt(st.rdev), true);
+  dv.setBigInt64(48, BigInt(st.size), true);
+  dv.setBigInt64(56, BigInt(st.blksize), true);
+  dv.setBigInt64(64, BigInt(st.blocks), true);
+  const ts = (o: number, ns: bigint) => {
+    dv.setBigInt64(o, ns / 1000000000n, true);
+    dv.setBigInt64(o + 8, ns % 1000000000n, true);
+  };
+  ts(72, st.atimeNs);
+  ts(88, st.mtimeNs);
+  ts(104, st.ctimeNs);
   try {
     k.cpu.mem.writeBytes(addr, b);
     return 0;
@@ -194,23 +491,295 @@ function statStd(k: Kernel, fd: number, addr: number): number {
   }
 }
 
-defineSyscall({ nr: 5, name: "fstat", args: ["fd", "ptr"], fn: (k, a) => (stdFd(k, a.i32(0)) ? statStd(k, a.i32(0), a.u(1)) : -EBADF) });
+function statPath(k: Kernel, dirfd: number, pathAddr: number, flags: number): HostStat | number {
+  const p = readPath(k, pathAddr);
+  if (typeof p === "number") return p;
+  if (p === "") {
+    if (!(flags & AT_EMPTY_PATH)) return -ENOENT;
+    if (dirfd === AT_FDCWD) {
+      const fsx = fsOf(k);
+      return fsx ? fsx.stat(files(k).cwd, true) : -ENOENT;
+    }
+    const f = get(k, dirfd);
+    return f ? statOf(k, f) : -EBADF;
+  }
+  const path = resolve(k, dirfd, p);
+  if (typeof path === "number") return path;
+  const fsx = fsOf(k);
+  if (!fsx) return -ENOENT;
+  const link = procLink(k, path);
+  if (link && !(flags & AT_SYMLINK_NOFOLLOW)) return fsx.stat(link, true);
+  return fsx.stat(path, !(flags & AT_SYMLINK_NOFOLLOW));
+}
+
+function statResult(k: Kernel, st: HostStat | number, addr: number): number {
+  return typeof st === "number" ? st : putStat(k, addr, st);
+}
+
 defineSyscall({
-  nr: 262,
-  name: "newfstatat",
+  nr: 5,
+  name: "fstat",
+  args: ["fd", "ptr"],
+  fn: (k, a) => {
+    const f = get(k, a.i32(0));
+    return f ? statResult(k, statOf(k, f), a.u(1)) : -EBADF;
+  },
+});
+defineSyscall({ nr: 4, name: "stat", args: ["str", "ptr"], fn: (k, a) => statResult(k, statPath(k, AT_FDCWD, a.u(0), 0), a.u(1)) });
+defineSyscall({ nr: 6, name: "lstat", args: ["str", "ptr"], fn: (k, a) => statResult(k, statPath(k, AT_FDCWD, a.u(0), AT_SYMLINK_NOFOLLOW), a.u(1)) });
+defineSyscall({ nr: 262, name: "newfstatat", args: ["fd", "str", "ptr", "x"], fn: (k, a) => statResult(k, statPath(k, a.i32(0), a.u(1), a.i32(3)), a.u(2)) });
+
+defineSyscall({
+  nr: 332,
+  name: "statx",
+  args: ["fd", "str", "x", "x", "ptr"],
+  fn: (k, a) => {
+    const st = statPath(k, a.i32(0), a.u(1), a.i32(2));
+    if (typeof st === "number") return st;
+    const b = new Uint8Array(256);
+    const dv = new DataView(b.buffer);
+    dv.setUint32(0, 0x7ff, true); // STATX_BASIC_STATS
+    dv.setUint32(4, st.blksize, true);
+    dv.setUint32(16, st.nlink, true);
+    dv.setUint32(20, st.uid, true);
+    dv.setUint32(24, st.gid, true);
+    dv.setUint16(28, st.mode, true);
+    dv.setBigUint64(32, BigInt(st.ino), true);
+    dv.setBigUint64(40, BigInt(st.size), true);
+    dv.setBigUint64(48, BigInt(st.blocks), true);
+    const ts = (o: number, ns: bigint) => {
+      dv.setBigInt64(o, ns / 1000000000n, true);
+      dv.setUint32(o + 8, Number(ns % 1000000000n), true);
+    };
+    ts(0x40, st.atimeNs);
+    ts(0x60, st.ctimeNs);
+    ts(0x70, st.mtimeNs);
+    dv.setUint32(0x80, (st.rdev >> 8) & 0xfff, true);
+    dv.setUint32(0x84, st.rdev & 0xff, true);
+    dv.setUint32(0x88, (st.dev >> 8) & 0xfff, true);
+    dv.setUint32(0x8c, st.dev & 0xff, true);
+    try {
+      k.cpu.mem.writeBytes(a.u(4), b);
+      return 0;
+    } catch {
+      return -EFAULT;
+    }
+  },
+});
+
+function doAccess(k: Kernel, dirfd: number, pathAddr: number, mode: number): number {
+  const p = readPath(k, pathAddr);
+  if (typeof p === "number") return p;
+  const path = resolve(k, dirfd, p);
+  if (typeof path === "number") return path;
+  const fsx = fsOf(k);
+  return fsx ? fsx.access(path, mode) : -ENOENT;
+}
+defineSyscall({ nr: 21, name: "access", args: ["str", "x"], fn: (k, a) => doAccess(k, AT_FDCWD, a.u(0), a.i32(1)) });
+defineSyscall({ nr: 269, name: "faccessat", args: ["fd", "str", "x"], fn: (k, a) => doAccess(k, a.i32(0), a.u(1), a.i32(2)) });
+defineSyscall({ nr: 439, name: "faccessat2", args: ["fd", "str", "x", "x"], fn: (k, a) => doAccess(k, a.i32(0), a.u(1), a.i32(2)) });
+
+// ---- directories ------------------------------------------------------------------------
+
+defineSyscall({
+  nr: 217,
+  name: "getdents64",
+  args: ["fd", "ptr", "u"],
+  fn: (k, a) => {
+    const f = get(k, a.i32(0));
+    if (!f) return -EBADF;
+    if (f.kind !== "dir") return -ENOTDIR;
+    if (!f.dirents) {
+      const list = fsOf(k)!.readdir(f.path);
+      if (typeof list === "number") return list;
+      f.dirents = list;
+    }
+    const cap = a.u(2);
+    const out = new Uint8Array(Math.min(cap, 1 << 20));
+    const dv = new DataView(out.buffer);
+    const enc = new TextEncoder();
+    let o = 0;
+    while (f.pos < f.dirents.length) {
+      const d = f.dirents[f.pos];
+      const name = enc.encode(d.name);
+      const reclen = (19 + name.length + 1 + 7) & ~7;
+      if (o + reclen > out.length) {
+        if (o === 0) return -EINVAL;
+        break;
+      }
+      dv.setBigUint64(o, BigInt(d.ino || f.pos + 1), true);
+      dv.setBigInt64(o + 8, BigInt(f.pos + 1), true);
+      dv.setUint16(o + 16, reclen, true);
+      out[o + 18] = d.type;
+      out.set(name, o + 19);
+      o += reclen;
+      f.pos++;
+    }
+    try {
+      k.cpu.mem.writeBytes(a.u(1), out.subarray(0, o));
+    } catch {
+      return -EFAULT;
+    }
+    return o;
+  },
+});
+
+function doReadlink(k: Kernel, dirfd: number, pathAddr: number, buf: number, size: number): number {
+  const p = readPath(k, pathAddr);
+  if (typeof p === "number") return p;
+  const path = resolve(k, dirfd, p);
+  if (typeof path === "number") return path;
+  if (size <= 0) return -EINVAL;
+  let target: string | number | null = procLink(k, path);
+  if (target === null) {
+    const fsx = fsOf(k);
+    target = fsx ? fsx.readlink(path) : -ENOENT;
+  }
+  if (typeof target === "number") return target;
+  const b = new TextEncoder().encode(target).subarray(0, size);
+  try {
+    k.cpu.mem.writeBytes(buf, b);
+  } catch {
+    return -EFAULT;
+  }
+  return b.length;
+}
+defineSyscall({ nr: 89, name: "readlink", args: ["str", "ptr", "u"], fn: (k, a) => doReadlink(k, AT_FDCWD, a.u(0), a.u(1), a.i32(2)) });
+defineSyscall({ nr: 267, name: "readlinkat", args: ["fd", "str", "ptr", "u"], fn: (k, a) => doReadlink(k, a.i32(0), a.u(1), a.u(2), a.i32(3)) });
+
+defineSyscall({
+  nr: 79,
+  name: "getcwd",
+  args: ["ptr", "u"],
+  fn: (k, a) => {
+    const b = new TextEncoder().encode(files(k).cwd + "\0");
+    if (a.u(1) < b.length) return -ERANGE;
+    try {
+      k.cpu.mem.writeBytes(a.u(0), b);
+    } catch {
+      return -EFAULT;
+    }
+    return b.length;
+  },
+});
+
+function chdirTo(k: Kernel, path: string): number {
+  const fsx = fsOf(k);
+  if (!fsx) return -ENOENT;
+  const st = fsx.stat(path, true);
+  if (typeof st === "number") return st;
+  if ((st.mode & 0o170000) !== 0o040000) return -ENOTDIR;
+  files(k).cwd = path;
+  return 0;
+}
+defineSyscall({
+  nr: 80,
+  name: "chdir",
+  args: ["str"],
+  fn: (k, a) => {
+    const p = readPath(k, a.u(0));
+    if (typeof p === "number") return p;
+    const path = resolve(k, AT_FDCWD, p);
+    return typeof path === "number" ? path : chdirTo(k, path);
+  },
+});
+defineSyscall({
+  nr: 81,
+  name: "fchdir",
+  args: ["fd"],
+  fn: (k, a) => {
+    const f = get(k, a.i32(0));
+    if (!f) return -EBADF;
+    return f.kind === "dir" ? chdirTo(k, f.path) : -ENOTDIR;
+  },
+});
+
+/** A syscall taking (dirfd, path, ...) resolved to an absolute path. */
+function pathOp(k: Kernel, dirfd: number, addr: number, fn: (p: string) => number): number {
+  const p = readPath(k, addr);
+  if (typeof p === "number") return p;
+  const path = resolve(k, dirfd, p);
+  if (typeof path === "number") return path;
+  if (!fsOf(k)) return -ENOENT;
+  return fn(path);
+}
+const umaskOf = (k: Kernel) => (k.state.umask as number | undefined) ?? 0o022;
+defineSyscall({ nr: 83, name: "mkdir", args: ["str", "x"], fn: (k, a) => pathOp(k, AT_FDCWD, a.u(0), (p) => fsOf(k)!.mkdir(p, a.i32(1) & ~umaskOf(k))) });
+defineSyscall({ nr: 258, name: "mkdirat", args: ["fd", "str", "x"], fn: (k, a) => pathOp(k, a.i32(0), a.u(1), (p) => fsOf(k)!.mkdir(p, a.i32(2) & ~umaskOf(k))) });
+defineSyscall({ nr: 84, name: "rmdir", args: ["str"], fn: (k, a) => pathOp(k, AT_FDCWD, a.u(0), (p) => fsOf(k)!.rmdir(p)) });
+defineSyscall({ nr: 87, name: "unlink", args: ["str"], fn: (k, a) => pathOp(k, AT_FDCWD, a.u(0), (p) => fsOf(k)!.unlink(p)) });
+defineSyscall({
+  nr: 263,
+  name: "unlinkat",
+  args: ["fd", "str", "x"],
+  fn: (k, a) => pathOp(k, a.i32(0), a.u(1), (p) => (a.i32(2) & AT_REMOVEDIR ? fsOf(k)!.rmdir(p) : fsOf(k)!.unlink(p))),
+});
+function doRename(k: Kernel, d1: number, p1: number, d2: number, p2: number): number {
+  return pathOp(k, d1, p1, (from) => pathOp(k, d2, p2, (to) => fsOf(k)!.rename(from, to)));
+}
+defineSyscall({ nr: 82, name: "rename", args: ["str", "str"], fn: (k, a) => doRename(k, AT_FDCWD, a.u(0), AT_FDCWD, a.u(1)) });
+defineSyscall({ nr: 264, name: "renameat", args: ["fd", "str", "fd", "str"], fn: (k, a) => doRename(k, a.i32(0), a.u(1), a.i32(2), a.u(3)) });
+defineSyscall({ nr: 316, name: "renameat2", args: ["fd", "str", "fd", "str", "x"], fn: (k, a) => (a.i32(4) ? -EINVAL : doRename(k, a.i32(0), a.u(1), a.i32(2), a.u(3))) });
+defineSyscall({ nr: 90, name: "chmod", args: ["str", "x"], fn: (k, a) => pathOp(k, AT_FDCWD, a.u(0), (p) => fsOf(k)!.chmod(p, a.i32(1) & 0o7777)) });
+defineSyscall({ nr: 268, name: "fchmodat", args: ["fd", "str", "x"], fn: (k, a) => pathOp(k, a.i32(0), a.u(1), (p) => fsOf(k)!.chmod(p, a.i32(2) & 0o7777)) });
+defineSyscall({
+  nr: 91,
+  name: "fchmod",
+  args: ["fd", "x"],
+  fn: (k, a) => {
+    const f = get(k, a.i32(0));
+    if (!f) return -EBADF;
+    return f.kind === "file" || f.kind === "dir" ? fsOf(k)!.chmod(f.path, a.i32(1) & 0o7777) : 0;
+  },
+});
+defineSyscall({
+  nr: 280,
+  name: "utimensat",
   args: ["fd", "str", "ptr", "x"],
   fn: (k, a) => {
-    const AT_EMPTY_PATH = 0x1000;
-    if (a.i32(3) & AT_EMPTY_PATH && stdFd(k, a.i32(0))) {
+    const fsx = fsOf(k);
+    if (!fsx?.utimes) return 0;
+    let at: bigint | null = k.host.realtimeNs();
+    let mt: bigint | null = at;
+    if (a.u(2)) {
       try {
-        if (k.cpu.mem.read8(a.u(1)) === 0) return statStd(k, a.i32(0), a.u(2));
+        const b = k.cpu.mem.readBytes(a.u(2), 32);
+        const dv = new DataView(b.buffer);
+        const t = (o: number): bigint | null => {
+          const ns = dv.getBigInt64(o + 8, true);
+          if (ns === 0x3ffffffen) return null; // UTIME_OMIT
+          if (ns === 0x3fffffffn) return k.host.realtimeNs(); // UTIME_NOW
+          return dv.getBigInt64(o, true) * 1000000000n + ns;
+        };
+        at = t(0);
+        mt = t(16);
       } catch {
         return -EFAULT;
       }
     }
-    return -2; // ENOENT: no file system yet
+    if (a.u(1) === 0) {
+      const f = get(k, a.i32(0));
+      return f ? fsx.utimes(f.path, at, mt) : -EBADF;
+    }
+    return pathOp(k, a.i32(0), a.u(1), (p) => fsx.utimes!(p, at, mt));
   },
 });
+
+defineSyscall({
+  nr: 77,
+  name: "ftruncate",
+  args: ["fd", "d"],
+  fn: (k, a) => {
+    const f = get(k, a.i32(0));
+    if (!f) return -EBADF;
+    if (f.kind !== "file" || (f.flags & O_ACCMODE) === 0) return -EINVAL;
+    return a.i(1) < 0 ? -EINVAL : fsOf(k)!.truncate(f.h, a.i(1));
+  },
+});
+defineSyscall({ nr: 74, name: "fsync", args: ["fd"], fn: (k, a) => (get(k, a.i32(0)) ? 0 : -EBADF) });
+defineSyscall({ nr: 75, name: "fdatasync", args: ["fd"], fn: (k, a) => (get(k, a.i32(0)) ? 0 : -EBADF) });
+
+// ---- fcntl / ioctl ------------------------------------------------------------------------
 
 defineSyscall({
   nr: 72,
@@ -218,15 +787,28 @@ defineSyscall({
   args: ["fd", "d", "x"],
   fn: (k, a) => {
     const fd = a.i32(0);
-    if (!stdFd(k, fd)) return -EBADF;
+    const e = files(k).fds[fd];
+    if (fd < 0 || !e) return -EBADF;
     switch (a.i32(1)) {
+      case 0: // F_DUPFD
+      case 1030: {
+        // F_DUPFD_CLOEXEC
+        e.f.refs++;
+        return install(k, e.f, a.i32(1) === 1030, a.i32(2));
+      }
       case 1: // F_GETFD
-        return 0;
+        return e.cloexec ? 1 : 0;
       case 2: // F_SETFD
+        e.cloexec = (a.i32(2) & 1) !== 0;
         return 0;
       case 3: // F_GETFL
-        return fd === 0 ? 0 : 1; // O_RDONLY / O_WRONLY
-      case 4: // F_SETFL
+        return e.f.flags & ~O_CLOEXEC;
+      case 4: // F_SETFL: only O_APPEND and O_NONBLOCK change
+        e.f.flags = (e.f.flags & ~(O_APPEND | O_NONBLOCK)) | (a.i32(2) & (O_APPEND | O_NONBLOCK));
+        return 0;
+      case 5: // F_GETLK
+      case 6: // F_SETLK
+      case 7: // F_SETLKW
         return 0;
       default:
         return -EINVAL;
@@ -234,23 +816,49 @@ defineSyscall({
   },
 });
 
+const TCGETS = 0x5401;
+const TIOCGWINSZ = 0x5413;
+const FIONREAD = 0x541b;
 defineSyscall({
-  nr: 3,
-  name: "close",
-  args: ["fd"],
+  nr: 16,
+  name: "ioctl",
+  args: ["fd", "x", "ptr"],
   fn: (k, a) => {
-    const fd = a.i32(0);
-    if (!stdFd(k, fd)) return -EBADF;
-    const closed = (k.state.closedStd as Set<number> | undefined) ?? new Set<number>();
-    closed.add(fd);
-    k.state.closedStd = closed;
-    return 0;
+    const f = get(k, a.i32(0));
+    if (!f) return -EBADF;
+    const req = a.u32(1);
+    const tty = f.kind === "std" && k.host.isatty(f.h);
+    if (req === FIONREAD) {
+      const n = f.kind === "pipe-r" ? f.pipe!.size() : 0;
+      try {
+        k.cpu.mem.write32(a.u(2), n);
+      } catch {
+        return -EFAULT;
+      }
+      return 0;
+    }
+    if (!tty) return -ENOTTY;
+    try {
+      if (req === TIOCGWINSZ) {
+        k.cpu.mem.writeBytes(a.u(2), Uint8Array.from([24, 0, 80, 0, 0, 0, 0, 0]));
+        return 0;
+      }
+      if (req === TCGETS) {
+        const t = new Uint8Array(60);
+        const dv = new DataView(t.buffer);
+        dv.setUint32(0, 0x500, true); // ICRNL | IXON
+        dv.setUint32(4, 0x5, true); // OPOST | ONLCR
+        dv.setUint32(8, 0xbf, true); // B38400 | CS8 | CREAD
+        dv.setUint32(12, 0x8a3b, true); // ISIG | ICANON | ECHO...
+        k.cpu.mem.writeBytes(a.u(2), t);
+        return 0;
+      }
+    } catch {
+      return -EFAULT;
+    }
+    return -EINVAL;
   },
 });
 
-defineSyscall({
-  nr: 8,
-  name: "lseek",
-  args: ["fd", "d", "d"],
-  fn: (k, a) => (stdFd(k, a.i32(0)) ? -29 /* ESPIPE */ : -EBADF),
-});
+void EPERM;
+void ENOSYS;
