@@ -8,6 +8,8 @@ import { NodeHost } from "./host/node.js";
 import { Process, faultMessage } from "./emulator.js";
 import { installAbiNames } from "./kernel/names.js";
 import type { ExitStatus } from "./kernel/kernel.js";
+import { queueSignal, signalState } from "./kernel/signals.js";
+import * as os from "node:os";
 import { serveGdbStdio, serveGdbTcp } from "./host/gdb-node.js";
 import * as path from "node:path";
 import { installTracer } from "./debug/trace.js";
@@ -134,7 +136,7 @@ async function main(): Promise<void> {
     const res = argv.gdbStdio ? await serveGdbStdio(proc, opts) : await serveGdbTcp(proc, argv.gdb!, argv.gdbHost, opts);
     if (res.detached) status = proc.run(); // gdb detached: run on without it
     else status = res.status ?? { kind: "signal", signal: 9, core: false, fault: null }; // killed from gdb
-  } else status = proc.run();
+  } else status = await runWithHostSignals(proc);
   tracer?.flush();
   if (argv.stats) printStats(proc, performance.now() - t0);
   if (!status) die("internal error: the guest stopped without exiting", 70);
@@ -149,6 +151,51 @@ async function main(): Promise<void> {
   }
   if (straceOut) straceOut(`+++ killed by ${sigNameOf(status.signal)}${status.core ? " (core dumped)" : ""} +++`);
   dieBySignal(status.signal);
+}
+
+/**
+ * Run the guest in slices, returning to the event loop between them so that
+ * signals from outside (Ctrl-C, kill from another shell) reach the guest's
+ * handlers. Host listeners exist only for signals the guest catches or
+ * ignores; the others keep their default action and kill the emulator, as
+ * they would kill the program.
+ */
+async function runWithHostSignals(proc: Process): Promise<ExitStatus | null> {
+  const k = proc.kernel;
+  k.state.canWaitForHostSignals = true;
+  const sigs = signalState(k);
+  const names = os.constants.signals as Record<string, number>;
+  const listeners = new Map<number, () => void>();
+  let wake: (() => void) | null = null;
+  sigs.onDisposition = (sig, caught) => {
+    const name = Object.keys(names).find((n) => names[n] === sig) as NodeJS.Signals | undefined;
+    if (!name || sig === 9 || sig === 19) return;
+    const had = listeners.get(sig);
+    if (caught && !had) {
+      const fn = () => {
+        queueSignal(k, sig, 0, 0);
+        wake?.();
+      };
+      listeners.set(sig, fn);
+      process.on(name, fn);
+    } else if (!caught && had) {
+      process.removeListener(name, had);
+      listeners.delete(sig);
+    }
+  };
+  for (;;) {
+    const st = proc.run(proc.cpu.icount + 50_000_000);
+    if (st) return st;
+    if (k.state.waitingForSignal) {
+      k.state.waitingForSignal = false;
+      if (sigs.pending.length === 0) {
+        const keepAlive = setInterval(() => undefined, 1 << 30); // a pending promise alone does not keep Node running
+        await new Promise<void>((res) => (wake = res));
+        clearInterval(keepAlive);
+      }
+      wake = null;
+    } else await new Promise((res) => setImmediate(res));
+  }
 }
 
 /** With --gdb-stdio, stdout carries the gdb protocol: the guest's stdout goes to stderr. */

@@ -7,7 +7,7 @@ import { features } from "./cpu/cpuid.js";
 import { Memory } from "./cpu/memory.js";
 import { formatBytes } from "./decoder/format.js";
 import type { Host } from "./host/host.js";
-import { Kernel, type ExitStatus, type KernelOptions, sigName } from "./kernel/index.js";
+import { Kernel, type ExitStatus, type KernelOptions, sigName, installSignals, deliverPending } from "./kernel/index.js";
 import { parseElf, type ElfSymbol } from "./loader/elf.js";
 import { loadElf, type LoadedImage } from "./loader/load.js";
 
@@ -32,6 +32,7 @@ export class Process {
     this.mem = new Memory();
     this.cpu = new CPU(this.mem);
     this.kernel = new Kernel(this.cpu, opts.host, opts);
+    installSignals(this.kernel);
     const random = new Uint8Array(16);
     opts.host.randomBytes(random);
     this.image = loadElf(this.mem, elf, bytes, {
@@ -53,15 +54,18 @@ export class Process {
 
   /** Run until the process exits or dies; returns how it ended. */
   run(limit = Infinity): ExitStatus | null {
-    while (!this.kernel.status && this.cpu.icount < limit) {
-      this.cpu.run(limit);
-      if (this.cpu.lastFault && !this.kernel.status) {
+    const k = this.kernel;
+    while (!k.status && this.cpu.icount < limit) {
+      // slices, so that timers (alarm) and queued signals are delivered in long computations
+      this.cpu.run(Math.min(limit, this.cpu.icount + 20_000_000));
+      if (this.cpu.lastFault && !k.status) {
         const f = this.cpu.lastFault;
         this.kernel.terminate({ kind: "signal", signal: f.sig, core: true, fault: f });
       }
-      if (!this.kernel.status && this.cpu.stopRequested && this.cpu.icount < limit) continue;
+      if (k.state.waitingForSignal) break; // the runner waits for a host signal, then calls run again
+      if (!k.status) deliverPending(k);
     }
-    return this.kernel.status;
+    return k.status;
   }
 
   symbolize(addr: number): string {

@@ -5,3 +5,5 @@ import "./files.js";
 import "./mm.js";
 import "./misc.js";
 import "./time.js";
+import "./signals.js";
+export { installSignals, deliverPending, queueSignal, signalState } from "./signals.js";

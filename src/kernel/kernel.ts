@@ -113,6 +113,7 @@ export class Kernel {
     const hiNr = cpu.r[1];
     this.syscallCount++;
     const def = hiNr === 0 ? table[nr] : undefined;
+    this.state.currentSyscall = nr;
     let pre = "";
     if (this.strace) pre = def ? formatArgs(this, def, false) : `syscall_0x${(nr >>> 0).toString(16)}(${rawArgs(this)}`;
     let res: number;
@@ -138,7 +139,11 @@ export class Kernel {
       this.strace(`${post || pre}) = ${formatResult(this, def, res)}`);
     }
     if (res !== RESULT_KEEP) cpu.setRegNum(0, res);
+    if (this.afterSyscall) this.afterSyscall(this);
   }
+
+  /** Runs after each syscall completes (signal delivery). */
+  afterSyscall: ((k: Kernel) => void) | null = null;
 
   /** End the process. */
   terminate(status: ExitStatus): void {

@@ -33,15 +33,3 @@ export function sendSignal(k: Kernel, pid: number, sig: number): number {
 }
 
 defineSyscall({ nr: 62, name: "kill", args: ["d", "sig"], fn: (k, a) => sendSignal(k, a.i32(0), a.i32(1)) });
-defineSyscall({
-  nr: 200,
-  name: "tkill",
-  args: ["d", "sig"],
-  fn: (k, a) => (a.i32(0) === k.host.getpid() ? sendSignal(k, a.i32(0), a.i32(1)) : -ESRCH),
-});
-defineSyscall({
-  nr: 234,
-  name: "tgkill",
-  args: ["d", "d", "sig"],
-  fn: (k, a) => (a.i32(0) === k.host.getpid() && a.i32(1) === k.host.getpid() ? sendSignal(k, a.i32(0), a.i32(2)) : -ESRCH),
-});

@@ -1,0 +1,535 @@
+/**
+ * Signals: rt_sigaction, rt_sigprocmask, rt_sigreturn, sigaltstack,
+ * rt_sigpending, rt_sigsuspend, pause, alarm, setitimer/getitimer, and
+ * delivery with real Linux x86-64 signal frames (struct rt_sigframe:
+ * pretcode, ucontext with sigcontext and the FXSAVE fpstate pointer,
+ * siginfo). Faults, kill/tgkill to ourselves and signals from the host
+ * (queued by the CLI) all arrive here.
+ */
+import type { FaultInfo } from "../cpu/cpu.js";
+import { getFlags, setFlags, USER_WRITABLE } from "../cpu/flags.js";
+import { fxrstorImage, fxsaveImage } from "../cpu/fxsave.js";
+import { defaultAction, defineSyscall, ProcessExit, RESULT_KEEP, type Kernel } from "./kernel.js";
+
+const EINVAL = 22;
+const EFAULT = 14;
+const EINTR = 4;
+const ENOMEM = 12;
+const EPERM = 1;
+
+const SIG_DFL = 0;
+const SIG_IGN = 1;
+const SA_SIGINFO = 4;
+const SA_ONSTACK = 0x08000000;
+const SA_RESTART = 0x10000000;
+const SA_NODEFER = 0x40000000;
+const SA_RESETHAND = 0x80000000;
+const SS_ONSTACK = 1;
+const SS_DISABLE = 2;
+const SIGKILL = 9;
+const SIGSTOP = 19;
+const SIGALRM = 14;
+
+const SI_USER = 0;
+const SI_TKILL = -6;
+
+/** Default action "ignore" (signal(7)). */
+const IGNORED_BY_DEFAULT = new Set([17, 18, 23, 28]);
+
+interface Action {
+  handler: number;
+  flags: number;
+  restorer: number;
+  mask: bigint;
+}
+
+interface Pending {
+  sig: number;
+  code: number;
+  pid: number;
+  uid: number;
+  addr: number;
+}
+
+export interface SignalState {
+  actions: Action[];
+  blocked: bigint;
+  pending: Pending[];
+  altSp: number;
+  altSize: number;
+  altFlags: number;
+  alarmAt: bigint | null;
+  /** Called when the guest changes a disposition (the CLI listens to host signals accordingly). */
+  onDisposition: ((sig: number, caught: boolean) => void) | null;
+}
+
+export function signalState(k: Kernel): SignalState {
+  let s = k.state.signals as SignalState | undefined;
+  if (!s) {
+    s = {
+      actions: Array.from({ length: 65 }, () => ({ handler: SIG_DFL, flags: 0, restorer: 0, mask: 0n })),
+      blocked: 0n,
+      pending: [],
+      altSp: 0,
+      altSize: 0,
+      altFlags: SS_DISABLE,
+      alarmAt: null,
+      onDisposition: null,
+    };
+    k.state.signals = s;
+  }
+  return s;
+}
+
+const bit = (sig: number) => 1n << BigInt(sig - 1);
+
+function put64(dv: DataView, o: number, v: number | bigint): void {
+  dv.setBigUint64(o, BigInt.asUintN(64, BigInt(typeof v === "number" ? Math.round(v) : v)), true);
+}
+
+/** Build the signal frame and redirect execution to the handler. Returns false if the frame cannot be written. */
+function deliver(k: Kernel, p: Pending, act: Action): boolean {
+  const c = k.cpu;
+  const s = signalState(k);
+  let sp = c.regNum(4);
+  const onAlt = s.altFlags === 0 && sp > s.altSp && sp <= s.altSp + s.altSize;
+  if (act.flags & SA_ONSTACK && s.altFlags === 0 && !onAlt) sp = s.altSp + s.altSize;
+  else sp -= 128; // red zone
+  // fpstate (FXSAVE image, 64-byte aligned), then the frame
+  sp = Math.floor((sp - 512) / 64) * 64;
+  const fpAddr = sp;
+  const FRAME = 8 + 304 + 128;
+  const frame = Math.floor((sp - FRAME) / 16) * 16 - 8;
+  const buf = new Uint8Array(FRAME);
+  const dv = new DataView(buf.buffer);
+  put64(dv, 0, act.restorer);
+  // ucontext at 8
+  const uc = 8;
+  put64(dv, uc, 6); // UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS
+  put64(dv, uc + 8, 0);
+  put64(dv, uc + 16, s.altSp);
+  dv.setInt32(uc + 24, s.altFlags | (onAlt ? SS_ONSTACK : 0), true);
+  put64(dv, uc + 32, s.altSize);
+  const mc = uc + 40;
+  const order = [8, 9, 10, 11, 12, 13, 14, 15, 7, 6, 5, 3, 2, 0, 1, 4]; // r8..r15 rdi rsi rbp rbx rdx rax rcx rsp
+  order.forEach((r, j) => put64(dv, mc + 8 * j, c.getReg64(r)));
+  put64(dv, mc + 128, c.rip);
+  put64(dv, mc + 136, getFlags(c));
+  dv.setUint16(mc + 144, 0x33, true); // cs
+  dv.setUint16(mc + 150, 0x2b, true); // ss
+  const fault = p.code > 0 && (p.sig === 11 || p.sig === 7);
+  put64(dv, mc + 152, fault ? ((k.state.lastFaultErr as number) ?? 4) : 0); // err
+  put64(dv, mc + 160, fault ? 14 : p.sig === 8 ? 0 : p.sig === 4 ? 6 : p.sig === 5 ? 3 : 0); // trapno
+  put64(dv, mc + 168, s.blocked & 0xffffffffn); // oldmask
+  put64(dv, mc + 176, fault ? p.addr : 0); // cr2
+  put64(dv, mc + 184, fpAddr);
+  put64(dv, uc + 296, s.blocked); // uc_sigmask
+  // siginfo at 8 + 304
+  const si = 8 + 304;
+  dv.setInt32(si, p.sig, true);
+  dv.setInt32(si + 8, p.code, true);
+  if (p.code <= 0) {
+    dv.setInt32(si + 16, p.pid, true);
+    dv.setInt32(si + 20, p.uid, true);
+  } else put64(dv, si + 16, p.addr);
+  const fp = new Uint8Array(512);
+  fxsaveImage(c, fp);
+  try {
+    c.mem.writeBytes(fpAddr, fp);
+    c.mem.writeBytes(frame, buf);
+  } catch {
+    return false;
+  }
+  s.blocked |= act.mask | (act.flags & SA_NODEFER ? 0n : bit(p.sig));
+  s.blocked &= ~(bit(SIGKILL) | bit(SIGSTOP));
+  if (act.flags & SA_RESETHAND) s.actions[p.sig] = { handler: SIG_DFL, flags: 0, restorer: 0, mask: 0n };
+  c.setRegNum(4, frame);
+  c.setReg64(7, p.sig, 0);
+  c.setRegNum(6, frame + si);
+  c.setRegNum(2, frame + uc);
+  c.setReg64(0, 0, 0);
+  c.rip = act.handler;
+  setFlags(c, getFlags(c) & ~0x500); // clear DF and TF
+  return true;
+}
+
+/** Handle one signal now: the guest's handler, or the default action. */
+function dispatch(k: Kernel, p: Pending, fault: FaultInfo | null): void {
+  const s = signalState(k);
+  const act = s.actions[p.sig];
+  const blocked = (s.blocked & bit(p.sig)) !== 0n;
+  if (fault && (blocked || act.handler === SIG_IGN)) {
+    // a synchronous fault that cannot be handled kills the process (force_sig)
+    k.terminate({ kind: "signal", signal: p.sig, core: true, fault });
+    return;
+  }
+  if (act.handler === SIG_IGN) return;
+  if (act.handler === SIG_DFL) {
+    if (fault) {
+      k.terminate({ kind: "signal", signal: p.sig, core: true, fault });
+      return;
+    }
+    if (IGNORED_BY_DEFAULT.has(p.sig)) return;
+    try {
+      defaultAction(k, p.sig);
+    } catch (e) {
+      if (!(e instanceof ProcessExit)) throw e;
+    }
+    return;
+  }
+  if (!deliver(k, p, act)) k.terminate({ kind: "signal", signal: 11, core: true, fault });
+}
+
+/** Deliver pending, unblocked signals (at syscall return or between run slices). */
+export function deliverPending(k: Kernel): void {
+  const s = signalState(k);
+  checkAlarm(k);
+  for (let j = 0; j < s.pending.length && !k.status; ) {
+    const p = s.pending[j];
+    if ((s.blocked & bit(p.sig)) !== 0n && p.sig !== SIGKILL && p.sig !== SIGSTOP) {
+      j++;
+      continue;
+    }
+    s.pending.splice(j, 1);
+    dispatch(k, p, null);
+    break; // one frame at a time; the next one is delivered when the handler's syscalls or return come back here
+  }
+}
+
+/** Queue a signal for this process (kill/tgkill to itself, host signals, timers). */
+export function queueSignal(k: Kernel, sig: number, code: number, pid: number): void {
+  const s = signalState(k);
+  if (s.pending.some((p) => p.sig === sig)) return; // standard signals do not queue twice
+  s.pending.push({ sig, code, pid, uid: k.host.getuid(), addr: 0 });
+  k.cpu.stopRequested = true; // let the run loop deliver it
+}
+
+function checkAlarm(k: Kernel): void {
+  const s = signalState(k);
+  if (s.alarmAt !== null && k.host.monotonicNs() >= s.alarmAt) {
+    s.alarmAt = null;
+    if (!s.pending.some((p) => p.sig === SIGALRM)) s.pending.push({ sig: SIGALRM, code: 0x80, pid: 0, uid: 0, addr: 0 });
+  }
+}
+
+/** Install signal handling into a kernel (called by Kernel users: the Process). */
+export function installSignals(k: Kernel): void {
+  k.signalHandlers = {
+    fault: (kk, info) => {
+      kk.state.lastFaultErr = info.err;
+      dispatch(kk, { sig: info.sig, code: info.code, pid: 0, uid: 0, addr: info.addr }, info);
+    },
+    raise: (kk, sig, _code, pid) => {
+      queueSignal(kk, sig, SI_USER, pid);
+    },
+  };
+  k.afterSyscall = deliverPending;
+}
+
+// ---- syscalls -------------------------------------------------------------------------
+
+defineSyscall({
+  nr: 13,
+  name: "rt_sigaction",
+  args: ["sig", "ptr", "ptr", "u"],
+  fn: (k, a) => {
+    const sig = a.i32(0);
+    if (sig < 1 || sig > 64 || a.u(3) !== 8) return -EINVAL;
+    const s = signalState(k);
+    const m = k.cpu.mem;
+    const old = s.actions[sig];
+    if (a.u(2)) {
+      const b = new Uint8Array(32);
+      const dv = new DataView(b.buffer);
+      put64(dv, 0, old.handler);
+      put64(dv, 8, old.flags);
+      put64(dv, 16, old.restorer);
+      put64(dv, 24, old.mask);
+      try {
+        m.writeBytes(a.u(2), b);
+      } catch {
+        return -EFAULT;
+      }
+    }
+    if (a.u(1)) {
+      if (sig === SIGKILL || sig === SIGSTOP) return -EINVAL;
+      let b: Uint8Array;
+      try {
+        b = m.readBytes(a.u(1), 32);
+      } catch {
+        return -EFAULT;
+      }
+      const dv = new DataView(b.buffer);
+      const act: Action = { handler: Number(dv.getBigUint64(0, true)), flags: Number(dv.getBigUint64(8, true) & 0xffffffffn), restorer: Number(dv.getBigUint64(16, true)), mask: dv.getBigUint64(24, true) };
+      s.actions[sig] = act;
+      s.onDisposition?.(sig, act.handler !== SIG_DFL);
+      if (act.handler === SIG_IGN) s.pending = s.pending.filter((p) => p.sig !== sig);
+    }
+    return 0;
+  },
+});
+
+defineSyscall({
+  nr: 14,
+  name: "rt_sigprocmask",
+  args: ["d", "ptr", "ptr", "u"],
+  fn: (k, a) => {
+    const s = signalState(k);
+    if (a.u(3) !== 8) return -EINVAL;
+    const m = k.cpu.mem;
+    const old = s.blocked;
+    if (a.u(1)) {
+      let set: bigint;
+      try {
+        const b = m.readBytes(a.u(1), 8);
+        set = new DataView(b.buffer).getBigUint64(0, true);
+      } catch {
+        return -EFAULT;
+      }
+      const how = a.i32(0);
+      if (how === 0) s.blocked |= set;
+      else if (how === 1) s.blocked &= ~set;
+      else if (how === 2) s.blocked = set;
+      else return -EINVAL;
+      s.blocked &= ~(bit(SIGKILL) | bit(SIGSTOP));
+    }
+    if (a.u(2)) {
+      const b = new Uint8Array(8);
+      new DataView(b.buffer).setBigUint64(0, old, true);
+      try {
+        m.writeBytes(a.u(2), b);
+      } catch {
+        return -EFAULT;
+      }
+    }
+    return 0;
+  },
+});
+
+defineSyscall({
+  nr: 15,
+  name: "rt_sigreturn",
+  args: [],
+  fn: (k) => {
+    const c = k.cpu;
+    const s = signalState(k);
+    const uc = c.regNum(4); // the restorer's syscall runs with rsp at the ucontext (pretcode popped)
+    let b: Uint8Array;
+    try {
+      b = c.mem.readBytes(uc, 304);
+    } catch {
+      k.terminate({ kind: "signal", signal: 11, core: true, fault: null });
+      return RESULT_KEEP;
+    }
+    const dv = new DataView(b.buffer);
+    const mc = 40;
+    const order = [8, 9, 10, 11, 12, 13, 14, 15, 7, 6, 5, 3, 2, 0, 1, 4];
+    order.forEach((r, j) => c.setReg64Big(r, dv.getBigUint64(mc + 8 * j, true)));
+    c.rip = Number(dv.getBigUint64(mc + 128, true));
+    const fl = Number(dv.getBigUint64(mc + 136, true) & 0xffffffffn);
+    setFlags(c, (getFlags(c) & ~USER_WRITABLE) | (fl & USER_WRITABLE));
+    const fp = Number(dv.getBigUint64(mc + 184, true));
+    if (fp) {
+      try {
+        fxrstorImage(c, c.mem.readBytes(fp, 512));
+      } catch {
+        /* a bad fpstate pointer leaves the FPU state alone */
+      }
+    }
+    s.blocked = dv.getBigUint64(296, true) & ~(bit(SIGKILL) | bit(SIGSTOP));
+    return RESULT_KEEP;
+  },
+});
+
+defineSyscall({
+  nr: 131,
+  name: "sigaltstack",
+  args: ["ptr", "ptr"],
+  fn: (k, a) => {
+    const s = signalState(k);
+    const m = k.cpu.mem;
+    const sp = k.cpu.regNum(4);
+    const onAlt = s.altFlags === 0 && sp > s.altSp && sp <= s.altSp + s.altSize;
+    if (a.u(1)) {
+      const b = new Uint8Array(24);
+      const dv = new DataView(b.buffer);
+      put64(dv, 0, s.altSp);
+      dv.setInt32(8, s.altFlags === SS_DISABLE ? SS_DISABLE : onAlt ? SS_ONSTACK : 0, true);
+      put64(dv, 16, s.altSize);
+      try {
+        m.writeBytes(a.u(1), b);
+      } catch {
+        return -EFAULT;
+      }
+    }
+    if (a.u(0)) {
+      if (onAlt) return -EPERM;
+      let b: Uint8Array;
+      try {
+        b = m.readBytes(a.u(0), 24);
+      } catch {
+        return -EFAULT;
+      }
+      const dv = new DataView(b.buffer);
+      const flags = dv.getInt32(8, true);
+      if (flags & ~(SS_DISABLE | 0x80000000)) return -EINVAL;
+      if (flags & SS_DISABLE) {
+        s.altFlags = SS_DISABLE;
+        s.altSp = 0;
+        s.altSize = 0;
+      } else {
+        const size = Number(dv.getBigUint64(16, true));
+        if (size < 2048) return -ENOMEM;
+        s.altSp = Number(dv.getBigUint64(0, true));
+        s.altSize = size;
+        s.altFlags = 0;
+      }
+    }
+    return 0;
+  },
+});
+
+defineSyscall({
+  nr: 127,
+  name: "rt_sigpending",
+  args: ["ptr", "u"],
+  fn: (k, a) => {
+    const s = signalState(k);
+    let set = 0n;
+    for (const p of s.pending) if (s.blocked & bit(p.sig)) set |= bit(p.sig);
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, set, true);
+    try {
+      k.cpu.mem.writeBytes(a.u(0), b);
+    } catch {
+      return -EFAULT;
+    }
+    return 0;
+  },
+});
+
+/** Wait until a signal is deliverable (sleeping until an alarm when one is set). */
+function waitForSignal(k: Kernel, mask: bigint | null): number {
+  const s = signalState(k);
+  const saved = s.blocked;
+  if (mask !== null) s.blocked = mask & ~(bit(SIGKILL) | bit(SIGSTOP));
+  const deliverable = () => s.pending.some((p) => (s.blocked & bit(p.sig)) === 0n);
+  while (!deliverable()) {
+    checkAlarm(k);
+    if (deliverable()) break;
+    if (s.alarmAt === null) {
+      // only a signal from outside can wake us: if the runner can wait asynchronously (the CLI),
+      // stop and re-execute this syscall afterwards; otherwise there is nothing to wait for
+      if (k.state.canWaitForHostSignals) {
+        if (mask !== null) s.blocked = saved;
+        const c = k.cpu;
+        c.rip -= 2; // back onto the syscall instruction
+        c.setReg64(0, k.state.currentSyscall as number, 0);
+        k.state.waitingForSignal = true;
+        c.stopRequested = true;
+        return RESULT_KEEP;
+      }
+      break;
+    }
+    const ms = Number((s.alarmAt - k.host.monotonicNs()) / 1000000n);
+    k.host.sleepMs?.(Math.max(1, Math.min(ms, 50)));
+  }
+  if (mask !== null) {
+    // the handler runs with the temporary mask; rt_sigreturn restores the saved one
+    deliverWithSavedMask(k, saved);
+  }
+  return -EINTR;
+}
+
+function deliverWithSavedMask(k: Kernel, saved: bigint): void {
+  const s = signalState(k);
+  // deliverPending builds the frame with the current (temporary) mask as uc_sigmask; store the saved one instead
+  const before = s.blocked;
+  s.blocked = saved;
+  const idx = s.pending.findIndex((p) => (before & bit(p.sig)) === 0n);
+  if (idx < 0) return;
+  const p = s.pending.splice(idx, 1)[0];
+  // the frame records `saved`, but the handler's mask starts from the temporary one
+  dispatch(k, p, null);
+}
+
+defineSyscall({ nr: 34, name: "pause", args: [], fn: (k) => waitForSignal(k, null) });
+defineSyscall({
+  nr: 130,
+  name: "rt_sigsuspend",
+  args: ["ptr", "u"],
+  fn: (k, a) => {
+    let mask: bigint;
+    try {
+      mask = new DataView(k.cpu.mem.readBytes(a.u(0), 8).buffer).getBigUint64(0, true);
+    } catch {
+      return -EFAULT;
+    }
+    return waitForSignal(k, mask);
+  },
+});
+
+defineSyscall({
+  nr: 37,
+  name: "alarm",
+  args: ["u"],
+  fn: (k, a) => {
+    const s = signalState(k);
+    const now = k.host.monotonicNs();
+    const left = s.alarmAt === null ? 0 : Math.max(1, Math.ceil(Number(s.alarmAt - now) / 1e9));
+    const secs = a.u32(0);
+    s.alarmAt = secs === 0 ? null : now + BigInt(secs) * 1000000000n;
+    return left;
+  },
+});
+
+defineSyscall({
+  nr: 38,
+  name: "setitimer",
+  args: ["d", "ptr", "ptr"],
+  fn: (k, a) => {
+    if (a.i32(0) !== 0) return -EINVAL; // ITIMER_REAL only
+    const s = signalState(k);
+    const m = k.cpu.mem;
+    const now = k.host.monotonicNs();
+    if (a.u(2)) {
+      const b = new Uint8Array(32);
+      const dv = new DataView(b.buffer);
+      if (s.alarmAt !== null) {
+        const left = s.alarmAt - now;
+        dv.setBigInt64(16, left / 1000000000n, true);
+        dv.setBigInt64(24, (left % 1000000000n) / 1000n, true);
+      }
+      try {
+        m.writeBytes(a.u(2), b);
+      } catch {
+        return -EFAULT;
+      }
+    }
+    if (a.u(1)) {
+      try {
+        const dv = new DataView(m.readBytes(a.u(1), 32).buffer);
+        const ns = dv.getBigInt64(16, true) * 1000000000n + dv.getBigInt64(24, true) * 1000n;
+        s.alarmAt = ns === 0n ? null : now + ns;
+      } catch {
+        return -EFAULT;
+      }
+    }
+    return 0;
+  },
+});
+
+defineSyscall({ nr: 200, name: "tkill", args: ["d", "sig"], fn: (k, a) => killSelfOr(k, a.i32(0), a.i32(1), SI_TKILL) });
+defineSyscall({ nr: 234, name: "tgkill", args: ["d", "d", "sig"], fn: (k, a) => (a.i32(0) === k.host.getpid() ? killSelfOr(k, a.i32(1), a.i32(2), SI_TKILL) : -3) });
+
+function killSelfOr(k: Kernel, tid: number, sig: number, code: number): number {
+  if (sig < 0 || sig > 64) return -EINVAL;
+  if (tid !== k.host.getpid()) return -3; // ESRCH: a single thread
+  if (sig === 0) return 0;
+  const s = signalState(k);
+  if (!s.pending.some((p) => p.sig === sig)) s.pending.push({ sig, code, pid: k.host.getpid(), uid: k.host.getuid(), addr: 0 });
+  k.cpu.stopRequested = true;
+  return 0;
+}
+
+void SA_RESTART;
