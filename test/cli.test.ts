@@ -225,3 +225,31 @@ describe("--strace", () => {
     expect(fs.readFileSync(f, "utf8")).toMatch(/^exit\(1\) = \?$/m);
   });
 });
+
+describe("--strace decoding", () => {
+  it("shows unknown syscalls as ENOSYS and flags by name", async () => {
+    const { assemble, HAS_AS } = await import("./helpers/asm.js");
+    if (!HAS_AS) return console.log("skipped: as/ld not installed");
+    const prog = assemble(
+      "strace-flags",
+      `.globl _start
+_start:
+  mov $999, %eax
+  syscall
+  mov $9, %eax
+  xor %edi, %edi
+  mov $4096, %esi
+  mov $3, %edx
+  mov $0x22, %r10d
+  mov $-1, %r8
+  xor %r9d, %r9d
+  syscall
+  mov $60, %eax
+  xor %edi, %edi
+  syscall`,
+    );
+    const r = runEmu(["--strace", prog]);
+    expect(r.stderr).toMatch(/^syscall_0x3e7\(0x0, 0x0, 0x0, 0x0, 0x0, 0x0\) = -1 ENOSYS \(Function not implemented\)$/m);
+    expect(r.stderr).toMatch(/^mmap\(NULL, 4096, PROT_READ\|PROT_WRITE, MAP_PRIVATE\|MAP_ANONYMOUS, -1, 0\) = 0x[0-9a-f]+$/m);
+  });
+});

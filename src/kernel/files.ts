@@ -6,6 +6,7 @@
  */
 import type { HostDirent, HostStat } from "../host/host.js";
 import { defineSyscall, type Args, type Kernel } from "./kernel.js";
+import { fmtAtFlags, fmtDirfd, fmtMode, fmtOpenFlags } from "./strace-fmt.js";
 
 const EPERM = 1;
 const ENOENT = 2;
@@ -348,8 +349,8 @@ function doOpen(k: Kernel, dirfd: number, pathAddr: number, flags: number, mode:
   return install(k, { kind: "file", h, pos: 0, flags, path, refs: 1 }, (flags & O_CLOEXEC) !== 0);
 }
 
-defineSyscall({ nr: 2, name: "open", args: ["str", "x", "x"], fn: (k, a) => doOpen(k, AT_FDCWD, a.u(0), a.i32(1), a.i32(2)) });
-defineSyscall({ nr: 257, name: "openat", args: ["fd", "str", "x", "x"], fn: (k, a) => doOpen(k, a.i32(0), a.u(1), a.i32(2), a.i32(3)) });
+defineSyscall({ nr: 2, name: "open", args: ["str", fmtOpenFlags, fmtMode], fn: (k, a) => doOpen(k, AT_FDCWD, a.u(0), a.i32(1), a.i32(2)) });
+defineSyscall({ nr: 257, name: "openat", args: [fmtDirfd, "str", fmtOpenFlags, fmtMode], fn: (k, a) => doOpen(k, a.i32(0), a.u(1), a.i32(2), a.i32(3)) });
 defineSyscall({ nr: 85, name: "creat", args: ["str", "x"], fn: (k, a) => doOpen(k, AT_FDCWD, a.u(0), 0x241, a.i32(1)) });
 
 defineSyscall({
@@ -527,7 +528,7 @@ defineSyscall({
 });
 defineSyscall({ nr: 4, name: "stat", args: ["str", "ptr"], fn: (k, a) => statResult(k, statPath(k, AT_FDCWD, a.u(0), 0), a.u(1)) });
 defineSyscall({ nr: 6, name: "lstat", args: ["str", "ptr"], fn: (k, a) => statResult(k, statPath(k, AT_FDCWD, a.u(0), AT_SYMLINK_NOFOLLOW), a.u(1)) });
-defineSyscall({ nr: 262, name: "newfstatat", args: ["fd", "str", "ptr", "x"], fn: (k, a) => statResult(k, statPath(k, a.i32(0), a.u(1), a.i32(3)), a.u(2)) });
+defineSyscall({ nr: 262, name: "newfstatat", args: [fmtDirfd, "str", "ptr", fmtAtFlags], fn: (k, a) => statResult(k, statPath(k, a.i32(0), a.u(1), a.i32(3)), a.u(2)) });
 
 defineSyscall({
   nr: 332,
@@ -576,7 +577,7 @@ function doAccess(k: Kernel, dirfd: number, pathAddr: number, mode: number): num
   return fsx ? fsx.access(path, mode) : -ENOENT;
 }
 defineSyscall({ nr: 21, name: "access", args: ["str", "x"], fn: (k, a) => doAccess(k, AT_FDCWD, a.u(0), a.i32(1)) });
-defineSyscall({ nr: 269, name: "faccessat", args: ["fd", "str", "x"], fn: (k, a) => doAccess(k, a.i32(0), a.u(1), a.i32(2)) });
+defineSyscall({ nr: 269, name: "faccessat", args: [fmtDirfd, "str", "x"], fn: (k, a) => doAccess(k, a.i32(0), a.u(1), a.i32(2)) });
 defineSyscall({ nr: 439, name: "faccessat2", args: ["fd", "str", "x", "x"], fn: (k, a) => doAccess(k, a.i32(0), a.u(1), a.i32(2)) });
 
 // ---- directories ------------------------------------------------------------------------
@@ -645,7 +646,7 @@ function doReadlink(k: Kernel, dirfd: number, pathAddr: number, buf: number, siz
   return b.length;
 }
 defineSyscall({ nr: 89, name: "readlink", args: ["str", "ptr", "u"], fn: (k, a) => doReadlink(k, AT_FDCWD, a.u(0), a.u(1), a.i32(2)) });
-defineSyscall({ nr: 267, name: "readlinkat", args: ["fd", "str", "ptr", "u"], fn: (k, a) => doReadlink(k, a.i32(0), a.u(1), a.u(2), a.i32(3)) });
+defineSyscall({ nr: 267, name: "readlinkat", args: [fmtDirfd, "str", "ptr", "u"], fn: (k, a) => doReadlink(k, a.i32(0), a.u(1), a.u(2), a.i32(3)) });
 
 defineSyscall({
   nr: 79,
@@ -704,8 +705,8 @@ function pathOp(k: Kernel, dirfd: number, addr: number, fn: (p: string) => numbe
   return fn(path);
 }
 const umaskOf = (k: Kernel) => (k.state.umask as number | undefined) ?? 0o022;
-defineSyscall({ nr: 83, name: "mkdir", args: ["str", "x"], fn: (k, a) => pathOp(k, AT_FDCWD, a.u(0), (p) => fsOf(k)!.mkdir(p, a.i32(1) & ~umaskOf(k))) });
-defineSyscall({ nr: 258, name: "mkdirat", args: ["fd", "str", "x"], fn: (k, a) => pathOp(k, a.i32(0), a.u(1), (p) => fsOf(k)!.mkdir(p, a.i32(2) & ~umaskOf(k))) });
+defineSyscall({ nr: 83, name: "mkdir", args: ["str", fmtMode], fn: (k, a) => pathOp(k, AT_FDCWD, a.u(0), (p) => fsOf(k)!.mkdir(p, a.i32(1) & ~umaskOf(k))) });
+defineSyscall({ nr: 258, name: "mkdirat", args: [fmtDirfd, "str", fmtMode], fn: (k, a) => pathOp(k, a.i32(0), a.u(1), (p) => fsOf(k)!.mkdir(p, a.i32(2) & ~umaskOf(k))) });
 defineSyscall({ nr: 84, name: "rmdir", args: ["str"], fn: (k, a) => pathOp(k, AT_FDCWD, a.u(0), (p) => fsOf(k)!.rmdir(p)) });
 defineSyscall({ nr: 87, name: "unlink", args: ["str"], fn: (k, a) => pathOp(k, AT_FDCWD, a.u(0), (p) => fsOf(k)!.unlink(p)) });
 defineSyscall({

@@ -243,6 +243,7 @@ function formatArgs(k: Kernel, def: SyscallDef, after: boolean, res = 0): string
       case "u":
         return parts.push(String(a.big(j)));
       case "x":
+        return parts.push(a.big(j) === 0n ? "0" : "0x" + a.big(j).toString(16));
       case "ptr": {
         const v = a.big(j);
         return parts.push(v === 0n ? "NULL" : "0x" + v.toString(16));

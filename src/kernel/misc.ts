@@ -190,4 +190,3 @@ defineSyscall({ nr: 121, name: "getpgid", args: ["d"], fn: (k) => k.host.getpid(
 defineSyscall({ nr: 124, name: "getsid", args: ["d"], fn: (k) => k.host.getpid() });
 defineSyscall({ nr: 109, name: "setpgid", args: ["d", "d"], fn: () => 0 });
 defineSyscall({ nr: 24, name: "sched_yield", args: [], fn: () => 0 });
-defineSyscall({ nr: 157, name: "prctl", args: ["d", "x", "x", "x", "x"], fn: () => -EINVAL });

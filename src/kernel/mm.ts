@@ -1,6 +1,7 @@
 /** Memory syscalls: brk, mmap, munmap, mprotect, mremap, madvise, msync. */
 import { PAGE_SIZE, USER_TOP } from "../cpu/memory.js";
 import { defineSyscall, type Kernel } from "./kernel.js";
+import { fmtMapFlags, fmtProt } from "./strace-fmt.js";
 
 const ENOMEM = 12;
 const EINVAL = 22;
@@ -118,7 +119,7 @@ function doMmap(k: Kernel, addr: number, len: number, prot: number, flags: numbe
 defineSyscall({
   nr: 9,
   name: "mmap",
-  args: ["ptr", "u", "x", "x", "fd", "x"],
+  args: ["ptr", "u", fmtProt, fmtMapFlags, "fd", "x"],
   ret: "x",
   fn: (k, a) => doMmap(k, a.u(0), a.u(1), a.i32(2), a.i32(3), a.i32(4), a.u(5)),
 });
@@ -140,7 +141,7 @@ defineSyscall({
 defineSyscall({
   nr: 10,
   name: "mprotect",
-  args: ["ptr", "u", "x"],
+  args: ["ptr", "u", fmtProt],
   fn: (k, a) => {
     const addr = a.u(0);
     const len = pageUp(a.u(1));

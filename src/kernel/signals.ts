@@ -9,6 +9,7 @@
 import type { FaultInfo } from "../cpu/cpu.js";
 import { getFlags, setFlags, USER_WRITABLE } from "../cpu/flags.js";
 import { fxrstorImage, fxsaveImage } from "../cpu/fxsave.js";
+import { fmtSigHow } from "./strace-fmt.js";
 import { defaultAction, defineSyscall, ProcessExit, RESULT_KEEP, type Kernel } from "./kernel.js";
 
 const EINVAL = 22;
@@ -272,7 +273,7 @@ defineSyscall({
 defineSyscall({
   nr: 14,
   name: "rt_sigprocmask",
-  args: ["d", "ptr", "ptr", "u"],
+  args: [fmtSigHow, "ptr", "ptr", "u"],
   fn: (k, a) => {
     const s = signalState(k);
     if (a.u(3) !== 8) return -EINVAL;
