@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /** x64emu [options] PROGRAM [ARGS...] — run an x86-64 Linux ELF executable. */
 import * as fs from "node:fs";
 import { createRequire } from "node:module";

@@ -253,3 +253,14 @@ _start:
     expect(r.stderr).toMatch(/^mmap\(NULL, 4096, PROT_READ\|PROT_WRITE, MAP_PRIVATE\|MAP_ANONYMOUS, -1, 0\) = 0x[0-9a-f]+$/m);
   });
 });
+
+describe("the installed command", () => {
+  it("npx x64emu (the bundled bin) runs false and hello", () => {
+    const bin = path.join(ROOT, "dist/x64emu.mjs");
+    const f = spawnSync(bin, [path.join(ROOT, "fixtures/bin/false")], { encoding: "utf8" });
+    expect(f.status).toBe(1);
+    const h = spawnSync(bin, [path.join(ROOT, "fixtures/bin/hello")], { encoding: "utf8" });
+    expect(h.stdout).toBe("Hello, world!\n");
+    expect(h.status).toBe(0);
+  });
+});
