@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ElfError, Emulator, GuestFault, MemoryHost, PROT } from "../src/index.js";
+import { ElfError, Emulator, EmulatorError, GuestFault, MemoryFault, MemoryHost, PROT } from "../src/index.js";
 import { ROOT } from "./helpers/asm.js";
 
 const bin = (n: string) => new Uint8Array(fs.readFileSync(path.join(ROOT, "fixtures/bin", n)));
@@ -96,7 +96,8 @@ describe("Emulator API", () => {
     expect(emu.reg("r9")).toBe(0xabcdn);
     emu.setReg("xmm3", (1n << 127n) | 5n);
     expect(emu.reg("xmm3")).toBe((1n << 127n) | 5n);
-    expect(() => emu.reg("foo")).toThrow(/unknown register/);
+    expect(() => emu.reg("foo")).toThrow(EmulatorError);
+    expect(() => emu.setReg("foo", 1n)).toThrow(/unknown register/);
   });
 
   it("reports typed errors", () => {
@@ -122,5 +123,144 @@ describe("Emulator API", () => {
     const r = emu.run();
     expect(seen).toBe(4);
     expect(r.kind).toBe("signal");
+  });
+
+  // stores and loads of 1, 2, 4, 8 and 16 bytes, then getpid -> exit status (see the listing)
+  const SIZES = Uint8Array.from([
+    0xc6, 0x04, 0x25, 0x00, 0x00, 0x50, 0x00, 0x01, // mov byte ptr [0x500000], 1
+    0x66, 0xc7, 0x04, 0x25, 0x02, 0x00, 0x50, 0x00, 0x03, 0x02, // mov word ptr [0x500002], 0x203
+    0xc7, 0x04, 0x25, 0x04, 0x00, 0x50, 0x00, 0x05, 0x00, 0x00, 0x00, // mov dword ptr [0x500004], 5
+    0x8a, 0x04, 0x25, 0x00, 0x00, 0x50, 0x00, // mov al, byte ptr [0x500000]
+    0x66, 0x8b, 0x04, 0x25, 0x02, 0x00, 0x50, 0x00, // mov ax, word ptr [0x500002]
+    0x8b, 0x04, 0x25, 0x04, 0x00, 0x50, 0x00, // mov eax, dword ptr [0x500004]
+    0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x50, 0x00, // mov rax, qword ptr [0x500000]
+    0x48, 0x89, 0x04, 0x25, 0x08, 0x00, 0x50, 0x00, // mov qword ptr [0x500008], rax
+    0xf3, 0x0f, 0x6f, 0x04, 0x25, 0x00, 0x00, 0x50, 0x00, // movdqu xmm0, xmmword ptr [0x500000]
+    0xb8, 0x27, 0x00, 0x00, 0x00, 0x0f, 0x05, // mov eax, 39 ; syscall
+    0x89, 0xc7, 0xb8, 0x3c, 0x00, 0x00, 0x00, 0x0f, 0x05, // mov edi, eax ; mov eax, 60 ; syscall
+  ]);
+
+  for (const jit of [true, false]) {
+    it(`memory hooks see reads and writes of every size (${jit ? "JIT on" : "interpreter"})`, () => {
+      const emu = Emulator.fromCode(SIZES);
+      emu.cpu.jitThreshold = 0;
+      emu.cpu.jitEnabled = jit;
+      emu.map(0x500000, 4096, PROT.READ | PROT.WRITE);
+      const seen: string[] = [];
+      const off = emu.onMemory({ start: 0x500000, end: 0x500010 }, "access", (kind, addr, size, value) =>
+        seen.push(`${kind} ${addr - 0x500000n} ${size} ${value.toString(16)}`),
+      );
+      expect(emu.cpu.jitEnabled).toBe(false);
+      const writesOnly: string[] = [];
+      emu.onMemory({ start: 0x500008, end: 0x500009 }, "write", (kind, addr, size) => writesOnly.push(`${kind} ${addr - 0x500000n} ${size}`));
+      emu.onSyscall((nr) => (nr === 39 ? 7 : undefined));
+      expect(emu.run()).toEqual({ kind: "exit", code: 7 });
+      expect(seen).toEqual([
+        "write 0 1 1",
+        "write 2 2 203",
+        "write 4 4 5",
+        "read 0 1 1",
+        "read 2 2 203",
+        "read 4 4 5",
+        "read 0 4 2030001",
+        "read 4 4 5",
+        "write 8 4 2030001",
+        "write 12 4 5",
+        "read 0 4 2030001",
+        "read 4 4 5",
+        "read 8 4 2030001",
+        "read 12 4 5",
+      ]);
+      expect(writesOnly).toEqual(["write 8 4"]);
+      expect(emu.reg("xmm0")).toBe(0x0000000502030001_0000000502030001n);
+      off();
+    });
+  }
+
+  it("removing the last memory hook restores the JIT setting", () => {
+    const emu = Emulator.fromCode(SIZES);
+    const off = emu.onMemory({ start: 0, end: 1 }, "read", () => {});
+    expect(emu.cpu.jitEnabled).toBe(false);
+    off();
+    expect(emu.cpu.jitEnabled).toBe(true);
+  });
+
+  it("steps raw code: rip moves by instruction lengths", () => {
+    const emu = Emulator.fromCode(SIZES, { address: 0x10000n });
+    emu.map(0x500000, 4096, PROT.READ | PROT.WRITE);
+    const lens = [8, 10, 11, 7, 8, 7, 8, 8, 9, 5, 2];
+    let rip = 0x10000n;
+    for (const n of lens) {
+      expect(emu.reg("rip")).toBe(rip);
+      expect(emu.step()).toBeNull();
+      rip += BigInt(n);
+    }
+    expect(emu.reg("rip")).toBe(rip);
+    expect(emu.reg("rax")).toBe(4242n); // MemoryHost's default pid
+    expect(emu.readU16(0x500002)).toBe(0x203);
+    expect(emu.readU64(0x500008)).toBe(0x0000000502030001n);
+    expect(emu.step()).toBeNull();
+    expect(emu.reg("edi")).toBe(4242n);
+    expect(emu.step()).toBeNull();
+    expect(emu.step()).toEqual({ kind: "exit", code: 4242 & 255 });
+  });
+
+  it("stop() from a memory hook ends the run after the current instruction", () => {
+    const emu = Emulator.fromCode(SIZES);
+    emu.map(0x500000, 4096, PROT.READ | PROT.WRITE);
+    emu.onMemory({ start: 0x500004, end: 0x500008 }, "write", () => emu.stop());
+    expect(emu.run()).toEqual({ kind: "stopped", reason: "stop" });
+    expect(emu.reg("rip")).toBe(0x400000n + 29n);
+    expect(emu.run()).toEqual({ kind: "exit", code: 4242 & 255 });
+  });
+
+  it("call() works with an instruction hook, with raw code at an address, and restores registers", () => {
+    // add2: lea rax, [rdi+rsi] ; ret
+    const emu = Emulator.fromCode(Uint8Array.of(0x48, 0x8d, 0x04, 0x37, 0xc3), { address: 0x20000 });
+    emu.setReg("rbx", 99n);
+    emu.setReg("rdi", 5n);
+    const texts: string[] = [];
+    emu.onInstruction((_a, t) => void texts.push(t));
+    expect(emu.call(0x20000n, 40n, 2n)).toBe(42n);
+    expect(texts).toEqual(["lea rax, [rdi+rsi*1]", "ret"]);
+    expect(emu.reg("rdi")).toBe(5n);
+    expect(emu.reg("rbx")).toBe(99n);
+    expect(emu.reg("rip")).toBe(0x20000n);
+    expect(BigInt.asIntN(64, emu.call(0x20000n, -50n, 8n))).toBe(-42n);
+    expect(() => emu.call("nope")).toThrow(EmulatorError);
+  });
+
+  it("memory helpers round-trip and fault on unmapped pages", () => {
+    const emu = Emulator.fromCode(Uint8Array.of(0x90));
+    emu.map(0x700000n, 8192, PROT.READ);
+    emu.writeU8(0x700000, 0x1ff);
+    emu.writeU16(0x700001, 0xbeef);
+    emu.writeU32(0x700ffe, 0xdeadbeef); // crosses a page
+    emu.writeU64(0x701100, -2n);
+    expect(emu.readU8(0x700000)).toBe(0xff);
+    expect(emu.readU16(0x700001)).toBe(0xbeef);
+    expect(emu.readU32(0x700ffe)).toBe(0xdeadbeef);
+    expect(emu.readU64(0x701100)).toBe(0xfffffffffffffffen);
+    emu.write(0x701000, new TextEncoder().encode("héllo\0junk"));
+    expect(emu.readCString(0x701000)).toBe("héllo");
+    expect(emu.protect(0x700000, 4096, PROT.READ | PROT.WRITE)).toBe(true);
+    emu.unmap(0x701000, 4096);
+    expect(() => emu.read(0x701000, 1)).toThrow(MemoryFault);
+    expect(emu.protect(0x701000, 4096, PROT.READ)).toBe(false);
+  });
+
+  it("a signal hook sees a fault and a kill to itself", () => {
+    const sigs: Array<[number, boolean]> = [];
+    const a = Emulator.fromElf(bin("nullread"));
+    a.onSignal((sig, fault) => sigs.push([sig, fault !== null]));
+    expect(a.run().kind).toBe("signal");
+    const b = Emulator.fromElf(bin("selfkill"));
+    b.onSignal((sig, fault) => sigs.push([sig, fault !== null]));
+    const r = b.run();
+    expect(r.kind).toBe("signal");
+    expect(sigs).toEqual([
+      [11, true],
+      [r.kind === "signal" ? r.signal : 0, false],
+    ]);
   });
 });

@@ -5,6 +5,7 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
+import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "./helpers/asm.js";
@@ -36,9 +37,19 @@ describe.skipIf(!HAS_CHROMIUM)("browser demo in headless Chromium", () => {
     const a = server.address() as { port: number };
     base = `http://127.0.0.1:${a.port}`;
     const { chromium } = await import("playwright-core");
-    browser = await chromium.launch({
+    // a fresh profile directory per run
+    browser = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), "x64emu-chromium-")), {
       executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
   }, 120000);
 

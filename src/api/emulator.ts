@@ -8,38 +8,31 @@ import { Memory, PROT_EXEC, PROT_READ, PROT_WRITE } from "../cpu/memory.js";
 import { formatInsn } from "../decoder/format.js";
 import type { Host } from "../host/host.js";
 import { MemoryHost } from "../host/memory.js";
-import { Kernel, type ExitStatus } from "../kernel/index.js";
+import { Kernel, type ExitStatus, installSignals, deliverPending } from "../kernel/index.js";
 import { installAbiNames } from "../kernel/names.js";
-import { Process, faultMessage } from "../emulator.js";
+import { Process } from "../emulator.js";
 import type { ElfSymbol } from "../loader/elf.js";
+import { EmulatorError, GuestFault } from "./errors.js";
 import { regIndex, readRegister, writeRegister } from "./registers.js";
 
-/** A guest fault that ended a run or a call (SIGSEGV, SIGILL, SIGFPE...). */
-export class GuestFault extends Error {
-  /** Signal number (11 SIGSEGV, 4 SIGILL, 8 SIGFPE, 5 SIGTRAP, 7 SIGBUS). */
-  readonly signal: number;
-  /** Faulting address (si_addr) */
-  readonly address: bigint;
-  /** Address of the faulting instruction */
-  readonly rip: bigint;
-  /** Intel-syntax text of the faulting instruction, when it could be decoded */
-  readonly instruction: string;
-  constructor(info: FaultInfo, symbols: ElfSymbol[] = []) {
-    super(faultMessage(info, symbols));
-    this.name = "GuestFault";
-    this.signal = info.sig;
-    this.address = BigInt(Math.max(0, Math.round(info.addr)));
-    this.rip = BigInt(info.rip);
-    this.instruction = info.text;
-  }
-}
+export { EmulatorError, GuestFault };
 
-/** How a run ended. */
+/**
+ * How a run ended:
+ * - `exit`: the process exited with `code` (exit/exit_group);
+ * - `signal`: the process died by `signal` (with the fault that caused it, if any);
+ * - `stopped`: the run stopped with the process still alive, because of
+ *   `maxInstructions` ("limit"), `until` ("until", also the end of a `call()`),
+ *   an instruction hook returning false ("hook"), {@link Emulator.stop} ("stop"),
+ *   or the guest waiting for a signal that only the host can send ("wait").
+ *   `run()` again continues.
+ */
 export type RunResult =
   | { kind: "exit"; code: number }
   | { kind: "signal"; signal: number; fault: GuestFault | null }
-  | { kind: "stopped"; reason: "limit" | "until" | "hook" | "stop" };
+  | { kind: "stopped"; reason: "limit" | "until" | "hook" | "stop" | "wait" };
 
+/** Options of {@link Emulator.run}. */
 export interface RunOptions {
   /** Stop after this many instructions (counted from this call). */
   maxInstructions?: number;
@@ -47,6 +40,7 @@ export interface RunOptions {
   until?: bigint | number;
 }
 
+/** Options of {@link Emulator.fromElf}. */
 export interface ElfOptions {
   /** argv (default: ["program"]) */
   argv?: string[];
@@ -58,9 +52,11 @@ export interface ElfOptions {
   strace?: (line: string) => void;
 }
 
+/** Options of {@link Emulator.fromCode}. */
 export interface CodeOptions {
-  /** Where the code is mapped (default 0x400000) */
+  /** Where the code is mapped, read+execute (default 0x400000) */
   address?: bigint | number;
+  /** The outside world for syscalls (default: a MemoryHost capturing output) */
   host?: Host;
   /** Stack size in bytes (default 1 MiB) */
   stackSize?: number;
@@ -71,12 +67,23 @@ export const PROT = { NONE: 0, READ: PROT_READ, WRITE: PROT_WRITE, EXEC: PROT_EX
 
 /** Called before each instruction; return false to stop before it runs. */
 export type InstructionHook = (address: bigint, text: string) => boolean | void;
-/** Called for guest memory accesses in a watched range. */
+/**
+ * Called after each guest memory access that overlaps a watched range, with
+ * the value read or written. Accesses wider than 4 bytes (64-bit and SSE
+ * operands) are reported as 4-byte pieces; rep movs/stos/scas/cmps report each
+ * element. Kernel copies (syscall buffers) and `Emulator.read`/`write` are not reported.
+ */
 export type MemoryAccessHook = (kind: "read" | "write", address: bigint, size: number, value: bigint) => void;
 /** Called on each syscall; return a value to use as the result (and skip the kernel), or undefined. */
 export type SyscallHook = (nr: number, args: bigint[]) => bigint | number | undefined;
 /** Called when the guest faults; return "stop" to end the run with the fault instead of delivering it. */
 export type FaultHook = (fault: GuestFault) => "stop" | void;
+/**
+ * Called for each signal sent to the guest: by a fault (with `fault`), by
+ * kill/tgkill/raise to itself, a timer or a broken pipe. Observation only: the
+ * guest's handler or the default action follows.
+ */
+export type SignalHook = (signal: number, fault: GuestFault | null) => void;
 
 const STACK_TOP = 0x7ffffffff000;
 
@@ -89,7 +96,7 @@ const STACK_TOP = 0x7ffffffff000;
  * ```
  */
 export class Emulator {
-  /** The CPU (low-level access). */
+  /** The CPU (low-level access: registers as lo/hi int32 halves, flags, tiers). */
   readonly cpu: CPU;
   /** Guest memory (low-level access). */
   readonly memory: Memory;
@@ -103,6 +110,8 @@ export class Emulator {
   private hookStop = false;
   private instrHook: InstructionHook | null = null;
   private faultHook: FaultHook | null = null;
+  private signalHook: SignalHook | null = null;
+  private jitWanted = true;
   private faultStopped: GuestFault | null = null;
   private sentinel = 0;
 
@@ -113,17 +122,28 @@ export class Emulator {
     this.host = host;
     this.symbols = symbols;
     const deliver = kernel.signalHandlers.fault;
+    const raise = kernel.signalHandlers.raise;
     kernel.signalHandlers.fault = (k, info) => {
-      if (this.faultHook && this.faultHook(new GuestFault(info, this.symbols)) === "stop") {
-        this.faultStopped = new GuestFault(info, this.symbols);
+      const fault = new GuestFault(info, this.symbols);
+      if (this.faultHook && this.faultHook(fault) === "stop") {
+        this.faultStopped = fault;
         this.cpu.stopRequested = true;
         return;
       }
+      if (this.signalHook) this.signalHook(info.sig, fault);
       deliver(k, info);
+    };
+    kernel.signalHandlers.raise = (k, sig, code, pid) => {
+      if (this.signalHook) this.signalHook(sig, null);
+      raise(k, sig, code, pid);
     };
   }
 
-  /** Load a static x86-64 Linux ELF executable (throws ElfError for bad input). */
+  /**
+   * Load a static x86-64 Linux ELF executable with its initial stack (argc,
+   * argv, envp, auxv), ready to run from its entry point.
+   * @throws {@link ElfError} for input that is not a loadable x86-64 ELF executable.
+   */
   static fromElf(bytes: Uint8Array, opts: ElfOptions = {}): Emulator {
     installAbiNames();
     const host = opts.host ?? new MemoryHost();
@@ -131,13 +151,18 @@ export class Emulator {
     return new Emulator(p.cpu, p.kernel, host, p.image.symbols);
   }
 
-  /** Map raw machine code at an address (default 0x400000) with a stack; rip points at the code. */
+  /**
+   * Map raw machine code (read+execute) at an address (default 0x400000) with
+   * a 1 MiB read+write stack below 0x7ffffffff000; rip points at the code, rsp
+   * into the stack, other registers are zero. Syscalls work as for an ELF.
+   */
   static fromCode(code: Uint8Array, opts: CodeOptions = {}): Emulator {
     installAbiNames();
     const host = opts.host ?? new MemoryHost();
     const mem = new Memory();
     const cpu = new CPU(mem);
     const kernel = new Kernel(cpu, host);
+    installSignals(kernel);
     const at = Number(opts.address ?? 0x400000);
     mem.map(at, Math.max(code.length, 1), PROT_READ | PROT_EXEC);
     mem.writeBytes(at, code, false);
@@ -151,7 +176,11 @@ export class Emulator {
 
   // ---- running ------------------------------------------------------------------------
 
-  /** Run until the process exits or dies, or a stop condition is met. */
+  /**
+   * Run until the process exits or dies, or a stop condition is met (see
+   * {@link RunResult}). A fault the guest does not handle ends the run with
+   * kind "signal"; `run()` itself only throws for emulator bugs.
+   */
   run(opts: RunOptions = {}): RunResult {
     const c = this.cpu;
     const until = opts.until !== undefined ? Number(opts.until) : undefined;
@@ -159,7 +188,8 @@ export class Emulator {
     this.stopFlag = false;
     this.hookStop = false;
     const userHook = this.instrHook;
-    const needHook = until !== undefined || userHook !== null;
+    // single-step while memory hooks exist too, so that stop() from one is exact
+    const needHook = until !== undefined || userHook !== null || this.memory.hooks.length > 0;
     const saved = c.insnHook;
     if (needHook) {
       c.insnHook = (cpu, i) => {
@@ -173,7 +203,8 @@ export class Emulator {
     }
     try {
       while (!this.kernel.status && c.icount < limit && !this.stopFlag) {
-        c.run(limit);
+        // slices, so that timers and queued signals are delivered in long computations
+        c.run(Math.min(limit, c.icount + 20_000_000));
         if (this.faultStopped) {
           const f = this.faultStopped;
           this.faultStopped = null;
@@ -190,6 +221,8 @@ export class Emulator {
           if (until !== undefined && c.rip === until) return { kind: "stopped", reason: "until" };
         }
         if (this.sentinel && c.rip === this.sentinel) return { kind: "stopped", reason: "until" };
+        if (this.kernel.state.waitingForSignal) return { kind: "stopped", reason: "wait" };
+        if (!this.stopFlag) deliverPending(this.kernel);
       }
     } finally {
       if (needHook) c.insnHook = saved;
@@ -199,13 +232,21 @@ export class Emulator {
     return { kind: "stopped", reason: "limit" };
   }
 
-  /** Execute one instruction; returns the result if the process ended, else null. */
+  /**
+   * Execute one instruction (a syscall counts as one; a fault delivered to a
+   * guest handler moves rip to the handler). Returns how the process ended if
+   * it did, else null.
+   */
   step(): RunResult | null {
     const r = this.run({ maxInstructions: 1 });
     return r.kind === "stopped" ? null : r;
   }
 
-  /** Stop a run from inside a hook (takes effect after the current instruction). */
+  /**
+   * Stop a run from inside a hook: `run()` returns `{ kind: "stopped", reason: "stop" }`
+   * after the current instruction (from an instruction or memory hook; from a
+   * syscall or signal hook, after the current basic block).
+   */
   stop(): void {
     this.stopFlag = true;
     this.cpu.stopRequested = true;
@@ -218,52 +259,80 @@ export class Emulator {
 
   // ---- registers ----------------------------------------------------------------------
 
-  /** Read a register by name (rax..r15, eax.., ax.., al.., ah..dh, rip, rflags, fs_base, gs_base, xmm0..xmm15). */
+  /**
+   * Read a register by name, zero-extended: rax..r15, eax..r15d, ax..r15w,
+   * al..r15b (spl bpl sil dil), ah bh ch dh, rip, rflags (eflags), fs_base,
+   * gs_base, xmm0..xmm15 (128-bit).
+   * @throws {@link EmulatorError} for an unknown name.
+   */
   reg(name: string): bigint {
     return readRegister(this.cpu, regIndex(name));
   }
 
-  /** Write a register by name; sub-registers merge (8/16-bit) or zero-extend (32-bit) like the CPU. */
+  /**
+   * Write a register by name (see {@link Emulator.reg}); the value is truncated to
+   * the register's width. 8/16-bit names merge into the full register and
+   * 32-bit names zero the upper half, as instructions do.
+   * @throws {@link EmulatorError} for an unknown name.
+   */
   setReg(name: string, value: bigint | number): void {
     writeRegister(this.cpu, regIndex(name), BigInt(value));
   }
 
   // ---- memory -------------------------------------------------------------------------
 
-  /** Read guest memory (throws MemoryFault on an unmapped page; ignores protection). */
+  /**
+   * Read guest memory, ignoring page protection (like a debugger).
+   * @throws {@link MemoryFault} when a page in the range is unmapped.
+   */
   read(addr: bigint | number, len: number): Uint8Array {
     return this.memory.readBytes(Number(addr), len, false);
   }
-  /** Write guest memory (ignores page protection, like a debugger). */
+  /**
+   * Write guest memory, ignoring page protection (like a debugger); decoded
+   * code in the range is invalidated.
+   * @throws {@link MemoryFault} when a page in the range is unmapped.
+   */
   write(addr: bigint | number, bytes: Uint8Array): void {
     this.memory.writeBytes(Number(addr), bytes, false);
   }
+  /** Read an unsigned byte. @throws {@link MemoryFault} when unmapped. */
   readU8(addr: bigint | number): number {
     return this.read(addr, 1)[0];
   }
+  /** Read an unsigned little-endian 16-bit value. @throws {@link MemoryFault} when unmapped. */
   readU16(addr: bigint | number): number {
     return new DataView(this.read(addr, 2).buffer).getUint16(0, true);
   }
+  /** Read an unsigned little-endian 32-bit value. @throws {@link MemoryFault} when unmapped. */
   readU32(addr: bigint | number): number {
     return new DataView(this.read(addr, 4).buffer).getUint32(0, true);
   }
+  /** Read an unsigned little-endian 64-bit value. @throws {@link MemoryFault} when unmapped. */
   readU64(addr: bigint | number): bigint {
     return new DataView(this.read(addr, 8).buffer).getBigUint64(0, true);
   }
+  /** Write a byte (the low 8 bits of v). @throws {@link MemoryFault} when unmapped. */
   writeU8(addr: bigint | number, v: number): void {
-    this.write(addr, Uint8Array.of(v));
+    this.write(addr, Uint8Array.of(v & 0xff));
   }
+  /** Write a little-endian 16-bit value (the low 16 bits of v). @throws {@link MemoryFault} when unmapped. */
+  writeU16(addr: bigint | number, v: number): void {
+    this.write(addr, Uint8Array.of(v & 0xff, (v >>> 8) & 0xff));
+  }
+  /** Write a little-endian 32-bit value (the low 32 bits of v). @throws {@link MemoryFault} when unmapped. */
   writeU32(addr: bigint | number, v: number): void {
     const b = new Uint8Array(4);
     new DataView(b.buffer).setUint32(0, v >>> 0, true);
     this.write(addr, b);
   }
+  /** Write a little-endian 64-bit value (v modulo 2^64; negative values wrap). @throws {@link MemoryFault} when unmapped. */
   writeU64(addr: bigint | number, v: bigint): void {
     const b = new Uint8Array(8);
     new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, v), true);
     this.write(addr, b);
   }
-  /** Read a NUL-terminated string (UTF-8). */
+  /** Read a NUL-terminated UTF-8 string of at most `max` bytes. @throws {@link MemoryFault} when unmapped. */
   readCString(addr: bigint | number, max = 1 << 16): string {
     const out: number[] = [];
     for (let k = 0; k < max; k++) {
@@ -273,26 +342,41 @@ export class Emulator {
     }
     return new TextDecoder().decode(Uint8Array.from(out));
   }
-  /** Map fresh zeroed pages (page-rounded) with PROT.* bits. */
+  /**
+   * Map fresh zeroed pages covering [addr, addr+size) (rounded out to 4 KiB
+   * pages) with {@link PROT} bits, replacing what was mapped there.
+   */
   map(addr: bigint | number, size: number, prot: number): void {
     this.memory.map(Number(addr), size, prot);
   }
+  /** Unmap the pages covering [addr, addr+size); later accesses fault. */
   unmap(addr: bigint | number, size: number): void {
     this.memory.unmap(Number(addr), size);
     for (let a = Number(addr); a < Number(addr) + size; a += 4096) this.cpu.invalidatePage(Math.floor(a / 4096));
   }
+  /** Change the protection ({@link PROT} bits) of mapped pages; false if some page in the range is unmapped. */
   protect(addr: bigint | number, size: number, prot: number): boolean {
     return this.memory.protect(Number(addr), size, prot);
   }
 
   // ---- hooks --------------------------------------------------------------------------------
 
-  /** Call `fn` before every instruction (single-steps while set); null removes it. */
+  /**
+   * Call `fn` before every instruction with its address and Intel-syntax
+   * text; returning false stops the run before that instruction ("hook").
+   * While set, the CPU single-steps (much slower). null removes it.
+   */
   onInstruction(fn: InstructionHook | null): void {
     this.instrHook = fn;
   }
 
-  /** Watch [start, end) for reads, writes or both. Returns a function that removes the hook. */
+  /**
+   * Watch guest accesses to [start, end): "read", "write" or "access" (both).
+   * While any memory hook exists, the TLB and the JIT tier are bypassed and
+   * the CPU single-steps, so {@link Emulator.stop} from the hook stops right
+   * after the accessing instruction.
+   * Returns a function that removes the hook.
+   */
   onMemory(range: { start: bigint | number; end: bigint | number }, kind: "read" | "write" | "access", fn: MemoryAccessHook): () => void {
     const hook = {
       start: Number(range.start),
@@ -301,16 +385,24 @@ export class Emulator {
         if (kind === "access" || kind === k) fn(k, BigInt(addr), size, value);
       },
     };
+    if (this.memory.hooks.length === 0) this.jitWanted = this.cpu.jitEnabled;
     this.memory.hooks.push(hook);
     this.memory.flushTlb();
+    this.cpu.jitEnabled = false;
     return () => {
       const i = this.memory.hooks.indexOf(hook);
       if (i >= 0) this.memory.hooks.splice(i, 1);
       this.memory.flushTlb();
+      if (this.memory.hooks.length === 0) this.cpu.jitEnabled = this.jitWanted;
     };
   }
 
-  /** Intercept syscalls: return a result to skip the kernel, or undefined to let it run. */
+  /**
+   * Intercept syscalls: `fn` gets the number (rax) and the six argument
+   * registers (rdi rsi rdx r10 r8 r9); returning a number or bigint skips the
+   * kernel and makes it the result in rax (negative: -errno); returning
+   * undefined lets the kernel handle the call. null removes the hook.
+   */
   onSyscall(fn: SyscallHook | null): void {
     this.kernel.syscallHook = fn
       ? (nr, a) => {
@@ -320,27 +412,43 @@ export class Emulator {
       : null;
   }
 
-  /** Observe faults; returning "stop" ends the run with the fault instead of delivering the signal. */
+  /**
+   * Observe faults before they become signals; returning "stop" ends the run
+   * with kind "signal" and the fault, leaving rip and all registers at the
+   * faulting instruction, instead of delivering the signal. null removes it.
+   */
   onFault(fn: FaultHook | null): void {
     this.faultHook = fn;
   }
 
+  /** Observe every signal sent to the guest (see {@link SignalHook}); null removes it. */
+  onSignal(fn: SignalHook | null): void {
+    this.signalHook = fn;
+  }
+
   // ---- calling guest functions ----------------------------------------------------------
 
-  /** Address of an ELF symbol, or undefined. */
+  /** Address of an ELF symbol (from the executable's symbol table), or undefined. */
   symbol(name: string): bigint | undefined {
     const s = this.symbols.find((x) => x.name === name);
     return s ? BigInt(s.value) : undefined;
   }
 
   /**
-   * Call a guest function with the SysV x86-64 calling convention: integer
-   * arguments in rdi rsi rdx rcx r8 r9, the rest on the stack; returns rax.
-   * Registers other than rax/rdx and the stack pointer are restored afterwards.
+   * Call a guest function (an ELF symbol name or an address) with the SysV
+   * x86-64 calling convention: integer arguments in rdi rsi rdx rcx r8 r9, the
+   * rest on the stack (rsp 16-byte aligned at the call), returning to a
+   * sentinel page the emulator recognises; returns rax (unsigned 64-bit; use
+   * `BigInt.asIntN(64, r)` for a signed result). Negative arguments are
+   * passed modulo 2^64. Afterwards all registers but rax and rdx, rip and
+   * rflags are restored; memory changes stay. Hooks stay active during the call.
+   * @throws {@link EmulatorError} for an unknown symbol, or when the function
+   *   exits the process or the run stops before it returns.
+   * @throws {@link GuestFault} when the function faults (and has no handler).
    */
   call(fn: string | bigint | number, ...args: Array<bigint | number>): bigint {
     const target = typeof fn === "string" ? this.symbol(fn) : BigInt(fn);
-    if (target === undefined) throw new Error(`no symbol '${fn}'`);
+    if (target === undefined) throw new EmulatorError(`no symbol '${fn}'`);
     const c = this.cpu;
     if (!this.sentinel) {
       const at = this.memory.findFree(4096, 0x7fff00000000, 0x10000);
@@ -369,9 +477,9 @@ export class Emulator {
     c.setReg64(0, 0, 0);
     try {
       const r = this.run();
-      if (r.kind === "signal") throw r.fault ?? new Error(`guest died by signal ${r.signal}`);
-      if (r.kind === "exit") throw new Error(`guest exited (${r.code}) during call`);
-      if (c.rip !== this.sentinel) throw new Error(`call stopped at 0x${c.rip.toString(16)} (${r.reason})`);
+      if (r.kind === "signal") throw r.fault ?? new EmulatorError(`guest died by signal ${r.signal} during call`);
+      if (r.kind === "exit") throw new EmulatorError(`guest exited (${r.code}) during call`);
+      if (c.rip !== this.sentinel) throw new EmulatorError(`call stopped at 0x${c.rip.toString(16)} (${r.reason})`);
       return c.getReg64(0);
     } finally {
       const rax = c.getReg64(0);

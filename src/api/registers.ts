@@ -1,5 +1,6 @@
 /** Register access by name for the API (bigint values; cold path). */
 import type { CPU } from "../cpu/cpu.js";
+import { EmulatorError } from "./errors.js";
 
 const R64 = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"];
 const R32 = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi", "r8d", "r9d", "r10d", "r11d", "r12d", "r13d", "r14d", "r15d"];
@@ -28,7 +29,7 @@ export function regIndex(name: string): RegRef {
   if (n === "fs_base" || n === "gs_base") return { kind: n, index: 0, size: 8 };
   const m = /^xmm(\d+)$/.exec(n);
   if (m && Number(m[1]) < 16) return { kind: "xmm", index: Number(m[1]), size: 16 };
-  throw new Error(`unknown register '${name}'`);
+  throw new EmulatorError(`unknown register '${name}'`);
 }
 
 export function readRegister(c: CPU, r: RegRef): bigint {

@@ -284,17 +284,17 @@ export class CPU {
     this.stopRequested = false;
     let prev: Block | null = null;
     while (!this.stopRequested && this.icount < limit) {
+      const rip = this.rip;
+      if (rip === this.stopAt) {
+        this.stopRequested = true;
+        break;
+      }
       if (this.insnHook !== null || this.icount + MAX_BLOCK > limit) {
         this.step();
         prev = null;
         continue;
       }
       // block chaining: try the previous block's successors before the map
-      const rip = this.rip;
-      if (rip === this.stopAt) {
-        this.stopRequested = true;
-        break;
-      }
       let b: Block | undefined;
       if (prev !== null) {
         const s1: Block | null = prev.succ1;
