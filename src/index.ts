@@ -12,6 +12,7 @@ export type { LoadedImage } from "./loader/load.js";
 export { MemoryFault } from "./cpu/memory.js";
 export type { Host, HostStat, HostFs, HostDirent } from "./host/host.js";
 export { MemoryHost, type MemoryHostOptions } from "./host/memory.js";
+export { MemoryFs, type MemoryFsEntry, type MemoryFsOptions } from "./api/memfs.js";
 export { Process, symbolize, faultMessage, type ProcessOptions } from "./emulator.js";
 export { CPU, CpuException, type FaultInfo, type InsnHook, type FaultHandler, type SyscallHandler } from "./cpu/cpu.js";
 export { Memory, type MemoryHook, type AccessKind } from "./cpu/memory.js";

@@ -13,6 +13,7 @@ import { installAbiNames } from "../kernel/names.js";
 import { Process } from "../emulator.js";
 import type { ElfSymbol } from "../loader/elf.js";
 import { EmulatorError, GuestFault } from "./errors.js";
+import { MemoryFs, type MemoryFsEntry } from "./memfs.js";
 import { regIndex, readRegister, writeRegister } from "./registers.js";
 
 export { EmulatorError, GuestFault };
@@ -48,6 +49,12 @@ export interface ElfOptions {
   envp?: string[];
   /** The outside world (default: a MemoryHost capturing output) */
   host?: Host;
+  /**
+   * Files the guest sees, when the host has no file system: a {@link MemoryFs}
+   * or its contents (path -> bytes or UTF-8 text). Read what the guest
+   * wrote with `emu.host.fs`.
+   */
+  files?: MemoryFs | Record<string, MemoryFsEntry>;
   /** Print syscalls in strace format to this function */
   strace?: (line: string) => void;
 }
@@ -58,6 +65,8 @@ export interface CodeOptions {
   address?: bigint | number;
   /** The outside world for syscalls (default: a MemoryHost capturing output) */
   host?: Host;
+  /** Files the guest sees, as for {@link ElfOptions.files}. */
+  files?: MemoryFs | Record<string, MemoryFsEntry>;
   /** Stack size in bytes (default 1 MiB) */
   stackSize?: number;
 }
@@ -86,6 +95,13 @@ export type FaultHook = (fault: GuestFault) => "stop" | void;
 export type SignalHook = (signal: number, fault: GuestFault | null) => void;
 
 const STACK_TOP = 0x7ffffffff000;
+
+function withFiles(host: Host, files: MemoryFs | Record<string, MemoryFsEntry> | undefined): Host {
+  if (files === undefined) return host;
+  if (host.fs) throw new EmulatorError("the host already has a file system: give either files or a host with fs");
+  host.fs = files instanceof MemoryFs ? files : new MemoryFs(files);
+  return host;
+}
 
 /**
  * One emulated x86-64 Linux process.
@@ -146,7 +162,7 @@ export class Emulator {
    */
   static fromElf(bytes: Uint8Array, opts: ElfOptions = {}): Emulator {
     installAbiNames();
-    const host = opts.host ?? new MemoryHost();
+    const host = withFiles(opts.host ?? new MemoryHost(), opts.files);
     const p = new Process(bytes, { argv: opts.argv ?? ["program"], envp: opts.envp ?? [], host, strace: opts.strace ?? null });
     return new Emulator(p.cpu, p.kernel, host, p.image.symbols);
   }
@@ -158,7 +174,7 @@ export class Emulator {
    */
   static fromCode(code: Uint8Array, opts: CodeOptions = {}): Emulator {
     installAbiNames();
-    const host = opts.host ?? new MemoryHost();
+    const host = withFiles(opts.host ?? new MemoryHost(), opts.files);
     const mem = new Memory();
     const cpu = new CPU(mem);
     const kernel = new Kernel(cpu, host);
