@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ElfError, Emulator, EmulatorError, GuestFault, MemoryFault, MemoryHost, PROT } from "../src/index.js";
-import { ROOT } from "./helpers/asm.js";
+import { NodeHost } from "../src/node.js";
+import { ROOT, tmpDir } from "./helpers/asm.js";
 
 const bin = (n: string) => new Uint8Array(fs.readFileSync(path.join(ROOT, "fixtures/bin", n)));
 
@@ -230,6 +231,23 @@ describe("Emulator API", () => {
     expect(() => emu.call("nope")).toThrow(EmulatorError);
   });
 
+  it("call() aligns the stack as the SysV ABI requires, with any number of stack arguments", () => {
+    const emu = Emulator.fromElf(bin("lib"));
+    const entry = emu.symbol("sum8")!;
+    for (const extra of [0, 1, 2, 3]) {
+      emu.setReg("rsp", emu.reg("rsp") - 8n); // misalign the caller's stack on purpose
+      let rsp = -1n;
+      emu.onInstruction((addr) => {
+        if (addr === entry && rsp < 0n) rsp = emu.reg("rsp");
+      });
+      const args = [1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n, ...Array.from({ length: extra }, () => 100n)];
+      expect(emu.call("sum8", ...args)).toBe(36n);
+      expect((rsp + 8n) % 16n).toBe(0n); // rsp+8 is 16-byte aligned at function entry
+      expect(emu.readU64(rsp + 8n)).toBe(7n); // first stack argument just above the return address
+      emu.onInstruction(null);
+    }
+  });
+
   it("memory helpers round-trip and fault on unmapped pages", () => {
     const emu = Emulator.fromCode(Uint8Array.of(0x90));
     emu.map(0x700000n, 8192, PROT.READ);
@@ -262,5 +280,35 @@ describe("Emulator API", () => {
       [11, true],
       [r.kind === "signal" ? r.signal : 0, false],
     ]);
+  });
+
+  it("runs with the Node host from the x64emu/node entry point (real files, real pid)", () => {
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, "in.txt"), "abc");
+    const pid = Emulator.fromElf(bin("getpid"), { host: new NodeHost() });
+    expect(pid.host.getpid()).toBe(process.pid);
+    const emu = Emulator.fromElf(bin("musl/files"), { argv: ["files", dir], host: new NodeHost() });
+    const out: string[] = [];
+    emu.onSyscall((nr, args) => {
+      // swallow stdout (write and writev), reporting it written
+      if (nr === 1 && args[0] === 1n) {
+        out.push(new TextDecoder().decode(emu.read(args[1], Number(args[2]))));
+        return args[2];
+      }
+      if (nr === 20 && args[0] === 1n) {
+        let n = 0n;
+        for (let k = 0n; k < args[2]; k++) {
+          const base = emu.readU64(args[1] + 16n * k);
+          const len = emu.readU64(args[1] + 16n * k + 8n);
+          out.push(new TextDecoder().decode(emu.read(base, Number(len))));
+          n += len;
+        }
+        return n;
+      }
+      return undefined;
+    });
+    expect(emu.run()).toEqual({ kind: "exit", code: 0 });
+    expect(out.join("")).toContain("entry in.txt\nentry renamed.txt\nentry sub\n");
+    expect(fs.readdirSync(dir)).toEqual(["in.txt"]);
   });
 });
