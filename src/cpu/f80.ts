@@ -148,7 +148,8 @@ export function add(a: F, b: F, rc: number): Result {
   const sum = va + vb;
   if (sum === 0n) {
     // exact zero: +0 except when both are -0, or -0 in round-down mode
-    const s = a.m === 0n && b.m === 0n ? a.s & b.s : rc === RC_DOWN ? 1 : 0;
+    // exact zero: x + (-x) is +0 (-0 when rounding down); (-0) + (-0) is -0
+    const s = a.m === 0n && b.m === 0n && a.s === b.s ? a.s : rc === RC_DOWN ? 1 : 0;
     return { v: fin(s, 0n, 0), flags: 0, sticky: false };
   }
   return { v: fin(sum < 0n ? 1 : 0, sum < 0n ? -sum : sum, e), flags: 0, sticky: false };

@@ -247,7 +247,6 @@ const FAMILIES: Record<string, Family> = {
   },
 };
 
-export const FAMILY_NAMES = Object.keys(FAMILIES);
 
 /** `count` random cases of a family. */
 export function generate(family: string, seed: number, count: number): Case[] {
@@ -255,3 +254,79 @@ export function generate(family: string, seed: number, count: number): Case[] {
   const f = FAMILIES[family];
   return Array.from({ length: count }, () => f(g));
 }
+
+// ---- SSE and x87 families: operands from memory `m`, results stored back to `m` ---------------
+
+const F64_EDGE = [0x0n, 0x8000000000000000n, 0x3ff0000000000000n, 0xbff0000000000000n, 0x7ff0000000000000n, 0xfff0000000000000n, 0x7ff8000000000000n, 0x7ff4000000000001n, 0x0000000000000001n, 0x000fffffffffffffn, 0x7fefffffffffffffn, 0x3fe0000000000000n, 0x3fd5555555555555n, 0x4340000000000001n, 0xc1e0000000000000n, 0x41dfffffffc00000n, 0x43e0000000000000n];
+const F32_EDGE = [0x0, 0x80000000, 0x3f800000, 0xbf800000, 0x7f800000, 0xff800000, 0x7fc00000, 0x7fa00001, 0x1, 0x7fffff, 0x7f7fffff, 0x3f000000, 0x4f000000, 0xcf000000, 0x3eaaaaab];
+
+function fpMem(g: Gen): bigint[] {
+  return Array.from({ length: 16 }, () => {
+    const k = g.int(4);
+    if (k === 0) return g.pick(F64_EDGE);
+    if (k === 1) return (BigInt(g.pick(F32_EDGE)) << 32n) | BigInt(g.pick(F32_EDGE));
+    if (k === 2) return BigInt(Math.round((g.r() / 4294967296 - 0.5) * 2 ** (g.int(60) - 20))) & 0xffffffffffffffffn;
+    return g.u64();
+  });
+}
+
+const SSE_PACKED = [
+  "addps", "addpd", "subps", "subpd", "mulps", "mulpd", "divps", "divpd", "minps", "minpd", "maxps", "maxpd", "sqrtps", "sqrtpd",
+  "andps", "andnps", "orps", "xorps", "andpd", "xorpd",
+  "paddb", "paddw", "paddd", "paddq", "psubb", "psubw", "psubd", "psubq", "paddusb", "paddusw", "psubusb", "psubusw", "paddsb", "paddsw", "psubsb", "psubsw",
+  "pcmpeqb", "pcmpeqw", "pcmpeqd", "pcmpgtb", "pcmpgtw", "pcmpgtd", "pminub", "pmaxub", "pminsw", "pmaxsw", "pavgb", "pavgw",
+  "pmullw", "pmulhw", "pmulhuw", "pmuludq", "pmaddwd", "psadbw", "pand", "pandn", "por", "pxor",
+  "punpcklbw", "punpcklwd", "punpckldq", "punpcklqdq", "punpckhbw", "punpckhwd", "punpckhdq", "punpckhqdq", "unpcklps", "unpckhps", "unpcklpd", "unpckhpd",
+  "packuswb", "packsswb", "packssdw", "psllw", "pslld", "psllq", "psrlw", "psrld", "psrlq", "psraw", "psrad",
+  "cvtdq2ps", "cvtps2dq", "cvttps2dq", "cvtpd2dq", "cvttpd2dq", "cvtpd2ps",
+];
+const SSE_SCALAR = ["addss", "addsd", "subss", "subsd", "mulss", "mulsd", "divss", "divsd", "minss", "minsd", "maxss", "maxsd", "sqrtss", "sqrtsd", "cvtss2sd", "cvtsd2ss"];
+const SSE_IMM = ["pshufd", "pshuflw", "pshufhw", "shufps", "shufpd", "cmpps", "cmppd", "cmpss", "cmpsd"];
+
+FAMILIES.sse = (g) => {
+  const kind = g.int(6);
+  const src = g.int(2) ? "xmm1" : "xmmword ptr [rip+m+16]";
+  let op: string;
+  if (kind <= 2) {
+    const name = g.pick(SSE_PACKED);
+    const memSrc = /^(psll|psrl|psra)[wdq]$/.test(name) ? (g.int(2) ? "xmm1" : "xmmword ptr [rip+m+16]") : src;
+    op = `${name} xmm0, ${memSrc}`;
+    if (/^(psll|psrl|psra)[wdq]$/.test(name) && g.int(2)) op = `${name} xmm0, ${g.int(70)}`;
+  } else if (kind === 3) {
+    const name = g.pick(SSE_SCALAR);
+    const sz = name === "cvtsd2ss" ? "qword" : name.endsWith("ss") || name === "cvtss2sd" ? "dword" : "qword";
+    op = `${name} xmm0, ${g.int(2) ? "xmm1" : `${sz} ptr [rip+m+16]`}`;
+  } else if (kind === 4) {
+    const name = g.pick(SSE_IMM);
+    const s2 = src === "xmm1" ? src : name === "cmpss" ? "dword ptr [rip+m+16]" : name === "cmpsd" ? "qword ptr [rip+m+16]" : src;
+    op = `${name} xmm0, ${s2}, ${name.startsWith("cmp") ? g.int(8) : g.int(256)}`;
+  }
+  else {
+    const c = g.int(5);
+    if (c === 0) op = `cvtsi2sd xmm0, ${g.pick(["rbx", "ebx", "qword ptr [rip+m+16]"])}`;
+    else if (c === 1) op = `cvtsi2ss xmm0, ${g.pick(["rbx", "ebx", "dword ptr [rip+m+16]"])}`;
+    else if (c === 2) op = `${g.pick(["cvttsd2si", "cvtsd2si"])} ${g.pick(["rax", "eax"])}, ${g.int(2) ? "xmm1" : "qword ptr [rip+m+16]"}`;
+    else if (c === 3) op = `${g.pick(["cvttss2si", "cvtss2si"])} ${g.pick(["rax", "eax"])}, ${g.int(2) ? "xmm1" : "dword ptr [rip+m+16]"}`;
+    else op = `${g.pick(["ucomisd", "comisd"])} xmm0, xmm1\nsetc al\nsetz ah\nsetp bl\n${g.pick(["ucomiss", "comiss"])} xmm1, xmm0\nseta bh`;
+  }
+  const code = `movdqu xmm0, xmmword ptr [rip+m]\nmovdqu xmm1, xmmword ptr [rip+m+16]\n${op}\nmovdqu xmmword ptr [rip+m+32], xmm0\nmovdqu xmmword ptr [rip+m+48], xmm1\npmovmskb ecx, xmm0\nmovmskps edx, xmm0\nmovmskpd esi, xmm1\nmovq rdi, xmm0`;
+  return { name: op.split("\n")[0], code, regs: regs(g), flags: g.flags(), mem: fpMem(g), undef: 0 };
+};
+
+FAMILIES.x87 = (g) => {
+  const ops = [
+    "fadd st, st(1)", "fsub st, st(1)", "fsubr st, st(1)", "fmul st, st(1)", "fdiv st, st(1)", "fdivr st, st(1)",
+    "faddp st(1), st", "fsubp st(1), st", "fmulp st(1), st", "fdivp st(1), st",
+    "fadd qword ptr [rip+m+16]", "fmul dword ptr [rip+m+24]", "fdiv qword ptr [rip+m+16]", "fisub dword ptr [rip+m+16]", "fiadd word ptr [rip+m+18]",
+    "fsqrt", "fabs", "fchs", "frndint", "fscale", "fxtract", "fprem", "fprem1", "fxch st(1)", "fld1", "fldz", "fldpi", "fldl2e", "fldln2",
+    "fcomi st, st(1)", "fucomip st, st(1)", "fcom st(1)", "ftst", "fxam",
+  ];
+  const op = g.pick(ops);
+  const load = g.int(3) === 0 ? "fild qword ptr [rip+m+8]\nfild dword ptr [rip+m]" : g.int(2) ? "fld qword ptr [rip+m+8]\nfld qword ptr [rip+m]" : "fld dword ptr [rip+m+12]\nfld dword ptr [rip+m+4]";
+  const rc = g.int(4) === 0 ? `mov word ptr [rip+m+120], ${0x37f | (g.int(4) << 10) | (g.pick([0, 2, 3]) << 8)}\nfldcw word ptr [rip+m+120]\n` : "";
+  const code = `fninit\n${rc}${load}\n${op}\nfnstsw ax\nfstp tbyte ptr [rip+m+32]\nfstp tbyte ptr [rip+m+48]\nmov rbx, rax\nfnstsw ax\nfild qword ptr [rip+m+8]\nfistp dword ptr [rip+m+64]\nfld qword ptr [rip+m]\nfstp dword ptr [rip+m+68]\nfninit`;
+  // the status word's C1 after stack faults and rounding is compared through ax/bx; TOP bits too
+  return { name: op, code, regs: regs(g), flags: g.flags(), mem: fpMem(g), undef: op.startsWith("fcom") || op.startsWith("fucom") ? 0 : 0 };
+};
+
+export const FAMILY_NAMES = Object.keys(FAMILIES);

@@ -93,6 +93,7 @@ function storeST(c: CPU, i: number, r: F.Result | F.F, precise = true): void {
 
 function push(c: CPU, v: F.F, exact = false): void {
   c.fpuTop = (c.fpuTop - 1) & 7;
+  c.fpuStatus &= ~C1;
   if (tag(c, c.fpuTop) !== 3) {
     raiseFlags(c, F.IE | SF);
     c.fpuStatus |= C1;
@@ -123,13 +124,24 @@ function loadMem(c: CPU, i: Insn, integer: boolean): F.F {
     return F.fin(v < 0n ? 1 : 0, v < 0n ? -v : v, 0);
   }
   if (size === 4) {
-    const x = F.fromF32(m.read32(a));
-    if (F.isSNaN(x)) raiseFlags(c, F.IE);
+    const bits = m.read32(a);
+    const x = F.fromF32(bits);
+    if (F.isSNaN(x)) {
+      raiseFlags(c, F.IE);
+      x.m |= 1n << 62n; // loaded as a quiet NaN
+    }
+    else if ((bits & 0x7f800000) === 0 && (bits & 0x7fffff) !== 0) raiseFlags(c, F.DE); // denormal operand
     return x;
   }
   if (size === 8) {
-    const x = F.fromF64(m.read32(a), m.read32(a + 4));
-    if (F.isSNaN(x)) raiseFlags(c, F.IE);
+    const lo = m.read32(a);
+    const hi = m.read32(a + 4);
+    const x = F.fromF64(lo, hi);
+    if (F.isSNaN(x)) {
+      raiseFlags(c, F.IE);
+      x.m |= 1n << 62n;
+    }
+    else if ((hi & 0x7ff00000) === 0 && ((hi & 0xfffff) | lo) !== 0) raiseFlags(c, F.DE);
     return x;
   }
   const lo = BigInt(m.read32(a) >>> 0);
@@ -143,6 +155,7 @@ function storeMem(c: CPU, i: Insn, v: F.F): void {
   const size = i.s0;
   if (size === 10) {
     const p = F.pack80(v, 64, rc(c));
+    c.fpuStatus &= ~C1; // exact: no rounding
     m.checkWritable(a, 10);
     m.write32(a, Number(p.mant & 0xffffffffn) | 0);
     m.write32(a + 4, Number(p.mant >> 32n) | 0);
@@ -176,6 +189,7 @@ function storeInt(c: CPU, i: Insn, v: F.F, truncate: boolean): void {
       if (inexact) raiseFlags(c, F.PE);
     }
   }
+  c.fpuStatus &= ~C1;
   const a = ea(c, i);
   const u = BigInt.asUintN(size * 8, out);
   if (size === 2) c.mem.write16(a, Number(u));
@@ -186,10 +200,12 @@ function storeInt(c: CPU, i: Insn, v: F.F, truncate: boolean): void {
 // ---- arithmetic ------------------------------------------------------------------------
 
 type Binary = (a: F.F, b: F.F, rcv: number) => F.Result;
+/** Negate a number for subtraction; a NaN keeps its sign (it propagates unchanged). */
+const negNum = (x: F.F): F.F => (x.cls === F.CLS_NAN ? x : F.neg(x));
 const ARITH: Record<string, Binary> = {
   add: (a, b, r) => F.add(a, b, r),
-  sub: (a, b, r) => F.add(a, F.neg(b), r),
-  subr: (a, b, r) => F.add(b, F.neg(a), r),
+  sub: (a, b, r) => F.add(a, negNum(b), r),
+  subr: (a, b, r) => F.add(b, negNum(a), r),
   mul: (a, b) => F.mul(a, b),
   div: (a, b) => F.div(a, b),
   divr: (a, b) => F.div(b, a),
@@ -372,7 +388,7 @@ const OPS: Record<string, Op> = {
     const x = st(c, 0);
     const y = st(c, 1);
     if (x.cls !== F.CLS_FINITE || y.cls !== F.CLS_FINITE) {
-      if (x.cls === F.CLS_NAN || y.cls === F.CLS_NAN) return storeST(c, 0, x.cls === F.CLS_NAN ? x : y, false);
+      if (x.cls === F.CLS_NAN || y.cls === F.CLS_NAN) return storeST(c, 0, F.add(x, y, rc(c)), false);
       if (y.cls === F.CLS_INF) return storeST(c, 0, y.s ? F.fin(x.s, 0n, 0) : { s: x.s, m: 0n, e: 0, cls: F.CLS_INF }, false);
       return storeST(c, 0, x, false);
     }
@@ -382,9 +398,15 @@ const OPS: Record<string, Op> = {
   },
   fxtract: (c) => {
     const x = st(c, 0);
-    if (x.cls !== F.CLS_FINITE || x.m === 0n) {
-      if (x.cls === F.CLS_FINITE) raiseFlags(c, F.ZE);
-      return;
+    if (x.cls === F.CLS_NAN) return push(c, x);
+    if (x.cls === F.CLS_INF) {
+      storeST(c, 0, { s: 0, m: 0n, e: 0, cls: F.CLS_INF }, false);
+      return push(c, x);
+    }
+    if (x.m === 0n) {
+      raiseFlags(c, F.ZE);
+      storeST(c, 0, { s: 1, m: 0n, e: 0, cls: F.CLS_INF }, false);
+      return push(c, x);
     }
     const L = x.m.toString(2).length;
     const exp = x.e + L - 1;
@@ -513,6 +535,7 @@ OPS.fstp9 = OPS.fstp1;
 
 function copyST(c: CPU, to: number): void {
   const p = phys(c, 0);
+  c.fpuStatus &= ~C1;
   if (tag(c, p) === 3) return storeST(c, to, underflowStack(c), false);
   const [m, se] = rawOf(c, p);
   writeRaw(c, phys(c, to), m, se);
@@ -522,7 +545,7 @@ function prem(c: CPU, ieee: boolean): void {
   const x = st(c, 0);
   const y = st(c, 1);
   if (x.cls !== F.CLS_FINITE || y.cls !== F.CLS_FINITE || y.m === 0n) {
-    if (x.cls === F.CLS_NAN || y.cls === F.CLS_NAN) return storeST(c, 0, x.cls === F.CLS_NAN ? x : y, false);
+    if (x.cls === F.CLS_NAN || y.cls === F.CLS_NAN) return storeST(c, 0, F.add(x, y, rc(c)), false); // NaN propagation rules
     if (x.cls === F.CLS_INF || y.m === 0n) {
       raiseFlags(c, F.IE);
       return storeST(c, 0, { ...F.INDEFINITE }, false);
