@@ -74,6 +74,8 @@ describe("Emulator API", () => {
     const e2 = Emulator.fromElf(bin("hello"));
     expect(e2.run({ until: entry + 5n })).toEqual({ kind: "stopped", reason: "until" });
     expect(e2.reg("rip")).toBe(entry + 5n);
+    // from the until address itself, the run goes on (to the end here)
+    expect(e2.run({ until: entry + 5n })).toEqual({ kind: "exit", code: 0 });
     const e3 = Emulator.fromElf(bin("hello"));
     const texts: string[] = [];
     e3.onInstruction((addr, text) => {
@@ -82,6 +84,23 @@ describe("Emulator API", () => {
     });
     expect(e3.run()).toEqual({ kind: "stopped", reason: "hook" });
     expect(texts[0]).toBe("mov eax, 0x1");
+  });
+
+  it("run({ until }) in a loop stops at each visit of a breakpoint address once", () => {
+    // mov ecx, 3 ; L: dec ecx ; jnz L ; mov eax, 60 ; xor edi, edi ; syscall
+    const code = Uint8Array.of(0xb9, 3, 0, 0, 0, 0xff, 0xc9, 0x75, 0xfc, 0xb8, 0x3c, 0, 0, 0, 0x31, 0xff, 0x0f, 0x05);
+    const emu = Emulator.fromCode(code);
+    const hits: bigint[] = [];
+    for (;;) {
+      const r = emu.run({ until: 0x400005n });
+      if (r.kind !== "stopped") {
+        expect(r).toEqual({ kind: "exit", code: 0 });
+        break;
+      }
+      expect(r.reason).toBe("until");
+      hits.push(emu.reg("ecx"));
+    }
+    expect(hits).toEqual([3n, 2n, 1n]);
   });
 
   it("reads and writes sub-registers like the CPU", () => {

@@ -37,7 +37,11 @@ export type RunResult =
 export interface RunOptions {
   /** Stop after this many instructions (counted from this call). */
   maxInstructions?: number;
-  /** Stop before executing the instruction at this address. */
+  /**
+   * Stop before executing the instruction at this address (like a
+   * breakpoint; the instruction the run starts at does not count, so a loop
+   * of `run({ until })` visits each hit once).
+   */
   until?: bigint | number;
 }
 
@@ -208,8 +212,10 @@ export class Emulator {
     const needHook = until !== undefined || userHook !== null || this.memory.hooks.length > 0;
     const saved = c.insnHook;
     if (needHook) {
+      let first = true; // the instruction the run starts at is never an `until` stop
       c.insnHook = (cpu, i) => {
-        if (until !== undefined && i.addr === until) return false;
+        if (until !== undefined && i.addr === until && !first) return false;
+        first = false;
         if (userHook && userHook(BigInt(i.addr), formatInsn(i)) === false) {
           this.hookStop = true;
           return false;
