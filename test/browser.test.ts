@@ -73,6 +73,26 @@ describe.skipIf(!HAS_CHROMIUM)("browser demo in headless Chromium", () => {
     await page.waitForFunction(() => document.getElementById("status")!.textContent === "exit status 0");
     expect(await page.textContent("#stdout")).toBe("Hello, world!\n");
 
+    // C programs (musl and glibc start-up, printf, stdin from the page)
+    await page.selectOption("#example", "musl/printf");
+    await page.click("#run");
+    await page.waitForFunction(() => document.getElementById("status")!.textContent!.startsWith("exit"));
+    expect(await page.textContent("#status")).toBe("exit status 0");
+    expect(await page.textContent("#stdout")).toContain("-42 42 4000000000 deadbeef CAFE 755\n");
+    await page.selectOption("#example", "musl/cat");
+    await page.fill("#stdin", "through the page\n");
+    await page.click("#run");
+    await page.waitForFunction(() => document.getElementById("status")!.textContent!.startsWith("exit"));
+    expect(await page.textContent("#status")).toBe("exit status 0");
+    expect(await page.textContent("#stdout")).toBe("through the page\n");
+
+    // a program of the user's own, through the file input
+    await page.setInputFiles("#file", path.join(ROOT, "fixtures/bin/false"));
+    await page.click("#run");
+    await page.waitForFunction(() => document.getElementById("status")!.textContent!.startsWith("exit"));
+    expect(await page.textContent("#status")).toBe("exit status 1");
+    await page.selectOption("#example", "hello");
+
     await page.click("#load");
     await page.waitForFunction(() => document.getElementById("status")!.textContent!.startsWith("loaded"));
     expect(await page.textContent("#next")).toMatch(/^0x401000: mov eax, 0x1$/);

@@ -19,12 +19,25 @@ function describe(r) {
   return `stopped (${r.reason})`;
 }
 
+function programName() {
+  const f = $("file").files[0];
+  return f ? f.name : $("example").value.split("/").pop();
+}
+
 function newEmulator(bytes) {
   const out = $("stdout");
   out.textContent = "";
   const dec = new TextDecoder();
-  const host = new MemoryHost({ onOutput: (fd, data) => (out.textContent += dec.decode(data)) });
-  return Emulator.fromElf(bytes, { argv: ["program"], host });
+  // stdout as text, stderr in red, both in the order written
+  const onOutput = (fd, data) => {
+    const span = document.createElement("span");
+    if (fd === 2) span.className = "err";
+    span.textContent = dec.decode(data);
+    out.append(span);
+  };
+  const host = new MemoryHost({ onOutput, stdin: $("stdin").value });
+  const args = $("args").value.split(/\s+/).filter(Boolean);
+  return Emulator.fromElf(bytes, { argv: [programName(), ...args], host });
 }
 
 function showState(emu) {
@@ -40,6 +53,7 @@ function showState(emu) {
 }
 
 $("run").onclick = async () => {
+  $("status").textContent = "running";
   try {
     const emu = newEmulator(await programBytes());
     $("status").textContent = describe(emu.run());
@@ -67,4 +81,9 @@ $("step").onclick = () => {
     return;
   }
   showState(stepping);
+};
+
+// picking a bundled example drops a previously chosen file
+$("example").onchange = () => {
+  $("file").value = "";
 };
