@@ -30,7 +30,10 @@ describe.skipIf(!HAS_CHROMIUM)("browser demo in headless Chromium", () => {
         res.writeHead(404).end();
         return;
       }
-      res.writeHead(200, { "content-type": TYPES[path.extname(p)] ?? "application/octet-stream" });
+      const headers: Record<string, string> = { "content-type": TYPES[path.extname(p)] ?? "application/octet-stream" };
+      // ?csp: a strict content security policy (no eval / new Function: the interpreter runs alone)
+      if (req.url?.endsWith("?csp")) headers["content-security-policy"] = "script-src 'self'";
+      res.writeHead(200, headers);
       fs.createReadStream(p).pipe(res);
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -100,6 +103,26 @@ describe.skipIf(!HAS_CHROMIUM)("browser demo in headless Chromium", () => {
     expect(await page.textContent("#next")).toMatch(/^0x401005: mov edi, 0x1$/);
     expect(await page.textContent("#regs")).toMatch(/rax 0x0000000000000001/);
     if (process.env.X64EMU_SCREENSHOT) await page.screenshot({ path: process.env.X64EMU_SCREENSHOT });
+    expect(errors).toEqual([]);
+  });
+
+  it("works under a content security policy that forbids code generation", async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e: Error) => errors.push(e.message));
+    // record CSP violations from the page's own scripts (the JIT's probe for new Function)
+    await page.addInitScript(() => {
+      const w = window as unknown as { cspBlocked: string[] };
+      w.cspBlocked = [];
+      document.addEventListener("securitypolicyviolation", (e) => w.cspBlocked.push(e.blockedURI));
+    });
+    await page.goto(`${base}/examples/web/index.html?csp`);
+    await page.selectOption("#example", "glibc/strings");
+    await page.click("#run");
+    await page.waitForFunction(() => document.getElementById("status")!.textContent!.startsWith("exit"));
+    expect(await page.textContent("#status")).toBe("exit status 0");
+    expect(await page.textContent("#stdout")).toBe("checksum 2253568\n");
+    expect(await page.evaluate(() => (window as unknown as { cspBlocked: string[] }).cspBlocked)).toContain("eval");
     expect(errors).toEqual([]);
   });
 });
