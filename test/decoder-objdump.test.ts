@@ -10,26 +10,20 @@ import { describe, expect, it } from "vitest";
 import { decode, INVALID } from "../src/decoder/decode.js";
 import { Insn } from "../src/decoder/insn.js";
 import { tmpDir } from "./helpers/asm.js";
+import { prng } from "./helpers/prng.js";
 
 const HAS_OBJDUMP = spawnSync("sh", ["-c", "command -v objdump"]).status === 0;
 if (!HAS_OBJDUMP) console.log("decoder cross-check skipped: objdump (binutils) is not installed");
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s & 0xff;
-  };
+function bytes(seed: number): () => number {
+  const next = prng(seed);
+  return () => next() & 0xff;
 }
 
 const PREFIXES = [[], [], [], [0x66], [0x48], [0x41], [0x4c], [0x44], [0xf3], [0xf2], [0x67], [0x64], [0x65], [0x66, 0x48], [0xf0], [0x2e]];
 
 function corpus(seed: number): Uint8Array {
-  const rnd = prng(seed);
+  const rnd = bytes(seed);
   const out: number[] = [];
   const tail = (n: number) => {
     for (let k = 0; k < n; k++) out.push(rnd());

@@ -8,18 +8,8 @@ import { MemoryHost } from "../src/host/memory.js";
 import { Process } from "../src/emulator.js";
 import { ElfError } from "../src/loader/elf.js";
 import { makeElf } from "./helpers/elf.js";
+import { prng } from "./helpers/prng.js";
 
-function prng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
 
 function runBytes(elf: Uint8Array, limit = 20000): string {
   let p: Process;

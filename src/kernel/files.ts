@@ -221,11 +221,7 @@ function sysRead(k: Kernel, a: Args, pos: number | null): number {
   const buf = new Uint8Array(Math.min(a.u(2), MAX_IO));
   const n = readInto(k, f, buf, pos);
   if (n <= 0) return n;
-  try {
-    k.cpu.mem.writeBytes(a.u(1), buf.subarray(0, n));
-  } catch {
-    return -EFAULT;
-  }
+  if (k.copyOut(a.u(1), buf.subarray(0, n))) return -EFAULT;
   return n;
 }
 
@@ -484,12 +480,7 @@ function putStat(k: Kernel, addr: number, st: HostStat): number {
   ts(72, st.atimeNs);
   ts(88, st.mtimeNs);
   ts(104, st.ctimeNs);
-  try {
-    k.cpu.mem.writeBytes(addr, b);
-    return 0;
-  } catch {
-    return -EFAULT;
-  }
+  return k.copyOut(addr, b);
 }
 
 function statPath(k: Kernel, dirfd: number, pathAddr: number, flags: number): HostStat | number {
@@ -559,12 +550,7 @@ defineSyscall({
     dv.setUint32(0x84, st.rdev & 0xff, true);
     dv.setUint32(0x88, (st.dev >> 8) & 0xfff, true);
     dv.setUint32(0x8c, st.dev & 0xff, true);
-    try {
-      k.cpu.mem.writeBytes(a.u(4), b);
-      return 0;
-    } catch {
-      return -EFAULT;
-    }
+    return k.copyOut(a.u(4), b);
   },
 });
 
@@ -616,11 +602,7 @@ defineSyscall({
       o += reclen;
       f.pos++;
     }
-    try {
-      k.cpu.mem.writeBytes(a.u(1), out.subarray(0, o));
-    } catch {
-      return -EFAULT;
-    }
+    if (k.copyOut(a.u(1), out.subarray(0, o))) return -EFAULT;
     return o;
   },
 });
@@ -638,11 +620,7 @@ function doReadlink(k: Kernel, dirfd: number, pathAddr: number, buf: number, siz
   }
   if (typeof target === "number") return target;
   const b = new TextEncoder().encode(target).subarray(0, size);
-  try {
-    k.cpu.mem.writeBytes(buf, b);
-  } catch {
-    return -EFAULT;
-  }
+  if (k.copyOut(buf, b)) return -EFAULT;
   return b.length;
 }
 defineSyscall({ nr: 89, name: "readlink", args: ["str", "ptr", "u"], fn: (k, a) => doReadlink(k, AT_FDCWD, a.u(0), a.u(1), a.i32(2)) });
@@ -655,11 +633,7 @@ defineSyscall({
   fn: (k, a) => {
     const b = new TextEncoder().encode(files(k).cwd + "\0");
     if (a.u(1) < b.length) return -ERANGE;
-    try {
-      k.cpu.mem.writeBytes(a.u(0), b);
-    } catch {
-      return -EFAULT;
-    }
+    if (k.copyOut(a.u(0), b)) return -EFAULT;
     return b.length;
   },
 });

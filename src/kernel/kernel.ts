@@ -145,6 +145,16 @@ export class Kernel {
   /** Runs after each syscall completes (signal delivery). */
   afterSyscall: ((k: Kernel) => void) | null = null;
 
+  /** Copy bytes into guest memory for a syscall result: 0, or -EFAULT when the range is not writable. */
+  copyOut(addr: number, bytes: Uint8Array): number {
+    try {
+      this.cpu.mem.writeBytes(addr, bytes);
+      return 0;
+    } catch {
+      return -14; // EFAULT
+    }
+  }
+
   /** End the process. */
   terminate(status: ExitStatus): void {
     this.status = status;

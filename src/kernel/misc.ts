@@ -20,12 +20,7 @@ function put64(k: Kernel, addr: number, v: number): boolean {
 }
 
 function putBytes(k: Kernel, addr: number, b: Uint8Array): boolean {
-  try {
-    k.cpu.mem.writeBytes(addr, b);
-    return true;
-  } catch {
-    return false;
-  }
+  return k.copyOut(addr, b) === 0;
 }
 
 defineSyscall({

@@ -32,12 +32,7 @@ function putTimespec(k: Kernel, addr: number, ns: bigint, usec = false): boolean
   const dv = new DataView(b.buffer);
   dv.setBigInt64(0, sec, true);
   dv.setBigInt64(8, frac, true);
-  try {
-    k.cpu.mem.writeBytes(addr, b);
-    return true;
-  } catch {
-    return false;
-  }
+  return k.copyOut(addr, b) === 0;
 }
 
 defineSyscall({
@@ -136,11 +131,7 @@ defineSyscall({
     if (a.u(0)) {
       const b = new Uint8Array(32);
       new DataView(b.buffer).setBigInt64(0, BigInt(Math.floor(k.cpu.icount / 1e7)), true);
-      try {
-        k.cpu.mem.writeBytes(a.u(0), b);
-      } catch {
-        return -EFAULT;
-      }
+      if (k.copyOut(a.u(0), b)) return -EFAULT;
     }
     return ticks;
   },
@@ -155,11 +146,6 @@ defineSyscall({
     const dv = new DataView(b.buffer);
     dv.setBigInt64(0, us / 1000000n, true);
     dv.setBigInt64(8, us % 1000000n, true);
-    try {
-      k.cpu.mem.writeBytes(a.u(1), b);
-      return 0;
-    } catch {
-      return -EFAULT;
-    }
+    return k.copyOut(a.u(1), b);
   },
 });

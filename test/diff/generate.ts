@@ -6,18 +6,9 @@
  * reproducible (X64EMU_DIFF_SEED overrides the default).
  */
 import type { Case, RegName } from "../isa-native.js";
+import { prng } from "../helpers/prng.js";
 
-export function prng(seed: number): () => number {
-  let s = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
+export { prng };
 
 const CF = 0x1,
   PF = 0x4,

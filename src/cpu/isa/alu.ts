@@ -44,28 +44,19 @@ function alu(c: CPU, i: Insn, op: number): void {
   let aux = 0;
   switch (op) {
     case OP_ADD:
-      r = add64(c, a, ahi, b, bhi, 0);
-      rhi = c.hi;
-      kind = F_ADD;
-      break;
     case OP_ADC:
-      aux = getCF(c);
-      r = add64(c, a, ahi, b, bhi, aux);
-      rhi = c.hi;
-      kind = F_ADC;
-      break;
     case OP_SUB:
     case OP_CMP:
-      r = sub64(c, a, ahi, b, bhi, 0);
+    case OP_SBB: {
+      // carry/borrow in for adc/sbb; sub, sbb and cmp subtract
+      const withCarry = op === OP_ADC || op === OP_SBB;
+      const subtract = op === OP_SUB || op === OP_CMP || op === OP_SBB;
+      aux = withCarry ? getCF(c) : 0;
+      r = subtract ? sub64(c, a, ahi, b, bhi, aux) : add64(c, a, ahi, b, bhi, aux);
       rhi = c.hi;
-      kind = F_SUB;
+      kind = subtract ? (withCarry ? F_SBB : F_SUB) : withCarry ? F_ADC : F_ADD;
       break;
-    case OP_SBB:
-      aux = getCF(c);
-      r = sub64(c, a, ahi, b, bhi, aux);
-      rhi = c.hi;
-      kind = F_SBB;
-      break;
+    }
     case OP_OR:
       r = a | b;
       rhi = ahi | bhi;
