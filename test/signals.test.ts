@@ -39,6 +39,15 @@ for (const libc of ["musl", "glibc"]) {
       expect(e.status).toBe(n.status);
     });
 
+    it("a SIGSEGV handler that fixes the fault and returns resumes the program; SA_RESETHAND", () => {
+      const n = runNative(prog(libc, "sigfix"));
+      const e = runEmu([prog(libc, "sigfix")]);
+      expect(e.stdout).toBe(n.stdout);
+      expect(e.stdout).toContain("after fix: 42");
+      expect(shellStatus(e)).toBe(shellStatus(n));
+      expect(shellStatus(e)).toBe(140); // killed by SIGUSR2 once the handler was reset
+    });
+
     it("default actions: abort() is SIGABRT (134), an unhandled fault SIGSEGV (139)", () => {
       for (const args of [[], ["segv"]]) {
         const n = runNative(prog(libc, "abort"), args);
