@@ -270,17 +270,22 @@ const SSE_PACKED = [
   "punpcklbw", "punpcklwd", "punpckldq", "punpcklqdq", "punpckhbw", "punpckhwd", "punpckhdq", "punpckhqdq", "unpcklps", "unpckhps", "unpcklpd", "unpckhpd",
   "packuswb", "packsswb", "packssdw", "psllw", "pslld", "psllq", "psrlw", "psrld", "psrlq", "psraw", "psrad",
   "cvtdq2ps", "cvtps2dq", "cvttps2dq", "cvtpd2dq", "cvttpd2dq", "cvtpd2ps",
+  // SSE3, SSSE3, SSE4.1, SSE4.2
+  "addsubps", "addsubpd", "haddps", "haddpd", "hsubps", "hsubpd", "movsldup", "movshdup",
+  "pshufb", "pabsb", "pabsw", "pabsd", "psignb", "psignw", "psignd", "pmulhrsw", "phaddw", "phaddd", "phaddsw", "phsubw", "phsubd", "phsubsw", "pmaddubsw",
+  "pminsb", "pmaxsb", "pminuw", "pmaxuw", "pminsd", "pmaxsd", "pminud", "pmaxud", "pmulld", "pmuldq", "pcmpeqq", "pcmpgtq", "packusdw", "phminposuw", "ptest",
+  "pmovsxbw", "pmovzxbw", "pmovsxbd", "pmovzxbd", "pmovsxbq", "pmovzxbq", "pmovsxwd", "pmovzxwd", "pmovsxwq", "pmovzxwq", "pmovsxdq", "pmovzxdq",
 ];
 const SSE_SCALAR = ["addss", "addsd", "subss", "subsd", "mulss", "mulsd", "divss", "divsd", "minss", "minsd", "maxss", "maxsd", "sqrtss", "sqrtsd", "cvtss2sd", "cvtsd2ss"];
-const SSE_IMM = ["pshufd", "pshuflw", "pshufhw", "shufps", "shufpd", "cmpps", "cmppd", "cmpss", "cmpsd"];
+const SSE_IMM = ["pshufd", "pshuflw", "pshufhw", "shufps", "shufpd", "cmpps", "cmppd", "cmpss", "cmpsd", "palignr", "blendps", "blendpd", "pblendw", "roundps", "roundpd", "roundss", "roundsd", "mpsadbw", "insertps"];
 
 FAMILIES.sse = (g) => {
-  const kind = g.int(6);
+  const kind = g.int(7);
   const src = g.int(2) ? "xmm1" : "xmmword ptr [rip+m+16]";
   let op: string;
   if (kind <= 2) {
     const name = g.pick(SSE_PACKED);
-    const memSrc = /^(psll|psrl|psra)[wdq]$/.test(name) ? (g.int(2) ? "xmm1" : "xmmword ptr [rip+m+16]") : src;
+    const memSrc = /^pmov[sz]x/.test(name) ? "xmm1" : /^(psll|psrl|psra)[wdq]$/.test(name) ? (g.int(2) ? "xmm1" : "xmmword ptr [rip+m+16]") : src;
     op = `${name} xmm0, ${memSrc}`;
     if (/^(psll|psrl|psra)[wdq]$/.test(name) && g.int(2)) op = `${name} xmm0, ${g.int(70)}`;
   } else if (kind === 3) {
@@ -289,8 +294,8 @@ FAMILIES.sse = (g) => {
     op = `${name} xmm0, ${g.int(2) ? "xmm1" : `${sz} ptr [rip+m+16]`}`;
   } else if (kind === 4) {
     const name = g.pick(SSE_IMM);
-    const s2 = src === "xmm1" ? src : name === "cmpss" ? "dword ptr [rip+m+16]" : name === "cmpsd" ? "qword ptr [rip+m+16]" : src;
-    op = `${name} xmm0, ${s2}, ${name.startsWith("cmp") ? g.int(8) : g.int(256)}`;
+    const s2 = src === "xmm1" ? src : name === "cmpss" || name === "roundss" || name === "insertps" ? "dword ptr [rip+m+16]" : name === "cmpsd" || name === "roundsd" ? "qword ptr [rip+m+16]" : src;
+    op = `${name} xmm0, ${s2}, ${name.startsWith("cmp") ? g.int(8) : name.startsWith("round") ? g.int(16) : g.int(256)}`;
   }
   else {
     const c = g.int(5);
@@ -298,7 +303,19 @@ FAMILIES.sse = (g) => {
     else if (c === 1) op = `cvtsi2ss xmm0, ${g.pick(["rbx", "ebx", "dword ptr [rip+m+16]"])}`;
     else if (c === 2) op = `${g.pick(["cvttsd2si", "cvtsd2si"])} ${g.pick(["rax", "eax"])}, ${g.int(2) ? "xmm1" : "qword ptr [rip+m+16]"}`;
     else if (c === 3) op = `${g.pick(["cvttss2si", "cvtss2si"])} ${g.pick(["rax", "eax"])}, ${g.int(2) ? "xmm1" : "dword ptr [rip+m+16]"}`;
-    else op = `${g.pick(["ucomisd", "comisd"])} xmm0, xmm1\nsetc al\nsetz ah\nsetp bl\n${g.pick(["ucomiss", "comiss"])} xmm1, xmm0\nseta bh`;
+    else if (g.int(2)) op = `${g.pick(["ucomisd", "comisd"])} xmm0, xmm1\nsetc al\nsetz ah\nsetp bl\n${g.pick(["ucomiss", "comiss"])} xmm1, xmm0\nseta bh`;
+    else {
+      const k = g.int(6);
+      const v = g.int(16);
+      op = [
+        `pinsrb xmm0, ${g.pick(["ebx", "byte ptr [rip+m+16]"])}, ${v}`,
+        `pinsrd xmm0, ${g.pick(["ebx", "dword ptr [rip+m+16]"])}, ${v & 3}`,
+        `pinsrq xmm0, ${g.pick(["rbx", "qword ptr [rip+m+16]"])}, ${v & 1}`,
+        `pextrb ${g.pick(["eax", "byte ptr [rip+m+16]"])}, xmm0, ${v}`,
+        `pextrd ${g.pick(["eax", "dword ptr [rip+m+16]"])}, xmm0, ${v & 3}\npextrq rcx, xmm1, ${v & 1}`,
+        `pextrw ${g.pick(["eax", "word ptr [rip+m+16]"])}, xmm0, ${v & 7}\nextractps edx, xmm1, ${v & 3}`,
+      ][k];
+    }
   }
   const code = `movdqu xmm0, xmmword ptr [rip+m]\nmovdqu xmm1, xmmword ptr [rip+m+16]\n${op}\nmovdqu xmmword ptr [rip+m+32], xmm0\nmovdqu xmmword ptr [rip+m+48], xmm1\npmovmskb ecx, xmm0\nmovmskps edx, xmm0\nmovmskpd esi, xmm1\nmovq rdi, xmm0`;
   return { name: op.split("\n")[0], code, regs: regs(g), flags: g.flags(), mem: fpMem(g), undef: 0 };

@@ -12,4 +12,5 @@ import "./bmi.js";
 import "./random.js";
 import "./segs.js";
 import "./sse-core.js";
+import "./sse4.js";
 import "./x87.js";

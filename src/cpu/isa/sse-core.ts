@@ -590,7 +590,7 @@ const F32 = new Float32Array(1);
 const F32I = new Int32Array(F32.buffer);
 
 /** Result lane (double) with x86 NaN rules: a NaN operand propagates (first source first, quieted). */
-function nan64(a: number, b: number, aLo: number, aHi: number, bLo: number, bHi: number, r: number, out: Int32Array, o: number): void {
+export function nan64(a: number, b: number, aLo: number, aHi: number, bLo: number, bHi: number, r: number, out: Int32Array, o: number): void {
   if (a !== a) {
     out[o] = aLo;
     out[o + 1] = aHi | 0x80000;
@@ -607,7 +607,7 @@ function nan64(a: number, b: number, aLo: number, aHi: number, bLo: number, bHi:
   }
 }
 
-function nan32(a: number, b: number, aBits: number, bBits: number, r: number): number {
+export function nan32(a: number, b: number, aBits: number, bBits: number, r: number): number {
   if (a !== a) return aBits | 0x400000;
   if (b !== b) return bBits | 0x400000;
   if (r !== r) return 0xffc00000 | 0;
