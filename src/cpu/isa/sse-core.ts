@@ -18,24 +18,10 @@ import { setFlags, getFlags } from "../flags.js";
 import { ea, getReg, setReg } from "../ops.js";
 import { register, registerAll } from "../registry.js";
 import { mulu64, PROD } from "./muldiv.js";
+import { R32, RI16, RI8, RU16, RU8, S32, SF32, SF64, SI16, SI8, SU16, SU8 } from "./sse-scratch.js";
 
 // ---- scratch source -----------------------------------------------------------
 
-const SB = new ArrayBuffer(16);
-const S32 = new Int32Array(SB);
-const SU8 = new Uint8Array(SB);
-const SI8 = new Int8Array(SB);
-const SU16 = new Uint16Array(SB);
-const SI16 = new Int16Array(SB);
-const SF32 = new Float32Array(SB);
-const SF64 = new Float64Array(SB);
-// a second scratch for results built from both operands
-const RB = new ArrayBuffer(16);
-const R32 = new Int32Array(RB);
-const RU8 = new Uint8Array(RB);
-const RU16 = new Uint16Array(RB);
-const RI8 = new Int8Array(RB);
-const RI16 = new Int16Array(RB);
 const T8 = new Uint8Array(16);
 const PK = new Int32Array(4);
 const PKB = new Uint8Array(PK.buffer);

@@ -11,32 +11,7 @@ import { getFlags, setFlags } from "../flags.js";
 import { ea, getReg, setReg } from "../ops.js";
 import { register } from "../registry.js";
 import { nan32, nan64 } from "./sse-core.js";
-
-const SB = new ArrayBuffer(16);
-const S32 = new Int32Array(SB);
-const SU8 = new Uint8Array(SB);
-const SI8 = new Int8Array(SB);
-const SU16 = new Uint16Array(SB);
-const SI16 = new Int16Array(SB);
-const SF32 = new Float32Array(SB);
-const SF64 = new Float64Array(SB);
-const RB = new ArrayBuffer(16);
-const R32 = new Int32Array(RB);
-const RU8 = new Uint8Array(RB);
-const RI8 = new Int8Array(RB);
-const RU16 = new Uint16Array(RB);
-const RI16 = new Int16Array(RB);
-const RF32 = new Float32Array(RB);
-const RF64 = new Float64Array(RB);
-// the destination's current value
-const DB = new ArrayBuffer(16);
-const D32 = new Int32Array(DB);
-const DU8 = new Uint8Array(DB);
-const DI8 = new Int8Array(DB);
-const DU16 = new Uint16Array(DB);
-const DI16 = new Int16Array(DB);
-const DF32 = new Float32Array(DB);
-const DF64 = new Float64Array(DB);
+import { D32, DF32, DF64, DI16, DI8, DU16, DU8, R32, RF32, RF64, RI16, RI8, RU16, RU8, S32, SF32, SF64, SI16, SI8, SU16, SU8 } from "./sse-scratch.js";
 
 /** Load source operand (xmm or memory of `bytes`; 16-byte memory operands must be aligned unless `unaligned`). */
 function src(c: CPU, i: Insn, bytes = 16, unaligned = false): void {
