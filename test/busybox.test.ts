@@ -30,6 +30,11 @@ const CASES: Array<{ args: string[]; stdin?: string }> = [
   { args: ["tr", "a-z", "A-Z"], stdin: "shout this\n" },
   { args: ["od", "-A", "x", "-t", "x1z", input] },
   { args: ["cat", input, "-"], stdin: "from stdin\n" },
+  { args: ["hostname"] },
+  { args: ["ln", "-sf", input, path.join(dir, "link")] },
+  { args: ["readlink", path.join(dir, "link")] },
+  { args: ["ln", "-f", input, path.join(dir, "hard")] },
+  { args: ["stat", "-c", "%h %s", path.join(dir, "hard")] },
   { args: ["sh", "-c", "x=5; echo $((x * 2)); for i in 1 2 3; do printf '%s ' i$i; done; echo; test -f " + input + " && echo exists; exit 3"] },
 ];
 

@@ -44,6 +44,10 @@ export interface Host {
   fs?: HostFs;
   /** Sleep (nanosleep); hosts that cannot block may return at once. */
   sleepMs?(ms: number): void;
+  /** The host name uname reports (default "x64emu"). */
+  hostname?(): string;
+  /** Memory figures for sysinfo, in bytes. */
+  memoryInfo?(): { total: number; free: number; buffers?: number; shared?: number };
 }
 
 /** A directory entry (getdents64). */
@@ -78,4 +82,6 @@ export interface HostFs {
   chmod(path: string, mode: number): number;
   access(path: string, mode: number): number;
   utimes?(path: string, atimeNs: bigint | null, mtimeNs: bigint | null): number;
+  createSymlink?(target: string, path: string): number;
+  createLink?(existing: string, path: string): number;
 }

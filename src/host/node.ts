@@ -87,6 +87,22 @@ export class NodeHost implements Host {
   hostname(): string {
     return os.hostname();
   }
+  memoryInfo(): { total: number; free: number; buffers: number; shared: number } {
+    // MemFree and Buffers as the kernel's sysinfo reports them (os.freemem() is MemAvailable)
+    try {
+      const info = fs.readFileSync("/proc/meminfo", "latin1");
+      const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(info)?.[1] ?? NaN) * 1024;
+      const total = kb("MemTotal");
+      const free = kb("MemFree");
+      const buffers = kb("Buffers");
+      const shared = kb("Shmem");
+      const or0 = (v: number) => (Number.isFinite(v) ? v : 0);
+      if (Number.isFinite(total) && Number.isFinite(free)) return { total, free, buffers: or0(buffers), shared: or0(shared) };
+    } catch {
+      /* not Linux */
+    }
+    return { total: os.totalmem(), free: os.freemem(), buffers: 0, shared: 0 };
+  }
 }
 
 /** Linux O_* flags to this platform's fs.constants. */
@@ -210,6 +226,12 @@ export class NodeFs implements HostFs {
   }
   access(p: string, mode: number): number {
     return this.wrap(() => (fs.accessSync(this.host(p), mode), 0));
+  }
+  createSymlink(target: string, p: string): number {
+    return this.wrap(() => (fs.symlinkSync(target, this.host(p)), 0));
+  }
+  createLink(existing: string, p: string): number {
+    return this.wrap(() => (fs.linkSync(this.host(existing), this.host(p)), 0));
   }
   utimes(p: string, a: bigint | null, m: bigint | null): number {
     return this.wrap(() => {

@@ -837,3 +837,18 @@ defineSyscall({
 
 void EPERM;
 void ENOSYS;
+
+// ---- links ------------------------------------------------------------------------------
+
+function doSymlink(k: Kernel, targetAddr: number, dirfd: number, pathAddr: number): number {
+  const target = readPath(k, targetAddr);
+  if (typeof target === "number") return target;
+  return pathOp(k, dirfd, pathAddr, (p) => fsOf(k)!.createSymlink?.(target, p) ?? -EPERM);
+}
+defineSyscall({ nr: 88, name: "symlink", args: ["str", "str"], fn: (k, a) => doSymlink(k, a.u(0), AT_FDCWD, a.u(1)) });
+defineSyscall({ nr: 266, name: "symlinkat", args: ["str", fmtDirfd, "str"], fn: (k, a) => doSymlink(k, a.u(0), a.i32(1), a.u(2)) });
+function doLink(k: Kernel, d1: number, p1: number, d2: number, p2: number): number {
+  return pathOp(k, d1, p1, (from) => pathOp(k, d2, p2, (to) => fsOf(k)!.createLink?.(from, to) ?? -EPERM));
+}
+defineSyscall({ nr: 86, name: "link", args: ["str", "str"], fn: (k, a) => doLink(k, AT_FDCWD, a.u(0), AT_FDCWD, a.u(1)) });
+defineSyscall({ nr: 265, name: "linkat", args: [fmtDirfd, "str", fmtDirfd, "str", "x"], fn: (k, a) => doLink(k, a.i32(0), a.u(1), a.i32(2), a.u(3)) });

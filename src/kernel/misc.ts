@@ -145,7 +145,7 @@ defineSyscall({
   name: "uname",
   args: ["ptr"],
   fn: (k, a) => {
-    const fields = ["Linux", "x64emu", "6.1.0-x64emu", "#1 SMP PREEMPT_DYNAMIC x64emu", "x86_64", "(none)"];
+    const fields = ["Linux", k.host.hostname?.() ?? "x64emu", "6.1.0-x64emu", "#1 SMP PREEMPT_DYNAMIC x64emu", "x86_64", "(none)"];
     const buf = new Uint8Array(65 * 6);
     const enc = new TextEncoder();
     fields.forEach((f, j) => buf.set(enc.encode(f).subarray(0, 64), j * 65));
@@ -161,8 +161,11 @@ defineSyscall({
     const b = new Uint8Array(112);
     const dv = new DataView(b.buffer);
     dv.setBigInt64(0, k.host.monotonicNs() / 1000000000n, true); // uptime
-    dv.setBigUint64(32, 8n << 30n, true); // totalram
-    dv.setBigUint64(40, 4n << 30n, true); // freeram
+    const mem = k.host.memoryInfo?.() ?? { total: 8 << 30, free: 4 << 30 };
+    dv.setBigUint64(32, BigInt(mem.total), true); // totalram
+    dv.setBigUint64(40, BigInt(mem.free), true); // freeram
+    dv.setBigUint64(48, BigInt(("shared" in mem ? mem.shared : 0) ?? 0), true); // sharedram
+    dv.setBigUint64(56, BigInt(("buffers" in mem ? mem.buffers : 0) ?? 0), true); // bufferram
     dv.setUint16(80, 1, true); // procs
     dv.setUint32(104, 1, true); // mem_unit
     return putBytes(k, a.u(0), b) ? 0 : -EFAULT;
