@@ -382,7 +382,10 @@ const OPS: Record<string, Op> = {
     if (x.cls !== F.CLS_FINITE) return storeST(c, 0, x, false);
     const [n, inexact] = F.toInteger(x, rc(c));
     if (inexact) raiseFlags(c, F.PE);
-    storeST(c, 0, F.fin(x.s, n < 0n ? -n : n, 0), false);
+    const mag = n < 0n ? -n : n;
+    storeST(c, 0, F.fin(x.s, mag, 0), false);
+    // C1: the magnitude was rounded up
+    if (inexact && x.e < 0 && mag > x.m >> BigInt(-x.e)) c.fpuStatus |= C1;
   },
   fscale: (c) => {
     const x = st(c, 0);

@@ -339,6 +339,8 @@ function condExpr(g: Gen, cc: number): string {
 const WRITES_ALL_FLAGS = new Set(["add", "sub", "cmp", "and", "or", "xor", "test"]);
 /** Instructions that neither read nor write flags. */
 const FLAG_NEUTRAL = new Set(["mov", "movzx", "movsx", "movsxd", "lea", "push", "pop", "nop", "jmp", "call", "ret"]);
+// (cmovcc and setcc read flags; imul writes them all but its undefined flags are computed like the
+// interpreter's, so it is not treated as overwriting earlier flags)
 
 /** dead[k]: the flags instruction k writes are overwritten later in the block before anything reads them. */
 function deadFlags(insns: Insn[]): boolean[] {
@@ -431,6 +433,39 @@ function generate(insns: Insn[], selfLoop: boolean): string | null {
       case "nop":
         done = true;
         break;
+      case "cmovcc": {
+        // 32-bit cmov zero-extends even when the condition is false
+        const size = i.s0;
+        if (size < 4 || i.k0 !== K_REG) break;
+        const rs = operandRead(i, i.k1, i.r1, size, "v", size === 8 ? "vh" : null);
+        if (rs === null) break;
+        const n = i.r0;
+        g.emit(`{let v,vh;${rs}if(${condExpr(g, i.opcode & 15)}){r[${2 * n}]=v;r[${2 * n + 1}]=${size === 8 ? "vh" : "0"};}${size === 4 ? `else r[${2 * n + 1}]=0;` : ""}}`);
+        done = true;
+        break;
+      }
+      case "setcc": {
+        const w = destWrite(i, 1, `((${condExpr(g, i.opcode & 15)})?1:0)`, "0", false);
+        if (w === null) break;
+        g.emit(`{${w}}`);
+        done = true;
+        break;
+      }
+      case "imul2":
+      case "imul3": {
+        // 32-bit truncating multiply with CF=OF on signed overflow
+        if (i.s0 !== 4 || i.k0 !== K_REG) break;
+        const a = key === "imul2" ? operandRead(i, i.k0, i.r0, 4, "fa", null) : operandRead(i, i.k1, i.r1, 4, "fa", null);
+        const b = key === "imul2" ? operandRead(i, i.k1, i.r1, 4, "fb", null) : `fb=${i.imm | 0};`;
+        if (a === null || b === null) break;
+        const n = i.r0;
+        let body = `${a}${b}fr=Math.imul(fa,fb);{const o=fr!==fa*fb?0x801:0;r[${2 * n}]=fr;r[${2 * n + 1}]=0;`;
+        if (!g.dead) body += "c.fOp=8;c.fSize=4;c.fRes=fr;c.fAux=o;";
+        g.emit(body + "}");
+        g.flags = { op: 0, size: 0 };
+        done = true;
+        break;
+      }
       case "jcc":
         g.emit(`c.rip=(${condExpr(g, i.opcode & 15)})?${lit(i.target)}:${lit(i.next)};`);
         done = true;
