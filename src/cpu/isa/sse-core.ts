@@ -153,7 +153,8 @@ register("movq", (c, i) => {
   else storeDst(c, i, 8, false, true);
 });
 
-function mmxWrite(c: CPU, r: number, lo: number, hi: number): void {
+/** Write MMX register r (the low 64 bits of x87 register r): exponent bits all ones, TOP = 0, every tag valid. */
+export function mmxWrite(c: CPU, r: number, lo: number, hi: number): void {
   const f = c.fprView;
   f.setInt32(r * 16, lo, true);
   f.setInt32(r * 16 + 4, hi, true);
