@@ -62,6 +62,21 @@ const LINES = [
   "rep stos qword ptr [rdi], rax",
   "cpuid",
   "bswap eax",
+  "pcmpestri xmm1, xmm2, 0x1a",
+  "pcmpestriq xmm1, xmmword ptr [rax], 0x1a",
+  "pcmpestrm xmm3, xmm4, 0x44",
+  "pcmpestrmq xmm3, xmm4, 0x44",
+  "pcmpistri xmm9, xmmword ptr [rax+0x8], 0x0",
+  "pcmpistrm xmm0, xmm15, 0x7f",
+  "pshufb mm1, qword ptr [rax]",
+  "phaddsw mm7, mm0",
+  "palignr mm1, mm2, 0x3",
+  "pabsd mm0, mm7",
+  "pshufb xmm1, xmm2",
+  "pextrq rax, xmm0, 0x1",
+  "pinsrq xmm0, qword ptr [rax], 0x1",
+  "pextrd dword ptr [rax], xmm0, 0x2",
+  "dpps xmm0, xmm1, 0xff",
 ];
 
 describe.skipIf(!HAS_AS)("Intel-syntax formatter", () => {

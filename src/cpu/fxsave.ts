@@ -30,6 +30,16 @@ function fullTag(c: CPU, ab: number): number {
   return tag;
 }
 
+/**
+ * The tag word that fnstenv/fnsave store: recomputed from the register
+ * contents for every non-empty register, as the hardware does (after an MMX
+ * instruction, whose tags are "valid", a register holding an MMX value with
+ * exponent bits all ones reads as special).
+ */
+export function fpuTagWord(c: CPU): number {
+  return fullTag(c, abridged(c.fpuTag));
+}
+
 /** x87 status word including TOP. */
 export function fpuStatusWord(c: CPU): number {
   return (c.fpuStatus & ~0x3800) | ((c.fpuTop & 7) << 11);

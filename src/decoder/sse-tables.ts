@@ -15,7 +15,7 @@ function fp4(name: string): Spec {
   return { n: `${name}ps Vx,Wx`, p66: `${name}pd Vx,Wx`, f3: `${name}ss Vx,Wss`, f2: `${name}sd Vx,Wsd` };
 }
 /** SSE2-only (66) op. */
-function p66(s: string): Spec {
+function p66(s: Spec): Spec {
   return { p66: s };
 }
 
@@ -201,7 +201,7 @@ const SSE41_38: [number, string][] = [
   [0xdf, "aesdeclast Vx,Wx"],
 ];
 
-const SSE41_3A: [number, string][] = [
+const SSE41_3A: [number, Spec][] = [
   [0x08, "roundps Vx,Wx,Ib"],
   [0x09, "roundpd Vx,Wx,Ib"],
   [0x0a, "roundss Vx,Wss,Ib"],
@@ -211,17 +211,18 @@ const SSE41_3A: [number, string][] = [
   [0x0e, "pblendw Vx,Wx,Ib"],
   [0x14, "pextrb Ed,Vx,Ib"],
   [0x15, "pextrw Ed,Vx,Ib"],
-  [0x16, "pextrd Ey,Vx,Ib"],
+  [0x16, { w0: "pextrd Ed,Vx,Ib", w1: "pextrq Eq,Vx,Ib @pextrd" }],
   [0x17, "extractps Ed,Vx,Ib"],
   [0x20, "pinsrb Vx,Ed,Ib"],
   [0x21, "insertps Vx,Wss,Ib"],
-  [0x22, "pinsrd Vx,Ey,Ib"],
+  [0x22, { w0: "pinsrd Vx,Ed,Ib", w1: "pinsrq Vx,Eq,Ib @pinsrd" }],
   [0x40, "dpps Vx,Wx,Ib"],
   [0x41, "dppd Vx,Wx,Ib"],
   [0x42, "mpsadbw Vx,Wx,Ib"],
   [0x44, "pclmulqdq Vx,Wx,Ib"],
-  [0x60, "pcmpestrm Vx,Wx,Ib"],
-  [0x61, "pcmpestri Vx,Wx,Ib"],
+  // explicit lengths in eax/edx, or rax/rdx with REX.W (objdump's q suffix)
+  [0x60, { w0: "pcmpestrm Vx,Wx,Ib", w1: "pcmpestrmq Vx,Wx,Ib @pcmpestrm" }],
+  [0x61, { w0: "pcmpestri Vx,Wx,Ib", w1: "pcmpestriq Vx,Wx,Ib @pcmpestri" }],
   [0x62, "pcmpistrm Vx,Wx,Ib"],
   [0x63, "pcmpistri Vx,Wx,Ib"],
   [0xdf, "aeskeygenassist Vx,Wx,Ib"],

@@ -337,4 +337,97 @@ FAMILIES.x87 = (g) => {
   return { name: op, code, regs: regs(g), flags: g.flags(), mem: fpMem(g), undef: op.startsWith("fcom") || op.startsWith("fucom") ? 0 : 0 };
 };
 
+// ---- SSSE3 MMX forms, SSE4.1/4.2 instructions the sse family leaves out, SSE4.2 string instructions ----
+
+const SSSE3 = ["pshufb", "phaddw", "phaddd", "phaddsw", "phsubw", "phsubd", "phsubsw", "pmaddubsw", "pmulhrsw", "psignb", "psignw", "psignd", "pabsb", "pabsw", "pabsd", "palignr"];
+
+/**
+ * SSSE3 on MM registers: two MMX registers loaded and the tags emptied, an
+ * x87 value sometimes pushed (TOP != 0), then the operation (register or
+ * unaligned memory source); the result, both registers and the x87 control,
+ * status (TOP) and tag words (fnstenv; the instruction pointers are cleared)
+ * are compared.
+ */
+FAMILIES.ssse3mmx = (g) => {
+  const name = g.pick(SSSE3);
+  const d = g.int(8);
+  const s = g.int(8);
+  const srcOp = g.int(3) === 0 ? `qword ptr [rip+m+${16 + g.int(16)}]` : `mm${s}`;
+  const imm = name === "palignr" ? `, ${g.int(4) === 0 ? g.pick([0, 8, 15, 16, 17, 255]) : g.int(20)}` : "";
+  const op = `${name} mm${d}, ${srcOp}${imm}`;
+  const push = g.pick(["", "fld1\n", "fld qword ptr [rip+m+24]\nfld1\n"]);
+  const code = `fninit\nmovq mm${s}, qword ptr [rip+m+8]\nmovq mm${d}, qword ptr [rip+m]\nemms\n${push}${op}\nfnstenv [rip+m+96]\nmovq qword ptr [rip+m+32], mm${d}\nmovq qword ptr [rip+m+40], mm${s}\nmov qword ptr [rip+m+108], 0\nmov qword ptr [rip+m+116], 0\nfninit`;
+  return { name: op, code, regs: regs(g), flags: g.flags(), mem: mem(g), undef: 0 };
+};
+
+const PMOVX = ["bw", "bd", "bq", "wd", "wq", "dq"];
+const PMOVX_BYTES: Record<string, string> = { bw: "qword", bd: "dword", bq: "word", wd: "qword", wq: "dword", dq: "qword" };
+
+/** SSE4.1/4.2 forms not in the sse family: dpps/dppd (float edge data), variable blends (xmm0 mask), movntdqa, pmovsx/zx from memory, crc32, popcnt. */
+FAMILIES.sse4x = (g) => {
+  const k = g.int(8);
+  const mSrc = g.int(2) ? "xmm1" : "xmmword ptr [rip+m+16]";
+  let op: string;
+  let data = fpMem(g);
+  if (k <= 3) {
+    const dp = g.pick(["dpps", "dppd"]);
+    op = `${dp} xmm2, ${mSrc}, ${g.int(4) === 0 ? g.pick([0xff, 0xf1, 0x31, 0x33, 0x0f, 0xf0]) : g.int(256)}`;
+    // dense float edge values (NaNs with payloads, infinities, zeros, denormals) in every lane
+    data = data.map((v) => (g.int(2) ? v : dp === "dppd" ? g.pick(F64_EDGE) ^ BigInt(g.int(2) ? 0 : g.int(8)) : (BigInt(g.pick(F32_EDGE) ^ g.int(4)) << 32n) | BigInt(g.pick(F32_EDGE) ^ (g.int(2) ? 0 : g.int(4)))));
+  }
+  else if (k === 4) op = `${g.pick(["pblendvb", "blendvps", "blendvpd"])} xmm2, ${mSrc}`;
+  else if (k === 5) {
+    const t = g.pick(PMOVX);
+    op = g.int(4) === 0 ? "movntdqa xmm2, xmmword ptr [rip+m+16]" : `pmov${g.pick(["s", "z"])}x${t} xmm2, ${PMOVX_BYTES[t]} ptr [rip+m+${16 + g.int(16)}]`;
+  } else if (k === 6) {
+    const size = g.pick([1, 2, 4, 8]);
+    const dst = size === 8 ? g.pick(["rax", "r9"]) : g.pick(["eax", "r9d"]);
+    op = `crc32 ${dst}, ${g.int(2) ? memOp(g, size) : NAMES[size][g.pick(["rbx", "rsi", "r12"] as RegName[])]}`;
+  } else {
+    const size = g.pick([2, 4, 8]);
+    op = `popcnt ${NAMES[size].rax}, ${g.int(2) ? memOp(g, size) : NAMES[size][g.pick(["rbx", "rsi", "r12"] as RegName[])]}`;
+  }
+  const code = `movdqu xmm0, xmmword ptr [rip+m+48]\nmovdqu xmm1, xmmword ptr [rip+m+16]\nmovdqu xmm2, xmmword ptr [rip+m]\n${op}\nmovdqu xmmword ptr [rip+m+32], xmm2\nmovdqu xmmword ptr [rip+m+64], xmm0`;
+  return { name: op, code, regs: regs(g), flags: g.flags(), mem: data, undef: 0 };
+};
+
+/** String data with repeats, zeros and sign-bit bytes: a small alphabet most of the time. */
+function strMem(g: Gen): bigint[] {
+  const alpha = g.pick([[0x61, 0x62, 0x63, 0], [0x61, 0x62, 0x41, 0x7a, 0x30, 0x80, 0xff, 0x7f], [0x61, 0x62, 0x61, 0x62, 0x63], [0, 1, 0xff, 0x80]]);
+  const zeros = g.int(3) === 0 ? 0 : g.int(40) + 1;
+  const bytes = Array.from({ length: 128 }, () => (g.int(zeros || 1000) === 0 ? 0 : g.int(4) === 0 ? g.int(256) : g.pick(alpha)));
+  if (g.int(4) === 0) for (let j = 0; j < 16; j++) bytes[16 + j] = bytes[g.int(16)]; // second source made of the first's elements
+  if (g.int(4) === 0) for (let j = 0; j < 8; j++) bytes[16 + g.int(8) + j] = bytes[j]; // first source occurs in the second
+  const out: bigint[] = [];
+  for (let q = 0; q < 16; q++) {
+    let v = 0n;
+    for (let b = 7; b >= 0; b--) v = (v << 8n) | BigInt(bytes[q * 8 + b]);
+    out.push(v);
+  }
+  return out;
+}
+
+const LEN_EDGE = [0n, 1n, 7n, 8n, 9n, 15n, 16n, 17n, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0xfffffff0n, 0x100000000n, 0x100000003n, 0xfffffffffffffff8n, 0xfffffffffffffff0n, 0xffffffff00000000n, 0x8000000000000000n, 0xffffffff00000004n];
+
+/**
+ * pcmpestri/pcmpestrm/pcmpistri/pcmpistrm: every imm8 (format, aggregation,
+ * polarity, output selection), register or unaligned memory second source,
+ * explicit lengths in eax/edx or rax/rdx (REX.W) from small, negative, large
+ * and saturating values; rcx, the flags and xmm0 are compared.
+ */
+FAMILIES.sse42str = (g) => {
+  const name = g.pick(["pcmpestri", "pcmpestrm", "pcmpistri", "pcmpistrm"]);
+  const a = g.pick([1, 3, 4]);
+  const srcOp = g.int(3) === 0 ? `xmmword ptr [rip+m+${16 + g.int(16)}]` : "xmm2";
+  const imm = g.int(256);
+  const rexW = name.startsWith("pcmpe") && g.int(3) === 0 ? "rex.w " : "";
+  const op = `${rexW}${name} xmm${a}, ${srcOp}, ${imm}`;
+  const rs = regs(g);
+  const len = () => (g.int(3) === 0 ? g.pick(LEN_EDGE) : BigInt.asUintN(64, BigInt(g.int(40) - 20)));
+  rs.rax = len();
+  rs.rdx = len();
+  const code = `movdqu xmm${a}, xmmword ptr [rip+m]\nmovdqu xmm2, xmmword ptr [rip+m+16]\nmovdqu xmm0, xmmword ptr [rip+m+48]\n${op}\nmovdqu xmmword ptr [rip+m+64], xmm0\nmovdqu xmmword ptr [rip+m+80], xmm${a}`;
+  return { name: op, code, regs: rs, flags: g.flags(), mem: strMem(g), undef: 0 };
+};
+
 export const FAMILY_NAMES = Object.keys(FAMILIES);

@@ -13,4 +13,5 @@ import "./random.js";
 import "./segs.js";
 import "./sse-core.js";
 import "./sse4.js";
+import "./sse42.js";
 import "./x87.js";

@@ -1,23 +1,40 @@
 /**
- * SSE3, SSSE3, SSE4.1 and SSE4.2 (the 66-prefixed XMM forms; the SSSE3 MMX
- * forms are not implemented). Same conventions as sse-core.ts: the source
- * operand is read into a scratch, results are built in a second scratch and
- * then written to the destination register.
+ * SSE3, SSSE3 and SSE4.1 (plus pcmpgtq from SSE4.2). Same conventions as
+ * sse-core.ts: the source operand is read into a scratch, results are built
+ * in a second scratch and then written to the destination register. The
+ * SSSE3 operations also have MMX forms (no 66 prefix, MM registers, 8-byte
+ * operands): their handlers take the operand width from the instruction.
  */
 import { K_MEM, K_MMX, K_XMM, type Insn } from "../../decoder/insn.js";
 import type { CPU } from "../cpu.js";
-import { CpuException, ILL_ILLOPN, SIGILL, SIGSEGV, SI_KERNEL } from "../exceptions.js";
+import { CpuException, SIGSEGV, SI_KERNEL } from "../exceptions.js";
 import { getFlags, setFlags } from "../flags.js";
 import { ea, getReg, setReg } from "../ops.js";
 import { register } from "../registry.js";
-import { nan32, nan64 } from "./sse-core.js";
+import { mmxWrite, nan32, nan64 } from "./sse-core.js";
 import { D32, DF32, DF64, DI16, DI8, DU16, DU8, R32, RF32, RF64, RI16, RI8, RU16, RU8, S32, SF32, SF64, SI16, SI8, SU16, SU8 } from "./sse-scratch.js";
 
-/** Load source operand (xmm or memory of `bytes`; 16-byte memory operands must be aligned unless `unaligned`). */
-function src(c: CPU, i: Insn, bytes = 16, unaligned = false): void {
-  if (i.k0 === K_MMX) throw new CpuException(SIGILL, ILL_ILLOPN, i.addr, `unsupported instruction '${i.mnem}' (MMX form)`);
+/** Operand width in bytes: 8 for an MMX form, 16 for an XMM form. */
+function width(i: Insn): 8 | 16 {
+  return i.k0 === K_MMX ? 8 : 16;
+}
+
+/**
+ * Load the source operand into S32: an xmm or mmx register, or `bytes` of
+ * memory (16-byte memory operands must be aligned unless `unaligned`; 8-byte
+ * MMX operands never are checked). Lanes past the operand read as 0.
+ */
+export function src(c: CPU, i: Insn, bytes = 16, unaligned = false): void {
   if (i.k1 === K_XMM) {
     for (let j = 0; j < 4; j++) S32[j] = c.xmm[i.r1 * 4 + j];
+    return;
+  }
+  if (i.k1 === K_MMX) {
+    const f = c.fprView;
+    S32[0] = f.getInt32(i.r1 * 16, true);
+    S32[1] = f.getInt32(i.r1 * 16 + 4, true);
+    S32[2] = 0;
+    S32[3] = 0;
     return;
   }
   const a = ea(c, i);
@@ -29,22 +46,40 @@ function src(c: CPU, i: Insn, bytes = 16, unaligned = false): void {
   else S32[0] = m.read8(a);
 }
 
-function dst(c: CPU, i: Insn): void {
+/** Copy the destination register (xmm, or mmx with zero upper lanes) into D32. */
+export function dst(c: CPU, i: Insn): void {
+  if (i.k0 === K_MMX) {
+    const f = c.fprView;
+    D32[0] = f.getInt32(i.r0 * 16, true);
+    D32[1] = f.getInt32(i.r0 * 16 + 4, true);
+    D32[2] = 0;
+    D32[3] = 0;
+    return;
+  }
   for (let j = 0; j < 4; j++) D32[j] = c.xmm[i.r0 * 4 + j];
 }
 
+/** Write R32 to the destination register (an mmx write also sets TOP = 0 and all tags valid). */
 function commit(c: CPU, i: Insn): void {
-  for (let j = 0; j < 4; j++) c.xmm[i.r0 * 4 + j] = R32[j];
+  if (i.k0 === K_MMX) mmxWrite(c, i.r0, R32[0], R32[1]);
+  else for (let j = 0; j < 4; j++) c.xmm[i.r0 * 4 + j] = R32[j];
 }
 
-/** dst = f(dst, src) lane-wise on 8/16/32-bit signed or unsigned lanes. */
+/** Load source (MMX or XMM width) and destination. */
+function operands(c: CPU, i: Insn): number {
+  const n = width(i);
+  src(c, i, n);
+  dst(c, i);
+  return n;
+}
+
+/** dst = f(dst, src) lane-wise on 8/16/32-bit signed or unsigned lanes (MMX or XMM width). */
 function lanes(width: 8 | 16 | 32, signed: boolean, fn: (a: number, b: number) => number) {
   return (c: CPU, i: Insn) => {
-    src(c, i);
-    dst(c, i);
-    if (width === 8) for (let j = 0; j < 16; j++) (signed ? RI8 : RU8)[j] = fn(signed ? DI8[j] : DU8[j], signed ? SI8[j] : SU8[j]);
-    else if (width === 16) for (let j = 0; j < 8; j++) (signed ? RI16 : RU16)[j] = fn(signed ? DI16[j] : DU16[j], signed ? SI16[j] : SU16[j]);
-    else for (let j = 0; j < 4; j++) R32[j] = fn(signed ? D32[j] : D32[j] >>> 0, signed ? S32[j] : S32[j] >>> 0);
+    const n = (operands(c, i) * 8) / width;
+    if (width === 8) for (let j = 0; j < n; j++) (signed ? RI8 : RU8)[j] = fn(signed ? DI8[j] : DU8[j], signed ? SI8[j] : SU8[j]);
+    else if (width === 16) for (let j = 0; j < n; j++) (signed ? RI16 : RU16)[j] = fn(signed ? DI16[j] : DU16[j], signed ? SI16[j] : SU16[j]);
+    else for (let j = 0; j < n; j++) R32[j] = fn(signed ? D32[j] : D32[j] >>> 0, signed ? S32[j] : S32[j] >>> 0);
     commit(c, i);
   };
 }
@@ -97,40 +132,37 @@ register("pmuldq", (c, i) => {
 });
 
 register("pshufb", (c, i) => {
-  src(c, i);
-  dst(c, i);
-  for (let j = 0; j < 16; j++) RU8[j] = SU8[j] & 0x80 ? 0 : DU8[SU8[j] & 15];
+  const n = operands(c, i);
+  for (let j = 0; j < n; j++) RU8[j] = SU8[j] & 0x80 ? 0 : DU8[SU8[j] & (n - 1)];
   commit(c, i);
 });
 
 register("palignr", (c, i) => {
-  src(c, i);
-  dst(c, i);
-  const n = i.imm & 0xff;
-  for (let j = 0; j < 16; j++) {
-    const k = j + n; // index into the 32-byte concatenation dst:src
-    RU8[j] = k < 16 ? SU8[k] : k < 32 ? DU8[k - 16] : 0;
+  const n = operands(c, i);
+  const shift = i.imm & 0xff;
+  for (let j = 0; j < n; j++) {
+    const k = j + shift; // index into the 2n-byte concatenation dst:src
+    RU8[j] = k < n ? SU8[k] : k < 2 * n ? DU8[k - n] : 0;
   }
   commit(c, i);
 });
 
-/** Horizontal add/sub on pairs: low half from dst, high half from src. */
+const sat16 = (v: number) => (v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+
+/** Horizontal add/sub on adjacent pairs: low half of the result from dst, high half from src. */
 function horizontal(width: 16 | 32, op: (a: number, b: number) => number, sat: boolean) {
   return (c: CPU, i: Insn) => {
-    src(c, i);
-    dst(c, i);
-    if (width === 16) {
-      for (let j = 0; j < 4; j++) {
+    const half = (operands(c, i) * 4) / width; // result lanes per source
+    for (let j = 0; j < half; j++) {
+      if (width === 16) {
         const a = op(DI16[2 * j], DI16[2 * j + 1]);
         const b = op(SI16[2 * j], SI16[2 * j + 1]);
-        RI16[j] = sat ? Math.max(-32768, Math.min(32767, a)) : a;
-        RI16[4 + j] = sat ? Math.max(-32768, Math.min(32767, b)) : b;
+        RI16[j] = sat ? sat16(a) : a;
+        RI16[half + j] = sat ? sat16(b) : b;
+      } else {
+        R32[j] = op(D32[2 * j], D32[2 * j + 1]) | 0;
+        R32[half + j] = op(S32[2 * j], S32[2 * j + 1]) | 0;
       }
-    } else {
-      R32[0] = op(D32[0], D32[1]) | 0;
-      R32[1] = op(D32[2], D32[3]) | 0;
-      R32[2] = op(S32[0], S32[1]) | 0;
-      R32[3] = op(S32[2], S32[3]) | 0;
     }
     commit(c, i);
   };
@@ -143,9 +175,8 @@ register("phsubd", horizontal(32, (a, b) => a - b, false));
 register("phsubsw", horizontal(16, (a, b) => a - b, true));
 
 register("pmaddubsw", (c, i) => {
-  src(c, i);
-  dst(c, i);
-  for (let j = 0; j < 8; j++) RI16[j] = Math.max(-32768, Math.min(32767, DU8[2 * j] * SI8[2 * j] + DU8[2 * j + 1] * SI8[2 * j + 1]));
+  const n = operands(c, i) / 2;
+  for (let j = 0; j < n; j++) RI16[j] = sat16(DU8[2 * j] * SI8[2 * j] + DU8[2 * j + 1] * SI8[2 * j + 1]);
   commit(c, i);
 });
 
@@ -361,31 +392,55 @@ register("mpsadbw", (c, i) => {
   commit(c, i);
 });
 
-function dp(width: 32 | 64) {
-  return (c: CPU, i: Insn) => {
-    src(c, i);
-    dst(c, i);
-    const imm = i.imm & 0xff;
-    const n = 128 / width;
-    let sum = 0;
-    if (width === 32) {
-      // products rounded to float32, summed pairwise as the hardware does
-      const p = [0, 0, 0, 0].map((_, j) => (imm & (16 << j) ? Math.fround(DF32[j] * SF32[j]) : 0));
-      sum = Math.fround(Math.fround(p[0] + p[1]) + Math.fround(p[2] + p[3]));
-    } else {
-      const p = [0, 1].map((j) => (imm & (16 << j) ? DF64[j] * SF64[j] : 0));
-      sum = p[0] + p[1];
-    }
-    for (let j = 0; j < n; j++) {
-      const v = imm & (1 << j) ? sum : 0;
-      if (width === 32) RF32[j] = v;
-      else RF64[j] = v;
-    }
-    commit(c, i);
-  };
+/** Partial results of dpps/dppd, as raw lanes with float views. */
+const DP = new Int32Array(4);
+const DPF32 = new Float32Array(DP.buffer);
+const DPF64 = new Float64Array(DP.buffer);
+
+/** float32 a op b with the x86 NaN rules, from raw lanes of X and Y; returns the result's bits. */
+function op32(X: Int32Array, x: number, Y: Int32Array, y: number, mul: boolean): number {
+  DP[2] = X[x];
+  DP[3] = Y[y];
+  const a = DPF32[2];
+  const b = DPF32[3];
+  return nan32(a, b, DP[2], DP[3], Math.fround(mul ? a * b : a + b));
 }
-register("dpps", dp(32));
-register("dppd", dp(64));
+
+/**
+ * dpps/dppd: the products selected by imm[7:4] (others +0.0), summed pairwise
+ * (dpps: (p0 + p1) + (p2 + p3)), each step rounded and with the NaN rules of
+ * mulps/addps; the sum goes to the lanes selected by imm[3:0] (others +0.0).
+ */
+register("dpps", (c, i) => {
+  src(c, i);
+  dst(c, i);
+  const imm = i.imm & 0xff;
+  for (let j = 0; j < 4; j++) R32[j] = imm & (16 << j) ? op32(D32, j, S32, j, true) : 0;
+  const lo = op32(R32, 0, R32, 1, false);
+  const hi = op32(R32, 2, R32, 3, false);
+  DP[0] = lo;
+  DP[1] = hi;
+  const sum = op32(DP, 0, DP, 1, false);
+  for (let j = 0; j < 4; j++) R32[j] = imm & (1 << j) ? sum : 0;
+  commit(c, i);
+});
+register("dppd", (c, i) => {
+  src(c, i);
+  dst(c, i);
+  const imm = i.imm & 0xff;
+  for (let j = 0; j < 2; j++) {
+    if (imm & (16 << j)) nan64(DF64[j], SF64[j], D32[2 * j], D32[2 * j + 1], S32[2 * j], S32[2 * j + 1], DF64[j] * SF64[j], DP, 2 * j);
+    else DPF64[j] = 0;
+  }
+  const a = DPF64[0];
+  const b = DPF64[1];
+  nan64(a, b, DP[0], DP[1], DP[2], DP[3], a + b, DP, 0);
+  for (let j = 0; j < 2; j++) {
+    R32[2 * j] = imm & (1 << j) ? DP[0] : 0;
+    R32[2 * j + 1] = imm & (1 << j) ? DP[1] : 0;
+  }
+  commit(c, i);
+});
 
 // ---- SSE3 ----------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import * as F from "../f80.js";
 import { ea, setReg } from "../ops.js";
 import { register } from "../registry.js";
 import { getFlags, setFlags } from "../flags.js";
-import { fpuStatusWord, fxrstorImage, fxsaveImage } from "../fxsave.js";
+import { fpuStatusWord, fpuTagWord, fxrstorImage, fxsaveImage } from "../fxsave.js";
 
 const SF = 0x40; // stack fault
 const ES = 0x80;
@@ -275,7 +275,7 @@ function storeEnv(c: CPU, a: number): void {
   m.checkWritable(a, 28);
   m.write32(a, c.fpuControl | 0xffff0000);
   m.write32(a + 4, fpuStatusWord(c) | 0xffff0000);
-  m.write32(a + 8, c.fpuTag | 0xffff0000);
+  m.write32(a + 8, fpuTagWord(c) | 0xffff0000);
   m.write32(a + 12, c.fpuLastIp % 4294967296 | 0);
   m.write32(a + 16, c.fpuLastOpcode & 0x7ff);
   m.write32(a + 20, c.fpuLastDp % 4294967296 | 0);
