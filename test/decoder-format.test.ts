@@ -77,6 +77,8 @@ const LINES = [
   "pinsrq xmm0, qword ptr [rax], 0x1",
   "pextrd dword ptr [rax], xmm0, 0x2",
   "dpps xmm0, xmm1, 0xff",
+  "blendvps xmm1, xmmword ptr [rbx+0x1]",
+  "pblendvb xmm3, xmm4",
 ];
 
 describe.skipIf(!HAS_AS)("Intel-syntax formatter", () => {

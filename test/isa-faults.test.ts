@@ -76,3 +76,46 @@ describe("F3 0F BC/BD follow the advertised features", () => {
     expect(cpu.getReg64(2)).toBe(4n);
   });
 });
+
+describe("SSSE3/SSE4 memory operand alignment (as the host CPU: checked natively with [p+1])", () => {
+  // legacy-SSE 16-byte memory operands must be aligned; MMX forms, the string
+  // instructions and smaller operands are not checked
+  const CASES: [string, string, boolean][] = [
+    ["660f3a634b0100", "pcmpistri xmm1, [rbx+1], 0", false],
+    ["660f3a604b0100", "pcmpestrm xmm1, [rbx+1], 0", false],
+    ["0f38004301", "pshufb mm0, [rbx+1]", false],
+    ["0f3a0f430103", "palignr mm0, [rbx+1], 3", false],
+    ["0f381d4301", "pabsw mm0, [rbx+1]", false],
+    ["660f38004301", "pshufb xmm0, [rbx+1]", true],
+    ["660f3a0f430103", "palignr xmm0, [rbx+1], 3", true],
+    ["660f38174301", "ptest xmm0, [rbx+1]", true],
+    ["660f3a404301ff", "dpps xmm0, [rbx+1], 0xff", true],
+    ["660f3a414301ff", "dppd xmm0, [rbx+1], 0xff", true],
+    ["660f38204301", "pmovsxbw xmm0, qword ptr [rbx+1]", false],
+    ["660f382a4301", "movntdqa xmm0, [rbx+1]", true],
+    ["660f38144b01", "blendvps xmm1, [rbx+1], xmm0", true],
+    ["660f3a0e4b0101", "pblendw xmm1, [rbx+1], 1", true],
+    ["660f3a214b0100", "insertps xmm1, dword ptr [rbx+1], 0", false],
+    ["660f3a0a4b0100", "roundss xmm1, dword ptr [rbx+1], 0", false],
+    ["660f3a084b0100", "roundps xmm1, [rbx+1], 0", true],
+    ["660f38414b01", "phminposuw xmm1, [rbx+1]", true],
+    ["660f38384b01", "pminsb xmm1, [rbx+1]", true],
+    ["660f3a424b0100", "mpsadbw xmm1, [rbx+1], 0", true],
+    ["660f38374b01", "pcmpgtq xmm1, [rbx+1]", true],
+    ["660f38294b01", "pcmpeqq xmm1, [rbx+1]", true],
+    ["660f382b4b01", "packusdw xmm1, [rbx+1]", true],
+    ["660f38284b01", "pmuldq xmm1, [rbx+1]", true],
+    ["66480f3a224b0101", "pinsrq xmm1, qword ptr [rbx+1], 1", false],
+  ];
+  for (const [hex, text, faults] of CASES)
+    it(`${text}: ${faults ? "#GP (SIGSEGV)" : "no fault"}`, () => {
+      const cpu = run(hex);
+      if (faults) {
+        expect(cpu.lastFault?.sig).toBe(11);
+        expect(cpu.rip).toBe(CODE);
+      } else {
+        expect(cpu.lastFault?.sig).toBe(4); // the ud2 after it
+        expect(cpu.rip).toBe(CODE + hex.length / 2);
+      }
+    });
+});

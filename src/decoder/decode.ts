@@ -59,7 +59,7 @@ const ATTR_NAMES: Record<string, number> = {
   regonly: ATTR_REGONLY,
 };
 
-const FIXED = new Set(["AL", "CL", "DX", "AX", "rAX", "eAX", "FS", "GS", "ST", "STi", "1"]);
+const FIXED = new Set(["AL", "CL", "DX", "AX", "rAX", "eAX", "FS", "GS", "ST", "STi", "XMM0", "1"]);
 
 const defCache = new Map<string, OpDef>();
 
@@ -442,6 +442,10 @@ export function decode(fetch: (addr: number) => number, addr: number, out: Insn)
         kind = K_REG;
         reg = 0;
         sz = 1;
+        break;
+      case "XMM0": // implicit mask register of the variable blends
+        kind = K_XMM;
+        reg = 0;
         break;
       case "CL":
         kind = K_REG;

@@ -163,9 +163,9 @@ const SSSE3_38: [number, string][] = [
 ];
 
 const SSE41_38: [number, string][] = [
-  [0x10, "pblendvb Vx,Wx"],
-  [0x14, "blendvps Vx,Wx"],
-  [0x15, "blendvpd Vx,Wx"],
+  [0x10, "pblendvb Vx,Wx,XMM0"],
+  [0x14, "blendvps Vx,Wx,XMM0"],
+  [0x15, "blendvpd Vx,Wx,XMM0"],
   [0x17, "ptest Vx,Wx"],
   [0x20, "pmovsxbw Vx,Wsd"],
   [0x21, "pmovsxbd Vx,Wss"],

@@ -378,7 +378,16 @@ FAMILIES.sse4x = (g) => {
   else if (k === 4) op = `${g.pick(["pblendvb", "blendvps", "blendvpd"])} xmm2, ${mSrc}`;
   else if (k === 5) {
     const t = g.pick(PMOVX);
-    op = g.int(4) === 0 ? "movntdqa xmm2, xmmword ptr [rip+m+16]" : `pmov${g.pick(["s", "z"])}x${t} xmm2, ${PMOVX_BYTES[t]} ptr [rip+m+${16 + g.int(16)}]`;
+    const at = `[rip+m+${16 + g.int(16)}]`;
+    const v = g.int(16);
+    op = [
+      "movntdqa xmm2, xmmword ptr [rip+m+16]",
+      `pmov${g.pick(["s", "z"])}x${t} xmm2, ${PMOVX_BYTES[t]} ptr ${at}`,
+      `pmov${g.pick(["s", "z"])}x${t} xmm2, ${PMOVX_BYTES[t]} ptr ${at}`,
+      `extractps dword ptr ${at}, xmm1, ${v & 3}`,
+      `pextrq qword ptr ${at}, xmm1, ${v & 1}`,
+      `pextrd r9d, xmm1, ${v & 3}\npextrb r10, xmm1, ${v}\npinsrb xmm2, r11d, ${v}`,
+    ][g.int(6)];
   } else if (k === 6) {
     const size = g.pick([1, 2, 4, 8]);
     const dst = size === 8 ? g.pick(["rax", "r9"]) : g.pick(["eax", "r9d"]);
