@@ -4,12 +4,10 @@
  * compilers and libc (musl, glibc) use. Register operands are lanes of
  * cpu.xmm; memory and other sources are first loaded into a 16-byte scratch.
  *
- * Float semantics: results are correctly rounded (float32 via Math.fround of
- * the exact double result, which is exact for + - * / sqrt); NaN operands
- * propagate as the hardware does (first source's quieted NaN), invalid
- * operations give the negative default NaN; conversions honour MXCSR.RC;
- * arithmetic rounds to nearest (other MXCSR rounding modes are not applied
- * to arithmetic) and does not set MXCSR exception flags.
+ * Float semantics: MXCSR rounding control, FTZ, DAZ, the exception flags and
+ * unmasked exceptions (#XM) come from sse-fp.ts; NaN operands propagate as
+ * the hardware does (first source's quieted NaN), invalid operations give
+ * the negative default NaN.
  */
 import { K_MEM, K_MMX, K_REG, K_XMM, type Insn } from "../../decoder/insn.js";
 import type { CPU } from "../cpu.js";
@@ -18,7 +16,8 @@ import { setFlags, getFlags } from "../flags.js";
 import { ea, getReg, setReg } from "../ops.js";
 import { register, registerAll } from "../registry.js";
 import { mulu64, PROD } from "./muldiv.js";
-import { R32, RI16, RI8, RU16, RU8, S32, SF32, SF64, SI16, SI8, SU16, SU8 } from "./sse-scratch.js";
+import { ADD, arith, cmpOperand, DIV, FP, fpBegin, fpEnd, fromInt, IE, isSNaN32, isSNaN64, MIN32, MIN64, MUL, narrow, SQRT, SUB, toInt, widen } from "./sse-fp.js";
+import { R32, RF32, RF64, RI16, RI8, RU16, RU8, S32, SF32, SF64, SI16, SI8, SU16, SU8 } from "./sse-scratch.js";
 
 // ---- scratch source -----------------------------------------------------------
 
@@ -570,6 +569,9 @@ register("pextrw", (c, i) => {
 });
 
 // ---- floating point -----------------------------------------------------------------
+// Every float handler: fpBegin, lanes computed into R32 (flags collected by
+// sse-fp.ts), fpEnd (#XM for unmasked exceptions, before anything is
+// written), then the results are written.
 
 const F64 = new Float64Array(1);
 const F64I = new Int32Array(F64.buffer);
@@ -602,71 +604,108 @@ export function nan32(a: number, b: number, aBits: number, bBits: number, r: num
   return F32I[0];
 }
 
-type FOp = (a: number, b: number) => number;
-const FOPS: Record<string, FOp> = {
-  add: (a, b) => a + b,
-  sub: (a, b) => a - b,
-  mul: (a, b) => a * b,
-  div: (a, b) => a / b,
-};
+/** nan64 for an arithmetic result, raising IE for a signalling NaN operand. */
+export function result64(a: number, b: number, aLo: number, aHi: number, bLo: number, bHi: number, r: number, out: Int32Array, o: number): void {
+  if (r !== r && (isSNaN64(aHi, aLo) || isSNaN64(bHi, bLo))) FP.pre |= IE;
+  nan64(a, b, aLo, aHi, bLo, bHi, r, out, o);
+}
+/** nan32 for an arithmetic result, raising IE for a signalling NaN operand. */
+export function result32(a: number, b: number, aBits: number, bBits: number, r: number): number {
+  if (r !== r && (isSNaN32(aBits) || isSNaN32(bBits))) FP.pre |= IE;
+  return nan32(a, b, aBits, bBits, r);
+}
 
-function fp64(op: FOp, scalar: boolean) {
+/** Write the first n int32 lanes of R32 to xmm register r (after fpEnd). */
+function commitR(c: CPU, r: number, n: number): void {
+  const x = c.xmm;
+  for (let j = 0; j < n; j++) x[r * 4 + j] = R32[j];
+}
+
+/** add/sub/mul/div/sqrt, sd and pd. */
+function fp64(k: number, scalar: boolean) {
+  const sqrt = k === SQRT;
   return (c: CPU, i: Insn) => {
     loadSrc(c, i, scalar ? 8 : 16, !scalar);
     const x = c.xmm;
     const xf = c.xmmF64;
     const d = i.r0 * 4;
     const n = scalar ? 1 : 2;
+    fpBegin(c);
     for (let j = 0; j < n; j++) {
-      const a = xf[i.r0 * 2 + j];
       const b = SF64[j];
-      nan64(a, b, x[d + 2 * j], x[d + 2 * j + 1], S32[2 * j], S32[2 * j + 1], op(a, b), x, d + 2 * j);
+      const bLo = S32[2 * j];
+      const bHi = S32[2 * j + 1];
+      if (sqrt) result64(b, b, bLo, bHi, bLo, bHi, arith(SQRT, 0, b, false), R32, 2 * j);
+      else {
+        const a = xf[i.r0 * 2 + j];
+        result64(a, b, x[d + 2 * j], x[d + 2 * j + 1], bLo, bHi, arith(k, a, b, false), R32, 2 * j);
+      }
     }
+    fpEnd(c, i);
+    commitR(c, i.r0, 2 * n);
   };
 }
-function fp32(op: FOp, scalar: boolean) {
+/** add/sub/mul/div/sqrt, ss and ps. */
+function fp32(k: number, scalar: boolean) {
+  const sqrt = k === SQRT;
   return (c: CPU, i: Insn) => {
     loadSrc(c, i, scalar ? 4 : 16, !scalar);
     const x = c.xmm;
     const xf = c.xmmF32;
     const d = i.r0 * 4;
     const n = scalar ? 1 : 4;
+    fpBegin(c);
     for (let j = 0; j < n; j++) {
-      const a = xf[d + j];
       const b = SF32[j];
-      x[d + j] = nan32(a, b, x[d + j], S32[j], Math.fround(op(a, b)));
+      if (sqrt) R32[j] = result32(b, b, S32[j], S32[j], arith(SQRT, 0, b, true));
+      else {
+        const a = xf[d + j];
+        R32[j] = result32(a, b, x[d + j], S32[j], arith(k, a, b, true));
+      }
     }
+    fpEnd(c, i);
+    commitR(c, i.r0, n);
   };
 }
-for (const [name, op] of Object.entries(FOPS)) {
-  register(`${name}sd`, fp64(op, true));
-  register(`${name}pd`, fp64(op, false));
-  register(`${name}ss`, fp32(op, true));
-  register(`${name}ps`, fp32(op, false));
+for (const [name, k] of [["add", ADD], ["sub", SUB], ["mul", MUL], ["div", DIV], ["sqrt", SQRT]] as const) {
+  register(`${name}sd`, fp64(k, true));
+  register(`${name}pd`, fp64(k, false));
+  register(`${name}ss`, fp32(k, true));
+  register(`${name}ps`, fp32(k, false));
 }
 
-/** min/max: if either is NaN, or both are zero, the second operand is returned (as hardware). */
+/**
+ * min/max: if either is NaN (IE, for QNaN too) or both are zero, the second
+ * operand is returned; denormals raise DE, or read as zero with DAZ (and the
+ * flushed zero is what is returned).
+ */
 function minmax(max: boolean, width: 32 | 64, scalar: boolean) {
   return (c: CPU, i: Insn) => {
     loadSrc(c, i, scalar ? width / 8 : 16, !scalar);
-    const x = c.xmm;
-    const d = i.r0 * 4;
     const n = scalar ? 1 : 128 / width;
+    fpBegin(c);
     for (let j = 0; j < n; j++) {
-      if (width === 64) {
-        const a = c.xmmF64[i.r0 * 2 + j];
-        const b = SF64[j];
-        const takeA = max ? a > b : a < b;
-        if (!takeA) {
-          x[d + 2 * j] = S32[2 * j];
-          x[d + 2 * j + 1] = S32[2 * j + 1];
-        }
-      } else {
-        const a = c.xmmF32[d + j];
-        const b = SF32[j];
-        if (!(max ? a > b : a < b)) x[d + j] = S32[j];
+      const a = width === 64 ? c.xmmF64[i.r0 * 2 + j] : c.xmmF32[i.r0 * 4 + j];
+      const b = width === 64 ? SF64[j] : SF32[j];
+      if (a !== a || b !== b) {
+        FP.pre |= IE; // no DE, but DAZ still flushes the returned source
+        if (b === b && b !== 0 && Math.abs(b) < (width === 64 ? MIN64 : MIN32) && FP.mx & 0x40) {
+          if (width === 64) RF64[j] = b < 0 ? -0 : 0;
+          else RF32[j] = b < 0 ? -0 : 0;
+        } else if (width === 64) {
+          R32[2 * j] = S32[2 * j];
+          R32[2 * j + 1] = S32[2 * j + 1];
+        } else R32[j] = S32[j];
+        continue;
       }
+      const a2 = cmpOperand(a, width === 32);
+      const b2 = cmpOperand(b, width === 32);
+      const v = (max ? a2 > b2 : a2 < b2) ? a2 : b2;
+      if (width === 64) RF64[j] = v;
+      else RF32[j] = v;
     }
+    fpEnd(c, i);
+    commitR(c, i.r0, scalar ? width / 32 : 4);
   };
 }
 register("minsd", minmax(false, 64, true));
@@ -677,28 +716,6 @@ register("minss", minmax(false, 32, true));
 register("maxss", minmax(true, 32, true));
 register("minps", minmax(false, 32, false));
 register("maxps", minmax(true, 32, false));
-
-function sqrtOp(width: 32 | 64, scalar: boolean) {
-  return (c: CPU, i: Insn) => {
-    loadSrc(c, i, scalar ? width / 8 : 16, !scalar);
-    const x = c.xmm;
-    const d = i.r0 * 4;
-    const n = scalar ? 1 : 128 / width;
-    for (let j = 0; j < n; j++) {
-      if (width === 64) {
-        const b = SF64[j];
-        nan64(b, b, S32[2 * j], S32[2 * j + 1], S32[2 * j], S32[2 * j + 1], Math.sqrt(b), x, d + 2 * j);
-      } else {
-        const b = SF32[j];
-        x[d + j] = nan32(b, b, S32[j], S32[j], Math.fround(Math.sqrt(b)));
-      }
-    }
-  };
-}
-register("sqrtsd", sqrtOp(64, true));
-register("sqrtpd", sqrtOp(64, false));
-register("sqrtss", sqrtOp(32, true));
-register("sqrtps", sqrtOp(32, false));
 
 /** cmpps/pd/ss/sd predicates 0-7. */
 function cmpPred(p: number, a: number, b: number): boolean {
@@ -721,6 +738,20 @@ function cmpPred(p: number, a: number, b: number): boolean {
       return a === a && b === b;
   }
 }
+/**
+ * Compare two lanes for cmp* and comis: IE for a NaN operand when `signaling`
+ * (any NaN) or for a signalling NaN; DE/DAZ for denormals. Returns -1 less,
+ * 0 equal, 1 greater, 2 unordered.
+ */
+function compareLane(a: number, b: number, aSNaN: boolean, bSNaN: boolean, signaling: boolean, w32: boolean): number {
+  if (a !== a || b !== b) {
+    if (signaling || aSNaN || bSNaN) FP.pre |= IE;
+    return 2;
+  }
+  const a2 = cmpOperand(a, w32);
+  const b2 = cmpOperand(b, w32);
+  return a2 < b2 ? -1 : a2 > b2 ? 1 : 0;
+}
 function cmpOp(width: 32 | 64, scalar: boolean) {
   return (c: CPU, i: Insn) => {
     loadSrc(c, i, scalar ? width / 8 : 16, !scalar);
@@ -728,69 +759,68 @@ function cmpOp(width: 32 | 64, scalar: boolean) {
     const d = i.r0 * 4;
     const n = scalar ? 1 : 128 / width;
     const p = i.imm & 7;
+    const signaling = (p & 3) === 1 || (p & 3) === 2; // lt le nlt nle
+    fpBegin(c);
     for (let j = 0; j < n; j++) {
       if (width === 64) {
-        const v = cmpPred(p, c.xmmF64[i.r0 * 2 + j], SF64[j]) ? -1 : 0;
-        x[d + 2 * j] = v;
-        x[d + 2 * j + 1] = v;
-      } else x[d + j] = cmpPred(p, c.xmmF32[d + j], SF32[j]) ? -1 : 0;
+        const r = compareLane(c.xmmF64[i.r0 * 2 + j], SF64[j], isSNaN64(x[d + 2 * j + 1], x[d + 2 * j]), isSNaN64(S32[2 * j + 1], S32[2 * j]), signaling, false);
+        const v = cmpResult(p, r) ? -1 : 0;
+        R32[2 * j] = v;
+        R32[2 * j + 1] = v;
+      } else {
+        const r = compareLane(c.xmmF32[d + j], SF32[j], isSNaN32(x[d + j]), isSNaN32(S32[j]), signaling, true);
+        R32[j] = cmpResult(p, r) ? -1 : 0;
+      }
     }
+    fpEnd(c, i);
+    commitR(c, i.r0, scalar ? width / 32 : 4);
   };
+}
+/** Predicate p applied to a compareLane result. */
+function cmpResult(p: number, r: number): boolean {
+  return r === 2 ? cmpPred(p, NaN, 0) : cmpPred(p, r, 0);
 }
 register("cmpsd", cmpOp(64, true));
 register("cmppd", cmpOp(64, false));
 register("cmpss", cmpOp(32, true));
 register("cmpps", cmpOp(32, false));
 
-/** comis/ucomis: ZF PF CF from the comparison; OF SF AF cleared. */
-function comis(width: 32 | 64) {
+/** comis/ucomis: ZF PF CF from the comparison; OF SF AF cleared. comis raises IE for QNaN operands too. */
+function comis(width: 32 | 64, signaling: boolean) {
   return (c: CPU, i: Insn) => {
     loadSrc(c, i, width / 8);
-    const a = width === 64 ? c.xmmF64[i.r0 * 2] : c.xmmF32[i.r0 * 4];
-    const b = width === 64 ? SF64[0] : SF32[0];
-    let f: number;
-    if (a !== a || b !== b) f = 0x45;
-    else if (a > b) f = 0;
-    else if (a < b) f = 1;
-    else f = 0x40;
+    const x = c.xmm;
+    const d = i.r0 * 4;
+    fpBegin(c);
+    const r =
+      width === 64
+        ? compareLane(c.xmmF64[i.r0 * 2], SF64[0], isSNaN64(x[d + 1], x[d]), isSNaN64(S32[1], S32[0]), signaling, false)
+        : compareLane(c.xmmF32[d], SF32[0], isSNaN32(x[d]), isSNaN32(S32[0]), signaling, true);
+    fpEnd(c, i);
+    const f = r === 2 ? 0x45 : r === 1 ? 0 : r === -1 ? 1 : 0x40;
     setFlags(c, (getFlags(c) & ~0x8d5) | f);
   };
 }
-registerAll(["comisd", "ucomisd"], comis(64));
-registerAll(["comiss", "ucomiss"], comis(32));
+register("comisd", comis(64, true));
+register("ucomisd", comis(64, false));
+register("comiss", comis(32, true));
+register("ucomiss", comis(32, false));
 
 // ---- conversions --------------------------------------------------------------------
 
-/** Round per MXCSR.RC (0 nearest-even, 1 down, 2 up, 3 toward zero). */
-function roundRC(c: CPU, v: number, truncate: boolean): number {
-  if (truncate) return Math.trunc(v);
-  switch ((c.mxcsr >> 13) & 3) {
-    case 0: {
-      const r = Math.round(v);
-      return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r; // ties to even
-    }
-    case 1:
-      return Math.floor(v);
-    case 2:
-      return Math.ceil(v);
-    default:
-      return Math.trunc(v);
-  }
-}
-
-/** cvt(t)ss2si / cvt(t)sd2si: to int32 or int64 (REX.W), integer indefinite on overflow/NaN. */
+/** cvt(t)ss2si / cvt(t)sd2si: to int32 or int64 (REX.W), integer indefinite (IE) on overflow/NaN. */
 function cvt2si(width: 32 | 64, truncate: boolean) {
   return (c: CPU, i: Insn) => {
     loadSrc(c, i, width / 8);
-    const v = roundRC(c, width === 64 ? SF64[0] : SF32[0], truncate);
-    if (i.s0 === 8) {
-      if (!(v >= -9223372036854775808 && v < 9223372036854775808)) return setReg(c, i.r0, 8, 0, 0x80000000 | 0);
+    fpBegin(c);
+    const wide = i.s0 === 8;
+    const v = toInt(width === 64 ? SF64[0] : SF32[0], wide ? 64 : 32, truncate, width === 32);
+    fpEnd(c, i);
+    if (wide) {
+      if (v !== v) return setReg(c, i.r0, 8, 0, 0x80000000 | 0);
       const hi = Math.floor(v / 4294967296);
       setReg(c, i.r0, 8, (v - hi * 4294967296) | 0, hi | 0);
-    } else {
-      if (!(v >= -2147483648 && v < 2147483648)) return setReg(c, i.r0, 4, 0x80000000 | 0, 0);
-      setReg(c, i.r0, 4, v | 0, 0);
-    }
+    } else setReg(c, i.r0, 4, v !== v ? 0x80000000 | 0 : v | 0, 0);
   };
 }
 register("cvttsd2si", cvt2si(64, true));
@@ -798,57 +828,72 @@ register("cvtsd2si", cvt2si(64, false));
 register("cvttss2si", cvt2si(32, true));
 register("cvtss2si", cvt2si(32, false));
 
-/** cvtsi2sd / cvtsi2ss from int32 or int64 (REX.W), rounded once (nearest-even). */
+/** cvtsi2sd / cvtsi2ss from int32 or int64 (REX.W), rounded per MXCSR.RC (PE when inexact). */
 function cvtsi(width: 32 | 64) {
   return (c: CPU, i: Insn) => {
     const wide = i.rexW;
     loadSrc(c, i, wide ? 8 : 4);
-    const hi = wide ? S32[1] : S32[0] >> 31;
-    const lo = S32[0] >>> 0;
-    if (hi >= -0x200000 && hi < 0x200000) {
-      const v = hi * 4294967296 + lo; // exact
-      if (width === 64) c.xmmF64[i.r0 * 2] = v;
-      else c.xmmF32[i.r0 * 4] = Math.fround(v);
-      return;
-    }
-    const big = BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo)); // beyond 2^53: round once, exactly
-    if (width === 64) c.xmmF64[i.r0 * 2] = Number(big);
-    else c.xmmF32[i.r0 * 4] = roundBigTo(big, 24);
+    fpBegin(c);
+    const v = fromInt(wide ? S32[1] : S32[0] >> 31, S32[0], width === 32);
+    fpEnd(c, i);
+    if (width === 64) c.xmmF64[i.r0 * 2] = v;
+    else c.xmmF32[i.r0 * 4] = v;
   };
-}
-
-/** Round an integer to `bits` significant bits, ties to even. */
-function roundBigTo(v: bigint, bits: number): number {
-  const neg = v < 0n;
-  let m = neg ? -v : v;
-  const len = m.toString(2).length;
-  if (len <= bits) return Number(v);
-  const shift = BigInt(len - bits);
-  const rem = m & ((1n << shift) - 1n);
-  const half = 1n << (shift - 1n);
-  m >>= shift;
-  if (rem > half || (rem === half && (m & 1n) === 1n)) m += 1n;
-  const r = Number(m) * 2 ** Number(shift);
-  return neg ? -r : r;
 }
 register("cvtsi2sd", cvtsi(64));
 register("cvtsi2ss", cvtsi(32));
 
+/** float32 lane j of S32 widened to double lane j of R32 (a NaN quieted with its payload moved up; IE for SNaN). */
+function widenLane(j: number): void {
+  const f = SF32[j];
+  const b = S32[j];
+  if (f !== f) {
+    if (isSNaN32(b)) FP.pre |= IE;
+    R32[2 * j] = (b & 0x1fffff) << 29;
+    R32[2 * j + 1] = (b & 0x80000000) | 0x7ff80000 | ((b >>> 3) & 0x7ffff);
+  } else RF64[j] = widen(f);
+}
+/** double lane j of S32 narrowed to float32 lane j of R32 per MXCSR. */
+function narrowLane(j: number): void {
+  const v = SF64[j];
+  const hi = S32[2 * j + 1];
+  const lo = S32[2 * j];
+  if (v !== v) {
+    if (isSNaN64(hi, lo)) FP.pre |= IE;
+    R32[j] = (hi & 0x80000000) | 0x7fc00000 | ((hi & 0x7ffff) << 3) | (lo >>> 29);
+  } else RF32[j] = narrow(v);
+}
 register("cvtss2sd", (c, i) => {
   loadSrc(c, i, 4);
-  const f = SF32[0];
-  if (f !== f) {
-    // quieted NaN with the payload moved up
-    const b = S32[0];
-    c.xmm[i.r0 * 4] = (b & 0x1fffff) << 29;
-    c.xmm[i.r0 * 4 + 1] = (b & 0x80000000) | 0x7ff80000 | ((b >>> 3) & 0x7ffff);
-  } else c.xmmF64[i.r0 * 2] = f;
+  fpBegin(c);
+  widenLane(0);
+  fpEnd(c, i);
+  commitR(c, i.r0, 2);
 });
 register("cvtsd2ss", (c, i) => {
   loadSrc(c, i, 8);
-  const d = SF64[0];
-  if (d !== d) c.xmm[i.r0 * 4] = (S32[1] & 0x80000000) | 0x7fc00000 | ((S32[1] & 0x7ffff) << 3) | (S32[0] >>> 29);
-  else c.xmmF32[i.r0 * 4] = Math.fround(d);
+  fpBegin(c);
+  narrowLane(0);
+  fpEnd(c, i);
+  commitR(c, i.r0, 1);
+});
+register("cvtps2pd", (c, i) => {
+  loadSrc(c, i, 8);
+  fpBegin(c);
+  widenLane(0);
+  widenLane(1);
+  fpEnd(c, i);
+  commitR(c, i.r0, 4);
+});
+register("cvtpd2ps", (c, i) => {
+  loadSrc(c, i, 16, ALIGNED);
+  fpBegin(c);
+  narrowLane(0);
+  narrowLane(1);
+  R32[2] = 0;
+  R32[3] = 0;
+  fpEnd(c, i);
+  commitR(c, i.r0, 4);
 });
 register("cvtdq2pd", (c, i) => {
   loadSrc(c, i, 8);
@@ -859,34 +904,23 @@ register("cvtdq2pd", (c, i) => {
 });
 register("cvtdq2ps", (c, i) => {
   loadSrc(c, i, 16, ALIGNED);
-  for (let j = 0; j < 4; j++) c.xmmF32[i.r0 * 4 + j] = Math.fround(S32[j]);
-});
-register("cvtps2pd", (c, i) => {
-  loadSrc(c, i, 8);
-  const a = SF32[0];
-  const b = SF32[1];
-  c.xmmF64[i.r0 * 2] = a;
-  c.xmmF64[i.r0 * 2 + 1] = b;
-});
-register("cvtpd2ps", (c, i) => {
-  loadSrc(c, i, 16, ALIGNED);
-  const a = Math.fround(SF64[0]);
-  const b = Math.fround(SF64[1]);
-  c.xmmF32[i.r0 * 4] = a;
-  c.xmmF32[i.r0 * 4 + 1] = b;
-  c.xmm[i.r0 * 4 + 2] = 0;
-  c.xmm[i.r0 * 4 + 3] = 0;
+  fpBegin(c);
+  for (let j = 0; j < 4; j++) RF32[j] = fromInt(S32[j] >> 31, S32[j], true);
+  fpEnd(c, i);
+  commitR(c, i.r0, 4);
 });
 function cvtToDq(from: 32 | 64, truncate: boolean) {
   return (c: CPU, i: Insn) => {
     loadSrc(c, i, 16, ALIGNED);
     const n = from === 32 ? 4 : 2;
+    fpBegin(c);
     for (let j = 0; j < n; j++) {
-      const v = roundRC(c, from === 32 ? SF32[j] : SF64[j], truncate);
-      R32[j] = v >= -2147483648 && v < 2147483648 ? v | 0 : 0x80000000 | 0;
+      const v = toInt(from === 32 ? SF32[j] : SF64[j], 32, truncate, from === 32);
+      R32[j] = v !== v ? 0x80000000 | 0 : v | 0;
     }
     for (let j = n; j < 4; j++) R32[j] = 0;
-    for (let j = 0; j < 4; j++) c.xmm[i.r0 * 4 + j] = R32[j];
+    fpEnd(c, i);
+    commitR(c, i.r0, 4);
   };
 }
 register("cvttps2dq", cvtToDq(32, true));

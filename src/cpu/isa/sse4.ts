@@ -11,7 +11,8 @@ import { CpuException, SIGSEGV, SI_KERNEL } from "../exceptions.js";
 import { getFlags, setFlags } from "../flags.js";
 import { ea, getReg, setReg } from "../ops.js";
 import { register } from "../registry.js";
-import { mmxWrite, nan32, nan64 } from "./sse-core.js";
+import { mmxWrite, nan32, nan64, result32, result64 } from "./sse-core.js";
+import { ADD, arith, FP, fpBegin, fpEnd, IE, isSNaN32, isSNaN64, roundLane, SUB } from "./sse-fp.js";
 import { D32, DF32, DF64, DI16, DI8, DU16, DU8, R32, RF32, RF64, RI16, RI8, RU16, RU8, S32, SF32, SF64, SI16, SI8, SU16, SU8 } from "./sse-scratch.js";
 
 /** Operand width in bytes: 8 for an MMX form, 16 for an XMM form. */
@@ -321,46 +322,32 @@ for (const [name, from, to] of [
 function roundMode(c: CPU, imm: number): number {
   return imm & 4 ? (c.mxcsr >> 13) & 3 : imm & 3;
 }
-function roundValue(v: number, mode: number): number {
-  if (!Number.isFinite(v)) return v;
-  let r: number;
-  switch (mode) {
-    case 0: {
-      r = Math.round(v);
-      if (r - v === 0.5 && r % 2 !== 0) r -= 1; // ties to even
-      break;
-    }
-    case 1:
-      r = Math.floor(v);
-      break;
-    case 2:
-      r = Math.ceil(v);
-      break;
-    default:
-      r = Math.trunc(v);
-  }
-  return r === 0 ? (v < 0 || Object.is(v, -0) ? -0 : 0) : r;
-}
 function roundOp(width: 32 | 64, scalar: boolean) {
   return (c: CPU, i: Insn) => {
     src(c, i, scalar ? width / 8 : 16);
     dst(c, i);
     const mode = roundMode(c, i.imm);
+    const noPE = (i.imm & 8) !== 0; // imm bit 3 suppresses the precision exception
     for (let j = 0; j < 4; j++) R32[j] = D32[j];
     const n = scalar ? 1 : 128 / width;
+    fpBegin(c);
     for (let j = 0; j < n; j++) {
       if (width === 64) {
         const v = SF64[j];
         if (v !== v) {
+          if (isSNaN64(S32[2 * j + 1], S32[2 * j])) FP.pre |= IE;
           R32[2 * j] = S32[2 * j];
           R32[2 * j + 1] = S32[2 * j + 1] | 0x80000;
-        } else RF64[j] = roundValue(v, mode);
+        } else RF64[j] = roundLane(v, mode, false, noPE);
       } else {
         const v = SF32[j];
-        if (v !== v) R32[j] = S32[j] | 0x400000;
-        else RF32[j] = roundValue(v, mode);
+        if (v !== v) {
+          if (isSNaN32(S32[j])) FP.pre |= IE;
+          R32[j] = S32[j] | 0x400000;
+        } else RF32[j] = roundLane(v, mode, true, noPE);
       }
     }
+    fpEnd(c, i);
     commit(c, i);
   };
 }
@@ -444,23 +431,25 @@ register("dppd", (c, i) => {
 
 // ---- SSE3 ----------------------------------------------------------------------------
 
-/** One float lane op with the x86 NaN rules (first NaN source propagates, invalid gives the default NaN). */
-function f32op(a: number, aBits: number, b: number, bBits: number, r: number): number {
-  return nan32(a, b, aBits, bBits, Math.fround(r));
+/** One float lane op k (ADD/SUB) per MXCSR with the x86 NaN rules (first NaN source propagates, invalid gives the default NaN). */
+function f32op(k: number, a: number, aBits: number, b: number, bBits: number): number {
+  return result32(a, b, aBits, bBits, arith(k, a, b, true));
 }
-function f64op(a: number, b: number, ai: number, bi: number, A: Int32Array, B: Int32Array, r: number, out: number): void {
-  nan64(a, b, A[2 * ai], A[2 * ai + 1], B[2 * bi], B[2 * bi + 1], r, R32, out);
+function f64op(k: number, a: number, b: number, ai: number, bi: number, A: Int32Array, B: Int32Array, out: number): void {
+  result64(a, b, A[2 * ai], A[2 * ai + 1], B[2 * bi], B[2 * bi + 1], arith(k, a, b, false), R32, out);
 }
 
 function addsub(width: 32 | 64) {
   return (c: CPU, i: Insn) => {
     src(c, i);
     dst(c, i);
-    if (width === 32) for (let j = 0; j < 4; j++) R32[j] = f32op(DF32[j], D32[j], SF32[j], S32[j], j & 1 ? DF32[j] + SF32[j] : DF32[j] - SF32[j]);
+    fpBegin(c);
+    if (width === 32) for (let j = 0; j < 4; j++) R32[j] = f32op(j & 1 ? ADD : SUB, DF32[j], D32[j], SF32[j], S32[j]);
     else {
-      f64op(DF64[0], SF64[0], 0, 0, D32, S32, DF64[0] - SF64[0], 0);
-      f64op(DF64[1], SF64[1], 1, 1, D32, S32, DF64[1] + SF64[1], 2);
+      f64op(SUB, DF64[0], SF64[0], 0, 0, D32, S32, 0);
+      f64op(ADD, DF64[1], SF64[1], 1, 1, D32, S32, 2);
     }
+    fpEnd(c, i);
     commit(c, i);
   };
 }
@@ -470,16 +459,18 @@ function hfp(width: 32 | 64, sub: boolean) {
   return (c: CPU, i: Insn) => {
     src(c, i);
     dst(c, i);
-    const f = (a: number, b: number) => (sub ? a - b : a + b);
+    const k = sub ? SUB : ADD;
+    fpBegin(c);
     if (width === 32) {
-      R32[0] = f32op(DF32[0], D32[0], DF32[1], D32[1], f(DF32[0], DF32[1]));
-      R32[1] = f32op(DF32[2], D32[2], DF32[3], D32[3], f(DF32[2], DF32[3]));
-      R32[2] = f32op(SF32[0], S32[0], SF32[1], S32[1], f(SF32[0], SF32[1]));
-      R32[3] = f32op(SF32[2], S32[2], SF32[3], S32[3], f(SF32[2], SF32[3]));
+      R32[0] = f32op(k, DF32[0], D32[0], DF32[1], D32[1]);
+      R32[1] = f32op(k, DF32[2], D32[2], DF32[3], D32[3]);
+      R32[2] = f32op(k, SF32[0], S32[0], SF32[1], S32[1]);
+      R32[3] = f32op(k, SF32[2], S32[2], SF32[3], S32[3]);
     } else {
-      f64op(DF64[0], DF64[1], 0, 1, D32, D32, f(DF64[0], DF64[1]), 0);
-      f64op(SF64[0], SF64[1], 0, 1, S32, S32, f(SF64[0], SF64[1]), 2);
+      f64op(k, DF64[0], DF64[1], 0, 1, D32, D32, 0);
+      f64op(k, SF64[0], SF64[1], 0, 1, S32, S32, 2);
     }
+    fpEnd(c, i);
     commit(c, i);
   };
 }
