@@ -355,7 +355,8 @@ export function roundExact(v: F.F, sticky: boolean, w32: boolean): number {
   const top = E + p - 1;
   if (top > emax) {
     if (!(mx & OM)) {
-      FP.post |= OE; // unmasked: the result is not delivered
+      // unmasked: no result is delivered; PE reports whether the exponent-adjusted result was inexact
+      FP.post |= OE | (inexact ? PE : 0);
       return sign * Infinity;
     }
     FP.post |= OE | PE;
@@ -363,11 +364,11 @@ export function roundExact(v: F.F, sticky: boolean, w32: boolean): number {
     return sign * (toInf ? Infinity : w32 ? MAX32 : MAX64);
   }
   if (top < emin) {
-    const qd = rshift(v.m, emin - p + 1 - v.e, sticky, v.s, rc);
     if (!(mx & UM)) {
-      FP.post |= UE | (INEXACT ? PE : 0);
+      FP.post |= UE | (inexact ? PE : 0); // as for overflow: PE from the exponent-adjusted result
       return 0;
     }
+    const qd = rshift(v.m, emin - p + 1 - v.e, sticky, v.s, rc);
     if (mx & FTZ) {
       FP.post |= UE | PE;
       return sign * 0;
