@@ -276,7 +276,26 @@ const SSE_PACKED = [
   "pminsb", "pmaxsb", "pminuw", "pmaxuw", "pminsd", "pmaxsd", "pminud", "pmaxud", "pmulld", "pmuldq", "pcmpeqq", "pcmpgtq", "packusdw", "phminposuw", "ptest",
   "pmovsxbw", "pmovzxbw", "pmovsxbd", "pmovzxbd", "pmovsxbq", "pmovzxbq", "pmovsxwd", "pmovzxwd", "pmovsxwq", "pmovzxwq", "pmovsxdq", "pmovzxdq",
 ];
-const SSE_SCALAR = ["addss", "addsd", "subss", "subsd", "mulss", "mulsd", "divss", "divsd", "minss", "minsd", "maxss", "maxsd", "sqrtss", "sqrtsd", "cvtss2sd", "cvtsd2ss"];
+/** Extra SSE operands: near overflow and underflow, exact and inexact results. */
+const F64_SSE = [0x0010000000000000n, 0x0010000000000001n, 0x800fffffffffffffn, 0x3ff8000000000000n, 0x4008000000000000n, 0xc010000000000000n, 0x3fb999999999999an, 0x7fe0000000000000n, 0xffdfffffffffffffn, 0x1ff0000000000000n, 0x5ff0000000000000n, 0x2000000000000001n, 0x3ff0000000000001n, 0x3fefffffffffffffn, 0x7ff0000000000001n, 0xfff8000000000001n];
+const F32_SSE = [0x00800000, 0x00800001, 0x807fffff, 0x3fc00000, 0x40400000, 0xc0800000, 0x3dcccccd, 0x7f000000, 0xff7fffff, 0x1f800000, 0x5f800000, 0x20000001, 0x3f800001, 0x3f7fffff, 0x7f800001, 0xffc00001];
+
+function sseMem(g: Gen): bigint[] {
+  return fpMem(g).map((v) => {
+    const k = g.int(4);
+    if (k === 0) return g.pick(F64_SSE);
+    if (k === 1) return (BigInt(g.pick(F32_SSE)) << 32n) | BigInt(g.pick([...F32_SSE, ...F32_EDGE]));
+    return v;
+  });
+}
+
+/** Random MXCSR: rounding control, FTZ, DAZ, sometimes pre-set flags; exceptions masked. */
+function mxcsr(g: Gen): number {
+  if (g.int(3) === 0) return 0x1f80;
+  return 0x1f80 | (g.int(4) << 13) | (g.int(2) ? 0x8000 : 0) | (g.int(2) ? 0x40 : 0) | (g.int(4) === 0 ? g.int(64) : 0);
+}
+
+const SSE_SCALAR = ["addss", "addsd", "subss", "subsd", "mulss", "mulsd", "divss", "divsd", "minss", "minsd", "maxss", "maxsd", "sqrtss", "sqrtsd", "cvtss2sd", "cvtsd2ss", "cvtps2pd", "cvtdq2pd"];
 const SSE_IMM = ["pshufd", "pshuflw", "pshufhw", "shufps", "shufpd", "cmpps", "cmppd", "cmpss", "cmpsd", "palignr", "blendps", "blendpd", "pblendw", "roundps", "roundpd", "roundss", "roundsd", "mpsadbw", "insertps"];
 
 FAMILIES.sse = (g) => {
@@ -317,8 +336,12 @@ FAMILIES.sse = (g) => {
       ][k];
     }
   }
-  const code = `movdqu xmm0, xmmword ptr [rip+m]\nmovdqu xmm1, xmmword ptr [rip+m+16]\n${op}\nmovdqu xmmword ptr [rip+m+32], xmm0\nmovdqu xmmword ptr [rip+m+48], xmm1\npmovmskb ecx, xmm0\nmovmskps edx, xmm0\nmovmskpd esi, xmm1\nmovq rdi, xmm0`;
-  return { name: op.split("\n")[0], code, regs: regs(g), flags: g.flags(), mem: fpMem(g), undef: 0 };
+  // MXCSR: loaded from m+120 before the operation, stored (with the flags raised) to m+124
+  const mem = sseMem(g);
+  const mx = mxcsr(g);
+  mem[15] = BigInt(mx);
+  const code = `movdqu xmm0, xmmword ptr [rip+m]\nmovdqu xmm1, xmmword ptr [rip+m+16]\nldmxcsr dword ptr [rip+m+120]\n${op}\nstmxcsr dword ptr [rip+m+124]\nmovdqu xmmword ptr [rip+m+32], xmm0\nmovdqu xmmword ptr [rip+m+48], xmm1\npmovmskb ecx, xmm0\nmovmskps edx, xmm0\nmovmskpd esi, xmm1\nmovq rdi, xmm0`;
+  return { name: `${op.split("\n")[0]} (mxcsr 0x${mx.toString(16)})`, code, regs: regs(g), flags: g.flags(), mem, undef: 0 };
 };
 
 FAMILIES.x87 = (g) => {
