@@ -197,6 +197,57 @@ function storeInt(c: CPU, i: Insn, v: F.F, truncate: boolean): void {
   else c.mem.write64(a, Number(u & 0xffffffffn) | 0, Number(u >> 32n) | 0);
 }
 
+/** Largest packed-BCD magnitude (18 digits). */
+const BCD_MAX = 999999999999999999n;
+
+/** fbld: 18 packed BCD digits (two per byte, low digit in the low nibble) and the sign in bit 7 of byte 9. */
+function loadBCD(c: CPU, i: Insn): F.F {
+  const a = ea(c, i);
+  let v = 0n;
+  for (let k = 8; k >= 0; k--) {
+    const b = c.mem.read8(a + k);
+    v = v * 100n + BigInt((b >> 4) * 10 + (b & 15));
+  }
+  return F.fin(c.mem.read8(a + 9) >> 7, v, 0);
+}
+
+/**
+ * fbstp: ST(0) rounded to an integer per RC, stored as packed BCD; NaN,
+ * infinity or more than 18 digits store the BCD indefinite with IE. PE when
+ * rounded, C1 when rounded up in magnitude.
+ */
+function storeBCD(c: CPU, i: Insn, v: F.F): void {
+  const a = ea(c, i);
+  const m = c.mem;
+  m.checkWritable(a, 10);
+  c.fpuStatus &= ~C1;
+  let n = -1n;
+  if (v.cls === F.CLS_FINITE) {
+    const [r, inexact] = F.toInteger(v, rc(c));
+    n = r < 0n ? -r : r;
+    if (n > BCD_MAX) n = -1n;
+    else if (inexact) {
+      raiseFlags(c, F.PE);
+      if (v.e < 0 && n > v.m >> BigInt(-v.e)) c.fpuStatus |= C1;
+    }
+  }
+  if (n < 0n) {
+    raiseFlags(c, F.IE);
+    for (let k = 0; k < 7; k++) m.write8(a + k, 0);
+    m.write8(a + 7, 0xc0);
+    m.write16(a + 8, 0xffff);
+    return;
+  }
+  for (let k = 0; k < 9; k++) {
+    const lo = Number(n % 10n);
+    n /= 10n;
+    const hi = Number(n % 10n);
+    n /= 10n;
+    m.write8(a + k, lo | (hi << 4));
+  }
+  m.write8(a + 9, v.s << 7);
+}
+
 // ---- arithmetic ------------------------------------------------------------------------
 
 type Binary = (a: F.F, b: F.F, rcv: number) => F.Result;
@@ -322,6 +373,11 @@ const OPS: Record<string, Op> = {
     push(c, v, true);
   },
   fild: (c, i) => push(c, loadMem(c, i, true)),
+  fbld: (c, i) => push(c, loadBCD(c, i)),
+  fbstp: (c, i) => {
+    storeBCD(c, i, st(c, 0));
+    pop(c);
+  },
   fst: (c, i) => (i.k0 === K_MEM ? storeMem(c, i, st(c, 0)) : copyST(c, i.r0)),
   fstp: (c, i) => {
     if (i.k0 === K_MEM) storeMem(c, i, st(c, 0));
