@@ -681,7 +681,7 @@ function fpeCode(c: CPU): number {
   if (pending & F.IE) return 7; // FPE_FLTINV
   if (pending & F.ZE) return 3; // FPE_FLTDIV
   if (pending & F.OE) return 4; // FPE_FLTOVF
-  if (pending & F.UE) return 5; // FPE_FLTUND
+  if (pending & (F.UE | F.DE)) return 5; // FPE_FLTUND (Linux reports a denormal operand so too)
   if (pending & F.PE) return 6; // FPE_FLTRES
   return 7;
 }
