@@ -16,7 +16,7 @@ import { setFlags, getFlags } from "../flags.js";
 import { ea, getReg, setReg } from "../ops.js";
 import { register, registerAll } from "../registry.js";
 import { mulu64, PROD } from "./muldiv.js";
-import { ADD, arith, cmpOperand, DIV, FP, fpBegin, fpEnd, fromInt, IE, isSNaN32, isSNaN64, MIN32, MIN64, MUL, narrow, SQRT, SUB, toInt, widen } from "./sse-fp.js";
+import { ADD, cmpOperand, LANE32, LANE64, DIV, FP, fpBegin, fpEnd, fromInt, IE, isSNaN32, isSNaN64, MIN32, MIN64, MUL, narrow, SQRT, SUB, toInt, widen } from "./sse-fp.js";
 import { R32, RF32, RF64, RI16, RI8, RU16, RU8, S32, SF32, SF64, SI16, SI8, SU16, SU8 } from "./sse-scratch.js";
 
 // ---- scratch source -----------------------------------------------------------
@@ -624,6 +624,7 @@ function commitR(c: CPU, r: number, n: number): void {
 /** add/sub/mul/div/sqrt, sd and pd. */
 function fp64(k: number, scalar: boolean) {
   const sqrt = k === SQRT;
+  const op = LANE64[k];
   return (c: CPU, i: Insn) => {
     loadSrc(c, i, scalar ? 8 : 16, !scalar);
     const x = c.xmm;
@@ -635,10 +636,15 @@ function fp64(k: number, scalar: boolean) {
       const b = SF64[j];
       const bLo = S32[2 * j];
       const bHi = S32[2 * j + 1];
-      if (sqrt) result64(b, b, bLo, bHi, bLo, bHi, arith(SQRT, 0, b, false), R32, 2 * j);
-      else {
+      if (sqrt) {
+        const r = op(0, b);
+        if (r === r) RF64[j] = r;
+        else result64(b, b, bLo, bHi, bLo, bHi, r, R32, 2 * j);
+      } else {
         const a = xf[i.r0 * 2 + j];
-        result64(a, b, x[d + 2 * j], x[d + 2 * j + 1], bLo, bHi, arith(k, a, b, false), R32, 2 * j);
+        const r = op(a, b);
+        if (r === r) RF64[j] = r;
+        else result64(a, b, x[d + 2 * j], x[d + 2 * j + 1], bLo, bHi, r, R32, 2 * j);
       }
     }
     fpEnd(c, i);
@@ -648,6 +654,7 @@ function fp64(k: number, scalar: boolean) {
 /** add/sub/mul/div/sqrt, ss and ps. */
 function fp32(k: number, scalar: boolean) {
   const sqrt = k === SQRT;
+  const op = LANE32[k];
   return (c: CPU, i: Insn) => {
     loadSrc(c, i, scalar ? 4 : 16, !scalar);
     const x = c.xmm;
@@ -657,10 +664,15 @@ function fp32(k: number, scalar: boolean) {
     fpBegin(c);
     for (let j = 0; j < n; j++) {
       const b = SF32[j];
-      if (sqrt) R32[j] = result32(b, b, S32[j], S32[j], arith(SQRT, 0, b, true));
-      else {
+      if (sqrt) {
+        const r = op(0, b);
+        if (r === r) RF32[j] = r;
+        else R32[j] = result32(b, b, S32[j], S32[j], r);
+      } else {
         const a = xf[d + j];
-        R32[j] = result32(a, b, x[d + j], S32[j], arith(k, a, b, true));
+        const r = op(a, b);
+        if (r === r) RF32[j] = r;
+        else R32[j] = result32(a, b, x[d + j], S32[j], r);
       }
     }
     fpEnd(c, i);

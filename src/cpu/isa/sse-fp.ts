@@ -473,3 +473,109 @@ export function roundLane(v: number, mode: number, w32: boolean, suppressPE: boo
   if (r !== v && !suppressPE) FP.post |= PE;
   return r;
 }
+
+// ---- fast lane functions for the default MXCSR ----------------------------------------------
+// Round to nearest, all exceptions masked, no FTZ/DAZ: operands normal (or, for
+// add/sub, zero) and results well inside the normal range need only the
+// inexact test; everything else goes to arith().
+
+const DEFAULT = 0x1f80;
+const DEFAULT_MASK = 0xffc0;
+
+function add64(a: number, b: number): number {
+  if ((FP.mx & DEFAULT_MASK) === DEFAULT) {
+    const r = a + b;
+    const aa = Math.abs(a);
+    const ab = Math.abs(b);
+    if ((aa >= MIN64 || a === 0) && (ab >= MIN64 || b === 0) && Math.abs(r) <= MAX64) {
+      const bb = r - a;
+      if (a - (r - bb) + (b - bb) !== 0) FP.post |= PE;
+      return r;
+    }
+  }
+  return arith(ADD, a, b, false);
+}
+function sub64(a: number, b: number): number {
+  return (FP.mx & DEFAULT_MASK) === DEFAULT ? add64(a, -b) : arith(SUB, a, b, false);
+}
+function mul64(a: number, b: number): number {
+  if ((FP.mx & DEFAULT_MASK) === DEFAULT) {
+    const r = a * b;
+    const ar = Math.abs(r);
+    const aa = Math.abs(a);
+    const ab = Math.abs(b);
+    if (ar >= SAFE_LO && ar <= SAFE_P && aa >= MIN64 && aa <= SAFE_HI && ab >= MIN64 && ab <= SAFE_HI) {
+      if (prodErr(a, b, r) !== 0) FP.post |= PE;
+      return r;
+    }
+  }
+  return arith(MUL, a, b, false);
+}
+function div64(a: number, b: number): number {
+  if ((FP.mx & DEFAULT_MASK) === DEFAULT) {
+    const r = a / b;
+    const ar = Math.abs(r);
+    const aa = Math.abs(a);
+    const ab = Math.abs(b);
+    if (ar >= SAFE_LO && ar <= SAFE_HI && aa >= SAFE_LO && aa <= SAFE_P && ab >= MIN64 && ab <= SAFE_HI) {
+      const p = r * b;
+      if (p !== a || prodErr(r, b, p) !== 0) FP.post |= PE;
+      return r;
+    }
+  }
+  return arith(DIV, a, b, false);
+}
+function sqrt64(_a: number, b: number): number {
+  if ((FP.mx & DEFAULT_MASK) === DEFAULT && b >= SAFE_LO && b <= SAFE_P) {
+    const r = Math.sqrt(b);
+    const p = r * r;
+    if (p !== b || prodErr(r, r, p) !== 0) FP.post |= PE;
+    return r;
+  }
+  return arith(SQRT, 0, b, false);
+}
+function add32(a: number, b: number): number {
+  if ((FP.mx & DEFAULT_MASK) === DEFAULT) {
+    const r = a + b;
+    const f = Math.fround(r);
+    const aa = Math.abs(a);
+    const ab = Math.abs(b);
+    const af = Math.abs(f);
+    if ((aa >= MIN32 || a === 0) && (ab >= MIN32 || b === 0) && aa <= MAX32 && ab <= MAX32 && ((af >= MIN32 && af <= MAX32) || r === 0)) {
+      const bb = r - a;
+      if (f !== r || a - (r - bb) + (b - bb) !== 0) FP.post |= PE;
+      return f;
+    }
+  }
+  return arith(ADD, a, b, true);
+}
+function sub32(a: number, b: number): number {
+  return (FP.mx & DEFAULT_MASK) === DEFAULT ? add32(a, -b) : arith(SUB, a, b, true);
+}
+/** mul/div/sqrt of float32 values: the double result rounded by fround is exact when equal to it. */
+function fin32(k: number, a: number, b: number, r: number): number {
+  if ((FP.mx & DEFAULT_MASK) === DEFAULT) {
+    const f = Math.fround(r);
+    const af = Math.abs(f);
+    const aa = Math.abs(a);
+    const ab = Math.abs(b);
+    if (af >= MIN32 && af <= MAX32 && (aa >= MIN32 || k === SQRT) && aa <= MAX32 && ab >= MIN32 && ab <= MAX32) {
+      if (f !== r) FP.post |= PE;
+      return f;
+    }
+  }
+  return arith(k, a, b, true);
+}
+function mul32(a: number, b: number): number {
+  return fin32(MUL, a, b, a * b);
+}
+function div32(a: number, b: number): number {
+  return fin32(DIV, a, b, a / b);
+}
+function sqrt32(_a: number, b: number): number {
+  return fin32(SQRT, 0, b, Math.sqrt(b));
+}
+
+/** Lane functions by operation (ADD SUB MUL DIV SQRT; SQRT takes its operand in b). */
+export const LANE64: ((a: number, b: number) => number)[] = [add64, sub64, mul64, div64, sqrt64];
+export const LANE32: ((a: number, b: number) => number)[] = [add32, sub32, mul32, div32, sqrt32];
