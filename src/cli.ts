@@ -208,8 +208,8 @@ function printStats(proc: Process, ms: number): void {
   const c = proc.cpu;
   const s = c.stats;
   const lines = [
-    `instructions: ${c.icount} (interpreter ${c.icount - s.jitInsns}, compiled ${s.jitInsns})`,
-    `blocks decoded: ${c.blocksDecoded}, compiled: ${s.blocksCompiled} (compile time ${s.compileMs.toFixed(1)} ms)`,
+    `instructions: ${c.icount} (interpreter ${c.icount - s.jitInsns - s.wasmInsns}, js blocks ${s.jitInsns}, wasm regions ${s.wasmInsns})`,
+    `blocks decoded: ${c.blocksDecoded}; js blocks compiled: ${s.blocksCompiled} (${s.compileMs.toFixed(1)} ms); wasm regions compiled: ${s.regionsCompiled} of ${s.regionBlocks} blocks (${s.wasmCompileMs.toFixed(1)} ms)`,
     `syscalls: ${proc.kernel.syscallCount}`,
     `wall time: ${ms.toFixed(1)} ms, ${(c.icount / 1000 / Math.max(ms, 0.001)).toFixed(1)} MIPS`,
   ];

@@ -118,14 +118,19 @@ export function runNative(path: string, n: number): Result[] {
   return parse(new Uint8Array(execFileSync(path, { maxBuffer: 1 << 28 })), n);
 }
 
-/** Execution tiers every case runs under: the interpreter alone, and everything compiled first. */
-export const TIERS = ["interpreter", "jit"] as const;
+/**
+ * Execution tiers every case runs under: the interpreter alone, the JavaScript
+ * block compiler alone, and WebAssembly regions, everything compiled first.
+ */
+export const TIERS = ["interpreter", "jit", "wasm"] as const;
 
 export function runEmulated(elf: Uint8Array, n: number, tier: (typeof TIERS)[number] = "interpreter"): { results: Result[]; status: unknown } {
   const host = new MemoryHost();
   const p = new Process(elf, { argv: ["t"], envp: [], host });
-  p.cpu.jitEnabled = tier === "jit";
+  p.cpu.jitEnabled = tier !== "interpreter";
+  p.cpu.wasmEnabled = tier === "wasm";
   p.cpu.jitThreshold = 0;
+  p.cpu.wasmThreshold = 0;
   const status = p.run(10_000_000);
   return { results: parse(Uint8Array.from(host.stdout), n), status };
 }

@@ -15,6 +15,8 @@ export const XMM_OFFSET = 256;
 export const FPR_OFFSET = 512;
 import { handlerFor } from "./registry.js";
 import { compileBlock, type CompiledBlock } from "./jit/jsgen.js";
+import { compileRegion, Region, S_FAUX, S_FDST, S_FLAGS, S_FOP, S_FRES, S_FS, S_FSIZE, S_FSRC, S_GS, S_RIP, S_VAL, type RegionImports } from "./jit/wasmgen.js";
+import { cond, getCF } from "./flags.js";
 import "./isa/index.js";
 
 export * from "./exceptions.js";
@@ -42,6 +44,11 @@ export class Block {
   jit: CompiledBlock | null = null;
   /** False once invalidated (its code changed or was unmapped). */
   valid = true;
+  /** The WebAssembly region this block is an entry of, and its index there. */
+  region: Region | null = null;
+  regionPc = 0;
+  /** A region was built from this block (compiled or not): do not try again. */
+  regionTried = false;
   /** Successor cache (block chaining): the last two blocks that followed this one. */
   succ1: Block | null = null;
   succ2: Block | null = null;
@@ -54,6 +61,10 @@ export class Block {
 
 /** Interpreted executions of a block before it is compiled. */
 export const JIT_THRESHOLD = 50;
+/** Executions (any tier) of a block before its region is compiled to WebAssembly. */
+export const WASM_THRESHOLD = 1000;
+/** Instructions a region runs per call at most: re-entering lets V8 swap in its optimized code. */
+const REGION_SLICE = 200_000;
 
 export type SyscallHandler = (cpu: CPU) => void;
 export type FaultHandler = (cpu: CPU, info: FaultInfo) => void;
@@ -142,12 +153,21 @@ export class CPU {
   jitEnabled = true;
   /** Interpreted executions before a block is compiled (0: compile before the first execution). */
   jitThreshold = JIT_THRESHOLD;
+  /** Compile hot regions to WebAssembly (when jitEnabled too and WebAssembly can compile here). */
+  wasmEnabled = true;
+  /** Executions of a block before its region becomes WebAssembly (0: at once). */
+  wasmThreshold = WASM_THRESHOLD;
   /** Index of the faulting instruction inside a compiled block (set by compiled code). */
   jitIndex = 0;
   /** Complete iterations of a self-looping compiled block before a fault. */
   jitIter = 0;
   /** Statistics for --stats. */
-  stats = { jitInsns: 0, blocksCompiled: 0, compileMs: 0 };
+  stats = { jitInsns: 0, blocksCompiled: 0, compileMs: 0, wasmInsns: 0, regionsCompiled: 0, regionBlocks: 0, wasmCompileMs: 0 };
+  /** The region running now (its calls out use it). */
+  private region: Region | null = null;
+  private regions: Region[] = [];
+  private readonly pageRegions = new Map<number, Region[]>();
+  private slotF64!: Float64Array;
 
   private readonly blocks = new Map<number, Block>();
   private readonly pageBlocks = new Map<number, Block[]>();
@@ -172,6 +192,7 @@ export class CPU {
     this.xmmI16 = new Int16Array(buf, STATE_OFFSET + XMM_OFFSET, 128);
     this.fpr = new Uint8Array(buf, STATE_OFFSET + FPR_OFFSET, 128);
     this.fprView = new DataView(buf, STATE_OFFSET + FPR_OFFSET, 128);
+    this.slotF64 = new Float64Array(buf, STATE_OFFSET, 0x500 / 8);
   }
 
   // ---- registers ------------------------------------------------------------
@@ -258,6 +279,11 @@ export class CPU {
 
   /** Drop decoded blocks of a page (self-modifying code, munmap, mprotect). */
   invalidatePage(page: number): void {
+    const rs = this.pageRegions.get(page);
+    if (rs) {
+      for (const r of rs) r.valid = false;
+      this.pageRegions.delete(page);
+    }
     const list = this.pageBlocks.get(page);
     if (!list) return;
     for (const b of list) {
@@ -268,6 +294,9 @@ export class CPU {
   }
 
   invalidateAll(): void {
+    for (const r of this.regions) r.valid = false;
+    this.regions = [];
+    this.pageRegions.clear();
     for (const b of this.blocks.values()) b.valid = false;
     this.blocks.clear();
     this.pageBlocks.clear();
@@ -321,14 +350,30 @@ export class CPU {
         }
       }
       prev = b;
+      if (this.jitEnabled) {
+        if (b.region !== null) {
+          if (b.region.valid) {
+            this.runRegion(b, limit);
+            prev = null;
+            continue;
+          }
+          b.region = null;
+        } else if (b.count >= this.wasmThreshold && !b.regionTried && this.wasmEnabled) {
+          this.compileRegionAt(b);
+          if (b.region !== null) continue;
+        }
+      }
       if (b.jit === null && b.count >= this.jitThreshold && this.jitEnabled) this.compile(b);
       const insns = b.insns;
       const n = insns.length;
       if (b.jit !== null) {
         this.jitIter = 0;
         try {
-          const max = limit === Infinity ? 100000 : Math.max(1, Math.min(100000, Math.floor((limit - this.icount) / n) - 1));
+          let max = limit === Infinity ? 100000 : Math.max(1, Math.min(100000, Math.floor((limit - this.icount) / n) - 1));
+          // a hot loop should reach the WebAssembly tier soon
+          if (this.wasmEnabled && !b.regionTried) max = Math.max(1, Math.min(max, this.wasmThreshold - b.count));
           const it = b.jit(this, insns, max);
+          b.count += it;
           this.icount += it * n;
           this.stats.jitInsns += it * n;
         } catch (e) {
@@ -356,6 +401,176 @@ export class CPU {
       }
     }
   }
+
+  // ---- the WebAssembly tier (jit/wasmgen.ts) -----------------------------------
+
+  private compileRegionAt(b: Block): void {
+    b.regionTried = true;
+    if (typeof WebAssembly !== "object" || this.stopAt >= 0) return;
+    const t = globalThis.performance.now();
+    const r = compileRegion(b, (a) => this.blockForRegion(a), this.wasmImports, this.mem.wmem);
+    this.stats.wasmCompileMs += globalThis.performance.now() - t;
+    if (r === null) return;
+    this.stats.regionsCompiled++;
+    this.stats.regionBlocks += r.blocks.length;
+    this.regions.push(r);
+    for (const p of r.pages) {
+      let l = this.pageRegions.get(p);
+      if (!l) this.pageRegions.set(p, (l = []));
+      l.push(r);
+    }
+    r.blocks.forEach((rb, k) => {
+      const blk = rb as Block;
+      if (blk.region === null || !blk.region.valid) {
+        blk.region = r;
+        blk.regionPc = k;
+      }
+    });
+  }
+
+  /** A block for a region under construction, decoding it when needed; null if it cannot be fetched. */
+  private blockForRegion(addr: number): Block | null {
+    const b = this.blocks.get(addr);
+    if (b !== undefined) return b;
+    try {
+      return this.buildBlock(addr);
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Run the region of block b, then, as long as execution lands on the entry
+   * of another compiled region, that one (the lazy flags stay in the slot).
+   */
+  private runRegion(b: Block, limit: number): void {
+    let r = b.region!;
+    let pc = b.regionPc;
+    this.flagsToSlot();
+    try {
+      for (;;) {
+        this.region = r;
+        const n = r.run(pc, Math.max(1, Math.min(REGION_SLICE, limit - this.icount)));
+        this.icount += n;
+        this.stats.wasmInsns += n;
+        const rip = this.slotF64[S_RIP / 8];
+        this.rip = rip;
+        if (this.stopRequested || this.icount >= limit || rip === this.stopAt) break;
+        const nb = this.blocks.get(rip);
+        if (nb === undefined || nb.region === null || !nb.region.valid) break;
+        r = nb.region;
+        pc = nb.regionPc;
+      }
+      this.flagsFromSlot();
+    } catch (e) {
+      const done = r.cnt + r.idx[r.id];
+      this.icount += done;
+      this.stats.wasmInsns += done;
+      this.rip = r.insns[r.id].addr;
+      this.flagsFromSlot();
+      this.region = null;
+      this.raise(e);
+      return;
+    }
+    this.region = null;
+  }
+
+  /** Copy the lazy flags and segment bases into the JIT slot (before running a region or after a handler). */
+  private flagsToSlot(): void {
+    const m = this.mem.i32;
+    m[S_FOP >> 2] = this.fOp;
+    m[S_FSIZE >> 2] = this.fSize;
+    m[S_FDST >> 2] = this.fDst;
+    m[(S_FDST >> 2) + 1] = this.fDstHi;
+    m[S_FSRC >> 2] = this.fSrc;
+    m[(S_FSRC >> 2) + 1] = this.fSrcHi;
+    m[S_FRES >> 2] = this.fRes;
+    m[(S_FRES >> 2) + 1] = this.fResHi;
+    m[S_FAUX >> 2] = this.fAux;
+    m[S_FLAGS >> 2] = this.flags;
+    m[S_FS >> 2] = this.fsBase % 4294967296 | 0;
+    m[(S_FS >> 2) + 1] = Math.floor(this.fsBase / 4294967296) | 0;
+    m[S_GS >> 2] = this.gsBase % 4294967296 | 0;
+    m[(S_GS >> 2) + 1] = Math.floor(this.gsBase / 4294967296) | 0;
+  }
+
+  private flagsFromSlot(): void {
+    const m = this.mem.i32;
+    this.fOp = m[S_FOP >> 2];
+    this.fSize = m[S_FSIZE >> 2];
+    this.fDst = m[S_FDST >> 2];
+    this.fDstHi = m[(S_FDST >> 2) + 1];
+    this.fSrc = m[S_FSRC >> 2];
+    this.fSrcHi = m[(S_FSRC >> 2) + 1];
+    this.fRes = m[S_FRES >> 2];
+    this.fResHi = m[(S_FRES >> 2) + 1];
+    this.fAux = m[S_FAUX >> 2];
+    this.flags = m[S_FLAGS >> 2];
+  }
+
+  /** What compiled regions call back into. */
+  private readonly wasmImports: RegionImports = {
+    rd: (addr, size, id, cnt) => {
+      const r = this.region!;
+      r.id = id;
+      r.cnt = cnt;
+      const m = this.mem;
+      let lo: number;
+      let hi = 0;
+      if (size === 16) {
+        const w = [m.read32(addr), m.read32(addr + 4), m.read32(addr + 8), m.read32(addr + 12)];
+        const v = m.i32;
+        for (let k = 0; k < 4; k++) v[(S_VAL >> 2) + k] = w[k];
+        return;
+      }
+      if (size === 8) {
+        lo = m.read32(addr);
+        hi = m.read32(addr + 4);
+      } else lo = size === 4 ? m.read32(addr) : size === 2 ? m.read16(addr) : m.read8(addr);
+      const v = m.i32;
+      v[S_VAL >> 2] = lo;
+      v[(S_VAL >> 2) + 1] = hi;
+    },
+    wr: (addr, size, id, cnt) => {
+      const r = this.region!;
+      r.id = id;
+      r.cnt = cnt;
+      const m = this.mem;
+      const lo = m.i32[S_VAL >> 2];
+      if (size === 16) {
+        m.checkWritable(addr, 16);
+        const w = Array.from(m.i32.subarray(S_VAL >> 2, (S_VAL >> 2) + 4));
+        for (let k = 0; k < 4; k++) m.write32(addr + 4 * k, w[k]);
+      } else if (size === 8) m.write64(addr, lo, m.i32[(S_VAL >> 2) + 1]);
+      else if (size === 4) m.write32(addr, lo);
+      else if (size === 2) m.write16(addr, lo & 0xffff);
+      else m.write8(addr, lo & 0xff);
+      return r.valid ? 0 : 1;
+    },
+    cond: (cc) => {
+      this.flagsFromSlot();
+      return cond(this, cc) ? 1 : 0;
+    },
+    cf: () => {
+      this.flagsFromSlot();
+      return getCF(this);
+    },
+    call: (id, cnt) => {
+      const r = this.region!;
+      r.id = id;
+      r.cnt = cnt;
+      const i = r.insns[id];
+      this.flagsFromSlot();
+      this.rip = i.next;
+      i.fn(this, i);
+      this.flagsToSlot();
+      if (this.rip !== i.next || this.stopRequested || !r.valid) {
+        this.slotF64[S_RIP / 8] = this.rip;
+        return 1;
+      }
+      return 0;
+    },
+  };
 
   private compile(b: Block): void {
     const t = globalThis.performance.now();
