@@ -35,7 +35,8 @@ async function main(): Promise<void> {
     .option("argv0", { type: "string", describe: "argv[0] for the guest (default: PROGRAM as given)" })
     .option("root", { type: "string", describe: "confine the guest's file system view to DIR (like a chroot)" })
     .option("jit", { type: "boolean", default: true, describe: "compile hot code (--no-jit: interpreter only)" })
-    .option("jit-threshold", { type: "number", describe: "executions before a block is compiled (0: compile everything; for testing the compiler)" })
+    .option("wasm", { type: "boolean", default: true, describe: "compile hot regions to WebAssembly (--no-wasm: JavaScript block compiler only)" })
+    .option("jit-threshold", { type: "number", describe: "executions before a block is compiled (0: compile everything; for testing the compilers)" })
     .option("gdb", { type: "number", describe: "wait for gdb on TCP PORT before the first instruction (target remote :PORT)" })
     .option("gdb-host", { type: "string", default: "127.0.0.1", describe: "address the --gdb listener binds to" })
     .option("gdb-stdio", { type: "boolean", default: false, describe: "serve gdb on stdin/stdout (target remote | x64emu --gdb-stdio PROG); guest stdout goes to stderr" })
@@ -107,9 +108,11 @@ async function main(): Promise<void> {
   }
 
   proc.cpu.jitEnabled = argv.jit;
+  proc.cpu.wasmEnabled = argv.wasm;
   if (argv.jitThreshold !== undefined) {
     if (!Number.isInteger(argv.jitThreshold) || argv.jitThreshold < 0) die("--jit-threshold expects a whole number >= 0", 2);
     proc.cpu.jitThreshold = argv.jitThreshold;
+    proc.cpu.wasmThreshold = Math.max(argv.jitThreshold, argv.jitThreshold * 20);
   }
   let tracer: { flush: () => void } | null = null;
   if (argv.trace || argv.traceFile || argv.traceFrom !== undefined || argv.traceLimit !== undefined) {

@@ -47,6 +47,8 @@ export class Block {
   /** The WebAssembly region this block is an entry of, and its index there. */
   region: Region | null = null;
   regionPc = 0;
+  /** The JavaScript block compiler has been tried on this block. */
+  jitTried = false;
   /** A region was built from this block (compiled or not): do not try again. */
   regionTried = false;
   /** Successor cache (block chaining): the last two blocks that followed this one. */
@@ -363,7 +365,7 @@ export class CPU {
           if (b.region !== null) continue;
         }
       }
-      if (b.jit === null && b.count >= this.jitThreshold && this.jitEnabled) this.compile(b);
+      if (b.jit === null && !b.jitTried && b.count >= this.jitThreshold && this.jitEnabled) this.compile(b);
       const insns = b.insns;
       const n = insns.length;
       if (b.jit !== null) {
@@ -575,7 +577,7 @@ export class CPU {
   private compile(b: Block): void {
     const t = globalThis.performance.now();
     b.jit = compileBlock(b.insns);
-    if (b.jit === null) b.count = -Infinity; // not compilable: never try again
+    b.jitTried = true; // compiled, or not worth it: never try again
     this.stats.compileMs += globalThis.performance.now() - t;
     if (b.jit) this.stats.blocksCompiled++;
   }
