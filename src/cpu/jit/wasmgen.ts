@@ -118,7 +118,9 @@ const L_PC = 0,
   L_V = 14,
   L_X = 15,
   L_Y = 16;
-const LOCALS = [I32, I32, I32, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, V128, V128];
+/** Locals holding the 16 GPRs inside a region (loaded at entry, written back before leaving or calling out). */
+const L_REG = 17;
+const LOCALS = [I32, I32, I32, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, V128, V128, ...new Array<number>(16).fill(I64)];
 /** Byte offset of xmm register n in linear memory. */
 const XMM = (n: number) => 256 + 16 * n;
 
@@ -157,31 +159,82 @@ class Gen {
     readonly insns: Insn[],
     /** Blocks of the region that follow a call (where rets usually go), at most a few. */
     readonly returnSites: number[],
+    /** Registers compiled code of the region may write: written back to memory before leaving or calling out. */
+    readonly dirty: number[],
   ) {}
 
-  // ---- registers ----------------------------------------------------------
+  // ---- registers (in locals L_REG + n) -----------------------------------------
 
-  regOff(n: number, size: number): number {
-    return size === 1 && n >= 16 ? 8 * (n - 16) + 1 : 8 * n;
+  /** Load all registers from the CPU state into their locals. */
+  loadRegs(): void {
+    const c = this.c;
+    for (let n = 0; n < 16; n++) {
+      c.i32(0);
+      c.mem(OP.i64_load, 8 * n);
+      c.set(L_REG + n);
+    }
   }
 
-  /** Push register n read at size (zero-extended to i64). */
+  /** Write the registers compiled code may have changed back to the CPU state. */
+  spillRegs(): void {
+    const c = this.c;
+    for (const n of this.dirty) {
+      c.i32(0);
+      c.get(L_REG + n);
+      c.mem(OP.i64_store, 8 * n);
+    }
+  }
+
+  /** Push register n read at size (zero-extended to i64); 1-byte 16..19 are AH CH DH BH. */
   readReg(n: number, size: number): void {
     const c = this.c;
-    c.i32(0);
-    c.mem(size === 8 ? OP.i64_load : size === 4 ? OP.i64_load32_u : size === 2 ? OP.i64_load16_u : OP.i64_load8_u, this.regOff(n, size));
+    if (size === 1 && n >= 16) {
+      c.get(L_REG + n - 16);
+      c.i64(8, 0);
+      c.op(OP.i64_shr_u);
+      c.i64(0xff, 0);
+      c.op(OP.i64_and);
+      return;
+    }
+    c.get(L_REG + n);
+    if (size < 8) {
+      c.i64(size === 4 ? -1 : size === 2 ? 0xffff : 0xff, 0);
+      c.op(OP.i64_and);
+    }
   }
 
   /** Write local v to register n at size (32-bit writes zero the upper half, 8/16 merge). */
   writeReg(n: number, size: number, v: number): void {
     const c = this.c;
-    c.i32(0);
-    c.get(v);
-    if (size === 4) {
-      c.op(OP.i32_wrap_i64);
-      c.op(OP.i64_extend_i32_u);
+    if (size === 8) {
+      c.get(v);
+      c.set(L_REG + n);
+      return;
     }
-    c.mem(size === 8 || size === 4 ? OP.i64_store : size === 2 ? OP.i64_store16 : OP.i64_store8, this.regOff(n, size));
+    if (size === 4) {
+      c.get(v);
+      c.i64(-1, 0);
+      c.op(OP.i64_and);
+      c.set(L_REG + n);
+      return;
+    }
+    // merge: (old & ~(mask << sh)) | ((v & mask) << sh)
+    const high = size === 1 && n >= 16;
+    const r = L_REG + (high ? n - 16 : n);
+    const mask = size === 2 ? 0xffff : 0xff;
+    const sh = high ? 8 : 0;
+    c.get(r);
+    c.i64(~(mask << sh), -1);
+    c.op(OP.i64_and);
+    c.get(v);
+    c.i64(mask, 0);
+    c.op(OP.i64_and);
+    if (sh) {
+      c.i64(sh, 0);
+      c.op(OP.i64_shl);
+    }
+    c.op(OP.i64_or);
+    c.set(r);
   }
 
   // ---- memory ---------------------------------------------------------------
@@ -266,6 +319,7 @@ class Gen {
     this.hostAddr(false);
     c.mem(size === 8 ? OP.i64_load : size === 4 ? OP.i64_load32_u : size === 2 ? OP.i64_load16_u : OP.i64_load8_u, 0);
     c.op(OP.else);
+    this.spillRegs();
     c.get(L_EA);
     c.op(OP.f64_convert_i64_s);
     c.i32(size);
@@ -287,6 +341,7 @@ class Gen {
     this.hostAddr(false);
     c.simdMem(SIMD.v128_load, 0);
     c.op(OP.else);
+    this.spillRegs();
     c.get(L_EA);
     c.op(OP.f64_convert_i64_s);
     c.i32(16);
@@ -307,6 +362,7 @@ class Gen {
     c.get(x);
     c.simdMem(SIMD.v128_store, 0);
     c.op(OP.else);
+    this.spillRegs();
     c.i32(0);
     c.get(x);
     c.simdMem(SIMD.v128_store, S_VAL);
@@ -342,6 +398,7 @@ class Gen {
     c.get(v);
     c.mem(size === 8 ? OP.i64_store : size === 4 ? OP.i64_store32 : size === 2 ? OP.i64_store16 : OP.i64_store8, 0);
     c.op(OP.else);
+    this.spillRegs();
     c.i32(0);
     c.get(v);
     c.mem(OP.i64_store, S_VAL);
@@ -397,6 +454,7 @@ class Gen {
 
   ret(adj: number): void {
     const c = this.c;
+    this.spillRegs();
     c.get(L_CNT);
     if (adj) {
       c.i32(adj);
@@ -580,9 +638,11 @@ class Gen {
   /** Call the interpreter's handler for the current instruction; leave when it says so. */
   fallback(): void {
     const c = this.c;
+    this.spillRegs();
     c.i32(this.id);
     c.get(L_CNT);
     c.call(F_CALL);
+    this.loadRegs(); // the handler may have changed any register
     c.open(OP.if);
     this.ret(this.k + 1);
     c.close();
@@ -823,8 +883,9 @@ export function compileRegion(entry: RegionBlock, blockAt: (addr: number) => Reg
     const k = keyOf(last);
     if ((k === "call" || k === "calli") && index.has(last.next) && !sites.includes(last.next) && sites.length < 8) sites.push(last.next);
   }
-  const g = new Gen(index, insns, sites);
+  const g = new Gen(index, insns, sites, dirtyRegs(insns));
   const c = g.c;
+  g.loadRegs();
   // dispatch: loop { block_{n-1} ... block_0 { br_table } code_0 } code_1 ... }
   g.top = c.depth;
   c.open(OP.loop);
@@ -890,6 +951,20 @@ export function compileRegion(entry: RegionBlock, blockAt: (addr: number) => Reg
 /** Regions that failed to compile (a generator bug: tests assert this stays empty). */
 export const wasmErrors: string[] = [];
 
+/** Registers the compiled forms of these instructions may write (a superset). */
+function dirtyRegs(insns: Insn[]): number[] {
+  let m = 0;
+  for (const i of insns) {
+    if (i.k0 === K_REG) m |= 1 << (i.s0 === 1 && i.r0 >= 16 ? i.r0 - 16 : i.r0);
+    const k = keyOf(i);
+    if (["push", "pop", "call", "calli", "ret"].includes(k)) m |= 1 << 4;
+    if (["mul", "imul1", "div", "idiv", "cdq", "cqo", "cdqe"].includes(k)) m |= 1 | 4;
+  }
+  const out: number[] = [];
+  for (let n = 0; n < 16; n++) if (m & (1 << n)) out.push(n);
+  return out;
+}
+
 /** The branch ending a block (the count covers the whole block before the transfer). */
 function emitBranch(g: Gen, i: Insn, key: string): void {
   const c = g.c;
@@ -933,11 +1008,10 @@ function emitBranch(g: Gen, i: Insn, key: string): void {
       c.set(L_EA);
       g.memRead(8);
       c.set(L_T);
-      c.i32(0);
-      c.get(L_EA);
+      g.c.get(L_EA);
       c.i64(8, 0);
       c.op(OP.i64_add);
-      c.mem(OP.i64_store, 32);
+      c.set(L_REG + 4);
       g.finishBlock();
       g.gotoDynamic();
       return;
@@ -961,9 +1035,8 @@ function pushLocal(g: Gen, v: number): void {
   c.op(OP.i64_sub);
   c.set(L_EA);
   g.memWrite(8, v);
-  c.i32(0);
   c.get(L_EA);
-  c.mem(OP.i64_store, 32);
+  c.set(L_REG + 4);
 }
 
 const ALU_KIND: Record<string, number> = { add: F_ADD, sub: F_SUB, cmp: F_SUB, and: F_LOGIC, or: F_LOGIC, xor: F_LOGIC, test: F_LOGIC };
@@ -1102,11 +1175,10 @@ function emitCompiled(g: Gen, i: Insn, key: string): boolean {
       c.set(L_EA);
       g.memRead(8);
       c.set(L_V);
-      c.i32(0);
       c.get(L_EA);
       c.i64(8, 0);
       c.op(OP.i64_add);
-      c.mem(OP.i64_store, 32);
+      c.set(L_REG + 4);
       g.writeReg(i.r0, 8, L_V);
       break;
     }
@@ -1688,6 +1760,7 @@ function alignCheck(g: Gen): void {
   c.i32(15);
   c.op(OP.i32_and);
   c.open(OP.if);
+  g.spillRegs();
   c.i32(g.id);
   c.get(L_CNT);
   c.call(F_CALL);
