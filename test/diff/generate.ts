@@ -386,17 +386,28 @@ FAMILIES.ssse3mmx = (g) => {
 const PMOVX = ["bw", "bd", "bq", "wd", "wq", "dq"];
 const PMOVX_BYTES: Record<string, string> = { bw: "qword", bd: "dword", bq: "word", wd: "qword", wq: "dword", dq: "qword" };
 
-/** SSE4.1/4.2 forms not in the sse family: dpps/dppd (float edge data), variable blends (xmm0 mask), movntdqa, pmovsx/zx from memory, crc32, popcnt. */
+/**
+ * SSE4.1/4.2 forms not in the sse family: dpps/dppd (float edge data, random
+ * MXCSR as in the sse family, the resulting MXCSR compared), variable blends
+ * (xmm0 mask), movntdqa, pmovsx/zx from memory, crc32, popcnt.
+ */
 FAMILIES.sse4x = (g) => {
   const k = g.int(8);
   const mSrc = g.int(2) ? "xmm1" : "xmmword ptr [rip+m+16]";
   let op: string;
   let data = fpMem(g);
+  let name = "";
   if (k <= 3) {
     const dp = g.pick(["dpps", "dppd"]);
     op = `${dp} xmm2, ${mSrc}, ${g.int(4) === 0 ? g.pick([0xff, 0xf1, 0x31, 0x33, 0x0f, 0xf0]) : g.int(256)}`;
-    // dense float edge values (NaNs with payloads, infinities, zeros, denormals) in every lane
-    data = data.map((v) => (g.int(2) ? v : dp === "dppd" ? g.pick(F64_EDGE) ^ BigInt(g.int(2) ? 0 : g.int(8)) : (BigInt(g.pick(F32_EDGE) ^ g.int(4)) << 32n) | BigInt(g.pick(F32_EDGE) ^ (g.int(2) ? 0 : g.int(4)))));
+    // dense float edge values (NaNs with payloads, infinities, zeros, denormals) and values near overflow and underflow in every lane
+    const f32 = () => (g.int(2) ? g.pick(F32_EDGE) ^ (g.int(2) ? 0 : g.int(4)) : g.pick(F32_SSE));
+    data = data.map((v) => (g.int(3) === 0 ? v : dp === "dppd" ? (g.int(2) ? g.pick(F64_EDGE) ^ BigInt(g.int(2) ? 0 : g.int(8)) : g.pick(F64_SSE)) : (BigInt(f32()) << 32n) | BigInt(f32())));
+    // MXCSR: loaded from m+120 before the operation, stored (with the flags raised) to m+124
+    const mx = mxcsr(g);
+    data[15] = BigInt(mx);
+    name = `${op} (mxcsr 0x${mx.toString(16)})`;
+    op = `ldmxcsr dword ptr [rip+m+120]\n${op}\nstmxcsr dword ptr [rip+m+124]`;
   }
   else if (k === 4) op = `${g.pick(["pblendvb", "blendvps", "blendvpd"])} xmm2, ${mSrc}`;
   else if (k === 5) {
@@ -420,7 +431,7 @@ FAMILIES.sse4x = (g) => {
     op = `popcnt ${NAMES[size].rax}, ${g.int(2) ? memOp(g, size) : NAMES[size][g.pick(["rbx", "rsi", "r12"] as RegName[])]}`;
   }
   const code = `movdqu xmm0, xmmword ptr [rip+m+48]\nmovdqu xmm1, xmmword ptr [rip+m+16]\nmovdqu xmm2, xmmword ptr [rip+m]\n${op}\nmovdqu xmmword ptr [rip+m+32], xmm2\nmovdqu xmmword ptr [rip+m+64], xmm0`;
-  return { name: op, code, regs: regs(g), flags: g.flags(), mem: data, undef: 0 };
+  return { name: name || op, code, regs: regs(g), flags: g.flags(), mem: data, undef: 0 };
 };
 
 /** String data with repeats, zeros and sign-bit bytes: a small alphabet most of the time. */

@@ -228,8 +228,9 @@ export function arith(k: number, a: number, b: number, w32: boolean): number {
               r = w32 ? step32(r, away) : step64(r, away);
             }
           }
+          // an inexact result equal to the smallest normal may be tiny (below it when rounded with unbounded exponent): exact path
           const ar = Math.abs(r);
-          if (ar >= min && ar <= (w32 ? MAX32 : MAX64)) {
+          if (ar > min && ar <= (w32 ? MAX32 : MAX64)) {
             FP.post |= PE;
             return r;
           }
@@ -401,8 +402,12 @@ export function narrow(d: number): number {
     const f = Math.fround(d);
     const af = Math.abs(f);
     if ((af >= MIN32 || d === 0) && af <= MAX32) {
-      if (f !== d) FP.post |= PE;
-      return f;
+      if (f === d) return f;
+      if (af !== MIN32) {
+        FP.post |= PE;
+        return f;
+      }
+      // inexact and rounded up to the smallest normal: possibly tiny (UE), see arith
     }
   }
   if (d === Infinity || d === -Infinity) return d;
@@ -560,8 +565,12 @@ function fin32(k: number, a: number, b: number, r: number): number {
     const aa = Math.abs(a);
     const ab = Math.abs(b);
     if (af >= MIN32 && af <= MAX32 && (aa >= MIN32 || k === SQRT) && aa <= MAX32 && ab >= MIN32 && ab <= MAX32) {
-      if (f !== r) FP.post |= PE;
-      return f;
+      if (f === r) return f;
+      if (af !== MIN32) {
+        FP.post |= PE;
+        return f;
+      }
+      // inexact and rounded up to the smallest normal: possibly tiny (UE), see arith
     }
   }
   return arith(k, a, b, true);

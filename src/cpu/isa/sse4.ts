@@ -11,8 +11,8 @@ import { CpuException, SIGSEGV, SI_KERNEL } from "../exceptions.js";
 import { getFlags, setFlags } from "../flags.js";
 import { ea, getReg, setReg } from "../ops.js";
 import { register } from "../registry.js";
-import { mmxWrite, nan32, nan64, result32, result64 } from "./sse-core.js";
-import { ADD, arith, FP, fpBegin, fpEnd, IE, isSNaN32, isSNaN64, roundLane, SUB } from "./sse-fp.js";
+import { mmxWrite, result32, result64 } from "./sse-core.js";
+import { ADD, arith, FP, fpBegin, fpEnd, IE, isSNaN32, isSNaN64, LANE32, LANE64, MUL, roundLane, SUB } from "./sse-fp.js";
 import { D32, DF32, DF64, DI16, DI8, DU16, DU8, R32, RF32, RF64, RI16, RI8, RU16, RU8, S32, SF32, SF64, SI16, SI8, SU16, SU8 } from "./sse-scratch.js";
 
 /** Operand width in bytes: 8 for an MMX form, 16 for an XMM form. */
@@ -383,31 +383,43 @@ register("mpsadbw", (c, i) => {
 const DP = new Int32Array(4);
 const DPF32 = new Float32Array(DP.buffer);
 const DPF64 = new Float64Array(DP.buffer);
+const MUL32 = LANE32[MUL];
+const ADD32 = LANE32[ADD];
+const MUL64 = LANE64[MUL];
+const ADD64 = LANE64[ADD];
 
-/** float32 a op b with the x86 NaN rules, from raw lanes of X and Y; returns the result's bits. */
-function op32(X: Int32Array, x: number, Y: Int32Array, y: number, mul: boolean): number {
-  DP[2] = X[x];
-  DP[3] = Y[y];
-  const a = DPF32[2];
-  const b = DPF32[3];
-  return nan32(a, b, DP[2], DP[3], Math.fround(mul ? a * b : a + b));
+/** Sum of the float32 partial results DP[x] + DP[y] per MXCSR with the NaN rules of addps; returns its bits. */
+function sum32(x: number, y: number): number {
+  const a = DPF32[x];
+  const b = DPF32[y];
+  return result32(a, b, DP[x], DP[y], ADD32(a, b));
 }
 
 /**
- * dpps/dppd: the products selected by imm[7:4] (others +0.0), summed pairwise
- * (dpps: (p0 + p1) + (p2 + p3)), each step rounded and with the NaN rules of
- * mulps/addps; the sum goes to the lanes selected by imm[3:0] (others +0.0).
+ * dpps/dppd: the products selected by imm[7:4] (others +0.0, raising
+ * nothing), summed pairwise (dpps: (p0 + p1) + (p2 + p3)); each operation
+ * rounds per MXCSR with the NaN rules and flags of mulps/addps. The steps
+ * (multiplies, first adds, last add) run in order, each ending like one
+ * packed instruction: an unmasked exception raises #XM with the flags of the
+ * steps before it, else its flags become sticky in MXCSR. The sum goes to the
+ * lanes selected by imm[3:0] (others +0.0).
  */
 register("dpps", (c, i) => {
   src(c, i);
   dst(c, i);
   const imm = i.imm & 0xff;
-  for (let j = 0; j < 4; j++) R32[j] = imm & (16 << j) ? op32(D32, j, S32, j, true) : 0;
-  const lo = op32(R32, 0, R32, 1, false);
-  const hi = op32(R32, 2, R32, 3, false);
+  fpBegin(c);
+  for (let j = 0; j < 4; j++) DP[j] = imm & (16 << j) ? result32(DF32[j], SF32[j], D32[j], S32[j], MUL32(DF32[j], SF32[j])) : 0;
+  fpEnd(c, i);
+  fpBegin(c);
+  const lo = sum32(0, 1);
+  const hi = sum32(2, 3);
+  fpEnd(c, i);
   DP[0] = lo;
   DP[1] = hi;
-  const sum = op32(DP, 0, DP, 1, false);
+  fpBegin(c);
+  const sum = sum32(0, 1);
+  fpEnd(c, i);
   for (let j = 0; j < 4; j++) R32[j] = imm & (1 << j) ? sum : 0;
   commit(c, i);
 });
@@ -415,13 +427,17 @@ register("dppd", (c, i) => {
   src(c, i);
   dst(c, i);
   const imm = i.imm & 0xff;
+  fpBegin(c);
   for (let j = 0; j < 2; j++) {
-    if (imm & (16 << j)) nan64(DF64[j], SF64[j], D32[2 * j], D32[2 * j + 1], S32[2 * j], S32[2 * j + 1], DF64[j] * SF64[j], DP, 2 * j);
+    if (imm & (16 << j)) result64(DF64[j], SF64[j], D32[2 * j], D32[2 * j + 1], S32[2 * j], S32[2 * j + 1], MUL64(DF64[j], SF64[j]), DP, 2 * j);
     else DPF64[j] = 0;
   }
+  fpEnd(c, i);
+  fpBegin(c);
   const a = DPF64[0];
   const b = DPF64[1];
-  nan64(a, b, DP[0], DP[1], DP[2], DP[3], a + b, DP, 0);
+  result64(a, b, DP[0], DP[1], DP[2], DP[3], ADD64(a, b), DP, 0);
+  fpEnd(c, i);
   for (let j = 0; j < 2; j++) {
     R32[2 * j] = imm & (1 << j) ? DP[0] : 0;
     R32[2 * j + 1] = imm & (1 << j) ? DP[1] : 0;
