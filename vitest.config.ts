@@ -3,8 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    testTimeout: 60000,
-    hookTimeout: 60000,
+    testTimeout: 300000,
+    hookTimeout: 300000,
     reporters: ["default", "./test/summary-reporter.ts"],
     pool: "forks",
   },

@@ -27,7 +27,7 @@ const PAGE_CODE = 8;
 /** Byte offsets of the fixed areas in linear memory. */
 export const STATE_OFFSET = 0;
 export const STATE_BYTES = 0x1000;
-export const TLB_BITS = 12;
+export const TLB_BITS = 14;
 export const TLB_SIZE = 1 << TLB_BITS;
 export const TLB_MASK = TLB_SIZE - 1;
 export const TLB_R_TAG = 0x1000; // f64[TLB_SIZE]

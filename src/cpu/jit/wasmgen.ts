@@ -23,7 +23,7 @@
 import { ATTR_BRANCH, ATTR_PRIV, BASE_NONE, K_IMM, K_MEM, K_REG, SEG_FS, SEG_GS, type Insn } from "../../decoder/insn.js";
 import { INVALID } from "../../decoder/decode.js";
 import { F_ADD, F_DEC, F_INC, F_LOGIC, F_RES, F_SUB } from "../flags.js";
-import { PAGE_SIZE, TLB_R_FRAME, TLB_R_TAG, TLB_W_FRAME, TLB_W_TAG } from "../memory.js";
+import { PAGE_SIZE, TLB_MASK, TLB_R_FRAME, TLB_R_TAG, TLB_W_FRAME, TLB_W_TAG } from "../memory.js";
 import { K_XMM } from "../../decoder/insn.js";
 import { buildModule, Code, F64, I32, I64, OP, SIMD, V128, type FuncType } from "./wasm-enc.js";
 
@@ -152,6 +152,9 @@ class Gen {
   id = 0;
   k = 0;
   n = 0;
+  /** The block being emitted loops to itself: its start and the label of its loop (else -1). */
+  selfAddr = -1;
+  selfLabel = 0;
   /** The current instruction's flags are dead (overwritten before any read). */
   dead = false;
   constructor(
@@ -275,7 +278,7 @@ class Gen {
     c.op(OP.i64_shr_u);
     c.tee(L_PG);
     c.op(OP.i32_wrap_i64);
-    c.i32(4095);
+    c.i32(TLB_MASK);
     c.op(OP.i32_and);
     c.tee(L_TI);
     c.i32(3);
@@ -493,6 +496,16 @@ class Gen {
   /** Continue at addr (cnt already counts the block): inside the region, or leave. */
   goto(addr: number): void {
     const c = this.c;
+    if (addr === this.selfAddr) {
+      c.get(L_CNT);
+      c.get(L_MAX);
+      c.op(OP.i32_ge_u);
+      c.open(OP.if);
+      this.exitTo(addr, 0);
+      c.close();
+      c.br(this.selfLabel);
+      return;
+    }
     const j = this.blockIndex.get(addr);
     if (j === undefined) {
       this.exitTo(addr, 0);
@@ -908,6 +921,15 @@ export function compileRegion(entry: RegionBlock, blockAt: (addr: number) => Reg
     }
     g.kOp = 0;
     g.n = b.insns.length;
+    // a block branching to itself loops in place (no trip through the dispatcher)
+    const lastI = b.insns[b.insns.length - 1];
+    const lk = keyOf(lastI);
+    const selfLoop = (lk === "jcc" || lk === "jmp") && lastI.target === b.addr;
+    g.selfAddr = selfLoop ? b.addr : -1;
+    if (selfLoop) {
+      g.selfLabel = c.depth;
+      c.open(OP.loop);
+    }
     let ended = false;
     for (let k = 0; k < b.insns.length && !ended; k++) {
       const i = b.insns[k];
@@ -928,6 +950,7 @@ export function compileRegion(entry: RegionBlock, blockAt: (addr: number) => Reg
       }
       emitInsn(g, i, key);
     }
+    if (selfLoop) c.close();
     c.op(OP.unreachable);
   }
   c.close(); // loop
