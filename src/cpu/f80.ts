@@ -115,12 +115,25 @@ export function pack80(x: F, p: number, rc: number, sticky = false): Packed {
   return { mant, se: x.s << 15, flags, c1: up ? 1 : 0 };
 }
 
-/** Quiet NaN propagation for two operands (x87: the one with the larger significand). */
+/**
+ * NaN propagation for two operands (x87, SDM "rules for generating QNaNs"):
+ * an SNaN and a QNaN give the QNaN; two of the same kind give the one with
+ * the larger significand, the positive one on a tie; the result is quiet.
+ */
 function nanResult(a: F, b: F): F {
-  const qa = a.cls === CLS_NAN ? { ...a, m: a.m | (1n << 62n) } : null;
-  const qb = b.cls === CLS_NAN ? { ...b, m: b.m | (1n << 62n) } : null;
-  if (qa && qb) return (qa.m & 0x3fffffffffffffffn) >= (qb.m & 0x3fffffffffffffffn) ? qa : qb;
-  return (qa ?? qb)!;
+  let r: F;
+  if (a.cls !== CLS_NAN) r = b;
+  else if (b.cls !== CLS_NAN) r = a;
+  else if (isSNaN(a) !== isSNaN(b)) r = isSNaN(a) ? b : a;
+  else if (a.m !== b.m) r = a.m > b.m ? a : b;
+  else r = a.s <= b.s ? a : b;
+  return { ...r, m: r.m | (1n << 62n) };
+}
+
+/** A one-operand operation on a NaN: quieted (IE for a signaling one); any other value unchanged. */
+export function nan1(a: F): Result {
+  if (a.cls !== CLS_NAN) return { v: a, flags: 0, sticky: false };
+  return { v: { ...a, m: a.m | (1n << 62n) }, flags: isSNaN(a) ? IE : 0, sticky: false };
 }
 
 export function isSNaN(x: F): boolean {

@@ -63,14 +63,43 @@ function underflowStack(c: CPU): F.F {
   return { ...F.INDEFINITE };
 }
 
+/**
+ * Denormal-operand bookkeeping for the current instruction: st() and
+ * loadMem() note a denormal operand (a register with exponent 0, including
+ * pseudo-denormals, or a float/double memory denormal) and a NaN operand.
+ * Only arithmetic reports DE (operandDE), and not when a NaN operand, an
+ * invalid operation or a division by zero takes precedence (the SDM's
+ * exception priority); moves, stores, fist, fchs/fabs do not report it.
+ */
+let denormalSeen = false;
+let nanSeen = false;
+
+function operandDE(flags: number): number {
+  return denormalSeen && !nanSeen && !(flags & (F.IE | F.ZE)) ? F.DE : 0;
+}
+
+function noteOperand(x: F.F, denormal: boolean): void {
+  if (x.cls === F.CLS_NAN) nanSeen = true;
+  else if (denormal) denormalSeen = true;
+}
+
 /** Read ST(i) (stack underflow if empty: the masked response is the indefinite QNaN). */
 function st(c: CPU, i: number): F.F {
   const p = phys(c, i);
-  if (tag(c, p) === 3) return underflowStack(c);
+  if (tag(c, p) === 3) {
+    nanSeen = true;
+    return underflowStack(c);
+  }
   const [m, se] = rawOf(c, p);
   const v = F.unpack80(m, se);
-  if ((se & 0x7fff) === 0 && m !== 0n) raiseFlags(c, F.DE);
+  noteOperand(v, (se & 0x7fff) === 0 && m !== 0n);
   return v;
+}
+
+/** Store an arithmetic result into ST(i) and report a denormal operand (see operandDE). */
+function storeArith(c: CPU, i: number, r: F.Result): void {
+  storeST(c, i, r);
+  raiseFlags(c, operandDE(r.flags));
 }
 
 function pc(c: CPU): number {
@@ -91,14 +120,19 @@ function storeST(c: CPU, i: number, r: F.Result | F.F, precise = true): void {
   writeRaw(c, phys(c, i), packed.mant, packed.se);
 }
 
-function push(c: CPU, v: F.F, exact = false): void {
+/** Make room on the stack; false (with the masked stack-overflow response: IE, SF, C1, indefinite in ST(0)) when ST(7) is in use. */
+function pushSlot(c: CPU): boolean {
   c.fpuTop = (c.fpuTop - 1) & 7;
   c.fpuStatus &= ~C1;
-  if (tag(c, c.fpuTop) !== 3) {
-    raiseFlags(c, F.IE | SF);
-    c.fpuStatus |= C1;
-    v = { ...F.INDEFINITE };
-  }
+  if (tag(c, c.fpuTop) === 3) return true;
+  raiseFlags(c, F.IE | SF);
+  c.fpuStatus |= C1;
+  writeRaw(c, c.fpuTop, F.INDEFINITE.m, 0xffff);
+  return false;
+}
+
+function push(c: CPU, v: F.F, exact = false): void {
+  if (!pushSlot(c)) return;
   // loads are exact (no precision control)
   const packed = F.pack80(v, 64, rc(c));
   if (!exact) raiseFlags(c, packed.flags);
@@ -126,22 +160,14 @@ function loadMem(c: CPU, i: Insn, integer: boolean): F.F {
   if (size === 4) {
     const bits = m.read32(a);
     const x = F.fromF32(bits);
-    if (F.isSNaN(x)) {
-      raiseFlags(c, F.IE);
-      x.m |= 1n << 62n; // loaded as a quiet NaN
-    }
-    else if ((bits & 0x7f800000) === 0 && (bits & 0x7fffff) !== 0) raiseFlags(c, F.DE); // denormal operand
+    noteOperand(x, (bits & 0x7f800000) === 0 && (bits & 0x7fffff) !== 0);
     return x;
   }
   if (size === 8) {
     const lo = m.read32(a);
     const hi = m.read32(a + 4);
     const x = F.fromF64(lo, hi);
-    if (F.isSNaN(x)) {
-      raiseFlags(c, F.IE);
-      x.m |= 1n << 62n;
-    }
-    else if ((hi & 0x7ff00000) === 0 && ((hi & 0xfffff) | lo) !== 0) raiseFlags(c, F.DE);
+    noteOperand(x, (hi & 0x7ff00000) === 0 && ((hi & 0xfffff) | lo) !== 0);
     return x;
   }
   const lo = BigInt(m.read32(a) >>> 0);
@@ -154,12 +180,14 @@ function storeMem(c: CPU, i: Insn, v: F.F): void {
   const m = c.mem;
   const size = i.s0;
   if (size === 10) {
-    const p = F.pack80(v, 64, rc(c));
-    c.fpuStatus &= ~C1; // exact: no rounding
+    // a bit copy of ST(0) (pseudo-denormals and unnormals as they are); the indefinite when empty
+    const p = phys(c, 0);
+    const [mant, se] = tag(c, p) === 3 ? [F.INDEFINITE.m, 0xffff] : rawOf(c, p);
+    c.fpuStatus &= ~C1;
     m.checkWritable(a, 10);
-    m.write32(a, Number(p.mant & 0xffffffffn) | 0);
-    m.write32(a + 4, Number(p.mant >> 32n) | 0);
-    m.write16(a + 8, p.se);
+    m.write32(a, Number(mant & 0xffffffffn) | 0);
+    m.write32(a + 4, Number(mant >> 32n) | 0);
+    m.write16(a + 8, se);
     return;
   }
   const r = size === 4 ? F.toIEEE(v, 8, 23, rc(c)) : F.toIEEE(v, 11, 52, rc(c));
@@ -266,12 +294,12 @@ const ARITH: Record<string, Binary> = {
 function arith(c: CPU, i: Insn, op: Binary, integer: boolean, popAfter: boolean): void {
   if (i.k0 === K_MEM) {
     const b = loadMem(c, i, integer);
-    storeST(c, 0, op(st(c, 0), b, rc(c)));
+    storeArith(c, 0, op(st(c, 0), b, rc(c)));
     return;
   }
   const d = i.r0;
   const s = i.nops > 1 ? i.r1 : 0;
-  storeST(c, d, op(st(c, d), st(c, s), rc(c)));
+  storeArith(c, d, op(st(c, d), st(c, s), rc(c)));
   if (popAfter) pop(c);
 }
 
@@ -287,7 +315,8 @@ function setCC(c: CPU, r: number): void {
 
 function compareFlags(c: CPU, a: F.F, b: F.F, unordered: boolean): number {
   const r = F.compare(a, b);
-  if (r === 2 && (!unordered || F.isSNaN(a) || F.isSNaN(b))) raiseFlags(c, F.IE);
+  const flags = r === 2 && (!unordered || F.isSNaN(a) || F.isSNaN(b)) ? F.IE : 0;
+  raiseFlags(c, flags | operandDE(flags));
   return r;
 }
 
@@ -362,15 +391,31 @@ function fcmov(cond: (f: number) => boolean): Op {
 function transcendental(fn: (x: number) => number): Op {
   return (c) => {
     const x = st(c, 0);
-    storeST(c, 0, F.fromNumber(fn(F.toNumber(x))));
+    storeArith(c, 0, { v: F.fromNumber(fn(F.toNumber(x))), flags: 0, sticky: false });
   };
 }
 
 const OPS: Record<string, Op> = {
   fld: (c, i) => {
-    if (i.k0 === K_MEM) return push(c, loadMem(c, i, false));
-    const v = st(c, i.nops > 1 ? i.r1 : i.r0);
-    push(c, v, true);
+    if (i.k0 === K_MEM && i.s0 === 10) {
+      // an 80-bit load is a bit copy: no IE for SNaN, no DE, unnormals kept as they are
+      const a = ea(c, i);
+      const mant = (BigInt(c.mem.read32(a + 4) >>> 0) << 32n) | BigInt(c.mem.read32(a) >>> 0);
+      const se = c.mem.read16(a + 8);
+      if (pushSlot(c)) writeRaw(c, c.fpuTop, mant, se);
+      return;
+    }
+    if (i.k0 === K_MEM) {
+      // a float/double SNaN is loaded as a QNaN with IE; a denormal one reports DE
+      const v = F.nan1(loadMem(c, i, false));
+      raiseFlags(c, v.flags | operandDE(0));
+      return push(c, v.v);
+    }
+    // a bit copy of ST(i) (the indefinite with IE when empty)
+    const p = phys(c, i.nops > 1 ? i.r1 : i.r0);
+    if (tag(c, p) === 3) return push(c, underflowStack(c), true);
+    const [m, se] = rawOf(c, p);
+    if (pushSlot(c)) writeRaw(c, c.fpuTop, m, se);
   },
   fild: (c, i) => push(c, loadMem(c, i, true)),
   fbld: (c, i) => push(c, loadBCD(c, i)),
@@ -414,8 +459,8 @@ const OPS: Record<string, Op> = {
     setTag(c, b, ta === 3 ? 3 : tag(c, b));
     c.fpuStatus &= ~C1;
   },
-  fchs: (c) => storeST(c, 0, F.neg(st(c, 0)), false),
-  fabs: (c) => storeST(c, 0, { ...st(c, 0), s: 0 }, false),
+  fchs: (c) => signOp(c, 0xffff, 0x8000),
+  fabs: (c) => signOp(c, 0x7fff, 0),
   fldz: (c) => push(c, F.fin(0, 0n, 0)),
   fld1: (c) => push(c, F.fin(0, 1n, 0)),
   ftst: (c) => setCC(c, compareFlags(c, st(c, 0), F.fin(0, 0n, 0), false)),
@@ -432,12 +477,12 @@ const OPS: Record<string, Op> = {
     else if (m >> 63n) c.fpuStatus |= C2;
     // unnormal: all clear
   },
-  fsqrt: (c) => storeST(c, 0, F.sqrt(st(c, 0))),
+  fsqrt: (c) => storeArith(c, 0, F.sqrt(st(c, 0))),
   frndint: (c) => {
     const x = st(c, 0);
-    if (x.cls !== F.CLS_FINITE) return storeST(c, 0, x, false);
+    if (x.cls !== F.CLS_FINITE) return storeST(c, 0, F.nan1(x), false);
     const [n, inexact] = F.toInteger(x, rc(c));
-    if (inexact) raiseFlags(c, F.PE);
+    raiseFlags(c, (inexact ? F.PE : 0) | operandDE(0));
     const mag = n < 0n ? -n : n;
     storeST(c, 0, F.fin(x.s, mag, 0), false);
     // C1: the magnitude was rounded up
@@ -448,16 +493,30 @@ const OPS: Record<string, Op> = {
     const y = st(c, 1);
     if (x.cls !== F.CLS_FINITE || y.cls !== F.CLS_FINITE) {
       if (x.cls === F.CLS_NAN || y.cls === F.CLS_NAN) return storeST(c, 0, F.add(x, y, rc(c)), false);
-      if (y.cls === F.CLS_INF) return storeST(c, 0, y.s ? F.fin(x.s, 0n, 0) : { s: x.s, m: 0n, e: 0, cls: F.CLS_INF }, false);
+      const flags = operandDE(0);
+      if (y.cls === F.CLS_INF) {
+        // 0 * 2^+inf and inf * 2^-inf are invalid
+        if (x.cls === F.CLS_INF ? y.s === 1 : x.m === 0n && y.s === 0) {
+          raiseFlags(c, F.IE);
+          return storeST(c, 0, { ...F.INDEFINITE }, false);
+        }
+        raiseFlags(c, flags);
+        return storeST(c, 0, y.s ? F.fin(x.s, 0n, 0) : { s: x.s, m: 0n, e: 0, cls: F.CLS_INF }, false);
+      }
+      raiseFlags(c, flags);
       return storeST(c, 0, x, false);
     }
     const [n] = F.toInteger(y, F.RC_ZERO);
     const k = Number(n > 100000n ? 100000n : n < -100000n ? -100000n : n);
-    storeST(c, 0, F.fin(x.s, x.m, x.e + k));
+    storeArith(c, 0, { v: F.fin(x.s, x.m, x.e + k), flags: 0, sticky: false });
   },
   fxtract: (c) => {
     const x = st(c, 0);
-    if (x.cls === F.CLS_NAN) return push(c, x);
+    if (x.cls === F.CLS_NAN) {
+      const q = F.nan1(x);
+      storeST(c, 0, q, false);
+      return push(c, q.v);
+    }
     if (x.cls === F.CLS_INF) {
       storeST(c, 0, { s: 0, m: 0n, e: 0, cls: F.CLS_INF }, false);
       return push(c, x);
@@ -469,6 +528,7 @@ const OPS: Record<string, Op> = {
     }
     const L = x.m.toString(2).length;
     const exp = x.e + L - 1;
+    raiseFlags(c, operandDE(0));
     storeST(c, 0, F.fin(exp < 0 ? 1 : 0, BigInt(Math.abs(exp)), 0), false);
     push(c, F.fin(x.s, x.m, -(L - 1)));
   },
@@ -592,6 +652,15 @@ OPS.fxch7 = OPS.fxch;
 OPS.fstp8 = OPS.fstp1;
 OPS.fstp9 = OPS.fstp1;
 
+/** fchs/fabs: the sign bit of ST(0) changed in place (se & and ^ xor), whatever the encoding. */
+function signOp(c: CPU, and: number, xor: number): void {
+  const p = phys(c, 0);
+  if (tag(c, p) === 3) return storeST(c, 0, underflowStack(c), false);
+  const [m, se] = rawOf(c, p);
+  c.fpuStatus &= ~C1;
+  writeRaw(c, p, m, (se & and) ^ xor);
+}
+
 function copyST(c: CPU, to: number): void {
   const p = phys(c, 0);
   c.fpuStatus &= ~C1;
@@ -604,13 +673,19 @@ function prem(c: CPU, ieee: boolean): void {
   const x = st(c, 0);
   const y = st(c, 1);
   if (x.cls !== F.CLS_FINITE || y.cls !== F.CLS_FINITE || y.m === 0n) {
+    // a NaN or invalid result (inf % y, x % 0) clears C1 and C2 but leaves C0 and C3 alone
+    c.fpuStatus &= ~C2;
     if (x.cls === F.CLS_NAN || y.cls === F.CLS_NAN) return storeST(c, 0, F.add(x, y, rc(c)), false); // NaN propagation rules
-    if (x.cls === F.CLS_INF || y.m === 0n) {
+    if (x.cls === F.CLS_INF || y.cls === F.CLS_FINITE) {
       raiseFlags(c, F.IE);
       return storeST(c, 0, { ...F.INDEFINITE }, false);
     }
-    return; // finite % inf = x
+    // finite % inf = x (rewritten in canonical form), a complete remainder with quotient 0
+    c.fpuStatus &= ~(C0 | C1 | C3);
+    raiseFlags(c, operandDE(0));
+    return storeST(c, 0, x, false);
   }
+  raiseFlags(c, operandDE(0));
   const lx = x.m.toString(2).length + x.e;
   const ly = y.m.toString(2).length + y.e;
   c.fpuStatus &= ~(C0 | C1 | C2 | C3);
@@ -664,6 +739,7 @@ register("x87", (c, i) => {
   const op = OPS[i.mnem];
   if (!op) throw new CpuException(SIGILL, ILL_ILLOPN, i.addr, `unsupported instruction '${i.mnem}'`);
   if (c.fpuStatus & ES && !NO_WAIT.has(i.mnem)) throw new CpuException(SIGFPE, fpeCode(c), i.addr, "floating-point exception (x87)");
+  denormalSeen = nanSeen = false;
   op(c, i);
   if (i.mnem !== "fnstenv" && i.mnem !== "fldenv" && !NO_WAIT.has(i.mnem)) {
     c.fpuLastIp = i.addr;
