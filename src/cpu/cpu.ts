@@ -167,6 +167,8 @@ export class CPU {
   stats = { jitInsns: 0, blocksCompiled: 0, compileMs: 0, wasmInsns: 0, regionsCompiled: 0, regionBlocks: 0, wasmCompileMs: 0 };
   /** The region running now (its calls out use it). */
   private region: Region | null = null;
+  /** The fault a region's slow memory access met (raised once the region has returned). */
+  private regionFault: unknown = null;
   private regions: Region[] = [];
   private readonly pageRegions = new Map<number, Region[]>();
   private slotF64!: Float64Array;
@@ -453,6 +455,12 @@ export class CPU {
       for (;;) {
         this.region = r;
         const n = r.run(pc, Math.max(1, Math.min(REGION_SLICE, limit - this.icount)));
+        if (n < 0) {
+          // a memory access faulted: the same as a throw from inside
+          const e = this.regionFault;
+          this.regionFault = null;
+          throw e;
+        }
         this.icount += n;
         this.stats.wasmInsns += n;
         const rip = this.slotF64[S_RIP / 8];
@@ -517,36 +525,59 @@ export class CPU {
       r.id = id;
       r.cnt = cnt;
       const m = this.mem;
-      let lo: number;
-      let hi = 0;
-      if (size === 16) {
-        const w = [m.read32(addr), m.read32(addr + 4), m.read32(addr + 8), m.read32(addr + 12)];
+      try {
+        if (size === 16) {
+          const w0 = m.read32(addr);
+          const w1 = m.read32(addr + 4);
+          const w2 = m.read32(addr + 8);
+          const w3 = m.read32(addr + 12);
+          const v = m.i32;
+          v[S_VAL >> 2] = w0;
+          v[(S_VAL >> 2) + 1] = w1;
+          v[(S_VAL >> 2) + 2] = w2;
+          v[(S_VAL >> 2) + 3] = w3;
+          return 0;
+        }
+        let lo: number;
+        let hi = 0;
+        if (size === 8) {
+          lo = m.read32(addr);
+          hi = m.read32(addr + 4);
+        } else lo = size === 4 ? m.read32(addr) : size === 2 ? m.read16(addr) : m.read8(addr);
         const v = m.i32;
-        for (let k = 0; k < 4; k++) v[(S_VAL >> 2) + k] = w[k];
-        return;
+        v[S_VAL >> 2] = lo;
+        v[(S_VAL >> 2) + 1] = hi;
+        return 0;
+      } catch (e) {
+        this.regionFault = e;
+        return 1;
       }
-      if (size === 8) {
-        lo = m.read32(addr);
-        hi = m.read32(addr + 4);
-      } else lo = size === 4 ? m.read32(addr) : size === 2 ? m.read16(addr) : m.read8(addr);
-      const v = m.i32;
-      v[S_VAL >> 2] = lo;
-      v[(S_VAL >> 2) + 1] = hi;
     },
     wr: (addr, size, id, cnt) => {
       const r = this.region!;
       r.id = id;
       r.cnt = cnt;
       const m = this.mem;
-      const lo = m.i32[S_VAL >> 2];
-      if (size === 16) {
-        m.checkWritable(addr, 16);
-        const w = Array.from(m.i32.subarray(S_VAL >> 2, (S_VAL >> 2) + 4));
-        for (let k = 0; k < 4; k++) m.write32(addr + 4 * k, w[k]);
-      } else if (size === 8) m.write64(addr, lo, m.i32[(S_VAL >> 2) + 1]);
-      else if (size === 4) m.write32(addr, lo);
-      else if (size === 2) m.write16(addr, lo & 0xffff);
-      else m.write8(addr, lo & 0xff);
+      try {
+        const v = m.i32;
+        const lo = v[S_VAL >> 2];
+        if (size === 16) {
+          const w1 = v[(S_VAL >> 2) + 1];
+          const w2 = v[(S_VAL >> 2) + 2];
+          const w3 = v[(S_VAL >> 2) + 3];
+          m.checkWritable(addr, 16);
+          m.write32(addr, lo);
+          m.write32(addr + 4, w1);
+          m.write32(addr + 8, w2);
+          m.write32(addr + 12, w3);
+        } else if (size === 8) m.write64(addr, lo, v[(S_VAL >> 2) + 1]);
+        else if (size === 4) m.write32(addr, lo);
+        else if (size === 2) m.write16(addr, lo & 0xffff);
+        else m.write8(addr, lo & 0xff);
+      } catch (e) {
+        this.regionFault = e;
+        return 2;
+      }
       return r.valid ? 0 : 1;
     },
     cond: (cc) => {

@@ -52,7 +52,9 @@ export interface RegionBlock {
 
 /** Host functions a region calls (shared by all regions of a CPU). */
 export interface RegionImports {
-  rd: (addr: number, size: number, id: number, cnt: number) => void;
+  /** Slow read into the slot's value area: 0, or 1 when it faulted (the fault is kept for the CPU to raise). */
+  rd: (addr: number, size: number, id: number, cnt: number) => number;
+  /** Slow write from the slot's value area: 0, 1 when it invalidated the running region, 2 when it faulted. */
   wr: (addr: number, size: number, id: number, cnt: number) => number;
   cond: (cc: number) => number;
   cf: () => number;
@@ -60,7 +62,11 @@ export interface RegionImports {
 }
 
 export class Region {
-  /** Runs from block `pc` of the region for up to about `max` instructions; returns the count; the next rip is in the slot. */
+  /**
+   * Runs from block `pc` of the region for up to about `max` instructions;
+   * returns the count (the next rip is in the slot), or -1 when a memory access
+   * faulted (id and cnt tell where).
+   */
   run: (pc: number, max: number) => number = () => 0;
   valid = true;
   /** Last call out: instruction id and completed count, for precise faults. */
@@ -84,7 +90,7 @@ const F_RD = 0,
   F_CF = 3,
   F_CALL = 4;
 const TYPES: FuncType[] = [
-  { params: [F64, I32, I32, I32], results: [] },
+  { params: [F64, I32, I32, I32], results: [I32] },
   { params: [F64, I32, I32, I32], results: [I32] },
   { params: [I32], results: [I32] },
   { params: [], results: [I32] },
@@ -120,7 +126,9 @@ const L_PC = 0,
   L_Y = 16;
 /** Locals holding the 16 GPRs inside a region (loaded at entry, written back before leaving or calling out). */
 const L_REG = 17;
-const LOCALS = [I32, I32, I32, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, V128, V128, ...new Array<number>(16).fill(I64)];
+/** The count a region returns (-1: a fault is pending). */
+const L_RET = 33;
+const LOCALS = [I32, I32, I32, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, V128, V128, ...new Array<number>(16).fill(I64), I32];
 /** Byte offset of xmm register n in linear memory. */
 const XMM = (n: number) => 256 + 16 * n;
 
@@ -143,8 +151,9 @@ function inlineCond(op: number, cc: number): boolean {
 
 class Gen {
   c = new Code();
-  /** Label of the dispatch loop. */
+  /** Label of the dispatch loop, and of the block whose end is the common exit. */
   top = 0;
+  out = 0;
   /** Flag producer whose operands are in fa/fb/fr (0: unknown). */
   kOp = 0;
   kSize = 0;
@@ -322,13 +331,13 @@ class Gen {
     this.hostAddr(false);
     c.mem(size === 8 ? OP.i64_load : size === 4 ? OP.i64_load32_u : size === 2 ? OP.i64_load16_u : OP.i64_load8_u, 0);
     c.op(OP.else);
-    this.spillRegs();
     c.get(L_EA);
     c.op(OP.f64_convert_i64_s);
     c.i32(size);
     c.i32(this.id);
     c.get(L_CNT);
     c.call(F_RD);
+    this.faultCheck();
     c.i32(0);
     c.mem(OP.i64_load, S_VAL);
     c.close();
@@ -344,13 +353,13 @@ class Gen {
     this.hostAddr(false);
     c.simdMem(SIMD.v128_load, 0);
     c.op(OP.else);
-    this.spillRegs();
     c.get(L_EA);
     c.op(OP.f64_convert_i64_s);
     c.i32(16);
     c.i32(this.id);
     c.get(L_CNT);
     c.call(F_RD);
+    this.faultCheck();
     c.i32(0);
     c.simdMem(SIMD.v128_load, S_VAL);
     c.close();
@@ -365,7 +374,6 @@ class Gen {
     c.get(x);
     c.simdMem(SIMD.v128_store, 0);
     c.op(OP.else);
-    this.spillRegs();
     c.i32(0);
     c.get(x);
     c.simdMem(SIMD.v128_store, S_VAL);
@@ -375,7 +383,14 @@ class Gen {
     c.i32(this.id);
     c.get(L_CNT);
     c.call(F_WR);
-    c.set(L_SMC);
+    c.tee(L_SMC);
+    c.i32(2);
+    c.op(OP.i32_eq);
+    c.open(OP.if);
+    c.i32(-1);
+    c.set(L_RET);
+    c.br(this.out);
+    c.close();
     c.close();
   }
 
@@ -401,7 +416,6 @@ class Gen {
     c.get(v);
     c.mem(size === 8 ? OP.i64_store : size === 4 ? OP.i64_store32 : size === 2 ? OP.i64_store16 : OP.i64_store8, 0);
     c.op(OP.else);
-    this.spillRegs();
     c.i32(0);
     c.get(v);
     c.mem(OP.i64_store, S_VAL);
@@ -411,7 +425,14 @@ class Gen {
     c.i32(this.id);
     c.get(L_CNT);
     c.call(F_WR);
-    c.set(L_SMC);
+    c.tee(L_SMC);
+    c.i32(2);
+    c.op(OP.i32_eq);
+    c.open(OP.if);
+    c.i32(-1);
+    c.set(L_RET);
+    c.br(this.out);
+    c.close();
     c.close();
   }
 
@@ -455,15 +476,25 @@ class Gen {
     this.ret(adj);
   }
 
+  /** Leave with count cnt + adj, through the common tail (which writes the registers back). */
   ret(adj: number): void {
     const c = this.c;
-    this.spillRegs();
     c.get(L_CNT);
     if (adj) {
       c.i32(adj);
       c.op(OP.i32_add);
     }
-    c.op(OP.return);
+    c.set(L_RET);
+    c.br(this.out);
+  }
+
+  /** After rd: a nonzero status is a fault (raised by the CPU once the region has returned -1). */
+  faultCheck(): void {
+    const c = this.c;
+    c.i32(-1);
+    c.set(L_RET);
+    c.op(OP.br_if);
+    c.u32(c.depth - 1 - this.out);
   }
 
   /** Leave with the i64 target in L_T as rip (cnt already counts the block). */
@@ -899,7 +930,9 @@ export function compileRegion(entry: RegionBlock, blockAt: (addr: number) => Reg
   const g = new Gen(index, insns, sites, dirtyRegs(insns));
   const c = g.c;
   g.loadRegs();
-  // dispatch: loop { block_{n-1} ... block_0 { br_table } code_0 } code_1 ... }
+  // out: { loop { block_{n-1} ... block_0 { br_table } code_0 } code_1 ... } }; write back registers; return L_RET
+  g.out = c.depth;
+  c.open(OP.block);
   g.top = c.depth;
   c.open(OP.loop);
   for (let k = 0; k < nb; k++) c.open(OP.block);
@@ -955,6 +988,9 @@ export function compileRegion(entry: RegionBlock, blockAt: (addr: number) => Reg
   }
   c.close(); // loop
   c.op(OP.unreachable);
+  c.close(); // out
+  g.spillRegs();
+  c.get(L_RET);
   const bytes = buildModule(TYPES, IMPORTS, MAIN_TYPE, LOCALS, c);
   const region = new Region(blocks, insns, idx, []);
   let inst: WebAssembly.Instance;
