@@ -321,68 +321,67 @@ class Gen {
     c.op(OP.i32_add);
   }
 
-  /** Push the memory value at L_EA (zero-extended i64). */
+  /** Push the memory value at L_EA: zero-extended i64, or a v128 for 16 bytes. */
   memRead(size: number): void {
     const c = this.c;
+    const wide = size === 16;
     this.tlbTest(size, false);
     c.op(OP.if);
-    c.byte(I64);
+    c.byte(wide ? V128 : I64);
     c.depth++;
     this.hostAddr(false);
-    c.mem(size === 8 ? OP.i64_load : size === 4 ? OP.i64_load32_u : size === 2 ? OP.i64_load16_u : OP.i64_load8_u, 0);
+    this.load(size, 0);
     c.op(OP.else);
-    c.get(L_EA);
-    c.op(OP.f64_convert_i64_s);
-    c.i32(size);
-    c.i32(this.id);
-    c.get(L_CNT);
-    c.call(F_RD);
+    this.slowCall(F_RD, size);
     this.faultCheck();
     c.i32(0);
-    c.mem(OP.i64_load, S_VAL);
+    this.load(wide ? 16 : 8, S_VAL);
     c.close();
   }
 
   /** Push the 16 bytes at L_EA as a v128. */
   memRead16(): void {
-    const c = this.c;
-    this.tlbTest(16, false);
-    c.op(OP.if);
-    c.byte(V128);
-    c.depth++;
-    this.hostAddr(false);
-    c.simdMem(SIMD.v128_load, 0);
-    c.op(OP.else);
-    c.get(L_EA);
-    c.op(OP.f64_convert_i64_s);
-    c.i32(16);
-    c.i32(this.id);
-    c.get(L_CNT);
-    c.call(F_RD);
-    this.faultCheck();
-    c.i32(0);
-    c.simdMem(SIMD.v128_load, S_VAL);
-    c.close();
+    this.memRead(16);
   }
 
-  /** Store the v128 local x at L_EA. */
-  memWrite16(x: number): void {
+  /** A load of `size` bytes at the address on the stack plus offset (i64 zero-extended, or v128). */
+  private load(size: number, offset: number): void {
+    if (size === 16) this.c.simdMem(SIMD.v128_load, offset);
+    else this.c.mem(size === 8 ? OP.i64_load : size === 4 ? OP.i64_load32_u : size === 2 ? OP.i64_load16_u : OP.i64_load8_u, offset);
+  }
+
+  private store(size: number, offset: number): void {
+    if (size === 16) this.c.simdMem(SIMD.v128_store, offset);
+    else this.c.mem(size === 8 ? OP.i64_store : size === 4 ? OP.i64_store32 : size === 2 ? OP.i64_store16 : OP.i64_store8, offset);
+  }
+
+  /** Call rd/wr for the access at L_EA (address as a JS number, size, instruction id, completed count). */
+  private slowCall(f: number, size: number): void {
     const c = this.c;
-    this.tlbTest(16, true);
-    c.open(OP.if);
-    this.hostAddr(true);
-    c.get(x);
-    c.simdMem(SIMD.v128_store, 0);
-    c.op(OP.else);
-    c.i32(0);
-    c.get(x);
-    c.simdMem(SIMD.v128_store, S_VAL);
     c.get(L_EA);
     c.op(OP.f64_convert_i64_s);
-    c.i32(16);
+    c.i32(size);
     c.i32(this.id);
     c.get(L_CNT);
-    c.call(F_WR);
+    c.call(f);
+  }
+
+  /**
+   * Store local v (i64, or v128 for 16 bytes) at L_EA. A slow store that
+   * invalidated this region sets L_SMC; one that faulted leaves the region.
+   */
+  memWrite(size: number, v: number): void {
+    const c = this.c;
+    this.tlbTest(size, true);
+    c.open(OP.if);
+    this.hostAddr(true);
+    c.get(v);
+    this.store(size, 0);
+    c.op(OP.else);
+    c.i32(0);
+    c.get(v);
+    this.store(size === 16 ? 16 : 8, S_VAL);
+    this.slowCall(F_WR, size);
     c.tee(L_SMC);
     c.i32(2);
     c.op(OP.i32_eq);
@@ -392,6 +391,11 @@ class Gen {
     c.br(this.out);
     c.close();
     c.close();
+  }
+
+  /** Store the v128 local x at L_EA. */
+  memWrite16(x: number): void {
+    this.memWrite(16, x);
   }
 
   /** Push xmm register n as a v128. */
@@ -405,35 +409,6 @@ class Gen {
     this.c.i32(0);
     this.c.get(x);
     this.c.simdMem(SIMD.v128_store, XMM(n));
-  }
-
-  /** Store local v at L_EA; a slow store that invalidated this region sets L_SMC. */
-  memWrite(size: number, v: number): void {
-    const c = this.c;
-    this.tlbTest(size, true);
-    c.open(OP.if);
-    this.hostAddr(true);
-    c.get(v);
-    c.mem(size === 8 ? OP.i64_store : size === 4 ? OP.i64_store32 : size === 2 ? OP.i64_store16 : OP.i64_store8, 0);
-    c.op(OP.else);
-    c.i32(0);
-    c.get(v);
-    c.mem(OP.i64_store, S_VAL);
-    c.get(L_EA);
-    c.op(OP.f64_convert_i64_s);
-    c.i32(size);
-    c.i32(this.id);
-    c.get(L_CNT);
-    c.call(F_WR);
-    c.tee(L_SMC);
-    c.i32(2);
-    c.op(OP.i32_eq);
-    c.open(OP.if);
-    c.i32(-1);
-    c.set(L_RET);
-    c.br(this.out);
-    c.close();
-    c.close();
   }
 
   /** After an instruction that stored to memory: leave if the store hit this region's code. */
@@ -1289,43 +1264,7 @@ function emitCompiled(g: Gen, i: Insn, key: string): boolean {
       c.op(left ? OP.i64_shl : key === "sar" ? OP.i64_shr_s : OP.i64_shr_u);
       c.set(L_FR);
       g.writeReg(n, size, L_FR);
-      if (!g.dead) {
-        // CF = last bit shifted out; OF (defined for count 1, computed alike for others as the interpreter does)
-        c.get(L_A);
-        c.i64(left ? bits - cnt : cnt - 1, 0);
-        c.op(OP.i64_shr_u);
-        c.i64(1, 0);
-        c.op(OP.i64_and);
-        c.set(L_V);
-        if (left) {
-          // OF = MSB(result) ^ CF
-          c.get(L_V);
-          c.get(L_FR);
-          c.i64(bits - 1, 0);
-          c.op(OP.i64_shr_u);
-          c.op(OP.i64_xor);
-          c.i64(1, 0);
-          c.op(OP.i64_and);
-          c.i64(11, 0);
-          c.op(OP.i64_shl);
-          c.get(L_V);
-          c.op(OP.i64_or);
-          c.set(L_V);
-        } else if (key === "shr") {
-          // OF = MSB(original)
-          c.get(L_A);
-          c.i64(bits - 1, 0);
-          c.op(OP.i64_shr_u);
-          c.i64(1, 0);
-          c.op(OP.i64_and);
-          c.i64(11, 0);
-          c.op(OP.i64_shl);
-          c.get(L_V);
-          c.op(OP.i64_or);
-          c.set(L_V);
-        }
-        g.storeFlags(F_RES, size, "local");
-      }
+      if (!g.dead) shiftFlags(g, key, size, cnt);
       break;
     }
     case "imul2":
@@ -1359,11 +1298,7 @@ function emitCompiled(g: Gen, i: Insn, key: string): boolean {
           c.get(L_FR);
           c.op(OP.i64_ne);
         } else mulOverflow64(g);
-        c.op(OP.i64_extend_i32_u);
-        c.i64(0x801, 0);
-        c.op(OP.i64_mul);
-        c.set(L_V);
-        g.storeFlags(F_RES, size, "local");
+        overflowRecord(g, size);
       }
       break;
     }
@@ -1592,12 +1527,18 @@ function emitMul(g: Gen, i: Insn, signed: boolean): void {
       c.i64(0, 0);
       c.op(OP.i64_ne);
     }
-    c.op(OP.i64_extend_i32_u);
-    c.i64(0x801, 0);
-    c.op(OP.i64_mul);
-    c.set(L_V);
-    g.storeFlags(F_RES, size, "local");
+    overflowRecord(g, size);
   }
+}
+
+/** The flag record of a multiply: CF = OF = the i32 on the stack; the rest from the low half in L_FR. */
+function overflowRecord(g: Gen, size: number): void {
+  const c = g.c;
+  c.op(OP.i64_extend_i32_u);
+  c.i64(0x801, 0);
+  c.op(OP.i64_mul);
+  c.set(L_V);
+  g.storeFlags(F_RES, size, "local");
 }
 
 /**
@@ -1683,6 +1624,50 @@ function divStore(g: Gen, size: number, signed: boolean): void {
   g.writeReg(2, size, L_T);
 }
 
+/**
+ * The flag record of a shift by a nonzero count (constant, or L_B): CF = the
+ * last bit out, OF = MSB(result) ^ CF for shl, MSB(original) for shr, 0 for
+ * sar (the interpreter computes OF alike for every count). L_A holds the
+ * original (sign-extended for sar), L_FR the result.
+ */
+function shiftFlags(g: Gen, key: string, size: number, cnt: number | null): void {
+  const c = g.c;
+  const bits = size * 8;
+  const left = key === "shl" || key === "sal";
+  c.get(L_A);
+  if (cnt !== null) c.i64(left ? bits - cnt : cnt - 1, 0);
+  else if (left) {
+    c.i64(bits, 0);
+    c.get(L_B);
+    c.op(OP.i64_sub);
+  } else {
+    c.get(L_B);
+    c.i64(1, 0);
+    c.op(OP.i64_sub);
+  }
+  c.op(OP.i64_shr_u);
+  c.i64(1, 0);
+  c.op(OP.i64_and);
+  c.set(L_V);
+  if (key !== "sar") {
+    c.get(left ? L_FR : L_A);
+    c.i64(bits - 1, 0);
+    c.op(OP.i64_shr_u);
+    if (left) {
+      c.get(L_V);
+      c.op(OP.i64_xor);
+    }
+    c.i64(1, 0);
+    c.op(OP.i64_and);
+    c.i64(11, 0);
+    c.op(OP.i64_shl);
+    c.get(L_V);
+    c.op(OP.i64_or);
+    c.set(L_V);
+  }
+  g.storeFlags(F_RES, size, "local");
+}
+
 /** shl/shr/sar r32/r64, cl: nothing changes for a zero count (but a 32-bit register is still zero-extended). */
 function emitShiftCl(g: Gen, i: Insn, key: string): void {
   const c = g.c;
@@ -1707,36 +1692,7 @@ function emitShiftCl(g: Gen, i: Insn, key: string): void {
   c.op(OP.i64_eqz);
   c.op(OP.i32_eqz);
   c.open(OP.if);
-  // CF = last bit out
-  c.get(L_A);
-  if (left) {
-    c.i64(bits, 0);
-    c.get(L_B);
-    c.op(OP.i64_sub);
-  } else {
-    c.get(L_B);
-    c.i64(1, 0);
-    c.op(OP.i64_sub);
-  }
-  c.op(OP.i64_shr_u);
-  c.i64(1, 0);
-  c.op(OP.i64_and);
-  c.set(L_V);
-  if (key !== "sar") {
-    c.get(left ? L_FR : L_A);
-    c.i64(bits - 1, 0);
-    c.op(OP.i64_shr_u);
-    if (left) c.get(L_V);
-    if (left) c.op(OP.i64_xor);
-    c.i64(1, 0);
-    c.op(OP.i64_and);
-    c.i64(11, 0);
-    c.op(OP.i64_shl);
-    c.get(L_V);
-    c.op(OP.i64_or);
-    c.set(L_V);
-  }
-  g.storeFlags(F_RES, size, "local");
+  shiftFlags(g, key, size, null);
   c.close();
 }
 
