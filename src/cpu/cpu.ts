@@ -593,10 +593,11 @@ export class CPU {
       r.id = id;
       r.cnt = cnt;
       const i = r.insns[id];
-      this.flagsFromSlot();
+      const sync = r.noFlags[id] === 0;
+      if (sync) this.flagsFromSlot();
       this.rip = i.next;
       i.fn(this, i);
-      this.flagsToSlot();
+      if (sync) this.flagsToSlot();
       if (this.rip !== i.next || this.stopRequested || !r.valid) {
         this.slotF64[S_RIP / 8] = this.rip;
         return 1;

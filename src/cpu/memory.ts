@@ -248,6 +248,14 @@ export class Memory {
     return frameOff;
   }
 
+  /** translate() through the TLB first: the frame offset of addr's page for a read or a write. */
+  frameOf(addr: number, write: boolean): number {
+    const page = Math.floor(addr / PAGE_SIZE);
+    const idx = page & TLB_MASK;
+    if (write) return this.tlbWTag[idx] === page ? this.tlbWFrame[idx] : this.translate(addr, "write");
+    return this.tlbRTag[idx] === page ? this.tlbRFrame[idx] : this.translate(addr, "read");
+  }
+
   /** Mark a page as holding decoded code (stores to it will invalidate). */
   markCode(addr: number): void {
     const page = Math.floor(addr / PAGE_SIZE);

@@ -120,15 +120,15 @@ function bulk(c: CPU, i: Insn, op: number, size: number, count: number): number 
   if (n === 0) return 0;
   const bytes = n * size;
   if (op === MOVS) {
-    const so = m.translate(s, "read");
-    const dO = m.translate(d, "write") + (d & PAGE_MASK);
+    const so = m.frameOf(s, false);
+    const dO = m.frameOf(d, true) + (d & PAGE_MASK);
     const sO = so + (s & PAGE_MASK);
     if (dO > sO && dO < sO + bytes) return 0; // overlapping forward copy: element by element
     const u8 = m.u8; // after translate (which may grow the memory)
     if (dO !== sO) u8.copyWithin(dO, sO, sO + bytes);
     setAddrReg(c, RSI, addrReg(c, RSI, false) + bytes, false);
   } else {
-    const dO = m.translate(d, "write") + (d & PAGE_MASK);
+    const dO = m.frameOf(d, true) + (d & PAGE_MASK);
     const v = getReg(c, 0, size);
     const vhi = c.hi;
     if (size === 1) m.u8.fill(v, dO, dO + bytes);
@@ -168,8 +168,8 @@ function bulkCmp(c: CPU, i: Insn, op: number, count: number, cond: number): numb
     room = Math.min(room, PAGE_SIZE - (s & PAGE_MASK));
   }
   const n = Math.min(room, count);
-  const sO = op === CMPS ? m.translate(s, "read") + (s & PAGE_MASK) : 0;
-  const dO = m.translate(d, "read") + (d & PAGE_MASK);
+  const sO = op === CMPS ? m.frameOf(s, false) + (s & PAGE_MASK) : 0;
+  const dO = m.frameOf(d, false) + (d & PAGE_MASK);
   const u8 = m.u8;
   const al = c.r[0] & 0xff;
   let a = 0;

@@ -24,7 +24,7 @@ import { ATTR_BRANCH, ATTR_PRIV, BASE_NONE, K_IMM, K_MEM, K_REG, SEG_FS, SEG_GS,
 import { INVALID } from "../../decoder/decode.js";
 import { F_ADD, F_DEC, F_INC, F_LOGIC, F_RES, F_SUB } from "../flags.js";
 import { PAGE_SIZE, TLB_MASK, TLB_R_FRAME, TLB_R_TAG, TLB_W_FRAME, TLB_W_TAG } from "../memory.js";
-import { K_XMM } from "../../decoder/insn.js";
+import { K_MMX, K_XMM } from "../../decoder/insn.js";
 import { buildModule, Code, F64, I32, I64, OP, SIMD, V128, type FuncType } from "./wasm-enc.js";
 
 /** Byte offsets of the JIT slot in the CPU state area (linear memory). */
@@ -72,6 +72,8 @@ export class Region {
   /** Last call out: instruction id and completed count, for precise faults. */
   id = 0;
   cnt = 0;
+  /** By id: 1 when the instruction's handler neither reads nor writes the flags (no copying around its call). */
+  readonly noFlags: Uint8Array;
   constructor(
     readonly blocks: RegionBlock[],
     /** Instructions by id. */
@@ -80,7 +82,20 @@ export class Region {
     readonly idx: Int32Array,
     /** Guest pages the region's code comes from. */
     readonly pages: number[],
-  ) {}
+  ) {
+    this.noFlags = Uint8Array.from(insns, (i) => (flagless(i) ? 1 : 0));
+  }
+}
+
+/** SSE instructions that set the flags (the rest of SSE/MMX neither reads nor writes them). */
+const SSE_FLAG_WRITERS = new Set(["comiss", "ucomiss", "comisd", "ucomisd", "ptest", "pcmpestri", "pcmpestrm", "pcmpistri", "pcmpistrm"]);
+
+/** Handlers that neither read nor write the flags: string moves, and SSE/MMX but the few that set flags. */
+function flagless(i: Insn): boolean {
+  const key = i.def.key;
+  if (key === "movs" || key === "stos" || key === "lods") return true;
+  const simd = i.k0 === K_XMM || i.k1 === K_XMM || i.k0 === K_MMX || i.k1 === K_MMX;
+  return simd && !SSE_FLAG_WRITERS.has(key);
 }
 
 // function indices: the imports, in this order
@@ -164,6 +179,8 @@ class Gen {
   /** The block being emitted loops to itself: its start and the label of its loop (else -1). */
   selfAddr = -1;
   selfLabel = 0;
+  /** Address of the block laid out right after the current one (-1 for the last). */
+  nextAddr = -1;
   /** The current instruction's flags are dead (overwritten before any read). */
   dead = false;
   constructor(
@@ -493,15 +510,16 @@ class Gen {
       c.i64n(a);
       c.op(OP.i64_eq);
       c.open(OP.if);
-      this.goto(a);
+      this.goto(a, false);
       c.close();
     }
     this.exitDynamic();
   }
 
   /** Continue at addr (cnt already counts the block): inside the region, or leave. */
-  goto(addr: number): void {
+  goto(addr: number, mayFall = true): void {
     const c = this.c;
+    if (mayFall && addr === this.nextAddr && addr !== this.selfAddr) return; // falls into the next block of the layout (always forward: no budget check)
     if (addr === this.selfAddr) {
       c.get(L_CNT);
       c.get(L_MAX);
@@ -807,6 +825,14 @@ function usefulInRegion(b: RegionBlock): boolean {
   return !(i.def.attrs & ATTR_BRANCH) || branchCompiled(i, keyOf(i));
 }
 
+/** The successor worth placing right after a block: a jcc's not-taken path, a jmp's target, a cut block's continuation. */
+function fallSuccessor(b: RegionBlock): number {
+  const last = b.insns[b.insns.length - 1];
+  if (!(last.def.attrs & ATTR_BRANCH)) return b.endAddr;
+  const k = keyOf(last);
+  return k === "jcc" ? last.next : k === "jmp" ? last.target : -1;
+}
+
 function blockSuccessors(b: RegionBlock): number[] {
   const last = b.insns[b.insns.length - 1];
   if (!(last.def.attrs & ATTR_BRANCH)) return [b.endAddr];
@@ -842,6 +868,26 @@ export function compileRegion(entry: RegionBlock, blockAt: (addr: number) => Reg
       blocks.push(b);
       total += b.insns.length;
     }
+  }
+  // layout: each block followed, where possible, by its fall-through successor
+  // (a branch to the next block in the layout costs nothing: the code falls into it)
+  {
+    const placed = new Set<RegionBlock>();
+    const layout: RegionBlock[] = [];
+    for (const b of blocks) {
+      let x: RegionBlock | undefined = b;
+      while (x !== undefined && !placed.has(x)) {
+        placed.add(x);
+        layout.push(x);
+        const f = fallSuccessor(x);
+        const j = f < 0 ? undefined : index.get(f);
+        x = j === undefined ? undefined : blocks[j];
+      }
+    }
+    blocks.length = 0;
+    blocks.push(...layout);
+    index.clear();
+    blocks.forEach((b, k) => index.set(b.addr, k));
   }
   // instruction ids
   const insns: Insn[] = [];
@@ -929,6 +975,7 @@ export function compileRegion(entry: RegionBlock, blockAt: (addr: number) => Reg
     }
     g.kOp = 0;
     g.n = b.insns.length;
+    g.nextAddr = bi + 1 < nb ? blocks[bi + 1].addr : -1;
     // a block branching to itself loops in place (no trip through the dispatcher)
     const lastI = b.insns[b.insns.length - 1];
     const lk = keyOf(lastI);
@@ -959,7 +1006,7 @@ export function compileRegion(entry: RegionBlock, blockAt: (addr: number) => Reg
       emitInsn(g, i, key);
     }
     if (selfLoop) c.close();
-    c.op(OP.unreachable);
+    // every path has left by now, except a branch to the next block of the layout, which falls into it
   }
   c.close(); // loop
   c.op(OP.unreachable);
@@ -1003,15 +1050,24 @@ function dirtyRegs(insns: Insn[]): number[] {
 function emitBranch(g: Gen, i: Insn, key: string): void {
   const c = g.c;
   switch (key) {
-    case "jcc":
+    case "jcc": {
       g.cond(i.opcode & 15);
       g.finishBlock();
+      // the arm that continues in the next block of the layout falls through
+      const fallTaken = i.target === g.nextAddr && i.next !== g.nextAddr;
+      if (fallTaken) c.op(OP.i32_eqz);
       c.open(OP.if);
-      g.goto(i.target);
-      c.op(OP.else);
-      g.goto(i.next);
+      g.goto(fallTaken ? i.next : i.target);
+      if (fallTaken || i.next !== g.nextAddr) {
+        if (!fallTaken) {
+          c.op(OP.else);
+          g.goto(i.next);
+        }
+      }
       c.close();
+      if (fallTaken) g.goto(i.target);
       return;
+    }
     case "jmp":
       g.finishBlock();
       g.goto(i.target);
