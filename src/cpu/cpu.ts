@@ -466,8 +466,17 @@ export class CPU {
         const rip = this.slotF64[S_RIP / 8];
         this.rip = rip;
         if (this.stopRequested || this.icount >= limit || rip === this.stopAt) break;
-        const nb = this.blocks.get(rip);
-        if (nb === undefined || nb.region === null || !nb.region.valid) break;
+        // where this region last left to (a one-entry cache: a region usually leaves to the same place)
+        let nb: Block | undefined;
+        if (rip === r.exitRip) nb = r.exitBlock as Block;
+        else {
+          nb = this.blocks.get(rip);
+          if (nb !== undefined) {
+            r.exitRip = rip;
+            r.exitBlock = nb;
+          }
+        }
+        if (nb === undefined || !nb.valid || nb.region === null || !nb.region.valid) break;
         r = nb.region;
         pc = nb.regionPc;
       }

@@ -72,6 +72,9 @@ export class Region {
   /** Last call out: instruction id and completed count, for precise faults. */
   id = 0;
   cnt = 0;
+  /** Where the region last left to, and that block (the CPU's cache for chaining regions). */
+  exitRip = -1;
+  exitBlock: RegionBlock | null = null;
   /** By id: 1 when the instruction's handler neither reads nor writes the flags (no copying around its call). */
   readonly noFlags: Uint8Array;
   constructor(
