@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import { Process } from "../src/emulator.js";
 import { MemoryHost } from "../src/host/memory.js";
 import { wasmErrors } from "../src/cpu/jit/wasmgen.js";
+import { Emulator } from "../src/index.js";
 import { assemble, HAS_AS, IS_X86_64_LINUX, ROOT } from "./helpers/asm.js";
 
 type Tier = "interpreter" | "js" | "wasm";
@@ -108,6 +109,19 @@ _start:
       expect(c.getRflags()).toBe(ref.getRflags());
     }
     expect(runs[2].p.cpu.stats.wasmInsns).toBeGreaterThan(1000);
+  });
+
+  it("serves repeated API calls of a guest function once it is compiled", () => {
+    const emu = Emulator.fromElf(fs.readFileSync(path.join(ROOT, "fixtures/bin/lib")));
+    emu.cpu.wasmThreshold = 5;
+    const buf = 0x10000000;
+    emu.map(buf, 4096, 3);
+    for (let n = 0; n < 300; n++) {
+      emu.write(buf, new Uint8Array([...new Array(n % 50).fill(97), 0]));
+      expect(emu.call("my_strlen", buf)).toBe(BigInt(n % 50));
+      expect(emu.call("add2", n, 2n)).toBe(BigInt(n + 2));
+    }
+    expect(emu.cpu.stats.wasmInsns).toBeGreaterThan(0);
   });
 
   it("runs the fixture and benchmark programs with the same output as the interpreter", () => {

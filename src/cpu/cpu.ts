@@ -15,7 +15,7 @@ export const XMM_OFFSET = 256;
 export const FPR_OFFSET = 512;
 import { handlerFor } from "./registry.js";
 import { compileBlock, type CompiledBlock } from "./jit/jsgen.js";
-import { compileRegion, Region, S_FAUX, S_FDST, S_FLAGS, S_FOP, S_FRES, S_FS, S_FSIZE, S_FSRC, S_GS, S_RIP, S_VAL, type RegionImports } from "./jit/wasmgen.js";
+import { compileRegion, wasmUnavailable, Region, S_FAUX, S_FDST, S_FLAGS, S_FOP, S_FRES, S_FS, S_FSIZE, S_FSRC, S_GS, S_RIP, S_VAL, type RegionImports } from "./jit/wasmgen.js";
 import { cond, getCF } from "./flags.js";
 import "./isa/index.js";
 
@@ -410,7 +410,7 @@ export class CPU {
 
   private compileRegionAt(b: Block): void {
     b.regionTried = true;
-    if (typeof WebAssembly !== "object" || this.stopAt >= 0) return;
+    if (typeof WebAssembly !== "object" || wasmUnavailable.value) return;
     const t = globalThis.performance.now();
     const r = compileRegion(b, (a) => this.blockForRegion(a), this.wasmImports, this.mem.wmem);
     this.stats.wasmCompileMs += globalThis.performance.now() - t;

@@ -1022,7 +1022,10 @@ export function compileRegion(entry: RegionBlock, blockAt: (addr: number) => Reg
   try {
     inst = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), { e: { m: memory, ...imports } });
   } catch (e) {
-    wasmErrors.push(`region at 0x${entry.addr.toString(16)}: ${(e as Error).message}`);
+    // A CompileError/LinkError is a generator bug (tests keep this list empty); anything
+    // else (a CSP without 'wasm-unsafe-eval') means WebAssembly cannot be generated here.
+    if (!(e instanceof WebAssembly.CompileError || e instanceof WebAssembly.LinkError)) wasmUnavailable.value = true;
+    if (wasmErrors.length < 100) wasmErrors.push(`region at 0x${entry.addr.toString(16)}: ${(e as Error).message}`);
     return null;
   }
   region.run = inst.exports.f as (pc: number, max: number) => number;
@@ -1034,6 +1037,8 @@ export function compileRegion(entry: RegionBlock, blockAt: (addr: number) => Reg
 
 /** Regions that failed to compile (a generator bug: tests assert this stays empty). */
 export const wasmErrors: string[] = [];
+/** Set once generating WebAssembly has been refused (strict CSP): the CPU stops trying. */
+export const wasmUnavailable = { value: false };
 
 /** Registers the compiled forms of these instructions may write (a superset). */
 function dirtyRegs(insns: Insn[]): number[] {
