@@ -14,7 +14,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const CLI = path.join(ROOT, "dist/cli.js");
+const CLI = path.join(ROOT, "dist/x64emu.cjs"); // the bundled command users run
 const BIN = path.join(ROOT, "bench/bin");
 
 const args = process.argv.slice(2);

@@ -256,7 +256,7 @@ _start:
 
 describe("the installed command", () => {
   it("npx x64emu (the bundled bin) runs false and hello", () => {
-    const bin = path.join(ROOT, "dist/x64emu.mjs");
+    const bin = path.join(ROOT, "dist/x64emu.cjs");
     const f = spawnSync(bin, [path.join(ROOT, "fixtures/bin/false")], { encoding: "utf8" });
     expect(f.status).toBe(1);
     const h = spawnSync(bin, [path.join(ROOT, "fixtures/bin/hello")], { encoding: "utf8" });
