@@ -27,6 +27,13 @@ const CASES: Array<{ prog: string; args?: string[]; input?: string; env?: Record
 ];
 
 
+/**
+ * Every program runs under each execution tier: the default (interpreter, then
+ * compiled JavaScript, then WebAssembly for hot code), the interpreter alone,
+ * and everything compiled at once (JavaScript blocks and WebAssembly regions).
+ */
+const TIER_FLAGS: string[][] = [[], ["--no-jit"], ["--jit-threshold", "0"]];
+
 for (const libc of ["musl", "glibc"]) {
   describe.skipIf(!IS_X86_64_LINUX)(`${libc} static programs`, () => {
     for (const c of CASES) {
@@ -36,10 +43,12 @@ for (const libc of ["musl", "glibc"]) {
         const env = { ...process.env, ...(c.env ?? {}) };
         if (!c.env) delete env.X64EMU_TEST;
         const n = runNative(exe, c.args ?? [], { input: c.input, env });
-        const e = runEmu([exe, ...(c.args ?? [])], { input: c.input, env });
-        expect(e.stderr).toBe(n.stderr);
-        expect(e.stdout).toBe(n.stdout);
-        expect(shellStatus(e)).toBe(shellStatus(n));
+        for (const tier of TIER_FLAGS) {
+          const e = runEmu([...tier, exe, ...(c.args ?? [])], { input: c.input, env });
+          expect(e.stderr, tier.join(" ")).toBe(n.stderr);
+          expect(e.stdout, tier.join(" ")).toBe(n.stdout);
+          expect(shellStatus(e), tier.join(" ")).toBe(shellStatus(n));
+        }
       });
     }
   });
