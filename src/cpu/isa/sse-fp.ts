@@ -28,12 +28,9 @@ import type { CPU } from "../cpu.js";
 import { CpuException, SIGFPE } from "../exceptions.js";
 import * as F from "../f80.js";
 
-export const IE = 1;
-export const DE = 2;
-export const ZE = 4;
-export const OE = 8;
-export const UE = 16;
-export const PE = 32;
+// MXCSR's exception flags sit at the same bits as the x87 status word's
+import { IE, DE, ZE, OE, UE, PE } from "../f80.js";
+export { IE, DE, ZE, OE, UE, PE };
 const DAZ = 0x40;
 const FTZ = 0x8000;
 const OM = 0x400;
