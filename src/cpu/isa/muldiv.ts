@@ -94,7 +94,10 @@ function mul1(c: CPU, i: Insn, signed: boolean): void {
   } else {
     if (signed) muls64(c, r[0], r[1], b, bhi);
     else mulu64(r[0], r[1], b, bhi);
-    const [p0, p1, p2, p3] = [PROD[0], PROD[1], PROD[2], PROD[3]];
+    const p0 = PROD[0];
+    const p1 = PROD[1];
+    const p2 = PROD[2];
+    const p3 = PROD[3];
     setReg(c, 0, 8, p0, p1);
     setReg(c, 2, 8, p2, p3);
     const over = signed ? p2 !== p1 >> 31 || p3 !== p1 >> 31 : (p2 | p3) !== 0;
