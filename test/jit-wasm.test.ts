@@ -111,6 +111,43 @@ _start:
     expect(runs[2].p.cpu.stats.wasmInsns).toBeGreaterThan(1000);
   });
 
+  it("keeps counts and state exact when the fault is in a region entered from another one", () => {
+    // the loop calls a function through a register (a different region each way); the callee faults at last
+    const exe = assemble(
+      "wasm-fault-chain",
+      `${HEAD}.data
+buf: .zero 4096
+.text
+_start:
+  lea rsi, [rip+buf]
+  lea rbx, [rip+step]
+  xor eax, eax
+  xor ecx, ecx
+1:
+  call rbx
+  inc rcx
+  cmp rcx, 100000
+  jne 1b
+  mov eax, 60
+  syscall
+step:
+  add rax, [rsi]
+  add rsi, 8
+  ret
+`,
+    );
+    const runs = TIERS.map((t) => emulate(exe, t));
+    for (const r of runs) expect(r.status).toMatchObject({ kind: "signal", signal: 11 });
+    const ref = runs[0].p.cpu;
+    for (const r of runs.slice(1)) {
+      const c = r.p.cpu;
+      expect(c.rip).toBe(ref.rip);
+      expect(c.icount).toBe(ref.icount);
+      for (let n = 0; n < 16; n++) expect(c.getReg64(n), `register ${n}`).toBe(ref.getReg64(n));
+    }
+    expect(runs[2].p.cpu.stats.regionsCompiled).toBeGreaterThan(1);
+  });
+
   it("serves repeated API calls of a guest function once it is compiled", () => {
     const emu = Emulator.fromElf(fs.readFileSync(path.join(ROOT, "fixtures/bin/lib")));
     emu.cpu.wasmThreshold = 5;

@@ -15,7 +15,8 @@ export const XMM_OFFSET = 256;
 export const FPR_OFFSET = 512;
 import { handlerFor } from "./registry.js";
 import { compileBlock, type CompiledBlock } from "./jit/jsgen.js";
-import { compileRegion, wasmUnavailable, Region, S_FAUX, S_FDST, S_FLAGS, S_FOP, S_FRES, S_FS, S_FSIZE, S_FSRC, S_GS, S_RIP, S_VAL, type RegionImports } from "./jit/wasmgen.js";
+import { buildDispatcher, dispatchSlot, MAX_REGIONS, REGION_VALID_BASE, type DispatchFn } from "./jit/wasm-dispatch.js";
+import { compileRegion, wasmUnavailable, Region, S_CUR, S_DTOTAL, S_STOP, S_FAUX, S_FDST, S_FLAGS, S_FOP, S_FRES, S_FS, S_FSIZE, S_FSRC, S_GS, S_RIP, S_VAL, type RegionImports } from "./jit/wasmgen.js";
 import { cond, getCF } from "./flags.js";
 import "./isa/index.js";
 
@@ -166,7 +167,10 @@ export class CPU {
   /** Statistics for --stats. */
   stats = { jitInsns: 0, blocksCompiled: 0, compileMs: 0, wasmInsns: 0, regionsCompiled: 0, regionBlocks: 0, wasmCompileMs: 0 };
   /** The region running now (its calls out use it). */
-  private region: Region | null = null;
+  /** Every region compiled, by index (the dispatcher's function table holds the same). */
+  private regionList: Region[] = [];
+  private regionTable: WebAssembly.Table | null = null;
+  private dispatch: DispatchFn | null = null;
   /** The fault a region's slow memory access met (raised once the region has returned). */
   private regionFault: unknown = null;
   private regions: Region[] = [];
@@ -285,7 +289,7 @@ export class CPU {
   invalidatePage(page: number): void {
     const rs = this.pageRegions.get(page);
     if (rs) {
-      for (const r of rs) r.valid = false;
+      for (const r of rs) this.dropRegion(r);
       this.pageRegions.delete(page);
     }
     const list = this.pageBlocks.get(page);
@@ -298,7 +302,7 @@ export class CPU {
   }
 
   invalidateAll(): void {
-    for (const r of this.regions) r.valid = false;
+    for (const r of this.regions) this.dropRegion(r);
     this.regions = [];
     this.pageRegions.clear();
     for (const b of this.blocks.values()) b.valid = false;
@@ -415,6 +419,17 @@ export class CPU {
     const r = compileRegion(b, (a) => this.blockForRegion(a), this.wasmImports, this.mem.wmem);
     this.stats.wasmCompileMs += globalThis.performance.now() - t;
     if (r === null) return;
+    if (this.regionList.length >= MAX_REGIONS) return; // the dispatcher's table is full: interpret/JS from here
+    if (this.dispatch === null) {
+      this.regionTable = new WebAssembly.Table({ element: "anyfunc", initial: 64 });
+      this.dispatch = buildDispatcher(this.mem.wmem, this.regionTable);
+    }
+    r.index = this.regionList.length;
+    this.regionList.push(r);
+    const table = this.regionTable!;
+    if (r.index >= table.length) table.grow(Math.max(64, table.length));
+    table.set(r.index, r.run);
+    this.mem.u8[REGION_VALID_BASE + r.index] = 1;
     this.stats.regionsCompiled++;
     this.stats.regionBlocks += r.blocks.length;
     this.regions.push(r);
@@ -428,6 +443,11 @@ export class CPU {
       if (blk.region === null || !blk.region.valid) {
         blk.region = r;
         blk.regionPc = k;
+        const slot = dispatchSlot(blk.addr);
+        const dv = this.mem.dv;
+        dv.setFloat64(slot, blk.addr, true);
+        dv.setInt32(slot + 8, r.index, true);
+        dv.setInt32(slot + 12, k, true);
       }
     });
   }
@@ -443,18 +463,31 @@ export class CPU {
     }
   }
 
+  private dropRegion(r: Region): void {
+    r.valid = false;
+    if (r.index >= 0) this.mem.u8[REGION_VALID_BASE + r.index] = 0;
+  }
+
+  /** The region running now (calls out from compiled code ask). */
+  private curRegion(): Region {
+    return this.regionList[this.mem.i32[S_CUR >> 2]];
+  }
+
   /**
-   * Run the region of block b, then, as long as execution lands on the entry
-   * of another compiled region, that one (the lazy flags stay in the slot).
+   * Run the region of block b through the dispatcher, which goes on from
+   * region to region inside WebAssembly; when it returns (a rip it does not
+   * know, a stop, the budget), continue here with another region if the next
+   * block has one (the lazy flags stay in the slot throughout).
    */
   private runRegion(b: Block, limit: number): void {
     let r = b.region!;
     let pc = b.regionPc;
     this.flagsToSlot();
+    this.mem.i32[S_STOP >> 2] = 0;
+    const dispatch = this.dispatch!;
     try {
       for (;;) {
-        this.region = r;
-        const n = r.run(pc, Math.max(1, Math.min(REGION_SLICE, limit - this.icount)));
+        const n = dispatch(r.index, pc, Math.max(1, Math.min(REGION_SLICE, limit - this.icount)));
         if (n < 0) {
           // a memory access faulted: the same as a throw from inside
           const e = this.regionFault;
@@ -466,7 +499,8 @@ export class CPU {
         const rip = this.slotF64[S_RIP / 8];
         this.rip = rip;
         if (this.stopRequested || this.icount >= limit || rip === this.stopAt) break;
-        // where this region last left to (a one-entry cache: a region usually leaves to the same place)
+        // where the last region left to (a one-entry cache: a region usually leaves to the same place)
+        r = this.curRegion();
         let nb: Block | undefined;
         if (rip === r.exitRip) nb = r.exitBlock as Block;
         else {
@@ -482,16 +516,14 @@ export class CPU {
       }
       this.flagsFromSlot();
     } catch (e) {
-      const done = r.cnt + r.idx[r.id];
+      const cur = this.curRegion();
+      const done = this.mem.i32[S_DTOTAL >> 2] + cur.cnt + cur.idx[cur.id];
       this.icount += done;
       this.stats.wasmInsns += done;
-      this.rip = r.insns[r.id].addr;
+      this.rip = cur.insns[cur.id].addr;
       this.flagsFromSlot();
-      this.region = null;
       this.raise(e);
-      return;
     }
-    this.region = null;
   }
 
   /** Copy the lazy flags and segment bases into the JIT slot (before running a region or after a handler). */
@@ -530,7 +562,7 @@ export class CPU {
   /** What compiled regions call back into. */
   private readonly wasmImports: RegionImports = {
     rd: (addr, size, id, cnt) => {
-      const r = this.region!;
+      const r = this.curRegion();
       r.id = id;
       r.cnt = cnt;
       const m = this.mem;
@@ -563,7 +595,7 @@ export class CPU {
       }
     },
     wr: (addr, size, id, cnt) => {
-      const r = this.region!;
+      const r = this.curRegion();
       r.id = id;
       r.cnt = cnt;
       const m = this.mem;
@@ -598,7 +630,7 @@ export class CPU {
       return getCF(this);
     },
     call: (id, cnt) => {
-      const r = this.region!;
+      const r = this.curRegion();
       r.id = id;
       r.cnt = cnt;
       const i = r.insns[id];
@@ -607,6 +639,7 @@ export class CPU {
       this.rip = i.next;
       i.fn(this, i);
       if (sync) this.flagsToSlot();
+      if (this.stopRequested) this.mem.i32[S_STOP >> 2] = 1;
       if (this.rip !== i.next || this.stopRequested || !r.valid) {
         this.slotF64[S_RIP / 8] = this.rip;
         return 1;

@@ -39,6 +39,10 @@ export const S_RIP = 0x428;
 export const S_FS = 0x430;
 export const S_GS = 0x438;
 export const S_VAL = 0x440;
+/** The dispatcher's slots: the region running, instructions done by earlier regions of this dispatch, stop request. */
+export const S_CUR = 0x460;
+export const S_DTOTAL = 0x464;
+export const S_STOP = 0x468;
 
 const MAX_REGION_BLOCKS = 96;
 const MAX_REGION_INSNS = 1500;
@@ -72,6 +76,8 @@ export class Region {
   /** Last call out: instruction id and completed count, for precise faults. */
   id = 0;
   cnt = 0;
+  /** Index in the CPU's table of regions (the dispatcher calls regions by it). */
+  index = -1;
   /** Where the region last left to, and that block (the CPU's cache for chaining regions). */
   exitRip = -1;
   exitBlock: RegionBlock | null = null;

@@ -1,0 +1,157 @@
+/**
+ * The region dispatcher: a small wasm function that runs compiled regions
+ * back to back without returning to JavaScript. After a region leaves, it
+ * looks the next rip up in a hash table in linear memory (rip -> region index
+ * in a shared function table, and the block's index inside the region) and
+ * calls that region through `call_indirect`; a miss, an invalidated region, a
+ * stop request, a fault or the end of the budget return to the CPU.
+ */
+import { Bytes, Code, F64, I32, OP } from "./wasm-enc.js";
+import { S_CUR, S_DTOTAL, S_RIP, S_STOP } from "./wasmgen.js";
+
+/** Hash table of region entries: DISPATCH_SIZE entries of 16 bytes (f64 rip, i32 region, i32 pc). */
+export const DISPATCH_BASE = 0x80000;
+export const DISPATCH_BITS = 12;
+export const DISPATCH_SIZE = 1 << DISPATCH_BITS;
+/** One byte per region index: 1 while the region is valid. */
+export const REGION_VALID_BASE = DISPATCH_BASE + DISPATCH_SIZE * 16;
+export const MAX_REGIONS = 0x100000 - REGION_VALID_BASE - 0x1000; // stays below the guest frames
+
+/** Slot of rip's entry in the dispatch table (JS side; the wasm computes the same). */
+export function dispatchSlot(rip: number): number {
+  const x = rip | 0;
+  return DISPATCH_BASE + (((x ^ (x >>> 12)) & (DISPATCH_SIZE - 1)) << 4);
+}
+
+export type DispatchFn = (region: number, pc: number, max: number) => number;
+
+/** Build the dispatcher over `table` (region functions of type (pc, max) -> count). */
+export function buildDispatcher(memory: WebAssembly.Memory, table: WebAssembly.Table): DispatchFn {
+  const c = new Code();
+  const P_IDX = 0,
+    P_PC = 1,
+    P_MAX = 2,
+    L_TOTAL = 3,
+    L_N = 4,
+    L_RIP = 5,
+    L_H = 6;
+  c.open(OP.loop);
+  c.i32(0);
+  c.get(P_IDX);
+  c.mem(OP.i32_store, S_CUR);
+  c.i32(0);
+  c.get(L_TOTAL);
+  c.mem(OP.i32_store, S_DTOTAL);
+  c.get(P_PC);
+  c.get(P_MAX);
+  c.get(L_TOTAL);
+  c.op(OP.i32_sub);
+  c.get(P_IDX);
+  c.byte(0x11); // call_indirect type 0, table 0
+  c.u32(0);
+  c.u32(0);
+  c.tee(L_N);
+  c.i32(0);
+  c.op(0x48); // i32.lt_s
+  c.open(OP.if);
+  c.i32(-1);
+  c.op(OP.return);
+  c.close();
+  c.get(L_TOTAL);
+  c.get(L_N);
+  c.op(OP.i32_add);
+  c.tee(L_TOTAL);
+  c.get(P_MAX);
+  c.op(OP.i32_ge_u);
+  c.i32(0);
+  c.mem(OP.i32_load, S_STOP);
+  c.op(OP.i32_or);
+  c.open(OP.if);
+  c.get(L_TOTAL);
+  c.op(OP.return);
+  c.close();
+  // h = entry address of rip
+  c.i32(0);
+  c.mem(OP.f64_load, S_RIP);
+  c.tee(L_RIP);
+  c.byte(0xfc); // i64.trunc_sat_f64_s
+  c.u32(6);
+  c.op(OP.i32_wrap_i64);
+  c.tee(L_H);
+  c.get(L_H);
+  c.i32(12);
+  c.op(OP.i32_shr_u);
+  c.op(OP.i32_xor);
+  c.i32(DISPATCH_SIZE - 1);
+  c.op(OP.i32_and);
+  c.i32(4);
+  c.op(OP.i32_shl);
+  c.tee(L_H);
+  c.mem(OP.f64_load, DISPATCH_BASE);
+  c.get(L_RIP);
+  c.op(OP.f64_eq);
+  c.op(OP.i32_eqz);
+  c.open(OP.if);
+  c.get(L_TOTAL);
+  c.op(OP.return);
+  c.close();
+  c.get(L_H);
+  c.mem(OP.i32_load, DISPATCH_BASE + 8);
+  c.set(P_IDX);
+  c.get(L_H);
+  c.mem(OP.i32_load, DISPATCH_BASE + 12);
+  c.set(P_PC);
+  c.get(P_IDX);
+  c.mem(0x2d, REGION_VALID_BASE); // i32.load8_u
+  c.op(OP.i32_eqz);
+  c.open(OP.if);
+  c.get(L_TOTAL);
+  c.op(OP.return);
+  c.close();
+  c.byte(OP.br);
+  c.u32(0);
+  c.close(); // loop
+  c.op(OP.unreachable);
+
+  const out = new Bytes();
+  out.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+  const sec = (id: number, b: Bytes) => {
+    out.byte(id);
+    out.vec(b);
+  };
+  const t = new Bytes();
+  t.u32(2);
+  t.bytes([0x60, 2, I32, I32, 1, I32]); // region: (pc, max) -> count
+  t.bytes([0x60, 3, I32, I32, I32, 1, I32]); // dispatch: (region, pc, max) -> count
+  sec(1, t);
+  const im = new Bytes();
+  im.u32(2);
+  im.name("e");
+  im.name("m");
+  im.bytes([0x02, 0x00, 0x00]); // memory, min 0
+  im.name("e");
+  im.name("t");
+  im.bytes([0x01, 0x70, 0x00, 0x00]); // table of funcref, min 0
+  sec(2, im);
+  const fs = new Bytes();
+  fs.u32(1);
+  fs.u32(1);
+  sec(3, fs);
+  const ex = new Bytes();
+  ex.u32(1);
+  ex.name("d");
+  ex.byte(0x00);
+  ex.u32(0);
+  sec(7, ex);
+  const body = new Bytes();
+  body.u32(3); // locals: total, n (i32); rip (f64); h (i32)
+  body.bytes([2, I32, 1, F64, 1, I32]);
+  body.bytes(c.buf.subarray(0, c.len));
+  body.byte(OP.end);
+  const code = new Bytes();
+  code.u32(1);
+  code.vec(body);
+  sec(10, code);
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(out.result() as BufferSource), { e: { m: memory, t: table } });
+  return inst.exports.d as DispatchFn;
+}
