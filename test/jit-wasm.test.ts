@@ -40,6 +40,21 @@ function nativeStatus(file: string): number {
 
 const HEAD = `.intel_syntax noprefix\n.globl _start\n`;
 
+/** Run under every tier; each must die by SIGSEGV with the interpreter's rip, count, registers and flags. */
+function faultingRuns(exe: string) {
+  const runs = TIERS.map((t) => emulate(exe, t));
+  for (const r of runs) expect(r.status).toMatchObject({ kind: "signal", signal: 11 });
+  const ref = runs[0].p.cpu;
+  for (const r of runs.slice(1)) {
+    const c = r.p.cpu;
+    expect(c.rip).toBe(ref.rip);
+    expect(c.icount).toBe(ref.icount);
+    for (let n = 0; n < 16; n++) expect(c.getReg64(n), `register ${n}`).toBe(ref.getReg64(n));
+    expect(c.getRflags()).toBe(ref.getRflags());
+  }
+  return runs;
+}
+
 describe.skipIf(!HAS_AS)("WebAssembly tier", () => {
   it("sees a store into the code of the loop it is running (self-modifying code)", () => {
     // add ebx, 1 becomes add ebx, 2 half way through; 1501 iterations with 1, 1499 with 2
@@ -98,16 +113,7 @@ _start:
   syscall
 `,
     );
-    const runs = TIERS.map((t) => emulate(exe, t));
-    for (const r of runs) expect(r.status).toMatchObject({ kind: "signal", signal: 11 });
-    const ref = runs[0].p.cpu;
-    for (const r of runs.slice(1)) {
-      const c = r.p.cpu;
-      expect(c.rip).toBe(ref.rip);
-      expect(c.icount).toBe(ref.icount);
-      for (let n = 0; n < 16; n++) expect(c.getReg64(n), `register ${n}`).toBe(ref.getReg64(n));
-      expect(c.getRflags()).toBe(ref.getRflags());
-    }
+    const runs = faultingRuns(exe);
     expect(runs[2].p.cpu.stats.wasmInsns).toBeGreaterThan(1000);
   });
 
@@ -136,15 +142,7 @@ step:
   ret
 `,
     );
-    const runs = TIERS.map((t) => emulate(exe, t));
-    for (const r of runs) expect(r.status).toMatchObject({ kind: "signal", signal: 11 });
-    const ref = runs[0].p.cpu;
-    for (const r of runs.slice(1)) {
-      const c = r.p.cpu;
-      expect(c.rip).toBe(ref.rip);
-      expect(c.icount).toBe(ref.icount);
-      for (let n = 0; n < 16; n++) expect(c.getReg64(n), `register ${n}`).toBe(ref.getReg64(n));
-    }
+    const runs = faultingRuns(exe);
     expect(runs[2].p.cpu.stats.regionsCompiled).toBeGreaterThan(1);
   });
 
