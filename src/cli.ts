@@ -112,7 +112,7 @@ async function main(): Promise<void> {
   if (argv.jitThreshold !== undefined) {
     if (!Number.isInteger(argv.jitThreshold) || argv.jitThreshold < 0) die("--jit-threshold expects a whole number >= 0", 2);
     proc.cpu.jitThreshold = argv.jitThreshold;
-    proc.cpu.wasmThreshold = Math.max(argv.jitThreshold, argv.jitThreshold * 20);
+    proc.cpu.wasmThreshold = argv.jitThreshold * 20;
   }
   let tracer: { flush: () => void } | null = null;
   if (argv.trace || argv.traceFile || argv.traceFrom !== undefined || argv.traceLimit !== undefined) {

@@ -7,7 +7,7 @@
 import { decode, DecodeError, INVALID } from "../decoder/decode.js";
 import { formatBytes, formatInsn } from "../decoder/format.js";
 import { ATTR_BRANCH, Insn } from "../decoder/insn.js";
-import { F_NONE, getFlags, setFlags } from "./flags.js";
+import { cond, F_NONE, getCF, getFlags, setFlags } from "./flags.js";
 import { Memory, MemoryFault, PAGE_SIZE, STATE_OFFSET } from "./memory.js";
 
 /** Offsets inside the CPU state area of linear memory. */
@@ -17,7 +17,7 @@ import { handlerFor } from "./registry.js";
 import { compileBlock, type CompiledBlock } from "./jit/jsgen.js";
 import { buildDispatcher, dispatchSlot, MAX_REGIONS, REGION_VALID_BASE, type DispatchFn } from "./jit/wasm-dispatch.js";
 import { compileRegion, wasmUnavailable, Region, S_CUR, S_DTOTAL, S_STOP, S_FAUX, S_FDST, S_FLAGS, S_FOP, S_FRES, S_FS, S_FSIZE, S_FSRC, S_GS, S_RIP, S_VAL, type RegionImports } from "./jit/wasmgen.js";
-import { cond, getCF } from "./flags.js";
+import { readMem, writeMem } from "./ops.js";
 import "./isa/index.js";
 
 export * from "./exceptions.js";
@@ -66,7 +66,7 @@ export class Block {
 export const JIT_THRESHOLD = 50;
 /** Executions (any tier) of a block before its region is compiled to WebAssembly. */
 export const WASM_THRESHOLD = 1000;
-/** Instructions a region runs per call at most: re-entering lets V8 swap in its optimized code. */
+/** Instructions the dispatcher runs before returning to the CPU loop (which then checks for signals and limits). */
 const REGION_SLICE = 200_000;
 
 export type SyscallHandler = (cpu: CPU) => void;
@@ -166,14 +166,12 @@ export class CPU {
   jitIter = 0;
   /** Statistics for --stats. */
   stats = { jitInsns: 0, blocksCompiled: 0, compileMs: 0, wasmInsns: 0, regionsCompiled: 0, regionBlocks: 0, wasmCompileMs: 0 };
-  /** The region running now (its calls out use it). */
   /** Every region compiled, by index (the dispatcher's function table holds the same). */
   private regionList: Region[] = [];
   private regionTable: WebAssembly.Table | null = null;
   private dispatch: DispatchFn | null = null;
   /** The fault a region's slow memory access met (raised once the region has returned). */
   private regionFault: unknown = null;
-  private regions: Region[] = [];
   private readonly pageRegions = new Map<number, Region[]>();
   private slotF64!: Float64Array;
 
@@ -302,8 +300,7 @@ export class CPU {
   }
 
   invalidateAll(): void {
-    for (const r of this.regions) this.dropRegion(r);
-    this.regions = [];
+    for (const r of this.regionList) this.dropRegion(r);
     this.pageRegions.clear();
     for (const b of this.blocks.values()) b.valid = false;
     this.blocks.clear();
@@ -414,12 +411,12 @@ export class CPU {
 
   private compileRegionAt(b: Block): void {
     b.regionTried = true;
-    if (typeof WebAssembly !== "object" || wasmUnavailable.value) return;
+    // (a full dispatcher table: interpreter and JS blocks from here)
+    if (typeof WebAssembly !== "object" || wasmUnavailable.value || this.regionList.length >= MAX_REGIONS) return;
     const t = globalThis.performance.now();
     const r = compileRegion(b, (a) => this.blockForRegion(a), this.wasmImports, this.mem.wmem);
     this.stats.wasmCompileMs += globalThis.performance.now() - t;
     if (r === null) return;
-    if (this.regionList.length >= MAX_REGIONS) return; // the dispatcher's table is full: interpret/JS from here
     if (this.dispatch === null) {
       this.regionTable = new WebAssembly.Table({ element: "anyfunc", initial: 64 });
       this.dispatch = buildDispatcher(this.mem.wmem, this.regionTable);
@@ -432,7 +429,6 @@ export class CPU {
     this.mem.u8[REGION_VALID_BASE + r.index] = 1;
     this.stats.regionsCompiled++;
     this.stats.regionBlocks += r.blocks.length;
-    this.regions.push(r);
     for (const p of r.pages) {
       let l = this.pageRegions.get(p);
       if (!l) this.pageRegions.set(p, (l = []));
@@ -499,17 +495,8 @@ export class CPU {
         const rip = this.slotF64[S_RIP / 8];
         this.rip = rip;
         if (this.stopRequested || this.icount >= limit || rip === this.stopAt) break;
-        // where the last region left to (a one-entry cache: a region usually leaves to the same place)
-        r = this.curRegion();
-        let nb: Block | undefined;
-        if (rip === r.exitRip) nb = r.exitBlock as Block;
-        else {
-          nb = this.blocks.get(rip);
-          if (nb !== undefined) {
-            r.exitRip = rip;
-            r.exitBlock = nb;
-          }
-        }
+        // the dispatcher did not know rip (a hash collision, a block not in a region yet)
+        const nb = this.blocks.get(rip);
         if (nb === undefined || !nb.valid || nb.region === null || !nb.region.valid) break;
         r = nb.region;
         pc = nb.regionPc;
@@ -565,29 +552,18 @@ export class CPU {
       const r = this.curRegion();
       r.id = id;
       r.cnt = cnt;
-      const m = this.mem;
       try {
-        if (size === 16) {
-          const w0 = m.read32(addr);
-          const w1 = m.read32(addr + 4);
-          const w2 = m.read32(addr + 8);
-          const w3 = m.read32(addr + 12);
-          const v = m.i32;
-          v[S_VAL >> 2] = w0;
-          v[(S_VAL >> 2) + 1] = w1;
-          v[(S_VAL >> 2) + 2] = w2;
-          v[(S_VAL >> 2) + 3] = w3;
-          return 0;
-        }
-        let lo: number;
-        let hi = 0;
-        if (size === 8) {
-          lo = m.read32(addr);
-          hi = m.read32(addr + 4);
-        } else lo = size === 4 ? m.read32(addr) : size === 2 ? m.read16(addr) : m.read8(addr);
-        const v = m.i32;
+        // 16 bytes as two 8-byte halves; the value goes to the slot's value area as lo/hi words
+        const lo = readMem(this, addr, size === 16 ? 8 : size);
+        const hi = this.hi;
+        const lo2 = size === 16 ? readMem(this, addr + 8, 8) : 0;
+        const v = this.mem.i32;
         v[S_VAL >> 2] = lo;
         v[(S_VAL >> 2) + 1] = hi;
+        if (size === 16) {
+          v[(S_VAL >> 2) + 2] = lo2;
+          v[(S_VAL >> 2) + 3] = this.hi;
+        }
         return 0;
       } catch (e) {
         this.regionFault = e;
@@ -601,20 +577,17 @@ export class CPU {
       const m = this.mem;
       try {
         const v = m.i32;
-        const lo = v[S_VAL >> 2];
+        const w = S_VAL >> 2;
         if (size === 16) {
-          const w1 = v[(S_VAL >> 2) + 1];
-          const w2 = v[(S_VAL >> 2) + 2];
-          const w3 = v[(S_VAL >> 2) + 3];
-          m.checkWritable(addr, 16);
-          m.write32(addr, lo);
-          m.write32(addr + 4, w1);
-          m.write32(addr + 8, w2);
-          m.write32(addr + 12, w3);
-        } else if (size === 8) m.write64(addr, lo, v[(S_VAL >> 2) + 1]);
-        else if (size === 4) m.write32(addr, lo);
-        else if (size === 2) m.write16(addr, lo & 0xffff);
-        else m.write8(addr, lo & 0xff);
+          // read the value first: checkWritable may grow the memory (and detach `v`)
+          const w0 = v[w];
+          const w1 = v[w + 1];
+          const w2 = v[w + 2];
+          const w3 = v[w + 3];
+          m.checkWritable(addr, 16); // nothing is stored if any part faults
+          writeMem(this, addr, 8, w0, w1);
+          writeMem(this, addr + 8, 8, w2, w3);
+        } else writeMem(this, addr, size, v[w], v[w + 1]);
       } catch (e) {
         this.regionFault = e;
         return 2;

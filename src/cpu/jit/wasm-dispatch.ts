@@ -6,7 +6,8 @@
  * calls that region through `call_indirect`; a miss, an invalidated region, a
  * stop request, a fault or the end of the budget return to the CPU.
  */
-import { Bytes, Code, F64, I32, OP } from "./wasm-enc.js";
+import { FRAMES_OFFSET } from "../memory.js";
+import { buildModule, Code, F64, I32, OP } from "./wasm-enc.js";
 import { S_CUR, S_DTOTAL, S_RIP, S_STOP } from "./wasmgen.js";
 
 /** Hash table of region entries: DISPATCH_SIZE entries of 16 bytes (f64 rip, i32 region, i32 pc). */
@@ -15,7 +16,7 @@ export const DISPATCH_BITS = 12;
 export const DISPATCH_SIZE = 1 << DISPATCH_BITS;
 /** One byte per region index: 1 while the region is valid. */
 export const REGION_VALID_BASE = DISPATCH_BASE + DISPATCH_SIZE * 16;
-export const MAX_REGIONS = 0x100000 - REGION_VALID_BASE - 0x1000; // stays below the guest frames
+export const MAX_REGIONS = FRAMES_OFFSET - REGION_VALID_BASE; // stays below the guest frames
 
 /** Slot of rip's entry in the dispatch table (JS side; the wasm computes the same). */
 export function dispatchSlot(rip: number): number {
@@ -47,12 +48,12 @@ export function buildDispatcher(memory: WebAssembly.Memory, table: WebAssembly.T
   c.get(L_TOTAL);
   c.op(OP.i32_sub);
   c.get(P_IDX);
-  c.byte(0x11); // call_indirect type 0, table 0
+  c.op(OP.call_indirect); // type 0 (a region), table 0
   c.u32(0);
   c.u32(0);
   c.tee(L_N);
   c.i32(0);
-  c.op(0x48); // i32.lt_s
+  c.op(OP.i32_lt_s);
   c.open(OP.if);
   c.i32(-1);
   c.op(OP.return);
@@ -102,7 +103,7 @@ export function buildDispatcher(memory: WebAssembly.Memory, table: WebAssembly.T
   c.mem(OP.i32_load, DISPATCH_BASE + 12);
   c.set(P_PC);
   c.get(P_IDX);
-  c.mem(0x2d, REGION_VALID_BASE); // i32.load8_u
+  c.mem(OP.i32_load8_u, REGION_VALID_BASE);
   c.op(OP.i32_eqz);
   c.open(OP.if);
   c.get(L_TOTAL);
@@ -113,45 +114,11 @@ export function buildDispatcher(memory: WebAssembly.Memory, table: WebAssembly.T
   c.close(); // loop
   c.op(OP.unreachable);
 
-  const out = new Bytes();
-  out.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
-  const sec = (id: number, b: Bytes) => {
-    out.byte(id);
-    out.vec(b);
-  };
-  const t = new Bytes();
-  t.u32(2);
-  t.bytes([0x60, 2, I32, I32, 1, I32]); // region: (pc, max) -> count
-  t.bytes([0x60, 3, I32, I32, I32, 1, I32]); // dispatch: (region, pc, max) -> count
-  sec(1, t);
-  const im = new Bytes();
-  im.u32(2);
-  im.name("e");
-  im.name("m");
-  im.bytes([0x02, 0x00, 0x00]); // memory, min 0
-  im.name("e");
-  im.name("t");
-  im.bytes([0x01, 0x70, 0x00, 0x00]); // table of funcref, min 0
-  sec(2, im);
-  const fs = new Bytes();
-  fs.u32(1);
-  fs.u32(1);
-  sec(3, fs);
-  const ex = new Bytes();
-  ex.u32(1);
-  ex.name("d");
-  ex.byte(0x00);
-  ex.u32(0);
-  sec(7, ex);
-  const body = new Bytes();
-  body.u32(3); // locals: total, n (i32); rip (f64); h (i32)
-  body.bytes([2, I32, 1, F64, 1, I32]);
-  body.bytes(c.buf.subarray(0, c.len));
-  body.byte(OP.end);
-  const code = new Bytes();
-  code.u32(1);
-  code.vec(body);
-  sec(10, code);
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(out.result() as BufferSource), { e: { m: memory, t: table } });
-  return inst.exports.d as DispatchFn;
+  const types = [
+    { params: [I32, I32], results: [I32] }, // a region: (pc, max) -> count
+    { params: [I32, I32, I32], results: [I32] }, // dispatch: (region, pc, max) -> count
+  ];
+  const bytes = buildModule(types, [], 1, [I32, I32, F64, I32], c, true); // locals: total, n, rip, h
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), { e: { m: memory, t: table } });
+  return inst.exports.f as DispatchFn;
 }

@@ -28,7 +28,9 @@ export const OP = {
   local_get: 0x20,
   local_set: 0x21,
   local_tee: 0x22,
+  call_indirect: 0x11,
   i32_load: 0x28,
+  i32_load8_u: 0x2d,
   i64_load: 0x29,
   f64_load: 0x2b,
   i64_load8_s: 0x30,
@@ -48,6 +50,7 @@ export const OP = {
   f64_const: 0x44,
   i32_eqz: 0x45,
   i32_eq: 0x46,
+  i32_lt_s: 0x48,
   i32_ne: 0x47,
   i32_lt_u: 0x49,
   i32_ge_u: 0x4f,
@@ -314,10 +317,10 @@ function section(out: Bytes, id: number, body: Bytes): void {
 }
 
 /**
- * A module importing memory `e.m` and functions `e.<name>`, defining one
- * exported function `f`.
+ * A module importing memory `e.m`, with `table` a function table `e.t`, and
+ * functions `e.<name>`, defining one exported function `f`.
  */
-export function buildModule(types: FuncType[], imports: { name: string; type: number }[], fnType: number, locals: number[], body: Code): Uint8Array {
+export function buildModule(types: FuncType[], imports: { name: string; type: number }[], fnType: number, locals: number[], body: Code, table = false): Uint8Array {
   const out = new Bytes();
   out.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
   const t = new Bytes();
@@ -331,12 +334,17 @@ export function buildModule(types: FuncType[], imports: { name: string; type: nu
   }
   section(out, 1, t);
   const im = new Bytes();
-  im.u32(imports.length + 1);
+  im.u32(imports.length + (table ? 2 : 1));
   im.name("e");
   im.name("m");
   im.byte(0x02); // memory
   im.byte(0x00);
   im.u32(0);
+  if (table) {
+    im.name("e");
+    im.name("t");
+    im.bytes([0x01, 0x70, 0x00, 0x00]); // table of funcref, min 0
+  }
   for (const i of imports) {
     im.name("e");
     im.name(i.name);

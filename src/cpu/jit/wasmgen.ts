@@ -78,9 +78,6 @@ export class Region {
   cnt = 0;
   /** Index in the CPU's table of regions (the dispatcher calls regions by it). */
   index = -1;
-  /** Where the region last left to, and that block (the CPU's cache for chaining regions). */
-  exitRip = -1;
-  exitBlock: RegionBlock | null = null;
   /** By id: 1 when the instruction's handler neither reads nor writes the flags (no copying around its call). */
   readonly noFlags: Uint8Array;
   constructor(
@@ -114,21 +111,19 @@ const F_RD = 0,
   F_CF = 3,
   F_CALL = 4;
 const TYPES: FuncType[] = [
-  { params: [F64, I32, I32, I32], results: [I32] },
-  { params: [F64, I32, I32, I32], results: [I32] },
-  { params: [I32], results: [I32] },
-  { params: [], results: [I32] },
-  { params: [I32, I32], results: [I32] },
-  { params: [I32, I32], results: [I32] },
+  { params: [F64, I32, I32, I32], results: [I32] }, // rd, wr
+  { params: [I32], results: [I32] }, // cond
+  { params: [], results: [I32] }, // cf
+  { params: [I32, I32], results: [I32] }, // call; the region function (pc, max)
 ];
 const IMPORTS = [
   { name: "rd", type: 0 },
-  { name: "wr", type: 1 },
-  { name: "cond", type: 2 },
-  { name: "cf", type: 3 },
-  { name: "call", type: 4 },
+  { name: "wr", type: 0 },
+  { name: "cond", type: 1 },
+  { name: "cf", type: 2 },
+  { name: "call", type: 3 },
 ];
-const MAIN_TYPE = 5;
+const MAIN_TYPE = 3;
 
 // locals (0, 1 are the parameters pc and max)
 const L_PC = 0,
@@ -160,8 +155,9 @@ const XMM = (n: number) => 256 + 16 * n;
 const NEUTRAL = new Set(["mov", "movzx", "movsx", "movsxd", "lea", "push", "pop", "nop", "jmp", "call", "ret", "calli", "jmpi", "not", "cdqe", "cqo", "cdq", "cwde"]);
 const CONDS = new Set(["jcc", "cmovcc", "setcc"]);
 
-function sizeMask(size: number): [number, number] {
-  return size === 1 ? [0xff, 0] : size === 2 ? [0xffff, 0] : size === 4 ? [-1, 0] : [-1, -1];
+/** The low word of the mask of an operand size below 8 (its high word is 0). */
+function lowMask(size: number): number {
+  return size === 1 ? 0xff : size === 2 ? 0xffff : -1;
 }
 
 /** Flag kinds a condition can be evaluated from inline; returns false when it needs the full flags. */
@@ -194,7 +190,6 @@ class Gen {
   dead = false;
   constructor(
     readonly blockIndex: Map<number, number>,
-    readonly insns: Insn[],
     /** Blocks of the region that follow a call (where rets usually go), at most a few. */
     readonly returnSites: number[],
     /** Registers compiled code of the region may write: written back to memory before leaving or calling out. */
@@ -236,7 +231,7 @@ class Gen {
     }
     c.get(L_REG + n);
     if (size < 8) {
-      c.i64(size === 4 ? -1 : size === 2 ? 0xffff : 0xff, 0);
+      c.i64(lowMask(size), 0);
       c.op(OP.i64_and);
     }
   }
@@ -365,11 +360,6 @@ class Gen {
     c.close();
   }
 
-  /** Push the 16 bytes at L_EA as a v128. */
-  memRead16(): void {
-    this.memRead(16);
-  }
-
   /** A load of `size` bytes at the address on the stack plus offset (i64 zero-extended, or v128). */
   private load(size: number, offset: number): void {
     if (size === 16) this.c.simdMem(SIMD.v128_load, offset);
@@ -417,11 +407,6 @@ class Gen {
     c.br(this.out);
     c.close();
     c.close();
-  }
-
-  /** Store the v128 local x at L_EA. */
-  memWrite16(x: number): void {
-    this.memWrite(16, x);
   }
 
   /** Push xmm register n as a v128. */
@@ -600,8 +585,7 @@ class Gen {
     const c = this.c;
     c.get(l);
     if (size < 8) {
-      const [m] = sizeMask(size);
-      c.i64(m, 0);
+      c.i64(lowMask(size), 0);
       c.op(OP.i64_and);
     }
   }
@@ -957,7 +941,7 @@ export function compileRegion(entry: RegionBlock, blockAt: (addr: number) => Reg
     const k = keyOf(last);
     if ((k === "call" || k === "calli") && index.has(last.next) && !sites.includes(last.next) && sites.length < 8) sites.push(last.next);
   }
-  const g = new Gen(index, insns, sites, dirtyRegs(insns));
+  const g = new Gen(index, sites, dirtyRegs(insns));
   const c = g.c;
   g.loadRegs();
   // out: { loop { block_{n-1} ... block_0 { br_table } code_0 } code_1 ... } }; write back registers; return L_RET
@@ -1832,7 +1816,7 @@ function sseSource(g: Gen, i: Insn, aligned: boolean): boolean {
   if (i.k1 !== K_MEM) return false;
   g.ea(i);
   if (aligned) alignCheck(g);
-  g.memRead16();
+  g.memRead(16);
   c.set(L_Y);
   return true;
 }
@@ -1868,7 +1852,7 @@ function emitSse(g: Gen, i: Insn, key: string): boolean {
       c.set(L_Y);
       g.ea(i);
       if (aligned) alignCheck(g);
-      g.memWrite16(L_Y);
+      g.memWrite(16, L_Y);
     }
     return true;
   }
