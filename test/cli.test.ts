@@ -264,3 +264,26 @@ describe("the installed command", () => {
     expect(h.status).toBe(0);
   });
 });
+
+describe("execution tiers through the CLI", () => {
+  const sieve = path.join(ROOT, "bench/bin/sieve");
+  const count = (stderr: string, what: string) => Number(new RegExp(`${what} (\\d+)`).exec(stderr)?.[1] ?? NaN);
+
+  it("--stats reports where the instructions ran: hot code reaches the WebAssembly regions", () => {
+    const r = runEmu(["--stats", sieve, "300000"]);
+    expect(r.stdout).toBe("primes up to 300000: 25997\n");
+    expect(count(r.stderr, "wasm regions")).toBeGreaterThan(1_000_000);
+    expect(r.stderr).toMatch(/wasm regions compiled: [1-9]\d* of \d+ blocks/);
+  });
+
+  it("--no-wasm stops at the JavaScript blocks, --no-jit at the interpreter; the output is the same", () => {
+    const js = runEmu(["--stats", "--no-wasm", sieve, "300000"]);
+    expect(js.stdout).toBe("primes up to 300000: 25997\n");
+    expect(count(js.stderr, "wasm regions")).toBe(0);
+    expect(count(js.stderr, "js blocks")).toBeGreaterThan(1_000_000);
+    const interp = runEmu(["--stats", "--no-jit", sieve, "300000"]);
+    expect(interp.stdout).toBe(js.stdout);
+    expect(count(interp.stderr, "js blocks")).toBe(0);
+    expect(count(interp.stderr, "wasm regions")).toBe(0);
+  });
+});
