@@ -1,4 +1,4 @@
-/** Prints the plain closing line CI reads: `N passed, M failed, K skipped`. */
+/** Prints the skipped count, then the plain closing line CI reads: `N passed, M failed`. */
 import type { Reporter, TestModule } from "vitest/node";
 
 export default class SummaryReporter implements Reporter {
@@ -15,6 +15,6 @@ export default class SummaryReporter implements Reporter {
       }
       if (m.state() === "failed" && [...m.children.allTests()].length === 0) failed++;
     }
-    process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+    process.stdout.write(`\n${skipped} skipped\n${passed} passed, ${failed} failed\n`);
   }
 }
