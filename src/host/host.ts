@@ -40,6 +40,16 @@ export interface Host {
   randomBytes(buf: Uint8Array): void;
   /** Is the host fd a terminal (for ioctl TCGETS)? */
   isatty(fd: number): boolean;
+  /** What a host fd really is (fstat of the standard descriptors: tty, pipe, file, /dev/null, socket). */
+  fstatFd?(fd: number): HostStat | number;
+  /** The terminal settings of a host tty fd as the kernel's 36-byte struct termios, or null. */
+  termios?(fd: number): Uint8Array | null;
+  /** Apply terminal settings (36-byte struct termios) to a host tty fd (raw mode, echo). */
+  setTermios?(fd: number, t: Uint8Array): void;
+  /** The path a host fd is open on (readlink of /proc/self/fd/N: "/dev/pts/3", "pipe:[123]"), or null. */
+  fdPath?(fd: number): string | null;
+  /** Window size of a host tty fd, or null. */
+  winsize?(fd: number): { rows: number; cols: number } | null;
   /** The file system, when the guest may see one. */
   fs?: HostFs;
   /** Sleep (nanosleep); hosts that cannot block may return at once. */

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as tty from "node:tty";
 import { randomFillSync } from "node:crypto";
+import { spawnSync } from "node:child_process";
 import type { Host, HostDirent, HostFs, HostStat } from "./host.js";
 
 const ERRNO: Record<string, number> = { EPERM: 1, ENOENT: 2, ESRCH: 3, EINTR: 4, EIO: 5, EBADF: 9, EAGAIN: 11, EACCES: 13, EFAULT: 14, EEXIST: 17, ENOTDIR: 20, EISDIR: 21, EINVAL: 22, EMFILE: 24, ENOTTY: 25, EFBIG: 27, ENOSPC: 28, ESPIPE: 29, EROFS: 30, EPIPE: 32, ENAMETOOLONG: 36, ENOTEMPTY: 39, ELOOP: 40 };
@@ -83,6 +84,48 @@ export class NodeHost implements Host {
   }
   isatty(fd: number): boolean {
     return tty.isatty(fd);
+  }
+  fstatFd(fd: number): HostStat | number {
+    try {
+      return toStat(fs.fstatSync(fd, { bigint: true }));
+    } catch (e) {
+      return negErrno(e);
+    }
+  }
+  /** Fields `stty -g` printed last (their count must be given back when setting). */
+  private sttyFields = 36;
+  termios(fd: number): Uint8Array | null {
+    // Node has no tcgetattr: stty reads the terminal on its stdin
+    const r = spawnSync("stty", ["-g"], { stdio: [fd, "pipe", "ignore"], encoding: "latin1", timeout: 5000 });
+    const f = r.status === 0 ? r.stdout.trim().split(":") : [];
+    if (f.length < 4 + 17 || f.some((x) => !/^[0-9a-f]+$/i.test(x))) return null;
+    this.sttyFields = f.length;
+    const t = new Uint8Array(36);
+    const dv = new DataView(t.buffer);
+    for (let j = 0; j < 4; j++) dv.setUint32(4 * j, parseInt(f[j], 16) >>> 0, true);
+    for (let j = 0; j < 19 && 4 + j < f.length; j++) t[17 + j] = parseInt(f[4 + j], 16);
+    return t;
+  }
+  setTermios(fd: number, t: Uint8Array): void {
+    const dv = new DataView(t.buffer, t.byteOffset, t.byteLength);
+    const f: string[] = [];
+    for (let j = 0; j < 4; j++) f.push(dv.getUint32(4 * j, true).toString(16));
+    for (let j = 0; j < this.sttyFields - 4; j++) f.push((j < 19 ? t[17 + j] : 0).toString(16));
+    spawnSync("stty", [f.join(":")], { stdio: [fd, "ignore", "ignore"], timeout: 5000 });
+  }
+  fdPath(fd: number): string | null {
+    try {
+      return fs.readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      return null;
+    }
+  }
+  winsize(fd: number): { rows: number; cols: number } | null {
+    const out = fd === 1 ? process.stdout : fd === 2 ? process.stderr : null;
+    if (out && out.isTTY && out.rows) return { rows: out.rows, cols: out.columns };
+    const r = spawnSync("stty", ["size"], { stdio: [fd, "pipe", "ignore"], encoding: "latin1", timeout: 5000 });
+    const m = r.status === 0 ? /^(\d+) (\d+)/.exec(r.stdout) : null;
+    return m ? { rows: Number(m[1]), cols: Number(m[2]) } : null;
   }
   hostname(): string {
     return os.hostname();

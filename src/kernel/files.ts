@@ -7,6 +7,7 @@
 import type { HostDirent, HostStat } from "../host/host.js";
 import { defineSyscall, type Args, type Kernel } from "./kernel.js";
 import { fmtAtFlags, fmtDirfd, fmtMode, fmtOpenFlags } from "./strace-fmt.js";
+import { isTtyIoctl, ttyIoctl } from "./tty.js";
 
 const EPERM = 1;
 const ENOENT = 2;
@@ -136,7 +137,11 @@ function fsOf(k: Kernel) {
 function procLink(k: Kernel, p: string): string | null {
   if (p === "/proc/self/exe" || p === `/proc/${k.host.getpid()}/exe`) return (k.state.exePath as string | undefined) ?? null;
   const m = /^\/proc\/self\/fd\/(\d+)$/.exec(p);
-  if (m) return get(k, Number(m[1]))?.path ?? null;
+  if (m) {
+    const f = get(k, Number(m[1]));
+    if (f?.kind === "std") return k.host.fdPath?.(f.h) ?? f.path;
+    return f?.path ?? null;
+  }
   return null;
 }
 
@@ -450,13 +455,15 @@ defineSyscall({
 // ---- stat ----------------------------------------------------------------------------
 
 function stdStat(k: Kernel, fd: number): HostStat {
+  const real = k.host.fstatFd?.(fd);
+  if (real !== undefined && typeof real !== "number") return real;
   const tty = k.host.isatty(fd);
   return { dev: tty ? 0x16 : 0xc, ino: 100 + fd, mode: tty ? 0o20620 : 0o10600, nlink: 1, uid: k.host.getuid(), gid: k.host.getgid(), rdev: tty ? 0x8800 : 0, size: 0, blksize: tty ? 1024 : 4096, blocks: 0, atimeNs: 0n, mtimeNs: 0n, ctimeNs: 0n };
 }
 
 function statOf(k: Kernel, f: OFile): HostStat | number {
   if (f.kind === "std") return stdStat(k, f.h);
-  if (f.kind === "pipe-r" || f.kind === "pipe-w") return { ...stdStat(k, 3), mode: 0o10600, ino: 7777 };
+  if (f.kind === "pipe-r" || f.kind === "pipe-w") return { ...stdStat(k, -1), mode: 0o10600, ino: 7777 };
   return fsOf(k)!.fstat(f.h);
 }
 
@@ -791,47 +798,44 @@ defineSyscall({
   },
 });
 
-const TCGETS = 0x5401;
-const TIOCGWINSZ = 0x5413;
 const FIONREAD = 0x541b;
+const FIONBIO = 0x5421;
+const FIOCLEX = 0x5451;
+const FIONCLEX = 0x5450;
 defineSyscall({
   nr: 16,
   name: "ioctl",
   args: ["fd", "x", "ptr"],
   fn: (k, a) => {
-    const f = get(k, a.i32(0));
+    const fd = a.i32(0);
+    const f = get(k, fd);
     if (!f) return -EBADF;
     const req = a.u32(1);
-    const tty = f.kind === "std" && k.host.isatty(f.h);
-    if (req === FIONREAD) {
-      const n = f.kind === "pipe-r" ? f.pipe!.size() : 0;
-      try {
-        k.cpu.mem.write32(a.u(2), n);
-      } catch {
-        return -EFAULT;
-      }
-      return 0;
-    }
-    if (!tty) return -ENOTTY;
-    try {
-      if (req === TIOCGWINSZ) {
-        k.cpu.mem.writeBytes(a.u(2), Uint8Array.from([24, 0, 80, 0, 0, 0, 0, 0]));
+    switch (req) {
+      case FIONREAD: {
+        const n = f.kind === "pipe-r" ? f.pipe!.size() : 0;
+        try {
+          k.cpu.mem.write32(a.u(2), n);
+        } catch {
+          return -EFAULT;
+        }
         return 0;
       }
-      if (req === TCGETS) {
-        const t = new Uint8Array(60);
-        const dv = new DataView(t.buffer);
-        dv.setUint32(0, 0x500, true); // ICRNL | IXON
-        dv.setUint32(4, 0x5, true); // OPOST | ONLCR
-        dv.setUint32(8, 0xbf, true); // B38400 | CS8 | CREAD
-        dv.setUint32(12, 0x8a3b, true); // ISIG | ICANON | ECHO...
-        k.cpu.mem.writeBytes(a.u(2), t);
+      case FIONBIO:
+        try {
+          f.flags = k.cpu.mem.read32(a.u(2)) ? f.flags | O_NONBLOCK : f.flags & ~O_NONBLOCK;
+        } catch {
+          return -EFAULT;
+        }
         return 0;
-      }
-    } catch {
-      return -EFAULT;
+      case FIOCLEX:
+      case FIONCLEX:
+        files(k).fds[fd]!.cloexec = req === FIOCLEX;
+        return 0;
     }
-    return -EINVAL;
+    if (f.kind === "std" && k.host.isatty(f.h)) return ttyIoctl(k, f.h, req, a.u(2));
+    void isTtyIoctl;
+    return -ENOTTY;
   },
 });
 
