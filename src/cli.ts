@@ -226,6 +226,15 @@ function sigNameOf(n: number): string {
 /** Die by the guest's signal so the shell sees 128+N; fall back to exit(128+N) where Node keeps the signal. */
 function dieBySignal(sig: number): void {
   try {
+    // Node ignores SIGPIPE (and may ignore others): a listener added and removed leaves the
+    // signal at its default action (libuv restores SIG_DFL), so the signal kills us as it killed
+    // the guest. Before removeAllListeners, which also drops Node's own signal bookkeeping.
+    const name = Object.entries(os.constants.signals).find(([, v]) => v === sig)?.[0] as NodeJS.Signals | undefined;
+    if (name && sig !== 9 && sig !== 19) {
+      const noop = () => undefined;
+      process.on(name, noop);
+      process.removeListener(name, noop);
+    }
     process.removeAllListeners();
     process.kill(process.pid, sig);
   } catch {

@@ -172,6 +172,48 @@ export class Memory {
     return e === undefined ? -1 : e & 7;
   }
 
+  /** How many bytes from addr (at most len) can be read without a fault (kernel copies stop there). */
+  readablePrefix(addr: number, len: number): number {
+    return this.accessiblePrefix(addr, len, PROT_READ);
+  }
+
+  /** How many bytes from addr (at most len) can be written without a fault. */
+  writablePrefix(addr: number, len: number): number {
+    return this.accessiblePrefix(addr, len, PROT_WRITE);
+  }
+
+  private accessiblePrefix(addr: number, len: number, need: number): number {
+    let done = 0;
+    while (done < len) {
+      const a = addr + done;
+      const prot = a < 0 || a >= USER_TOP ? -1 : this.protOf(a);
+      if (prot < 0 || (prot & need) === 0) return done;
+      done += Math.min(len - done, PAGE_SIZE - (a & PAGE_MASK));
+    }
+    return done;
+  }
+
+  /** Address of the first unmapped page in [addr, addr+len) (page-rounded), or -1 when all are mapped. */
+  unmappedIn(addr: number, len: number): number {
+    const first = Math.floor(addr / PAGE_SIZE);
+    const last = Math.floor((addr + len - 1) / PAGE_SIZE);
+    for (let p = first; p <= last; p++) if (!this.pages.has(p)) return p * PAGE_SIZE;
+    return -1;
+  }
+
+  /** Drop the contents of mapped pages in range: they read as zeros again (madvise DONTNEED). */
+  discard(addr: number, len: number): void {
+    const first = Math.floor(addr / PAGE_SIZE);
+    const last = Math.floor((addr + len - 1) / PAGE_SIZE);
+    for (let p = first; p <= last; p++) {
+      const e = this.pages.get(p);
+      if (e === undefined || e >>> 4 === 0) continue;
+      this.freeFrames.push(e >>> 4);
+      this.pages.set(p, e & 7);
+      this.flushTlbPage(p);
+    }
+  }
+
   /** Mapped page numbers in ascending order (for /proc/self/maps-like views and mmap search). */
   mappedPages(): number[] {
     return [...this.pages.keys()].sort((a, b) => a - b);

@@ -56,6 +56,8 @@ export interface Host {
   sleepMs?(ms: number): void;
   /** The host name uname reports (default "x64emu"). */
   hostname?(): string;
+  /** Process group and session of a host process (getpgid, getsid), or -errno (ESRCH). */
+  processIds?(pid: number): { pgid: number; sid: number } | number;
   /** Memory figures for sysinfo, in bytes. */
   memoryInfo?(): { total: number; free: number; buffers?: number; shared?: number };
 }

@@ -127,6 +127,17 @@ export class NodeHost implements Host {
     const m = r.status === 0 ? /^(\d+) (\d+)/.exec(r.stdout) : null;
     return m ? { rows: Number(m[1]), cols: Number(m[2]) } : null;
   }
+  processIds(pid: number): { pgid: number; sid: number } | number {
+    try {
+      // /proc/PID/stat: "pid (comm) state ppid pgrp session ..."; comm may hold spaces and parentheses
+      const st = fs.readFileSync(`/proc/${pid}/stat`, "latin1");
+      const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
+      return { pgid: Number(f[2]), sid: Number(f[3]) };
+    } catch {
+      if (pid === process.pid) return { pgid: pid, sid: pid }; // no /proc
+      return -3; // ESRCH
+    }
+  }
   hostname(): string {
     return os.hostname();
   }

@@ -120,6 +120,14 @@ function resolve(k: Kernel, dirfd: number, path: string): string | number {
   return normalize(base + "/" + path);
 }
 
+/** A name ending in "/" must be a directory (or a symlink to one): ENOTDIR for anything else. */
+function slashCheck(k: Kernel, raw: string, path: string | number): string | number {
+  if (typeof path === "number" || !raw.endsWith("/") || path === "/") return path;
+  const st = fsOf(k)?.stat(path, true);
+  if (st === undefined || typeof st === "number") return path;
+  return (st.mode & 0o170000) === 0o040000 ? path : -ENOTDIR;
+}
+
 function readPath(k: Kernel, addr: number): string | number {
   if (addr === 0) return -EFAULT;
   try {
@@ -223,7 +231,15 @@ function sysRead(k: Kernel, a: Args, pos: number | null): number {
   const f = get(k, a.i32(0));
   if (!f || !readable(f)) return -EBADF;
   if (pos !== null && f.kind !== "file") return -ESPIPE;
-  const buf = new Uint8Array(Math.min(a.u(2), MAX_IO));
+  const len = Math.min(a.u(2), MAX_IO);
+  // Linux copies out until the first unwritable byte and returns that partial count
+  const room = k.cpu.mem.writablePrefix(a.u(1), len);
+  if (room === 0 && len > 0) {
+    // EFAULT only when there was something to copy (a file at EOF still reads 0)
+    const n = readInto(k, f, new Uint8Array(1), f.kind === "file" ? (pos ?? f.pos) : pos);
+    return n > 0 ? -EFAULT : n;
+  }
+  const buf = new Uint8Array(room);
   const n = readInto(k, f, buf, pos);
   if (n <= 0) return n;
   if (k.copyOut(a.u(1), buf.subarray(0, n))) return -EFAULT;
@@ -234,13 +250,12 @@ function sysWrite(k: Kernel, a: Args, pos: number | null): number {
   const f = get(k, a.i32(0));
   if (!f || !writable(f)) return -EBADF;
   if (pos !== null && f.kind !== "file") return -ESPIPE;
-  let data: Uint8Array;
-  try {
-    data = k.cpu.mem.readBytes(a.u(1), Math.min(a.u(2), MAX_IO));
-  } catch {
-    return -EFAULT;
-  }
-  if (data.length === 0) return 0;
+  const len = Math.min(a.u(2), MAX_IO);
+  if (len === 0) return 0;
+  // a buffer running into an unmapped page: the readable part is written (Linux's partial count)
+  const have = k.cpu.mem.readablePrefix(a.u(1), len);
+  if (have === 0) return -EFAULT;
+  const data = k.cpu.mem.readBytes(a.u(1), have);
   return writeFrom(k, f, data, pos);
 }
 
@@ -331,7 +346,7 @@ function doOpen(k: Kernel, dirfd: number, pathAddr: number, flags: number, mode:
   const p = readPath(k, pathAddr);
   if (typeof p === "number") return p;
   if (p === "") return -ENOENT;
-  const path = resolve(k, dirfd, p);
+  const path = slashCheck(k, p, resolve(k, dirfd, p));
   if (typeof path === "number") return path;
   const fsx = fsOf(k);
   if (!fsx) return -ENOENT;
@@ -502,7 +517,7 @@ function statPath(k: Kernel, dirfd: number, pathAddr: number, flags: number): Ho
     const f = get(k, dirfd);
     return f ? statOf(k, f) : -EBADF;
   }
-  const path = resolve(k, dirfd, p);
+  const path = slashCheck(k, p, resolve(k, dirfd, p));
   if (typeof path === "number") return path;
   const fsx = fsOf(k);
   if (!fsx) return -ENOENT;
@@ -564,7 +579,7 @@ defineSyscall({
 function doAccess(k: Kernel, dirfd: number, pathAddr: number, mode: number): number {
   const p = readPath(k, pathAddr);
   if (typeof p === "number") return p;
-  const path = resolve(k, dirfd, p);
+  const path = slashCheck(k, p, resolve(k, dirfd, p));
   if (typeof path === "number") return path;
   const fsx = fsOf(k);
   return fsx ? fsx.access(path, mode) : -ENOENT;

@@ -109,10 +109,9 @@ export class Kernel {
 
   /** Entry from the `syscall` instruction. */
   syscall(cpu: CPU): void {
-    const nr = cpu.r[0] >>> 0;
-    const hiNr = cpu.r[1];
+    const nr = cpu.r[0] >>> 0; // Linux takes the number from the low 32 bits of rax
     this.syscallCount++;
-    const def = hiNr === 0 ? table[nr] : undefined;
+    const def = table[nr];
     this.state.currentSyscall = nr;
     let pre = "";
     if (this.strace) pre = def ? formatArgs(this, def, false) : `syscall_0x${(nr >>> 0).toString(16)}(${rawArgs(this)}`;

@@ -60,9 +60,10 @@ defineSyscall({
 });
 defineSyscall({ nr: 273, name: "set_robust_list", args: ["ptr", "u"], fn: (k, a) => (a.u(1) === 24 ? 0 : -EINVAL) });
 
-// resource limits: a fixed, plausible table (RLIMIT_STACK 8 MiB, NOFILE 1024...)
+// resource limits: a plausible table (RLIMIT_STACK 8 MiB, NOFILE 1024...), per process;
+// setrlimit/prlimit64 change it (RLIMIT_AS is honoured by mmap/brk/mremap).
 const INF = Number.MAX_SAFE_INTEGER;
-const RLIMITS: Array<[number, number]> = [
+const DEFAULT_RLIMITS: Array<[number, number]> = [
   [INF, INF], // CPU
   [INF, INF], // FSIZE
   [INF, INF], // DATA
@@ -80,36 +81,98 @@ const RLIMITS: Array<[number, number]> = [
   [0, 0], // RTPRIO
   [INF, INF], // RTTIME
 ];
+export const RLIMIT_AS = 9;
+export const RLIMIT_MEMLOCK = 8;
+const NR_OPEN = 1048576;
+
+/** The process's resource limits as [soft, hard] (INF: unlimited). */
+export function rlimits(k: Kernel): Array<[number, number]> {
+  let r = k.state.rlimits as Array<[number, number]> | undefined;
+  if (!r) {
+    r = DEFAULT_RLIMITS.map(([c, m]) => [c, m] as [number, number]);
+    k.state.rlimits = r;
+  }
+  return r;
+}
 
 function rlimitValue(v: number): [number, number] {
   return v === INF ? [-1, -1] : [v % 4294967296 | 0, Math.floor(v / 4294967296)];
 }
 
-function getrlimit(k: Kernel, res: number, addr: number): number {
-  if (res < 0 || res >= RLIMITS.length) return -EINVAL;
-  if (addr === 0) return 0;
-  const [cur, max] = RLIMITS[res];
+/** Write limit `res` to addr (struct rlimit): 0 or -EFAULT. */
+function putRlimit(k: Kernel, lim: [number, number], addr: number): number {
+  const [cur, max] = lim;
+  const c = rlimitValue(cur);
+  const m = rlimitValue(max);
+  const b = new Uint8Array(16);
+  const dv = new DataView(b.buffer);
+  dv.setInt32(0, c[0], true);
+  dv.setInt32(4, c[1], true);
+  dv.setInt32(8, m[0], true);
+  dv.setInt32(12, m[1], true);
+  return k.copyOut(addr, b);
+}
+
+/** Read a struct rlimit: [cur, max] (values at or above 2^53 count as unlimited), or -EFAULT. */
+function getRlimitArg(k: Kernel, addr: number): [number, number] | number {
+  let b: Uint8Array;
   try {
-    const c = rlimitValue(cur);
-    const m = rlimitValue(max);
-    k.cpu.mem.write64(addr, c[0], c[1]);
-    k.cpu.mem.write64(addr + 8, m[0], m[1]);
-    return 0;
+    b = k.cpu.mem.readBytes(addr, 16);
   } catch {
     return -EFAULT;
   }
+  const dv = new DataView(b.buffer);
+  const v = (o: number) => {
+    const x = dv.getBigUint64(o, true);
+    return x >= BigInt(INF) ? INF : Number(x);
+  };
+  return [v(0), v(8)];
 }
 
-defineSyscall({ nr: 97, name: "getrlimit", args: ["d", "ptr"], fn: (k, a) => getrlimit(k, a.i32(0), a.u(1)) });
-defineSyscall({ nr: 160, name: "setrlimit", args: ["d", "ptr"], fn: (k, a) => (a.i32(0) < 0 || a.i32(0) >= RLIMITS.length ? -EINVAL : 0) });
+/** Apply a new limit (Linux do_prlimit): EINVAL when soft > hard, EPERM when an unprivileged process raises the hard limit. */
+function setRlimit(k: Kernel, res: number, lim: [number, number]): number {
+  const [cur, max] = lim;
+  if (cur > max) return -EINVAL;
+  const old = rlimits(k)[res];
+  if (max > old[1] && k.host.getuid() !== 0) return -EPERM;
+  if (res === 7 && max > NR_OPEN) return -EPERM; // RLIMIT_NOFILE above fs.nr_open
+  rlimits(k)[res] = [cur, max];
+  return 0;
+}
+
+const badResource = (res: number) => res < 0 || res >= DEFAULT_RLIMITS.length;
+
+defineSyscall({ nr: 97, name: "getrlimit", args: ["d", "ptr"], fn: (k, a) => (badResource(a.i32(0)) ? -EINVAL : putRlimit(k, rlimits(k)[a.i32(0)], a.u(1))) });
+defineSyscall({
+  nr: 160,
+  name: "setrlimit",
+  args: ["d", "ptr"],
+  fn: (k, a) => {
+    const lim = getRlimitArg(k, a.u(1));
+    if (typeof lim === "number") return lim;
+    return badResource(a.i32(0)) ? -EINVAL : setRlimit(k, a.i32(0), lim);
+  },
+});
 defineSyscall({
   nr: 302,
   name: "prlimit64",
   args: ["d", "d", "ptr", "ptr"],
   fn: (k, a) => {
     const pid = a.i32(0);
+    const res = a.i32(1);
+    let lim: [number, number] | number | null = null;
+    if (a.u(2) !== 0) {
+      lim = getRlimitArg(k, a.u(2));
+      if (typeof lim === "number") return lim;
+    }
+    if (badResource(res)) return -EINVAL;
     if (pid !== 0 && pid !== k.host.getpid()) return -3; // ESRCH
-    return getrlimit(k, a.i32(1), a.u(3));
+    const old: [number, number] = [...rlimits(k)[res]];
+    if (lim) {
+      const r = setRlimit(k, res, lim);
+      if (r < 0) return r;
+    }
+    return a.u(3) !== 0 ? putRlimit(k, old, a.u(3)) : 0;
   },
 });
 
@@ -127,15 +190,41 @@ defineSyscall({
 });
 defineSyscall({ nr: 203, name: "sched_setaffinity", args: ["d", "u", "ptr"], fn: () => 0 });
 
+const GRND_NONBLOCK = 1;
+const GRND_RANDOM = 2;
+const GRND_INSECURE = 4;
+/** Largest piece Web Crypto's getRandomValues fills in one call. */
+const RANDOM_PIECE = 65536;
+/** Linux caps one read at MAX_RW_COUNT (INT_MAX rounded down to a page). */
+const MAX_RW_COUNT = 0x7ffff000;
+
 defineSyscall({
   nr: 318,
   name: "getrandom",
   args: ["ptr", "u", "x"],
   fn: (k, a) => {
-    const n = Math.min(a.u(1), 1 << 20);
-    const b = new Uint8Array(n);
-    k.host.randomBytes(b);
-    return putBytes(k, a.u(0), b) ? n : -EFAULT;
+    const flags = a.u32(2);
+    if (flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE)) return -EINVAL;
+    if ((flags & (GRND_RANDOM | GRND_INSECURE)) === (GRND_RANDOM | GRND_INSECURE)) return -EINVAL;
+    const len = Math.min(a.u(1), MAX_RW_COUNT);
+    const addr = a.u(0);
+    // Fill in pieces: no huge host buffer, and Web Crypto's limit per call holds.
+    const piece = new Uint8Array(Math.min(len, RANDOM_PIECE));
+    let done = 0;
+    while (done < len) {
+      const n = Math.min(len - done, RANDOM_PIECE);
+      const b = n === piece.length ? piece : piece.subarray(0, n);
+      k.host.randomBytes(b);
+      const ok = k.cpu.mem.writablePrefix(addr + done, n);
+      if (ok < n) {
+        if (ok > 0) k.copyOut(addr + done, b.subarray(0, ok));
+        done += ok;
+        return done > 0 ? done : -EFAULT; // a partial count, as Linux returns at a fault
+      }
+      if (k.copyOut(addr + done, b)) return done > 0 ? done : -EFAULT;
+      done += n;
+    }
+    return done;
   },
 });
 
@@ -183,8 +272,17 @@ defineSyscall({
   },
 });
 
-defineSyscall({ nr: 111, name: "getpgrp", args: [], fn: (k) => k.host.getpid() });
-defineSyscall({ nr: 121, name: "getpgid", args: ["d"], fn: (k) => k.host.getpid() });
-defineSyscall({ nr: 124, name: "getsid", args: ["d"], fn: (k) => k.host.getpid() });
+/** Process group and session of pid (0: this process), or -ESRCH. */
+function processIds(k: Kernel, pid: number): { pgid: number; sid: number } | number {
+  const self = k.host.getpid();
+  if (pid < 0) return -3; // ESRCH
+  const ids = k.host.processIds?.(pid === 0 ? self : pid);
+  if (ids !== undefined) return ids;
+  return pid === 0 || pid === self ? { pgid: self, sid: self } : -3;
+}
+const idOr = (r: { pgid: number; sid: number } | number, f: "pgid" | "sid") => (typeof r === "number" ? r : r[f]);
+defineSyscall({ nr: 111, name: "getpgrp", args: [], fn: (k) => idOr(processIds(k, 0), "pgid") });
+defineSyscall({ nr: 121, name: "getpgid", args: ["d"], fn: (k, a) => idOr(processIds(k, a.i32(0)), "pgid") });
+defineSyscall({ nr: 124, name: "getsid", args: ["d"], fn: (k, a) => idOr(processIds(k, a.i32(0)), "sid") });
 defineSyscall({ nr: 109, name: "setpgid", args: ["d", "d"], fn: () => 0 });
 defineSyscall({ nr: 24, name: "sched_yield", args: [], fn: () => 0 });

@@ -195,7 +195,84 @@ defineSyscall({
   },
 });
 
-defineSyscall({ nr: 28, name: "madvise", args: ["ptr", "u", "d"], fn: () => 0 });
+/** Is every page of [addr, addr+len) mapped? */
+function allMapped(k: Kernel, addr: number, len: number): boolean {
+  return k.cpu.mem.unmappedIn(addr, len) < 0;
+}
+
+// madvise advice values Linux accepts (mm/madvise.c madvise_behavior_valid)
+const MADV_DONTNEED = 4;
+const MADV_FREE = 8;
+const MADV_REMOVE = 9;
+const MADV_VALID = new Set([0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 100, 101]);
+const EPERM = 1;
+
+defineSyscall({
+  nr: 28,
+  name: "madvise",
+  args: ["ptr", "u", "d"],
+  fn: (k, a) => {
+    const addr = a.u(0);
+    const lenIn = a.u(1);
+    const advice = a.i32(2);
+    if (addr % PAGE_SIZE !== 0 || !MADV_VALID.has(advice)) return -EINVAL;
+    if (advice >= 100) return -EPERM; // MADV_HWPOISON, MADV_SOFT_OFFLINE need CAP_SYS_ADMIN
+    const len = pageUp(lenIn);
+    if (addr + len > 2 ** 64) return -EINVAL;
+    if (len === 0) return 0;
+    if (!allMapped(k, addr, len)) return -ENOMEM;
+    if (advice === MADV_REMOVE) return -EINVAL; // only for shared file mappings
+    // private anonymous memory reads back as zeros after DONTNEED (and FREE, when reclaimed)
+    if (advice === MADV_DONTNEED || advice === MADV_FREE) {
+      invalidate(k, addr, len);
+      k.cpu.mem.discard(addr, len);
+    }
+    return 0;
+  },
+});
 defineSyscall({ nr: 26, name: "msync", args: ["ptr", "u", "x"], fn: (k, a) => (a.u(0) % PAGE_SIZE ? -EINVAL : 0) });
-defineSyscall({ nr: 149, name: "mlock", args: ["ptr", "u"], fn: () => 0 });
-defineSyscall({ nr: 150, name: "munlock", args: ["ptr", "u"], fn: () => 0 });
+
+/** Bytes locked by mlock (counted against RLIMIT_MEMLOCK). */
+function lockedBytes(k: Kernel, delta: number): number {
+  const v = Math.max(0, ((k.state.lockedBytes as number | undefined) ?? 0) + delta);
+  k.state.lockedBytes = v;
+  return v;
+}
+
+/** mlock/munlock: the range as Linux rounds it (start down, length up), or -errno. */
+function lockRange(k: Kernel, addrIn: number, lenIn: number): [number, number] | number {
+  const addr = Math.floor(addrIn / PAGE_SIZE) * PAGE_SIZE;
+  const len = pageUp(lenIn + (addrIn - addr));
+  if (addr + len > 2 ** 64) return -EINVAL;
+  if (len === 0) return [addr, 0];
+  return [addr, len];
+}
+
+function doMlock(k: Kernel, addrIn: number, lenIn: number): number {
+  const r = lockRange(k, addrIn, lenIn);
+  if (typeof r === "number") return r;
+  const [addr, len] = r;
+  const limit = (k.state.rlimits as Array<[number, number]> | undefined)?.[8]?.[0] ?? 8 << 20;
+  const locked = (k.state.lockedBytes as number | undefined) ?? 0;
+  if (locked + len > limit && k.host.getuid() !== 0) return -ENOMEM;
+  if (len === 0) return 0;
+  if (!allMapped(k, addr, len)) return -ENOMEM;
+  lockedBytes(k, len);
+  return 0;
+}
+
+defineSyscall({ nr: 149, name: "mlock", args: ["ptr", "u"], fn: (k, a) => doMlock(k, a.u(0), a.u(1)) });
+defineSyscall({ nr: 325, name: "mlock2", args: ["ptr", "u", "x"], fn: (k, a) => (a.u32(2) & ~1 ? -EINVAL : doMlock(k, a.u(0), a.u(1))) });
+defineSyscall({
+  nr: 150,
+  name: "munlock",
+  args: ["ptr", "u"],
+  fn: (k, a) => {
+    const r = lockRange(k, a.u(0), a.u(1));
+    if (typeof r === "number") return r;
+    if (r[1] === 0) return 0;
+    if (!allMapped(k, r[0], r[1])) return -ENOMEM;
+    lockedBytes(k, -r[1]);
+    return 0;
+  },
+});

@@ -27,7 +27,7 @@ export function sendSignal(k: Kernel, pid: number, sig: number): number {
     if (sig !== 0) k.signalHandlers.raise(k, sig, 0, self);
     return 0;
   }
-  if (pid === -1) return -EINVAL; // broadcasting to every process is not something an emulated program may do here
+  if (pid === -1) return k.host.kill(-1, sig); // every process the user may signal except the caller (the emulator) itself
   if (pid > 4194304 || pid < -4194304) return -ESRCH;
   return k.host.kill(pid, sig);
 }
