@@ -8,8 +8,8 @@ import { Memory } from "./cpu/memory.js";
 import { formatBytes } from "./decoder/format.js";
 import type { Host } from "./host/host.js";
 import { Kernel, type ExitStatus, type KernelOptions, sigName, installSignals, deliverPending } from "./kernel/index.js";
-import { parseElf, type ElfSymbol } from "./loader/elf.js";
-import { loadElf, type LoadedImage } from "./loader/load.js";
+import { ElfError, parseElf, type ElfSymbol } from "./loader/elf.js";
+import { loadElf, type Interpreter, type LoadedImage } from "./loader/load.js";
 
 export interface ProcessOptions extends KernelOptions {
   argv: string[];
@@ -35,15 +35,23 @@ export class Process {
     installSignals(this.kernel);
     const random = new Uint8Array(16);
     opts.host.randomBytes(random);
-    this.image = loadElf(this.mem, elf, bytes, {
-      argv: opts.argv,
-      envp: opts.envp,
-      execfn: opts.execfn ?? opts.argv[0] ?? "",
-      random,
-      uid: opts.host.getuid(),
-      gid: opts.host.getgid(),
-      hwcap: features.leaf1Edx,
-    });
+    const interp = elf.interp !== null ? readInterpreter(opts.host, elf.interp) : null;
+    this.image = loadElf(
+      this.mem,
+      elf,
+      bytes,
+      {
+        argv: opts.argv,
+        envp: opts.envp,
+        execfn: opts.execfn ?? opts.argv[0] ?? "",
+        exePath: opts.exePath,
+        random,
+        uid: opts.host.getuid(),
+        gid: opts.host.getgid(),
+        hwcap: features.leaf1Edx,
+      },
+      interp,
+    );
     this.kernel.state.brk = this.image.brk;
     this.kernel.state.image = this.image;
     if (opts.exePath) this.kernel.state.exePath = opts.exePath;
@@ -70,6 +78,35 @@ export class Process {
 
   symbolize(addr: number): string {
     return symbolize(this.image.symbols, addr);
+  }
+}
+
+/** Read and parse the program interpreter (PT_INTERP) through the host's file system (sysroot first, then /). */
+function readInterpreter(host: Host, path: string): Interpreter {
+  const fs = host.fs;
+  const missing = () => new ElfError(`cannot find its program interpreter ${path} (for libraries from another root: -L/--sysroot DIR or X64EMU_LD_PREFIX)`);
+  if (!fs) throw missing();
+  const h = fs.open(path, 0, 0);
+  if (h < 0) throw missing();
+  try {
+    const st = fs.fstat(h);
+    if (typeof st === "number" || (st.mode & 0o170000) !== 0o100000) throw new ElfError(`its program interpreter ${path} is not a regular file`);
+    const bytes = new Uint8Array(st.size);
+    for (let o = 0; o < st.size; ) {
+      const n = fs.pread(h, bytes.subarray(o), o);
+      if (n <= 0) throw new ElfError(`cannot read its program interpreter ${path}`);
+      o += n;
+    }
+    let elf;
+    try {
+      elf = parseElf(bytes);
+    } catch (e) {
+      throw new ElfError(`its program interpreter ${path}: ${(e as Error).message}`);
+    }
+    if (elf.interp !== null) throw new ElfError(`its program interpreter ${path} itself needs an interpreter`);
+    return { elf, bytes, path };
+  } finally {
+    fs.close(h);
   }
 }
 

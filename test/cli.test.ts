@@ -180,15 +180,20 @@ describe("bad input: one clear line and a shell-like status", () => {
     expect(r.status).toBe(126);
     expect(r.stderr).toMatch(/AArch64, not x86-64/);
   });
-  it("a dynamically linked program -> clear message", () => {
+  it("a dynamically linked program whose interpreter is missing -> clear message", () => {
     const has = spawnSync("sh", ["-c", "command -v gcc"]).status === 0;
     if (!has) return console.log("skipped: gcc not installed");
     const src = write("dyn.c", "int main(void){return 0;}\n");
     const exe = path.join(dir, "dyn");
     spawnSync("gcc", ["-o", exe, src]);
-    const r = runEmu([exe]);
+    const b = fs.readFileSync(exe);
+    const at = b.indexOf("/lib64/ld-linux-x86-64.so.2");
+    expect(at).toBeGreaterThan(0);
+    b.write("/lib64/ld-missing-x86-64.so", at);
+    const r = runEmu([write("dyn-missing", b)]);
     expect(r.status).toBe(126);
-    expect(r.stderr).toMatch(/dynamic executables are not supported yet/);
+    expect(r.stderr).toMatch(/cannot find its program interpreter \/lib64\/ld-missing-x86-64.so/);
+    expect(r.stderr.split("\n").length).toBe(2);
   });
   it("no program -> usage and status 2", () => {
     const r = spawnSync(process.execPath, [CLI], { encoding: "utf8" });

@@ -45,7 +45,7 @@ class Pipe {
   }
 }
 
-interface OFile {
+export interface OFile {
   kind: "std" | "file" | "dir" | "pipe-r" | "pipe-w";
   /** host fd (std) or host handle (file/dir) */
   h: number;
@@ -72,7 +72,8 @@ export function files(k: Kernel): FileState {
   return s;
 }
 
-function get(k: Kernel, fd: number): OFile | null {
+/** The open file behind descriptor fd, or null. */
+export function get(k: Kernel, fd: number): OFile | null {
   const e = files(k).fds[fd];
   return fd >= 0 && e ? e.f : null;
 }

@@ -2,6 +2,7 @@
 import { PAGE_SIZE, USER_TOP } from "../cpu/memory.js";
 import { defineSyscall, type Kernel } from "./kernel.js";
 import { fmtMapFlags, fmtProt } from "./strace-fmt.js";
+import { get as getFile } from "./files.js";
 
 const ENOMEM = 12;
 const EINVAL = 22;
@@ -75,11 +76,67 @@ defineSyscall({
   },
 });
 
-/** File contents for a file-backed mapping: the files module registers a reader. */
-export type MapReader = (k: Kernel, fd: number, offset: number, len: number) => Uint8Array | number;
-let mapReader: MapReader | null = null;
-export function setMapReader(fn: MapReader): void {
-  mapReader = fn;
+/** Where a mapping's contents come from (for /proc/self/maps). */
+export interface MapName {
+  start: number;
+  end: number;
+  /** file offset of `start` */
+  offset: number;
+  path: string;
+  dev: number;
+  ino: number;
+}
+
+/** Named ranges, sorted by start, not overlapping (the loader's files, [stack], [heap], mmapped files). */
+export function mapNames(k: Kernel): MapName[] {
+  let n = k.state.mapNames as MapName[] | undefined;
+  if (!n) {
+    const image = k.state.image as { files?: Array<{ start: number; end: number; offset: number; path: string }> } | undefined;
+    n = (image?.files ?? []).map((f) => ({ ...f, dev: 0, ino: 0 })).sort((a, b) => a.start - b.start);
+    k.state.mapNames = n;
+  }
+  return n;
+}
+
+/** Give [start, end) a name (null: anonymous), cutting what it overlaps. */
+export function nameRange(k: Kernel, start: number, end: number, name: Omit<MapName, "start" | "end"> | null): void {
+  const list = mapNames(k);
+  const out: MapName[] = [];
+  for (const r of list) {
+    if (r.end <= start || r.start >= end) out.push(r);
+    else {
+      if (r.start < start) out.push({ ...r, end: start });
+      if (r.end > end) out.push({ ...r, start: end, offset: r.offset + (end - r.start) });
+    }
+  }
+  if (name) out.push({ ...name, start, end });
+  out.sort((a, b) => a.start - b.start);
+  list.length = 0;
+  list.push(...out);
+}
+
+const EACCES = 13;
+const ENODEV = 19;
+
+/** The bytes of a file mapping: [off, off+len) of fd's file, shorter at end of file. */
+function fileContents(k: Kernel, fd: number, off: number, len: number, prot: number, shared: boolean): { data: Uint8Array; name: Omit<MapName, "start" | "end"> } | number {
+  const f = getFile(k, fd);
+  if (!f) return -EBADF;
+  if (f.kind !== "file") return f.kind === "dir" ? -ENODEV : -EACCES;
+  const acc = f.flags & 3;
+  if (acc === 1 || (shared && prot & 2 && acc !== 2)) return -EACCES;
+  const fsx = k.host.fs!;
+  const st = fsx.fstat(f.h);
+  if (typeof st === "number") return st;
+  const n = Math.max(0, Math.min(len, st.size - off));
+  const data = new Uint8Array(n);
+  for (let o = 0; o < n; ) {
+    const r = fsx.pread(f.h, data.subarray(o), off + o);
+    if (r < 0) return r;
+    if (r === 0) break;
+    o += r;
+  }
+  return { data, name: { offset: off, path: f.path, dev: st.dev, ino: st.ino } };
 }
 
 function doMmap(k: Kernel, addr: number, len: number, prot: number, flags: number, fd: number, off: number): number {
@@ -90,12 +147,11 @@ function doMmap(k: Kernel, addr: number, len: number, prot: number, flags: numbe
   if (type !== MAP_PRIVATE && type !== MAP_SHARED) return -EINVAL;
   const size = pageUp(len);
   const mem = k.cpu.mem;
-  let data: Uint8Array | null = null;
+  let file: { data: Uint8Array; name: Omit<MapName, "start" | "end"> } | null = null;
   if (!(flags & MAP_ANONYMOUS)) {
-    if (!mapReader) return -EBADF;
-    const r = mapReader(k, fd, off, len);
+    const r = fileContents(k, fd, off, len, prot, type === MAP_SHARED);
     if (typeof r === "number") return r;
-    data = r;
+    file = r;
   }
   let at: number;
   if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
@@ -111,7 +167,8 @@ function doMmap(k: Kernel, addr: number, len: number, prot: number, flags: numbe
     if (at < 0) return -ENOMEM;
   }
   mem.map(at, size, prot & PROT_MASK);
-  if (data && data.length) mem.writeBytes(at, data.subarray(0, Math.min(data.length, len)), false);
+  if (file && file.data.length) mem.writeBytes(at, file.data, false);
+  nameRange(k, at, at + size, file ? file.name : null);
   void MAP_GROWSDOWN;
   return at;
 }
@@ -134,6 +191,7 @@ defineSyscall({
     if (addr % PAGE_SIZE !== 0 || len === 0 || addr + len > USER_TOP) return -EINVAL;
     invalidate(k, addr, pageUp(len));
     k.cpu.mem.unmap(addr, pageUp(len));
+    nameRange(k, addr, addr + pageUp(len), null);
     return 0;
   },
 });

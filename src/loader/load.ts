@@ -40,6 +40,8 @@ export interface LoadOptions {
   envp: string[];
   /** AT_EXECFN string (the path as given) */
   execfn: string;
+  /** The program's absolute path (for /proc/self/maps; default execfn) */
+  exePath?: string;
   /** 16 bytes for AT_RANDOM */
   random: Uint8Array;
   uid?: number;
@@ -48,7 +50,14 @@ export interface LoadOptions {
 }
 
 export interface LoadedImage {
+  /** Where execution starts: the interpreter's entry when there is one, else the program's */
   entry: number;
+  /** The program's own entry point (AT_ENTRY) */
+  programEntry: number;
+  /** Load bias of the interpreter (AT_BASE; 0 without one) */
+  interpBase: number;
+  /** Files the loader mapped and the stack (for /proc/self/maps) */
+  files: MappedFile[];
   /** Initial rsp */
   sp: number;
   /** Load bias (0 for ET_EXEC) */
@@ -71,12 +80,36 @@ function prot(flags: number): number {
   return (flags & PF_R ? PROT_READ : 0) | (flags & PF_W ? PROT_WRITE : 0) | (flags & PF_X ? PROT_EXEC : 0);
 }
 
-/** Map PT_LOAD segments (bss zeroed) and build the stack. */
-export function loadElf(mem: Memory, elf: ElfFile, bytes: Uint8Array, opts: LoadOptions): LoadedImage {
-  if (elf.interp !== null) throw new ElfError(`dynamic executables are not supported yet (program interpreter ${elf.interp}); link statically, e.g. gcc -static`);
-  const base = elf.type === 3 ? PIE_BASE : 0;
-  const loads = elf.programs.filter((p) => p.type === PT_LOAD);
+/** A file mapped by the loader (for /proc/self/maps): [start, end) holds the file from `offset`. */
+export interface MappedFile {
+  start: number;
+  end: number;
+  offset: number;
+  path: string;
+}
 
+/** The program interpreter (PT_INTERP) to load with the program. */
+export interface Interpreter {
+  elf: ElfFile;
+  bytes: Uint8Array;
+  /** Its path, for /proc/self/maps */
+  path: string;
+}
+
+/** Where the interpreter goes: just below this, like Linux's first mmap without ASLR. */
+export const INTERP_TOP = 0x7ffff7fff000;
+
+/** Lowest and highest virtual address of the PT_LOAD segments, page-aligned. */
+function span(elf: ElfFile): [number, number] {
+  const loads = elf.programs.filter((p) => p.type === PT_LOAD && p.memsz > 0);
+  const lo = Math.min(...loads.map((p) => p.vaddr));
+  const hi = Math.max(...loads.map((p) => p.vaddr + p.memsz));
+  return [Math.floor(lo / PAGE_SIZE) * PAGE_SIZE, Math.ceil(hi / PAGE_SIZE) * PAGE_SIZE];
+}
+
+/** Map an ELF's PT_LOAD segments at load bias `base` (bss zeroed); returns the end of the highest segment. */
+function mapSegments(mem: Memory, elf: ElfFile, bytes: Uint8Array, base: number, path: string, files: MappedFile[]): number {
+  const loads = elf.programs.filter((p) => p.type === PT_LOAD);
   // page protections: union where two segments share a page
   const pageProt = new Map<number, number>();
   const total = loads.reduce((n, p) => n + p.memsz, 0);
@@ -89,12 +122,35 @@ export function loadElf(mem: Memory, elf: ElfFile, bytes: Uint8Array, opts: Load
   }
   if (pageProt.size > MAX_IMAGE_PAGES) throw new ElfError(`cannot load: the segments need ${Math.round((pageProt.size * PAGE_SIZE) / 1048576)} MiB of memory (the limit is ${(MAX_IMAGE_PAGES * PAGE_SIZE) / 1048576} MiB)`);
   for (const [pg, pr] of pageProt) mem.map(pg * PAGE_SIZE, PAGE_SIZE, pr);
-  let brk = 0;
+  let end = 0;
   for (const p of loads) {
-    if (p.filesz > 0) mem.writeBytes(base + p.vaddr, bytes.subarray(p.offset, p.offset + p.filesz), false);
-    brk = Math.max(brk, base + p.vaddr + p.memsz);
+    if (p.filesz > 0) {
+      mem.writeBytes(base + p.vaddr, bytes.subarray(p.offset, p.offset + p.filesz), false);
+      const start = Math.floor((base + p.vaddr) / PAGE_SIZE) * PAGE_SIZE;
+      files.push({ start, end: Math.ceil((base + p.vaddr + p.filesz) / PAGE_SIZE) * PAGE_SIZE, offset: p.offset - (base + p.vaddr - start), path });
+    }
+    end = Math.max(end, base + p.vaddr + p.memsz);
   }
+  return end;
+}
+
+/** Map PT_LOAD segments (bss zeroed), the interpreter when there is one, and build the stack. */
+export function loadElf(mem: Memory, elf: ElfFile, bytes: Uint8Array, opts: LoadOptions, interp: Interpreter | null = null): LoadedImage {
+  if (elf.interp !== null && !interp) throw new ElfError(`dynamic executables need their program interpreter ${elf.interp}, which was not given`);
+  const base = elf.type === 3 ? PIE_BASE : 0;
+  const loads = elf.programs.filter((p) => p.type === PT_LOAD);
+  const files: MappedFile[] = [];
+  let brk = mapSegments(mem, elf, bytes, base, opts.exePath ?? opts.execfn, files);
   brk = Math.ceil(brk / PAGE_SIZE) * PAGE_SIZE;
+
+  let interpBase = 0;
+  if (interp) {
+    if (interp.elf.type !== 3) throw new ElfError(`the program interpreter ${interp.path} is not a shared object`);
+    const [lo, hi] = span(interp.elf);
+    interpBase = mem.findFree(hi - lo, INTERP_TOP, PIE_BASE) - lo;
+    if (interpBase + lo < 0) throw new ElfError(`no room for the program interpreter ${interp.path}`);
+    mapSegments(mem, interp.elf, interp.bytes, interpBase, interp.path, files);
+  }
 
   // AT_PHDR: PT_PHDR if present, else the loaded copy of the program headers
   let phdr = 0;
@@ -136,7 +192,7 @@ export function loadElf(mem: Memory, elf: ElfFile, bytes: Uint8Array, opts: Load
     [AT.PHDR, phdr],
     [AT.PHENT, elf.phentsize],
     [AT.PHNUM, elf.phnum],
-    [AT.BASE, 0],
+    [AT.BASE, interpBase],
     [AT.FLAGS, 0],
     [AT.ENTRY, entry],
     [AT.UID, opts.uid ?? 0],
@@ -164,5 +220,7 @@ export function loadElf(mem: Memory, elf: ElfFile, bytes: Uint8Array, opts: Load
   mem.writeBytes(sp, view, false);
 
   const symbols = elf.symbols.map((s) => ({ ...s, value: s.value + (s.value ? base : 0) }));
-  return { entry, sp, base, brk, phdr, auxv, symbols, stackTop: STACK_TOP, stackBottom: STACK_TOP - STACK_SIZE };
+  files.push({ start: STACK_TOP - STACK_SIZE, end: STACK_TOP, offset: 0, path: "[stack]" });
+  const start = interp ? interpBase + interp.elf.entry : entry;
+  return { entry: start, programEntry: entry, sp, base, interpBase, brk, phdr, auxv, symbols, stackTop: STACK_TOP, stackBottom: STACK_TOP - STACK_SIZE, files };
 }
