@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 300000,
     reporters: ["default", "./test/summary-reporter.ts"],
     pool: "forks",
+    globalSetup: ["./test/global-tmp.ts"],
   },
 });

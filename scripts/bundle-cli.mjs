@@ -1,9 +1,17 @@
 #!/usr/bin/env node
 // One-file CLI for fast start-up: the CLI and everything it imports bundled into
 // dist/x64emu-bundle.cjs (one CommonJS file loads faster than ~60 ES modules),
-// started by the launcher dist/x64emu.cjs, which hands V8 a code cache made here
+// started by the launcher dist/x64emu.cjs, which hands V8 a code cache
 // (dist/x64emu-bundle.cjs.cache) so that start-up does not parse and compile the
-// bundle again. A cache V8 rejects (another Node version) is simply not used.
+// bundle again.
+//
+// The cache is only an optimisation and must never break the command: V8 trusts
+// a cache that passes its own version check, and a cache from another Node build
+// with the same V8 version can crash it. So the cache file starts with a header
+// naming the exact Node and V8 versions, platform, architecture, Node flags and
+// bundle length it was made for, plus the data's length and checksum; the
+// launcher hands V8 the data only when all of them match, and otherwise runs
+// without it and (where the directory is writable) writes a fresh cache at exit.
 import { build } from "esbuild";
 import { spawnSync } from "node:child_process";
 import { chmodSync, rmSync, writeFileSync } from "node:fs";
@@ -26,21 +34,52 @@ await build({
 
 const launcher = `#!/usr/bin/env node
 "use strict";
-// x64emu launcher: runs x64emu-bundle.cjs with the V8 code cache made at build time.
+// x64emu launcher: runs x64emu-bundle.cjs with a V8 code cache made by this very
+// Node (see scripts/bundle-cli.mjs); a cache made for anything else is ignored.
 const fs = require("node:fs");
 const path = require("node:path");
 const vm = require("node:vm");
 const Module = require("node:module");
 const file = path.join(__dirname, "x64emu-bundle.cjs");
 const cacheFile = file + ".cache";
+const source = fs.readFileSync(file, "utf8");
+const v = process.versions;
+const key = ["x64emu-code-cache/1", v.node, v.v8, process.platform, process.arch, process.execArgv.join(" "), process.env.NODE_OPTIONS || "", source.length].join("|");
+function checksum(buf) {
+  let h = 0x811c9dc5 | 0;
+  const words = buf.length >>> 2;
+  const view = new Int32Array(buf.buffer, buf.byteOffset, words);
+  for (let i = 0; i < words; i++) h = Math.imul(h ^ view[i], 0x01000193);
+  for (let i = words * 4; i < buf.length; i++) h = Math.imul(h ^ buf[i], 0x01000193);
+  return (h >>> 0).toString(16);
+}
 let cachedData;
 try {
-  cachedData = fs.readFileSync(cacheFile);
+  const raw = fs.readFileSync(cacheFile);
+  const nl = raw.indexOf(10);
+  if (nl > 0 && nl < 4096) {
+    const [k, len, sum] = raw.subarray(0, nl).toString("latin1").split("\\t");
+    // copy to an aligned buffer: the checksum reads 32-bit words
+    const data = Buffer.from(raw.subarray(nl + 1));
+    if (k === key && Number(len) === data.length && sum === checksum(data)) cachedData = data;
+  }
 } catch {
   cachedData = undefined;
 }
-const script = new vm.Script(Module.wrap(fs.readFileSync(file, "utf8")), { filename: file, cachedData });
-if (process.env.X64EMU_MAKE_CODE_CACHE === "1") process.on("exit", () => fs.writeFileSync(cacheFile, script.createCachedData()));
+const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
+if (cachedData === undefined || script.cachedDataRejected || process.env.X64EMU_MAKE_CODE_CACHE === "1") {
+  // made lazily at exit, so the functions start-up needs are compiled and included
+  process.on("exit", () => {
+    try {
+      const data = script.createCachedData();
+      const tmp = cacheFile + "." + process.pid + ".tmp";
+      fs.writeFileSync(tmp, Buffer.concat([Buffer.from(key + "\\t" + data.length + "\\t" + checksum(data) + "\\n", "latin1"), data]));
+      fs.renameSync(tmp, cacheFile);
+    } catch {
+      // not writable (a system-wide install): run without a cache
+    }
+  });
+}
 const mod = { exports: {} };
 script.runInThisContext()(mod.exports, Module.createRequire(file), mod, file, __dirname);
 `;

@@ -1,16 +1,17 @@
 /** x64emu [options] PROGRAM [ARGS...] — run an x86-64 Linux ELF executable. */
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
-import yargs from "yargs";
+import { helpText, parseCommandLine, UsageError, type ParsedCommandLine } from "./cli/options.js";
 import { ElfError } from "./loader/elf.js";
 import { NodeHost } from "./host/node.js";
 import { Process, faultMessage } from "./emulator.js";
-import { installAbiNames } from "./kernel/names.js";
+import { errnoMessage, installAbiNames } from "./kernel/names.js";
 import type { ExitStatus } from "./kernel/kernel.js";
 import { queueSignal, signalState } from "./kernel/signals.js";
 import * as os from "node:os";
 import { serveGdbStdio, serveGdbTcp } from "./host/gdb-node.js";
 import * as path from "node:path";
+import { fileURLToPath } from "node:url";
 import { installTracer } from "./debug/trace.js";
 import { crashReport } from "./debug/crash.js";
 
@@ -22,39 +23,49 @@ function die(msg: string, status: number): never {
   process.exit(status);
 }
 
+/** A command-line mistake: one line, status 2 (never a status a guest's exit is mistaken for by scripts checking 1). */
+const usage = (msg: string): never => die(`${msg} (x64emu --help lists the options)`, 2);
+
+/** strerror-like text for a host error (ENOENT -> "No such file or directory"). */
+function hostErrorText(e: unknown): string {
+  const code = (e as { code?: string }).code;
+  const nr = code ? (os.constants.errno as Record<string, number>)[code] : undefined;
+  return (nr !== undefined && errnoMessage(nr)) || (e as Error).message;
+}
+
+/** Open an output file given on the command line (a clear one-line error when it cannot be created). */
+function openOutput(option: string, file: string): (line: string) => void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, "w");
+  } catch (e) {
+    die(`${option} ${file}: ${hostErrorText(e)}`, 2);
+  }
+  return (l) => void fs.writeSync(fd, l + "\n");
+}
+
 async function main(): Promise<void> {
-  const parser = yargs(process.argv.slice(2))
-    .scriptName("x64emu")
-    .usage("Usage: $0 [options] PROGRAM [ARGS...]\n\nRuns an x86-64 Linux ELF executable. Everything after PROGRAM is passed to it unchanged.")
-    .parserConfiguration({ "halt-at-non-option": true, "parse-positional-numbers": false, "unknown-options-as-args": false })
-    .option("strace", { type: "boolean", default: false, describe: "print each system call on stderr, as strace does" })
-    .option("strace-file", { type: "string", describe: "write the strace output to this file instead of stderr" })
-    .option("env", { type: "string", describe: "set NAME=VALUE in the guest environment (repeatable)" })
-    .option("unset-env", { type: "string", describe: "remove NAME from the guest environment (repeatable)" })
-    .option("clear-env", { type: "boolean", default: false, describe: "start the guest with an empty environment" })
-    .option("argv0", { type: "string", describe: "argv[0] for the guest (default: PROGRAM as given)" })
-    .option("root", { type: "string", describe: "confine the guest's file system view to DIR (like a chroot)" })
-    .option("jit", { type: "boolean", default: true, describe: "compile hot code (--no-jit: interpreter only)" })
-    .option("wasm", { type: "boolean", default: true, describe: "compile hot regions to WebAssembly (--no-wasm: JavaScript block compiler only)" })
-    .option("jit-threshold", { type: "number", describe: "executions before a block is compiled (0: compile everything; for testing the compilers)" })
-    .option("gdb", { type: "number", describe: "wait for gdb on TCP PORT before the first instruction (target remote :PORT)" })
-    .option("gdb-host", { type: "string", default: "127.0.0.1", describe: "address the --gdb listener binds to" })
-    .option("gdb-stdio", { type: "boolean", default: false, describe: "serve gdb on stdin/stdout (target remote | x64emu --gdb-stdio PROG); guest stdout goes to stderr" })
-    .option("trace", { type: "boolean", default: false, describe: "print each executed instruction and the registers it changed (stderr)" })
-    .option("trace-file", { type: "string", describe: "write the --trace output to this file" })
-    .option("trace-from", { type: "string", describe: "start tracing at this address or symbol" })
-    .option("trace-limit", { type: "number", describe: "trace at most N instructions" })
-    .option("crash-report", { type: "boolean", default: false, describe: "on a fatal fault, also print registers and the code around rip" })
-    .option("stats", { type: "boolean", default: false, describe: "print execution statistics on stderr at exit" })
-    .strict()
-    .help()
-    .alias("h", "help")
-    .version(pkg.version)
-    .wrap(Math.min(100, process.stdout.columns || 80));
-  const argv = await parser.parseAsync();
-  const rest = argv._.map(String);
+  let parsed: ParsedCommandLine;
+  try {
+    parsed = parseCommandLine(process.argv.slice(2), process.env);
+  } catch (e) {
+    if (e instanceof UsageError) usage(e.message);
+    throw e;
+  }
+  const argv = parsed.opts;
+  if (argv.help) {
+    process.stdout.write(helpText(Math.min(100, process.stdout.columns || 100)));
+    return;
+  }
+  if (argv.version) {
+    process.stdout.write(`${pkg.version}\n`);
+    return;
+  }
+  if (argv.binfmt) return binfmt(argv.install);
+  if (argv.cpu !== undefined && !selectCpu(argv.cpu)) return;
+  const rest = parsed.rest;
   if (rest.length === 0) {
-    parser.showHelp();
+    process.stderr.write("Usage: x64emu [options] PROGRAM [ARGS...]  (x64emu --help lists the options)\n");
     process.exit(2);
   }
   const [prog, ...guestArgs] = rest;
@@ -73,10 +84,9 @@ async function main(): Promise<void> {
 
   // environment
   let env: string[] = argv.clearEnv ? [] : Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
-  const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
-  for (const name of list(argv.unsetEnv)) env = env.filter((e) => !e.startsWith(name + "="));
-  for (const kv of list(argv.env)) {
-    if (!kv.includes("=")) die(`--env expects NAME=VALUE, got '${kv}'`, 2);
+  for (const name of argv.unsetEnv) env = env.filter((e) => !e.startsWith(name + "="));
+  for (const kv of argv.env) {
+    if (!kv.includes("=")) usage(`--env expects NAME=VALUE, got '${kv}'`);
     const name = kv.slice(0, kv.indexOf("="));
     env = env.filter((e) => !e.startsWith(name + "="));
     env.push(kv);
@@ -84,19 +94,14 @@ async function main(): Promise<void> {
 
   installAbiNames();
   let straceOut: ((line: string) => void) | null = null;
-  if (argv.strace || argv.straceFile) {
-    if (argv.straceFile) {
-      const fd = fs.openSync(argv.straceFile, "w");
-      straceOut = (l) => fs.writeSync(fd, l + "\n");
-    } else straceOut = (l) => process.stderr.write(l + "\n");
-  }
+  if (argv.strace) straceOut = argv.straceFile !== undefined ? openOutput("--strace-file", argv.straceFile) : (l) => void process.stderr.write(l + "\n");
 
   let proc: Process;
   try {
     let root: string | null = null;
     if (argv.root !== undefined) {
       root = path.resolve(argv.root);
-      if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) die(`--root: ${argv.root} is not a directory`, 2);
+      if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) usage(`--root: ${argv.root} is not a directory`);
       root = fs.realpathSync(root);
     }
     const host = argv.gdbStdio ? new StdoutToStderrHost(root) : new NodeHost(root);
@@ -110,30 +115,25 @@ async function main(): Promise<void> {
   proc.cpu.jitEnabled = argv.jit;
   proc.cpu.wasmEnabled = argv.wasm;
   if (argv.jitThreshold !== undefined) {
-    if (!Number.isInteger(argv.jitThreshold) || argv.jitThreshold < 0) die("--jit-threshold expects a whole number >= 0", 2);
     proc.cpu.jitThreshold = argv.jitThreshold;
     proc.cpu.wasmThreshold = argv.jitThreshold * 20;
   }
   let tracer: { flush: () => void } | null = null;
   if (argv.trace || argv.traceFile || argv.traceFrom !== undefined || argv.traceLimit !== undefined) {
-    let out = (l: string) => void process.stderr.write(l + "\n");
-    if (argv.traceFile) {
-      const fd = fs.openSync(argv.traceFile, "w");
-      out = (l) => void fs.writeSync(fd, l + "\n");
-    }
+    let out: (l: string) => void = (l) => void process.stderr.write(l + "\n");
+    if (argv.traceFile !== undefined) out = openOutput("--trace-file", argv.traceFile);
     let from: number | undefined;
     if (argv.traceFrom !== undefined) {
       const sym = proc.image.symbols.find((s) => s.name === argv.traceFrom);
       from = sym ? sym.value : /^(0x)?[0-9a-f]+$/i.test(argv.traceFrom) ? parseInt(argv.traceFrom, 16) : NaN;
-      if (!Number.isFinite(from)) die(`--trace-from: no symbol or address '${argv.traceFrom}'`, 2);
+      if (!Number.isFinite(from)) usage(`--trace-from: no symbol or address '${argv.traceFrom}'`);
     }
-    if (argv.traceLimit !== undefined && (!Number.isInteger(argv.traceLimit) || argv.traceLimit < 0)) die("--trace-limit expects a whole number", 2);
     tracer = installTracer(proc.cpu, { out, symbols: proc.image.symbols, from, limit: argv.traceLimit });
   }
   const t0 = performance.now();
   let status: ExitStatus | null;
   if (argv.gdb !== undefined || argv.gdbStdio) {
-    if (argv.gdb !== undefined && (!Number.isInteger(argv.gdb) || argv.gdb < 0 || argv.gdb > 65535)) die("--gdb expects a TCP port number", 2);
+    if (argv.gdb !== undefined && argv.gdb > 65535) usage("--gdb expects a TCP port number");
     const opts = { execFile: path.resolve(prog), onListening: (port: number) => process.stderr.write(`x64emu: waiting for gdb on ${argv.gdbHost}:${port}\n`) };
     const res = argv.gdbStdio ? await serveGdbStdio(proc, opts) : await serveGdbTcp(proc, argv.gdb!, argv.gdbHost, opts);
     if (res.detached) status = proc.run(); // gdb detached: run on without it
@@ -153,6 +153,44 @@ async function main(): Promise<void> {
   }
   if (straceOut) straceOut(`+++ killed by ${sigNameOf(status.signal)}${status.core ? " (core dumped)" : ""} +++`);
   dieBySignal(status.signal);
+}
+
+/** CPU models for --cpu / -cpu / X64EMU_CPU ("max": everything implemented). */
+const CPU_MODELS = ["max"];
+
+/** Validate --cpu; `help` lists the models (as qemu's -cpu help). False: nothing to run. */
+function selectCpu(model: string): boolean {
+  if (model === "help" || model === "?") {
+    process.stdout.write(`Available CPU models:\n${CPU_MODELS.map((m) => `  ${m}\n`).join("")}`);
+    return false;
+  }
+  if (!CPU_MODELS.includes(model)) usage(`--cpu: unknown CPU model '${model}' (known: ${CPU_MODELS.join(", ")})`);
+  return true;
+}
+
+/**
+ * --binfmt: the binfmt_misc registration that makes the kernel run x86-64 ELF
+ * executables (ET_EXEC and ET_DYN, as qemu-binfmt-conf.sh matches them) through
+ * this x64emu; --install writes it to /proc/sys/fs/binfmt_misc/register.
+ */
+function binfmt(install: boolean): void {
+  const hex = (bytes: number[]) => bytes.map((b) => "\\x" + b.toString(16).padStart(2, "0")).join("");
+  const magic = [0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0x3e, 0];
+  const mask = [0xff, 0xff, 0xff, 0xff, 0xff, 0xfe, 0xfe, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe, 0xff, 0xff, 0xff];
+  const launcher = path.join(path.dirname(fileURLToPath(import.meta.url)), "x64emu.cjs");
+  const line = `:x64emu:M::${hex(magic)}:${hex(mask)}:${launcher}:`;
+  if (!install) {
+    process.stdout.write(`${line}\n`);
+    return;
+  }
+  if (process.arch === "x64") die("--binfmt --install: this machine runs x86-64 programs natively; registering x64emu would send every one of them through the emulator", 2);
+  const reg = "/proc/sys/fs/binfmt_misc/register";
+  try {
+    fs.writeFileSync(reg, line);
+  } catch (e) {
+    die(`--binfmt --install: cannot write ${reg}: ${hostErrorText(e)} (mount binfmt_misc and run as root)`, 1);
+  }
+  process.stdout.write(`x64emu: registered ${line}\n`);
 }
 
 /**

@@ -21,6 +21,7 @@ describe.skipIf(!HAS_CHROMIUM)("browser demo in headless Chromium", () => {
   let base = "";
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let browser: any;
+  let profile: string | undefined;
 
   beforeAll(async () => {
     execFileSync(process.execPath, [path.join(ROOT, "scripts/build-web.mjs")]);
@@ -41,7 +42,8 @@ describe.skipIf(!HAS_CHROMIUM)("browser demo in headless Chromium", () => {
     base = `http://127.0.0.1:${a.port}`;
     const { chromium } = await import("playwright-core");
     // a fresh profile directory per run
-    browser = await chromium.launchPersistentContext(fs.mkdtempSync(path.join(os.tmpdir(), "x64emu-chromium-")), {
+    profile = fs.mkdtempSync(path.join(os.tmpdir(), "x64emu-chromium-"));
+    browser = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       args: [
         "--headless",
@@ -59,6 +61,7 @@ describe.skipIf(!HAS_CHROMIUM)("browser demo in headless Chromium", () => {
   afterAll(async () => {
     await browser?.close();
     server?.close();
+    if (profile) fs.rmSync(profile, { recursive: true, force: true });
   });
 
   it("runs false and hello, and steps through a program", async () => {

@@ -75,15 +75,19 @@ describe.skipIf(!IS_X86_64_LINUX)("file I/O in a temporary directory", () => {
     const exe = path.join(ROOT, "fixtures/bin", libc, "files");
     it.skipIf(!fs.existsSync(exe))(`${libc} files`, () => {
       const base = fs.mkdtempSync(path.join(os.tmpdir(), "x64emu-files-"));
-      fs.mkdirSync(path.join(base, "native"));
-      fs.mkdirSync(path.join(base, "emu"));
-      const n = runNative(exe, [path.join(base, "native")]);
-      const e = runEmu([exe, path.join(base, "emu")]);
-      expect(e.stderr).toBe(n.stderr);
-      expect(e.stdout).toBe(n.stdout);
-      expect(e.stdout).toContain("entry renamed.txt");
-      expect(shellStatus(e)).toBe(0);
-      expect(fs.readdirSync(path.join(base, "emu"))).toEqual([]);
+      try {
+        fs.mkdirSync(path.join(base, "native"));
+        fs.mkdirSync(path.join(base, "emu"));
+        const n = runNative(exe, [path.join(base, "native")]);
+        const e = runEmu([exe, path.join(base, "emu")]);
+        expect(e.stderr).toBe(n.stderr);
+        expect(e.stdout).toBe(n.stdout);
+        expect(e.stdout).toContain("entry renamed.txt");
+        expect(shellStatus(e)).toBe(0);
+        expect(fs.readdirSync(path.join(base, "emu"))).toEqual([]);
+      } finally {
+        fs.rmSync(base, { recursive: true, force: true });
+      }
     });
   }
 });

@@ -15,8 +15,13 @@ export const HAS_AS = has("as") && has("ld");
 export const IS_X86_64_LINUX = process.platform === "linux" && process.arch === "x64";
 
 let tmp: string | null = null;
+/** This test file's temporary directory (made on first use, removed when the test process exits). */
 export function tmpDir(): string {
-  if (!tmp) tmp = fs.mkdtempSync(path.join(os.tmpdir(), "x64emu-test-"));
+  if (!tmp) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "x64emu-test-"));
+    tmp = dir;
+    process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+  }
   return tmp;
 }
 

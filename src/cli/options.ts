@@ -1,0 +1,259 @@
+/**
+ * The command line of `x64emu`: one table of options (long GNU-style names,
+ * qemu-user's single-dash names and short letters, environment variables) from
+ * which both the parser and `--help` are made. Parsing stops at the first
+ * argument that is not an option: that is the program, and everything after it
+ * belongs to the guest. Adding an option is one entry in `OPTIONS` (and a field
+ * in `CliOptions`).
+ */
+
+export interface CliOptions {
+  strace: boolean;
+  straceFile?: string;
+  stringLimit: number;
+  env: string[];
+  unsetEnv: string[];
+  clearEnv: boolean;
+  argv0?: string;
+  root?: string;
+  sysroot?: string;
+  cpu?: string;
+  stackSize?: number;
+  jit: boolean;
+  wasm: boolean;
+  jitThreshold?: number;
+  gdb?: number;
+  gdbHost: string;
+  gdbStdio: boolean;
+  trace: boolean;
+  traceFile?: string;
+  traceFrom?: string;
+  traceLimit?: number;
+  /** qemu's -d items */
+  debugItems: string[];
+  /** qemu's -D: log file for -d (trace and strace) */
+  logFile?: string;
+  crashReport: boolean;
+  stats: boolean;
+  binfmt: boolean;
+  install: boolean;
+  help: boolean;
+  version: boolean;
+}
+
+type Kind = "flag" | "off" | "string" | "list" | "int" | "size";
+
+interface OptSpec {
+  key: keyof CliOptions;
+  /** every spelling: "--strace", "-strace" */
+  names: string[];
+  kind: Kind;
+  meta?: string;
+  /** environment variable giving a default (qemu's QEMU_* equivalents) */
+  env?: string;
+  help: string;
+}
+
+/** The options, in the order `--help` lists them. */
+const OPTIONS: OptSpec[] = [
+  { key: "strace", names: ["--strace", "-strace"], kind: "flag", env: "X64EMU_STRACE", help: "print each system call on stderr, as strace -f does" },
+  { key: "straceFile", names: ["--strace-file"], kind: "string", meta: "FILE", help: "write the strace output to FILE instead of stderr (strace -o)" },
+  { key: "stringLimit", names: ["--string-limit"], kind: "int", meta: "N", help: "strace: show at most N bytes of each string (default 32; strace -s)" },
+  { key: "env", names: ["--env", "-E"], kind: "list", meta: "NAME=VALUE", help: "set a variable in the guest environment (repeatable)" },
+  { key: "unsetEnv", names: ["--unset-env", "-U"], kind: "list", meta: "NAME", help: "remove a variable from the guest environment (repeatable)" },
+  { key: "clearEnv", names: ["--clear-env"], kind: "flag", help: "start the guest with an empty environment" },
+  { key: "argv0", names: ["--argv0", "-0"], kind: "string", meta: "NAME", help: "argv[0] for the guest (default: PROGRAM as given)" },
+  { key: "root", names: ["--root"], kind: "string", meta: "DIR", help: "confine the guest's file system view to DIR (like a chroot)" },
+  { key: "sysroot", names: ["--sysroot", "-L"], kind: "string", meta: "DIR", env: "X64EMU_LD_PREFIX", help: "look absolute paths up under DIR first, then / (the dynamic loader and libraries)" },
+  { key: "cpu", names: ["--cpu", "-cpu"], kind: "string", meta: "MODEL", env: "X64EMU_CPU", help: "CPU model the guest sees through CPUID ('help' lists them)" },
+  { key: "stackSize", names: ["--stack-size", "-s"], kind: "size", meta: "SIZE", env: "X64EMU_STACK_SIZE", help: "size of the initial stack mapping (bytes, or with k/M/G)" },
+  { key: "jit", names: ["--jit"], kind: "flag", help: "compile hot code (the default)" },
+  { key: "jit", names: ["--no-jit"], kind: "off", help: "run the interpreter only" },
+  { key: "wasm", names: ["--wasm"], kind: "flag", help: "compile hot regions to WebAssembly (the default)" },
+  { key: "wasm", names: ["--no-wasm"], kind: "off", help: "no WebAssembly tier: the interpreter and the JavaScript block compiler only" },
+  { key: "jitThreshold", names: ["--jit-threshold"], kind: "int", meta: "N", help: "executions before a block is compiled (0: compile everything; for testing)" },
+  { key: "gdb", names: ["--gdb", "-g"], kind: "int", meta: "PORT", env: "X64EMU_GDB", help: "wait for gdb on TCP PORT before the first instruction (target remote :PORT)" },
+  { key: "gdbHost", names: ["--gdb-host"], kind: "string", meta: "ADDR", help: "address the --gdb listener binds to (default 127.0.0.1)" },
+  { key: "gdbStdio", names: ["--gdb-stdio"], kind: "flag", help: "serve gdb on stdin/stdout (target remote | x64emu --gdb-stdio PROG)" },
+  { key: "trace", names: ["--trace"], kind: "flag", help: "print each executed instruction and the registers it changed (stderr)" },
+  { key: "traceFile", names: ["--trace-file"], kind: "string", meta: "FILE", help: "write the --trace output to FILE" },
+  { key: "traceFrom", names: ["--trace-from"], kind: "string", meta: "ADDR|SYMBOL", help: "start tracing at this address or symbol" },
+  { key: "traceLimit", names: ["--trace-limit"], kind: "int", meta: "N", help: "trace at most N instructions" },
+  { key: "debugItems", names: ["-d"], kind: "list", meta: "ITEM,...", help: "qemu-style logging: in_asm, exec, cpu (= --trace), strace (= --strace)" },
+  { key: "logFile", names: ["-D"], kind: "string", meta: "FILE", help: "qemu-style log file for -d (and -strace)" },
+  { key: "crashReport", names: ["--crash-report"], kind: "flag", help: "on a fatal fault, also print registers and the code around rip" },
+  { key: "stats", names: ["--stats"], kind: "flag", help: "print execution statistics on stderr at exit" },
+  { key: "binfmt", names: ["--binfmt"], kind: "flag", help: "print the binfmt_misc line that runs x86-64 programs through x64emu, and exit" },
+  { key: "install", names: ["--install"], kind: "flag", help: "with --binfmt: register it (as root, on a machine that is not x86-64)" },
+  { key: "version", names: ["--version", "-version"], kind: "flag", help: "print the version and exit" },
+  { key: "help", names: ["--help", "-h", "-help"], kind: "flag", help: "print this help and exit" },
+];
+
+const BY_NAME = new Map<string, OptSpec>();
+for (const o of OPTIONS) for (const n of o.names) BY_NAME.set(n, o);
+
+/** The qemu -d items we understand. */
+const DEBUG_ITEMS = ["in_asm", "exec", "cpu", "strace"];
+
+/** A wrong command line: printed as one line, exit status 2. */
+export class UsageError extends Error {}
+
+export interface ParsedCommandLine {
+  opts: CliOptions;
+  /** PROGRAM and its arguments (empty when none was given) */
+  rest: string[];
+}
+
+function defaults(): CliOptions {
+  return {
+    strace: false,
+    stringLimit: 32,
+    env: [],
+    unsetEnv: [],
+    clearEnv: false,
+    jit: true,
+    wasm: true,
+    gdbHost: "127.0.0.1",
+    gdbStdio: false,
+    trace: false,
+    debugItems: [],
+    crashReport: false,
+    stats: false,
+    binfmt: false,
+    install: false,
+    help: false,
+    version: false,
+  };
+}
+
+function parseInt10(spec: OptSpec, name: string, v: string): number {
+  if (!/^\d+$/.test(v)) throw new UsageError(`${name} expects a whole number >= 0, got '${v}'`);
+  return Number(v);
+}
+
+/** qemu's size syntax: a number with an optional k/M/G suffix (powers of 1024). */
+function parseSize(name: string, v: string): number {
+  const m = /^(\d+)([kKmMgG]?)$/.exec(v);
+  if (!m) throw new UsageError(`${name} expects a size such as 8388608, 8192k or 8M, got '${v}'`);
+  const mul = { "": 1, k: 1024, m: 1024 * 1024, g: 1024 * 1024 * 1024 }[m[2].toLowerCase() as "" | "k" | "m" | "g"];
+  const n = Number(m[1]) * mul;
+  if (n <= 0 || n > 2 ** 40) throw new UsageError(`${name}: size out of range: '${v}'`);
+  return n;
+}
+
+function assign(opts: CliOptions, spec: OptSpec, name: string, value: string | undefined): void {
+  const o = opts as unknown as Record<string, unknown>;
+  switch (spec.kind) {
+    case "flag":
+      o[spec.key] = true;
+      return;
+    case "off":
+      o[spec.key] = false;
+      return;
+    case "string":
+      o[spec.key] = value;
+      return;
+    case "list":
+      (o[spec.key] as string[]).push(value!);
+      return;
+    case "int":
+      o[spec.key] = parseInt10(spec, name, value!);
+      return;
+    case "size":
+      o[spec.key] = parseSize(name, value!);
+      return;
+  }
+}
+
+/** Parse the command line (without node and the script), with defaults from `env` (X64EMU_*). */
+export function parseCommandLine(args: readonly string[], env: Record<string, string | undefined> = {}): ParsedCommandLine {
+  const opts = defaults();
+  const given = new Set<keyof CliOptions>();
+  let k = 0;
+  for (; k < args.length; k++) {
+    const arg = args[k];
+    if (arg === "--") {
+      k++;
+      break;
+    }
+    if (!arg.startsWith("-") || arg === "-") break;
+    let name = arg;
+    let inline: string | undefined;
+    const eq = arg.indexOf("=");
+    if (arg.startsWith("--") && eq > 0) {
+      name = arg.slice(0, eq);
+      inline = arg.slice(eq + 1);
+    }
+    const spec = BY_NAME.get(name);
+    if (!spec) throw new UsageError(`unknown option '${name}'`);
+    const takesValue = spec.kind !== "flag" && spec.kind !== "off";
+    let value: string | undefined;
+    if (takesValue) {
+      if (inline !== undefined) value = inline;
+      else if (k + 1 < args.length) value = args[++k];
+      else throw new UsageError(`option '${name}' needs an argument (${spec.meta})`);
+    } else if (inline !== undefined) throw new UsageError(`option '${name}' takes no argument`);
+    assign(opts, spec, name, value);
+    given.add(spec.key);
+  }
+  // environment variables: defaults that the command line overrides
+  for (const spec of OPTIONS) {
+    if (!spec.env || given.has(spec.key)) continue;
+    const v = env[spec.env];
+    if (v === undefined || v === "") continue;
+    if (spec.kind === "flag") {
+      if (v !== "0") assign(opts, spec, spec.env, undefined);
+    } else assign(opts, spec, spec.env, v);
+  }
+  for (const item of opts.debugItems.flatMap((d) => d.split(","))) {
+    if (item === "strace") opts.strace = true;
+    else if (DEBUG_ITEMS.includes(item)) opts.trace = true;
+    else if (item !== "") throw new UsageError(`-d: unknown item '${item}' (known: ${DEBUG_ITEMS.join(", ")})`);
+  }
+  if (opts.logFile !== undefined) {
+    if (opts.trace) opts.traceFile ??= opts.logFile;
+    if (opts.strace) opts.straceFile ??= opts.logFile;
+  }
+  if (opts.straceFile !== undefined) opts.strace = true;
+  if (opts.install && !opts.binfmt) throw new UsageError("--install goes with --binfmt");
+  return { opts, rest: args.slice(k) };
+}
+
+/** The text of `--help`. */
+export function helpText(width = 100): string {
+  const lines = [
+    "Usage: x64emu [options] PROGRAM [ARGS...]",
+    "",
+    "Runs an x86-64 Linux ELF executable. Everything after PROGRAM is passed to it unchanged.",
+    "",
+    "Options:",
+  ];
+  const left = (o: OptSpec) => o.names.join(", ") + (o.meta ? ` ${o.meta}` : "");
+  const col = Math.min(36, Math.max(...OPTIONS.map((o) => left(o).length)) + 2);
+  for (const o of OPTIONS) {
+    const l = left(o);
+    const help = o.help + (o.env ? ` [env ${o.env}]` : "");
+    const pad = l.length + 2 >= col ? `\n${" ".repeat(col + 2)}` : " ".repeat(col - l.length);
+    lines.push(wrap(`  ${l}${pad}${help}`, width, col + 2));
+  }
+  lines.push(
+    "",
+    "Exit status: the guest's; death by the guest's signal (the shell shows 128+N); 127 when PROGRAM",
+    "does not exist, 126 when it cannot be run; 2 for a wrong command line.",
+  );
+  return lines.join("\n") + "\n";
+}
+
+function wrap(line: string, width: number, indent: number): string {
+  if (line.length <= width) return line;
+  const out: string[] = [];
+  let cur = "";
+  for (const word of line.split(/(?<=\S) (?=\S)/)) {
+    if (cur && cur.length + 1 + word.length > width) {
+      out.push(cur);
+      cur = " ".repeat(indent) + word.trimStart();
+    } else cur = cur ? `${cur} ${word}` : word;
+  }
+  out.push(cur);
+  return out.join("\n");
+}

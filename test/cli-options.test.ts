@@ -1,0 +1,178 @@
+/**
+ * The command line: usage errors (one line, status 2), qemu-user's option
+ * spellings and X64EMU_* environment variables, --binfmt, and the launcher's
+ * code cache, which must never break the command.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseCommandLine, UsageError } from "../src/cli/options.js";
+import { ROOT, runEmu, tmpDir } from "./helpers/asm.js";
+
+const bin = (n: string) => path.join(ROOT, "fixtures/bin", n);
+/** The environment without X64EMU_* variables (the argv fixture prints those). */
+const cleanEnv = (extra: Record<string, string> = {}) => ({
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("X64EMU_"))),
+  ...extra,
+});
+
+describe("usage errors: one line and status 2", () => {
+  for (const [args, re] of [
+    [["--frobnicate", bin("true")], /^x64emu: unknown option '--frobnicate'/],
+    [["-frobnicate", bin("true")], /^x64emu: unknown option '-frobnicate'/],
+    [["--gdb"], /^x64emu: option '--gdb' needs an argument \(PORT\)/],
+    [["--jit-threshold", "many", bin("true")], /^x64emu: --jit-threshold expects a whole number/],
+    [["-s", "lots", bin("true")], /^x64emu: -s expects a size/],
+    [["--strace=yes", bin("true")], /^x64emu: option '--strace' takes no argument/],
+    [["-d", "bogus", bin("true")], /^x64emu: -d: unknown item 'bogus'/],
+    [["--env", "NOEQUALS", bin("true")], /^x64emu: --env expects NAME=VALUE/],
+    [["--cpu", "pentium9", bin("true")], /^x64emu: --cpu: unknown CPU model 'pentium9'/],
+    [[], /^Usage: x64emu \[options\] PROGRAM/],
+  ] as Array<[string[], RegExp]>) {
+    it(`${args.join(" ") || "(nothing)"}`, () => {
+      const r = runEmu(args, { env: cleanEnv() });
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(r.stderr).toMatch(re);
+      expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+    });
+  }
+
+  it("an output file that cannot be created is one clear line", () => {
+    for (const opt of ["--strace-file", "--trace-file"]) {
+      const r = runEmu([opt, "/nonexistent/x", bin("true")]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe(`x64emu: ${opt} /nonexistent/x: No such file or directory\n`);
+    }
+  });
+
+  it("--help goes to stdout with status 0 and lists the qemu spellings", () => {
+    const r = runEmu(["--help"]);
+    expect(r.status).toBe(0);
+    for (const o of ["-strace", "-L DIR", "-E NAME=VALUE", "-U NAME", "-0 NAME", "-g PORT", "-cpu MODEL", "-s SIZE", "-d ITEM", "-D FILE"]) expect(r.stdout).toContain(o);
+    expect(runEmu(["-h"]).stdout).toBe(r.stdout);
+  });
+});
+
+describe("qemu-user options and X64EMU_* variables", () => {
+  it("-0 sets argv[0], -E and -U edit the environment; PROGRAM's own options are left alone", () => {
+    const r = runEmu(["-0", "zero", "-E", "X64EMU_A=1", "-E", "X64EMU_B=2", "-U", "X64EMU_C", bin("argv"), "-E", "x"], { env: cleanEnv({ X64EMU_C: "3" }) });
+    expect(r.stdout).toBe("argc=3\nargv[0]=zero\nargv[1]=-E\nargv[2]=x\nenv=X64EMU_A=1\nenv=X64EMU_B=2\n");
+    expect(r.status).toBe(0);
+  });
+
+  it("-strace and X64EMU_STRACE turn the trace on; -D sends it to a file", () => {
+    expect(runEmu(["-strace", bin("false")]).stderr).toMatch(/^exit\(1\) = \?$/m);
+    expect(runEmu([bin("false")], { env: cleanEnv({ X64EMU_STRACE: "1" }) }).stderr).toMatch(/^exit\(1\) = \?$/m);
+    expect(runEmu([bin("false")], { env: cleanEnv({ X64EMU_STRACE: "0" }) }).stderr).toBe("");
+    const log = path.join(tmpDir(), "qemu.log");
+    const r = runEmu(["-d", "strace", "-D", log, bin("false")]);
+    expect(r.stderr).toBe("");
+    expect(fs.readFileSync(log, "utf8")).toMatch(/^exit\(1\) = \?$/m);
+  });
+
+  it("-d in_asm traces instructions", () => {
+    const r = runEmu(["-d", "in_asm", "--trace-limit", "1", bin("true")]);
+    expect(r.stderr).toMatch(/^0x401000 <_start>: /);
+  });
+
+  it("-cpu help lists the models; -cpu max and X64EMU_CPU=max run", () => {
+    const h = runEmu(["-cpu", "help"]);
+    expect(h.status).toBe(0);
+    expect(h.stdout).toMatch(/max/);
+    expect(runEmu(["-cpu", "max", bin("true")]).status).toBe(0);
+    expect(runEmu([bin("true")], { env: cleanEnv({ X64EMU_CPU: "max" }) }).status).toBe(0);
+    // the command line wins over the environment
+    expect(runEmu(["-cpu", "max", bin("true")], { env: cleanEnv({ X64EMU_CPU: "nonsense" }) }).status).toBe(0);
+  });
+
+  it("parses the spellings into the same options", () => {
+    const a = parseCommandLine(["-g", "1234", "-L", "/sysroot", "-s", "16M", "-cpu", "max", "prog", "-g"]);
+    const b = parseCommandLine(["--gdb=1234", "--sysroot", "/sysroot", "--stack-size", "16777216", "--cpu=max", "prog", "-g"]);
+    expect(a).toEqual(b);
+    expect(a.opts).toMatchObject({ gdb: 1234, sysroot: "/sysroot", stackSize: 16 << 20, cpu: "max" });
+    expect(a.rest).toEqual(["prog", "-g"]);
+    expect(parseCommandLine(["prog"], { X64EMU_GDB: "99", X64EMU_LD_PREFIX: "/r" }).opts).toMatchObject({ gdb: 99, sysroot: "/r" });
+    expect(parseCommandLine(["--", "-prog"]).rest).toEqual(["-prog"]);
+    expect(() => parseCommandLine(["--install"])).toThrow(UsageError);
+  });
+});
+
+describe("--binfmt", () => {
+  it("prints the binfmt_misc line for x86-64 ELF executables, naming the launcher", () => {
+    const r = runEmu(["--binfmt"]);
+    expect(r.status).toBe(0);
+    const f = r.stdout.trimEnd().split(":");
+    expect(f[1]).toBe("x64emu");
+    expect(f[2]).toBe("M");
+    expect(f[4]).toBe("\\x7f\\x45\\x4c\\x46\\x02\\x01\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x02\\x00\\x3e\\x00");
+    expect(f[6]).toBe(path.join(ROOT, "dist/x64emu.cjs"));
+  });
+
+  it("--install refuses on an x86-64 machine (it would capture every native program)", () => {
+    if (process.arch !== "x64") return console.log("skipped: not an x86-64 host");
+    const r = runEmu(["--binfmt", "--install"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/runs x86-64 programs natively/);
+  });
+});
+
+describe("the launcher's code cache never breaks the command", () => {
+  /** A copy of the installed command in a temporary package directory. */
+  function install(): { dir: string; launcher: string; cache: string } {
+    const dir = fs.mkdtempSync(path.join(tmpDir(), "pkg-"));
+    fs.mkdirSync(path.join(dir, "dist"));
+    fs.copyFileSync(path.join(ROOT, "package.json"), path.join(dir, "package.json"));
+    for (const f of ["x64emu.cjs", "x64emu-bundle.cjs"]) fs.copyFileSync(path.join(ROOT, "dist", f), path.join(dir, "dist", f));
+    return { dir, launcher: path.join(dir, "dist/x64emu.cjs"), cache: path.join(dir, "dist/x64emu-bundle.cjs.cache") };
+  }
+  const run = (launcher: string) => spawnSync(process.execPath, [launcher, bin("hello")], { encoding: "utf8", timeout: 60000 });
+  const header = (cache: string) => fs.readFileSync(cache).subarray(0, 200).toString("latin1").split("\n")[0];
+
+  it("a cache made for another Node is not used, and is replaced by one for this Node", () => {
+    const { launcher, cache } = install();
+    const good = fs.readFileSync(path.join(ROOT, "dist/x64emu-bundle.cjs.cache"));
+    const nl = good.indexOf(10);
+    const fields = good.subarray(0, nl).toString("latin1").split("\t");
+    const parts = fields[0].split("|");
+    parts[1] = "20.18.0"; // same V8, another Node build: the case that crashed
+    const foreign = Buffer.concat([Buffer.from([parts.join("|"), ...fields.slice(1)].join("\t") + "\n", "latin1"), Buffer.alloc(good.length - nl - 1, 0xa5)]);
+    fs.writeFileSync(cache, foreign);
+    const r = run(launcher);
+    expect(r.stdout).toBe("Hello, world!\n");
+    expect(r.status).toBe(0);
+    expect(header(cache).split("\t")[0]).toBe(fields[0]); // rebuilt lazily for this Node
+    expect(run(launcher).stdout).toBe("Hello, world!\n");
+  });
+
+  it("a truncated, corrupted or missing cache is ignored", () => {
+    const { launcher, cache } = install();
+    const good = fs.readFileSync(path.join(ROOT, "dist/x64emu-bundle.cjs.cache"));
+    const corrupt = Buffer.from(good);
+    corrupt[corrupt.length >> 1] ^= 0xff;
+    for (const data of [good.subarray(0, good.length >> 1), corrupt, Buffer.from("garbage"), Buffer.alloc(0)]) {
+      fs.writeFileSync(cache, data);
+      const r = run(launcher);
+      expect(r.stdout).toBe("Hello, world!\n");
+      expect(r.stderr).toBe("");
+    }
+    fs.rmSync(cache);
+    expect(run(launcher).stdout).toBe("Hello, world!\n");
+    expect(fs.existsSync(cache)).toBe(true);
+  });
+
+  it("a read-only package directory runs without a cache", () => {
+    if (process.getuid?.() === 0) return console.log("skipped: running as root, a read-only directory is still writable");
+    const { dir, launcher, cache } = install();
+    fs.chmodSync(path.join(dir, "dist"), 0o555);
+    try {
+      const r = run(launcher);
+      expect(r.stdout).toBe("Hello, world!\n");
+      expect(r.stderr).toBe("");
+      expect(fs.existsSync(cache)).toBe(false);
+    } finally {
+      fs.chmodSync(path.join(dir, "dist"), 0o755);
+    }
+  });
+});
