@@ -11,6 +11,7 @@ function cases(): Case[] {
     code: "push fs\npop rax\npush gs\npop rbx\nmov ecx, ss\nmov edx, cs\nmov esi, ds\nmov di, es\nmov word ptr [rip+m], ss\nmov [rip+m+8], cs\npushw fs\npop r8w",
     regs: { rax: -1, rbx: -1, rcx: -1, rdx: -1, rsi: -1, rdi: -1, r8: -1 },
     mem: [-1n, -1n],
+    vendor: true, // a 64-bit push of a selector: AMD zero-extends it, Intel writes 16 bits (we follow AMD)
   });
   cs.push({
     name: "fsgsbase",
@@ -42,6 +43,6 @@ function cases(): Case[] {
 
 describe("segment registers, FSGSBASE, crc32 match the host CPU", () => {
   it.skipIf(!canRunNative)("mov/push/pop Sreg, rd/wr fs/gs base, crc32", () => {
-    expect(firstDiffs(cases())).toEqual([]);
+    expect(firstDiffs(cases(), "segs")).toEqual([]);
   });
 });

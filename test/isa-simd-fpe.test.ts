@@ -122,7 +122,9 @@ describe.skipIf(!canRunNative)(`dpps/dppd and float32 tininess vs the host ${nat
       for (const [imm, a, b] of ps) cases.push(mx2(`dpps xmm0, xmm1, ${imm}`, a, b, m));
       for (const [imm, a, b] of pd) cases.push(mx2(`dppd xmm0, xmm1, ${imm}`, a, b, m));
     }
-    expect(firstDiffs(cases)).toEqual([]);
+    // the MXCSR flags of dpps/dppd differ between Intel and AMD (we follow AMD)
+    for (const c of cases) c.vendor = true;
+    expect(firstDiffs(cases, "dpps")).toEqual([]);
   });
   it("float32 results rounded up to the smallest normal are tiny (UE, flushed with FTZ)", () => {
     const cases: Case[] = [];

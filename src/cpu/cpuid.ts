@@ -52,7 +52,18 @@ function str4(s: string, k: number): number {
   return s.charCodeAt(k) | (s.charCodeAt(k + 1) << 8) | (s.charCodeAt(k + 2) << 16) | (s.charCodeAt(k + 3) << 24);
 }
 
-const VENDOR = "x64emuVirtCPU"; // 12 characters: EBX, EDX, ECX
+/**
+ * The vendor string (EBX, EDX, ECX of leaf 0). A known vendor, because GCC's
+ * __builtin_cpu_supports (libgcc's __cpu_indicator_init: target_clones and
+ * hand-written dispatch) and glibc's ifunc selection read the feature bits
+ * only for vendors they know: with an unknown one every program keeps its
+ * baseline code. AMD, as qemu's default model, because where vendors differ
+ * the emulator follows AMD (push Sreg zero-extends, 16-bit shld/shrd by counts
+ * above 16, addr32 rep with ecx = 0 leaves rcx alone; see README "CPUID").
+ */
+export const VENDOR = "AuthenticAMD";
+/** Family 15, model 107, stepping 1 (qemu64's signature): no particular microarchitecture. */
+const SIGNATURE = 0x00060fb1;
 const BRAND = "x64emu virtual x86-64 CPU".padEnd(48, "\0");
 
 /** Returns [eax, ebx, ecx, edx] for leaf/subleaf (a shared array). */
@@ -66,7 +77,7 @@ export function cpuid(leaf: number, sub: number): Int32Array {
       OUT[2] = str4(VENDOR, 8);
       break;
     case 1:
-      OUT[0] = 0x000306a9 & 0x0fff3fff; // family 6
+      OUT[0] = SIGNATURE;
       OUT[1] = 0x00010800; // 1 logical processor, clflush size 64
       OUT[2] = features.leaf1Ecx;
       OUT[3] = features.leaf1Edx | (1 << 19); // clflush

@@ -431,7 +431,8 @@ FAMILIES.sse4x = (g) => {
     op = `popcnt ${NAMES[size].rax}, ${g.int(2) ? memOp(g, size) : NAMES[size][g.pick(["rbx", "rsi", "r12"] as RegName[])]}`;
   }
   const code = `movdqu xmm0, xmmword ptr [rip+m+48]\nmovdqu xmm1, xmmword ptr [rip+m+16]\nmovdqu xmm2, xmmword ptr [rip+m]\n${op}\nmovdqu xmmword ptr [rip+m+32], xmm2\nmovdqu xmmword ptr [rip+m+64], xmm0`;
-  return { name: name || op, code, regs: regs(g), flags: g.flags(), mem: data, undef: 0 };
+  // the MXCSR flags of dpps/dppd differ between Intel and AMD (we follow AMD)
+  return { name: name || op, code, regs: regs(g), flags: g.flags(), mem: data, undef: 0, vendor: k <= 3 };
 };
 
 /** String data with repeats, zeros and sign-bit bytes: a small alphabet most of the time. */
