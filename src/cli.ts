@@ -106,7 +106,7 @@ async function main(): Promise<void> {
     }
     const host = argv.gdbStdio ? new StdoutToStderrHost(root) : new NodeHost(root);
     const exePath = root && path.resolve(prog).startsWith(root + "/") ? path.resolve(prog).slice(root.length) : path.resolve(prog);
-    proc = new Process(bytes, { argv: [argv.argv0 ?? prog, ...guestArgs], envp: env, host, execfn: prog, exePath, strace: straceOut });
+    proc = new Process(bytes, { argv: [argv.argv0 ?? prog, ...guestArgs], envp: env, host, execfn: prog, exePath, strace: straceOut, stackSize: argv.stackSize });
   } catch (e) {
     if (e instanceof ElfError) die(`${prog}: ${e.message}`, 126);
     throw e;

@@ -19,6 +19,8 @@ export interface ProcessOptions extends KernelOptions {
   execfn?: string;
   /** Absolute path of the program (readlink("/proc/self/exe")) */
   exePath?: string;
+  /** Size of the initial stack mapping (default 8 MiB) */
+  stackSize?: number;
 }
 
 export class Process {
@@ -49,6 +51,7 @@ export class Process {
         uid: opts.host.getuid(),
         gid: opts.host.getgid(),
         hwcap: features.leaf1Edx,
+        stackSize: opts.stackSize,
       },
       interp,
     );

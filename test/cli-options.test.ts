@@ -87,6 +87,17 @@ describe("qemu-user options and X64EMU_* variables", () => {
     expect(runEmu(["-cpu", "max", bin("true")], { env: cleanEnv({ X64EMU_CPU: "nonsense" }) }).status).toBe(0);
   });
 
+  it("-s sets the stack size: 12 MiB below the top faults with the default 8 MiB, not with -s 16M", async () => {
+    const { assemble, HAS_AS } = await import("./helpers/asm.js");
+    if (!HAS_AS) return console.log("skipped: as/ld not installed");
+    const prog = assemble("deepstack", ".globl _start\n_start:\n  sub $0xc00000, %rsp\n  movq $1, (%rsp)\n  mov $60, %eax\n  xor %edi, %edi\n  syscall\n");
+    const small = runEmu([prog]);
+    expect(small.signal).toBe("SIGSEGV");
+    const big = runEmu(["-s", "16M", prog]);
+    expect(big.status).toBe(0);
+    expect(runEmu([prog], { env: cleanEnv({ X64EMU_STACK_SIZE: "16M" }) }).status).toBe(0);
+  });
+
   it("parses the spellings into the same options", () => {
     const a = parseCommandLine(["-g", "1234", "-L", "/sysroot", "-s", "16M", "-cpu", "max", "prog", "-g"]);
     const b = parseCommandLine(["--gdb=1234", "--sysroot", "/sysroot", "--stack-size", "16777216", "--cpu=max", "prog", "-g"]);

@@ -47,6 +47,8 @@ export interface LoadOptions {
   uid?: number;
   gid?: number;
   hwcap?: number;
+  /** Size of the initial stack mapping (default STACK_SIZE; qemu's -s) */
+  stackSize?: number;
 }
 
 export interface LoadedImage {
@@ -162,7 +164,8 @@ export function loadElf(mem: Memory, elf: ElfFile, bytes: Uint8Array, opts: Load
   }
 
   const entry = base + elf.entry;
-  mem.map(STACK_TOP - STACK_SIZE, STACK_SIZE, PROT_READ | PROT_WRITE);
+  const stackSize = Math.ceil((opts.stackSize ?? STACK_SIZE) / PAGE_SIZE) * PAGE_SIZE;
+  mem.map(STACK_TOP - stackSize, stackSize, PROT_READ | PROT_WRITE);
   const enc = new TextEncoder();
   let sp = STACK_TOP;
   const putBytes = (data: Uint8Array): number => {
@@ -220,7 +223,7 @@ export function loadElf(mem: Memory, elf: ElfFile, bytes: Uint8Array, opts: Load
   mem.writeBytes(sp, view, false);
 
   const symbols = elf.symbols.map((s) => ({ ...s, value: s.value + (s.value ? base : 0) }));
-  files.push({ start: STACK_TOP - STACK_SIZE, end: STACK_TOP, offset: 0, path: "[stack]" });
+  files.push({ start: STACK_TOP - stackSize, end: STACK_TOP, offset: 0, path: "[stack]" });
   const start = interp ? interpBase + interp.elf.entry : entry;
-  return { entry: start, programEntry: entry, sp, base, interpBase, brk, phdr, auxv, symbols, stackTop: STACK_TOP, stackBottom: STACK_TOP - STACK_SIZE, files };
+  return { entry: start, programEntry: entry, sp, base, interpBase, brk, phdr, auxv, symbols, stackTop: STACK_TOP, stackBottom: STACK_TOP - stackSize, files };
 }
