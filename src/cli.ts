@@ -64,6 +64,14 @@ async function main(): Promise<void> {
   if (argv.binfmt) return binfmt(argv.install);
   if (argv.cpu !== undefined && !selectCpu(argv.cpu)) return;
   const rest = parsed.rest;
+  if (argv.assemble !== undefined) {
+    const out = argv.output ?? argv.assemble.replace(/\.(s|asm)$/i, "") + (/\.(s|asm)$/i.test(argv.assemble) ? "" : ".out");
+    if (!fs.existsSync(argv.assemble)) die(`${argv.assemble}: no such file`, 2);
+    const elf = await assembleSource(argv.assemble);
+    fs.writeFileSync(out, elf, { mode: 0o755 });
+    fs.chmodSync(out, 0o755);
+    return;
+  }
   if (rest.length === 0) {
     process.stderr.write("Usage: x64emu [options] PROGRAM [ARGS...]  (x64emu --help lists the options)\n");
     process.exit(2);
@@ -80,6 +88,18 @@ async function main(): Promise<void> {
     if (code === "ENOENT") die(`${prog}: no such file`, 127);
     if (code === "EACCES") die(`${prog}: permission denied`, 126);
     die(`${prog}: ${(e as Error).message}`, 126);
+  }
+  let execFile = path.resolve(prog);
+  if (/\.(s|asm)$/i.test(prog)) {
+    // assembly source: assemble and link in memory, then run it as as + ld + run would
+    bytes = await assembleSource(prog);
+    if (argv.gdb !== undefined || argv.gdbStdio) {
+      // gdb reads the symbols from the executable: give it the linked one
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "x64emu-"));
+      execFile = path.join(dir, path.basename(prog).replace(/\.(s|asm)$/i, ""));
+      fs.writeFileSync(execFile, bytes, { mode: 0o755 });
+      process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+    }
   }
 
   // environment
@@ -134,7 +154,7 @@ async function main(): Promise<void> {
   let status: ExitStatus | null;
   if (argv.gdb !== undefined || argv.gdbStdio) {
     if (argv.gdb !== undefined && argv.gdb > 65535) usage("--gdb expects a TCP port number");
-    const opts = { execFile: path.resolve(prog), onListening: (port: number) => process.stderr.write(`x64emu: waiting for gdb on ${argv.gdbHost}:${port}\n`) };
+    const opts = { execFile, onListening: (port: number) => process.stderr.write(`x64emu: waiting for gdb on ${argv.gdbHost}:${port}\n`) };
     const res = argv.gdbStdio ? await serveGdbStdio(proc, opts) : await serveGdbTcp(proc, argv.gdb!, argv.gdbHost, opts);
     if (res.detached) status = proc.run(); // gdb detached: run on without it
     else status = res.status ?? { kind: "signal", signal: 9, core: false, fault: null }; // killed from gdb
@@ -191,6 +211,19 @@ function binfmt(install: boolean): void {
     die(`--binfmt --install: cannot write ${reg}: ${hostErrorText(e)} (mount binfmt_misc and run as root)`, 1);
   }
   process.stdout.write(`x64emu: registered ${line}\n`);
+}
+
+/** Assembles and links GNU as source as as + ld would; errors print file:line: message and exit 2. */
+async function assembleSource(file: string): Promise<Uint8Array> {
+  const { assembleProgram, AsmError } = await import("./asm/index.js");
+  const readFile = (p: string) => (fs.existsSync(p) && fs.statSync(p).isFile() ? fs.readFileSync(p, "utf8") : undefined);
+  try {
+    return assembleProgram(fs.readFileSync(file, "utf8"), file, { readFile, warn: (m) => process.stderr.write(`x64emu: ${m}\n`) });
+  } catch (e) {
+    if (!(e instanceof AsmError)) throw e;
+    process.stderr.write(e.diagnostics.map((d) => `${d.file}:${d.line}: ${d.message}\n`).join(""));
+    process.exit(2);
+  }
 }
 
 /**

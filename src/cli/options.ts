@@ -34,6 +34,9 @@ export interface CliOptions {
   /** qemu's -D: log file for -d (trace and strace) */
   logFile?: string;
   crashReport: boolean;
+  /** --assemble FILE: write the executable built from GNU as source to --output */
+  assemble?: string;
+  output?: string;
   stats: boolean;
   binfmt: boolean;
   install: boolean;
@@ -82,6 +85,8 @@ const OPTIONS: OptSpec[] = [
   { key: "debugItems", names: ["-d"], kind: "list", meta: "ITEM,...", help: "qemu-style logging: in_asm, exec, cpu (= --trace), strace (= --strace)" },
   { key: "logFile", names: ["-D"], kind: "string", meta: "FILE", help: "qemu-style log file for -d (and -strace)" },
   { key: "crashReport", names: ["--crash-report"], kind: "flag", help: "on a fatal fault, also print registers and the code around rip" },
+  { key: "assemble", names: ["--assemble"], kind: "string", meta: "FILE", help: "assemble and link GNU as source FILE as as + ld would, write it to -o OUT, and exit" },
+  { key: "output", names: ["-o", "--output"], kind: "string", meta: "OUT", help: "with --assemble: the executable to write (default: FILE without .s)" },
   { key: "stats", names: ["--stats"], kind: "flag", help: "print execution statistics on stderr at exit" },
   { key: "binfmt", names: ["--binfmt"], kind: "flag", help: "print the binfmt_misc line that runs x86-64 programs through x64emu, and exit" },
   { key: "install", names: ["--install"], kind: "flag", help: "with --binfmt: register it (as root, on a machine that is not x86-64)" },

@@ -1,0 +1,290 @@
+/**
+ * Links one assembled object into a static x86-64 ELF executable with the
+ * layout `ld -static` gives with its default script (-z separate-code, 4 KiB
+ * pages): headers in a read-only segment at 0x400000, .text at 0x401000, the
+ * read-only data on the next page, .data/.bss after it (on the next page, at
+ * the same offset within the page as where the read-only data ended), the
+ * symbols (locals, globals, __bss_start, _edata, _end) in .symtab, entry at
+ * _start. So programs see the same addresses as when built with as + ld.
+ */
+import { SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, type ObjectFile, type ObjSection } from "./assemble.js";
+import { AsmError, type AsmDiagnostic } from "./preprocess.js";
+
+const BASE = 0x400000;
+const PAGE = 0x1000;
+const EHDR = 64, PHDR = 56, SHDR = 64, SYM = 24;
+const SHN_ABS = 0xfff1;
+
+const alignUp = (v: number, a: number) => Math.ceil(v / a) * a;
+
+type SegKind = "text" | "ro" | "rw";
+
+interface OutSection {
+  name: string;
+  flags: number;
+  nobits: boolean;
+  align: number;
+  kind: SegKind;
+  inputs: { index: number; offset: number }[];
+  size: number;
+  addr: number;
+  fileOff: number;
+}
+
+function outputName(name: string): string {
+  for (const base of [".text", ".rodata", ".data", ".bss"]) if (name === base || name.startsWith(base + ".")) return base;
+  return name;
+}
+
+function kindOf(s: ObjSection): SegKind {
+  if (s.flags & SHF_EXECINSTR) return "text";
+  if (s.flags & SHF_WRITE || s.nobits) return "rw";
+  return "ro";
+}
+
+export interface LinkOptions {
+  /** Name of the object file recorded as the FILE symbol ("prog.o"). */
+  objectName?: string;
+  /** Called with ld's warnings (a missing _start). */
+  warn?: (msg: string) => void;
+}
+
+/** Links `obj` into an executable image (the bytes of an ELF file). */
+export function link(obj: ObjectFile, opts: LinkOptions = {}): Uint8Array {
+  const errors: AsmDiagnostic[] = [];
+  // group input sections into output sections, in ld's order
+  const outs: OutSection[] = [];
+  const byName = new Map<string, OutSection>();
+  const placeOf: { out: OutSection; offset: number }[] = [];
+  obj.sections.forEach((s, index) => {
+    if (!(s.flags & SHF_ALLOC) || s.size === 0) return;
+    const name = outputName(s.name);
+    let o = byName.get(name);
+    if (!o) {
+      o = { name, flags: s.flags, nobits: s.nobits, align: 1, kind: kindOf(s), inputs: [], size: 0, addr: 0, fileOff: 0 };
+      byName.set(name, o);
+      outs.push(o);
+    }
+    o.flags |= s.flags;
+    o.nobits &&= s.nobits;
+    o.size = alignUp(o.size, s.align);
+    o.align = Math.max(o.align, s.align);
+    o.inputs.push({ index, offset: o.size });
+    placeOf[index] = { out: o, offset: o.size };
+    o.size += s.size;
+  });
+  const rank = (o: OutSection) =>
+    ({ text: 0, ro: 2, rw: 4 })[o.kind] + ([".text", ".rodata", ".data"].includes(o.name) ? 0 : 1) + (o.nobits ? 10 : 0) - (o.name === ".bss" ? 1 : 0);
+  const ordered = outs.map((o, i) => ({ o, i })).sort((a, b) => rank(a.o) - rank(b.o) || a.i - b.i).map((x) => x.o);
+
+  const kinds: SegKind[] = ["text", "ro", "rw"];
+  const present = kinds.filter((k) => ordered.some((o) => o.kind === k));
+  const phnum = 1 + present.length;
+  const segs: { kind: SegKind; vaddr: number; off: number; filesz: number; memsz: number; flags: number }[] = [];
+
+  // addresses
+  let cursor = alignUp(BASE + EHDR + PHDR * phnum, PAGE);
+  let fileEnd = EHDR + PHDR * phnum;
+  let edata = 0, bssStart = 0, end = 0;
+  for (const kind of kinds) {
+    if (kind === "ro") cursor = alignUp(cursor, PAGE);
+    if (kind === "rw") cursor = alignUp(cursor, PAGE) + (cursor & (PAGE - 1));
+    const list = ordered.filter((o) => o.kind === kind);
+    let segStart = -1, fileTop = 0;
+    for (const o of list) {
+      if (kind === "rw" && o.nobits && bssStart === 0) edata = bssStart = cursor;
+      cursor = alignUp(cursor, o.align);
+      o.addr = cursor;
+      if (segStart < 0) segStart = cursor;
+      cursor += o.size;
+      if (!o.nobits) fileTop = cursor;
+    }
+    if (kind === "rw") {
+      if (bssStart === 0) edata = bssStart = cursor;
+      end = alignUp(cursor, 8);
+    }
+    if (segStart < 0) continue;
+    const off = fileEnd + ((((segStart - fileEnd) % PAGE) + PAGE) % PAGE);
+    const filesz = Math.max(0, (fileTop || segStart) - segStart);
+    for (const o of list) o.fileOff = off + (o.addr - segStart);
+    segs.push({ kind, vaddr: segStart, off, filesz, memsz: cursor - segStart, flags: kind === "text" ? 5 : kind === "ro" ? 4 : 6 });
+    fileEnd = off + filesz;
+  }
+
+  // symbols
+  const sectionAddr = (index: number) => {
+    const p = placeOf[index];
+    return p ? p.out.addr + p.offset : 0;
+  };
+  const symAddr = new Map<string, { value: number; shndx: number }>();
+  const shndxOf = (index: number) => {
+    const p = placeOf[index];
+    return p ? ordered.indexOf(p.out) + 1 : SHN_ABS;
+  };
+  for (const s of obj.symbols) {
+    if (s.section === "undef") continue;
+    if (s.section === "abs") symAddr.set(s.name, { value: Number(s.value), shndx: SHN_ABS });
+    else symAddr.set(s.name, { value: sectionAddr(s.section) + Number(s.value), shndx: shndxOf(s.section) });
+  }
+  const linkerSyms: [string, number][] = [["__bss_start", bssStart], ["_edata", edata], ["_end", end]];
+  for (const [n, v] of linkerSyms) if (!symAddr.has(n)) symAddr.set(n, { value: v, shndx: Math.max(1, ordered.length) });
+
+  // section contents with relocations applied
+  const image = new Map<OutSection, Uint8Array>();
+  for (const o of ordered) if (!o.nobits) image.set(o, new Uint8Array(o.size));
+  obj.sections.forEach((s, index) => {
+    const p = placeOf[index];
+    if (p && !p.out.nobits) image.get(p.out)!.set(s.bytes, p.offset);
+  });
+  const reported = new Set<string>();
+  for (const r of obj.relocs) {
+    const p = placeOf[r.section];
+    if (!p) continue;
+    let S: number;
+    if (typeof r.symbol === "number") S = sectionAddr(r.symbol);
+    else {
+      const a = symAddr.get(r.symbol);
+      if (!a) {
+        const weak = obj.symbols.find((s) => s.name === r.symbol)?.weak;
+        if (!weak) {
+          const key = `${r.loc.file}:${r.loc.line}:${r.symbol}`;
+          if (!reported.has(key)) errors.push({ ...r.loc, message: `undefined reference to \`${r.symbol}'` });
+          reported.add(key);
+          continue;
+        }
+        S = 0;
+      } else S = a.value;
+    }
+    const P = p.out.addr + p.offset + r.offset;
+    let v = BigInt(S) + r.addend - (r.pcRelative ? BigInt(P) : 0n);
+    const bits = BigInt(r.size);
+    const signedOk = v >= -(1n << (bits - 1n)) && v < 1n << (bits - 1n);
+    const unsignedOk = v >= 0n && v < 1n << bits;
+    const ok = r.size === 64 || (r.pcRelative || r.signed ? signedOk : r.size === 32 ? unsignedOk : signedOk || unsignedOk);
+    if (!ok) {
+      errors.push({ ...r.loc, message: `relocation truncated to fit: ${r.size}-bit value 0x${v.toString(16)}` });
+      continue;
+    }
+    const buf = image.get(p.out);
+    if (!buf) continue;
+    v = BigInt.asUintN(r.size, v);
+    for (let i = 0; i < r.size / 8; i++) {
+      buf[p.offset + r.offset + i] = Number(v & 0xffn);
+      v >>= 8n;
+    }
+  }
+  if (errors.length) throw new AsmError(errors);
+
+  let entry = symAddr.get("_start");
+  const startSym = obj.symbols.find((s) => s.name === "_start");
+  if (!entry || !startSym?.global) {
+    const text = ordered.find((o) => o.kind === "text");
+    const fallback = text ? text.addr : 0x401000;
+    opts.warn?.(`warning: cannot find entry symbol _start; defaulting to 0x${fallback.toString(16)}`);
+    entry = { value: fallback, shndx: 0 };
+  }
+
+  // .symtab / .strtab / .shstrtab
+  const strtab: number[] = [0];
+  const addStr = (s: string, table: number[]) => {
+    const at = table.length;
+    for (const c of new TextEncoder().encode(s)) table.push(c);
+    table.push(0);
+    return at;
+  };
+  const syms: { name: number; info: number; shndx: number; value: number; size: number }[] = [{ name: 0, info: 0, shndx: 0, value: 0, size: 0 }];
+  syms.push({ name: addStr(opts.objectName ?? "a.o", strtab), info: 4, shndx: SHN_ABS, value: 0, size: 0 });
+  const defined = obj.symbols.filter((s) => s.section !== "undef");
+  for (const s of defined.filter((s) => !s.global && !s.weak && !s.name.startsWith(".L"))) {
+    const a = symAddr.get(s.name)!;
+    syms.push({ name: addStr(s.name, strtab), info: s.type & 0xf, shndx: a.shndx, value: a.value, size: Number(s.size) });
+  }
+  const firstGlobal = syms.length;
+  for (const s of defined.filter((s) => s.global || s.weak)) {
+    const a = symAddr.get(s.name)!;
+    syms.push({ name: addStr(s.name, strtab), info: ((s.weak ? 2 : 1) << 4) | (s.type & 0xf), shndx: a.shndx, value: a.value, size: Number(s.size) });
+  }
+  for (const [n] of linkerSyms) {
+    if (defined.some((s) => s.name === n)) continue;
+    const a = symAddr.get(n)!;
+    syms.push({ name: addStr(n, strtab), info: 1 << 4, shndx: a.shndx, value: a.value, size: 0 });
+  }
+  const shstr: number[] = [0];
+  const outNames = ordered.map((o) => addStr(o.name, shstr));
+  const nSymtab = addStr(".symtab", shstr), nStrtab = addStr(".strtab", shstr), nShstr = addStr(".shstrtab", shstr);
+
+  const symOff = alignUp(fileEnd, 8);
+  const strOff = symOff + syms.length * SYM;
+  const shstrOff = strOff + strtab.length;
+  const shOff = alignUp(shstrOff + shstr.length, 8);
+  const shnum = 1 + ordered.length + 3;
+  const total = shOff + shnum * SHDR;
+  const out = new Uint8Array(total);
+  const dv = new DataView(out.buffer);
+  const u16 = (o: number, v: number) => dv.setUint16(o, v, true);
+  const u32 = (o: number, v: number) => dv.setUint32(o, v, true);
+  const u64 = (o: number, v: number) => dv.setBigUint64(o, BigInt(v), true);
+
+  // ELF header
+  out.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0], 0);
+  u16(16, 2); // ET_EXEC
+  u16(18, 62); // EM_X86_64
+  u32(20, 1);
+  u64(24, entry.value);
+  u64(32, EHDR);
+  u64(40, shOff);
+  u32(48, 0);
+  u16(52, EHDR);
+  u16(54, PHDR);
+  u16(56, phnum);
+  u16(58, SHDR);
+  u16(60, shnum);
+  u16(62, shnum - 1);
+
+  // program headers: the headers' own read-only segment, then text, read-only data, data
+  const phdr = (i: number, flags: number, off: number, vaddr: number, filesz: number, memsz: number) => {
+    const o = EHDR + i * PHDR;
+    u32(o, 1); // PT_LOAD
+    u32(o + 4, flags);
+    u64(o + 8, off);
+    u64(o + 16, vaddr);
+    u64(o + 24, vaddr);
+    u64(o + 32, filesz);
+    u64(o + 40, memsz);
+    u64(o + 48, PAGE);
+  };
+  phdr(0, 4, 0, BASE, EHDR + PHDR * phnum, EHDR + PHDR * phnum);
+  segs.forEach((s, i) => phdr(i + 1, s.flags, s.off, s.vaddr, s.filesz, s.memsz));
+
+  for (const o of ordered) if (!o.nobits) out.set(image.get(o)!, o.fileOff);
+  syms.forEach((s, i) => {
+    const o = symOff + i * SYM;
+    u32(o, s.name);
+    out[o + 4] = s.info;
+    u16(o + 6, s.shndx);
+    u64(o + 8, s.value);
+    u64(o + 16, s.size);
+  });
+  out.set(strtab, strOff);
+  out.set(shstr, shstrOff);
+
+  const shdr = (i: number, name: number, type: number, flags: number, addr: number, off: number, size: number, link: number, info: number, align: number, entsize: number) => {
+    const o = shOff + i * SHDR;
+    u32(o, name);
+    u32(o + 4, type);
+    u64(o + 8, flags);
+    u64(o + 16, addr);
+    u64(o + 24, off);
+    u64(o + 32, size);
+    u32(o + 40, link);
+    u32(o + 44, info);
+    u64(o + 48, align);
+    u64(o + 56, entsize);
+  };
+  ordered.forEach((o, i) => shdr(i + 1, outNames[i], o.nobits ? 8 : 1, o.flags, o.addr, o.fileOff, o.size, 0, 0, o.align, 0));
+  const k = ordered.length + 1;
+  shdr(k, nSymtab, 2, 0, 0, symOff, syms.length * SYM, k + 1, firstGlobal, 8, SYM);
+  shdr(k + 1, nStrtab, 3, 0, 0, strOff, strtab.length, 0, 0, 1, 0);
+  shdr(k + 2, nShstr, 3, 0, 0, shstrOff, shstr.length, 0, 0, 1, 0);
+  return out;
+}

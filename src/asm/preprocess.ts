@@ -1,0 +1,500 @@
+/**
+ * The GNU as front the assembler library lacks: `.include` (relative to the
+ * including file), numeric local labels (`1:` with `1b`/`1f`), `.rept`,
+ * `.align`/`.balign`/`.p2align` (left as markers the driver fills once the
+ * addresses are known), `.zero`/`.skip`/`.space`/`.fill`, `.lcomm`/`.comm`,
+ * `#` and C comments in both syntaxes, `'c` character constants and `.string`.
+ * Output: one statement per line, each line tagged with the file and line it
+ * came from, so errors can point at the source.
+ */
+
+export interface SourceLoc {
+  file: string;
+  line: number;
+}
+
+/** One assembly error, at a place in the source. */
+export interface AsmDiagnostic extends SourceLoc {
+  message: string;
+}
+
+/** Assembly failed; `diagnostics` lists every error found (file:line: message). */
+export class AsmError extends Error {
+  constructor(readonly diagnostics: AsmDiagnostic[]) {
+    super(diagnostics.map((d) => `${d.file}:${d.line}: ${d.message}`).join("\n"));
+    this.name = "AsmError";
+  }
+}
+
+/** An alignment request: the driver replaces line `line` by the padding. */
+export interface AlignMark {
+  line: number;
+  marker: string;
+  align: number;
+  fill: number | null;
+  max: number | null;
+}
+
+export interface Preprocessed {
+  lines: string[];
+  locs: SourceLoc[];
+  /** The source statement each line came from (for error messages). */
+  texts: string[];
+  aligns: AlignMark[];
+  /** `.size name, expr`: the size is the value of the constant `marker`. */
+  sizes: { name: string; marker: string }[];
+}
+
+/** Reads an included file; undefined when it does not exist. */
+export type ReadSource = (path: string) => string | undefined;
+
+export interface PreprocessOptions {
+  /** Directories searched for `.include` after the including file's own (as -I). */
+  includeDirs?: string[];
+  readFile?: ReadSource;
+}
+
+const MAX_INCLUDE_DEPTH = 32;
+const MAX_EXPANDED_LINES = 1_000_000;
+
+function dirname(p: string): string {
+  const i = p.lastIndexOf("/");
+  return i < 0 ? "." : i === 0 ? "/" : p.slice(0, i);
+}
+
+function joinPath(dir: string, name: string): string {
+  if (name.startsWith("/")) return name;
+  return dir === "." ? name : `${dir}/${name}`;
+}
+
+interface RawLine {
+  text: string;
+  loc: SourceLoc;
+}
+
+/** Evaluates a constant integer expression (numbers, known constants, + - * / % << >> & | ^ ~ and parentheses). */
+export function evalConst(expr: string, consts: Map<string, bigint>): bigint | null {
+  const toks = expr.match(/0x[0-9a-f]+|0b[01]+|\d+|[A-Za-z_.$][\w.$]*|<<|>>|\S/gi);
+  if (!toks) return null;
+  let i = 0;
+  const peek = () => toks[i];
+  const prec: Record<string, number> = { "|": 1, "^": 2, "&": 3, "<<": 4, ">>": 4, "+": 5, "-": 5, "*": 6, "/": 6, "%": 6 };
+  const unary = (): bigint | null => {
+    const t = toks[i++];
+    if (t === undefined) return null;
+    if (t === "-") { const v = unary(); return v === null ? null : -v; }
+    if (t === "+") return unary();
+    if (t === "~") { const v = unary(); return v === null ? null : ~v; }
+    if (t === "(") {
+      const v = binary(0);
+      if (toks[i++] !== ")") return null;
+      return v;
+    }
+    if (/^0x/i.test(t)) return BigInt(t);
+    if (/^0b/i.test(t)) return BigInt(t);
+    if (/^0[0-7]+$/.test(t)) return BigInt("0o" + t.slice(1));
+    if (/^\d+$/.test(t)) return BigInt(t);
+    return consts.get(t) ?? null;
+  };
+  const binary = (min: number): bigint | null => {
+    let left = unary();
+    while (left !== null) {
+      const op = peek();
+      const p = op === undefined ? undefined : prec[op];
+      if (p === undefined || p <= min) break;
+      i++;
+      const right = binary(p);
+      if (right === null) return null;
+      switch (op) {
+        case "|": left |= right; break;
+        case "^": left ^= right; break;
+        case "&": left &= right; break;
+        case "<<": left <<= right; break;
+        case ">>": left >>= right; break;
+        case "+": left += right; break;
+        case "-": left -= right; break;
+        case "*": left *= right; break;
+        case "/": if (right === 0n) return null; left /= right; break;
+        case "%": if (right === 0n) return null; left %= right; break;
+      }
+    }
+    return left;
+  };
+  const v = binary(0);
+  return i === toks.length ? v : null;
+}
+
+/** Splits at top-level commas (not inside strings or parentheses). */
+function splitArgs(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0, cur = "", q = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (q) {
+      cur += c;
+      if (c === "\\") cur += s[++i] ?? "";
+      else if (c === '"') q = false;
+      continue;
+    }
+    if (c === '"') q = true;
+    else if (c === "(" || c === "[") depth++;
+    else if (c === ")" || c === "]") depth--;
+    else if (c === "," && depth === 0) {
+      out.push(cur.trim());
+      cur = "";
+      continue;
+    }
+    cur += c;
+  }
+  if (cur.trim() !== "" || out.length > 0) out.push(cur.trim());
+  return out;
+}
+
+const CHAR_ESCAPES: Record<string, number> = { n: 10, t: 9, r: 13, b: 8, f: 12, v: 11, a: 7, "0": 0, "\\": 92, "'": 39, '"': 34 };
+
+/**
+ * Removes comments, turns character constants into numbers and splits a line
+ * into statements at `;`. `inBlock` carries an open C comment across lines.
+ */
+function scanLine(line: string, state: { inBlock: boolean }): string[] {
+  const stmts: string[] = [];
+  let cur = "";
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (state.inBlock) {
+      if (c === "*" && line[i + 1] === "/") {
+        state.inBlock = false;
+        i++;
+        cur += " ";
+      }
+      continue;
+    }
+    if (c === "/" && line[i + 1] === "*") {
+      state.inBlock = true;
+      i++;
+      continue;
+    }
+    if (c === "#") break;
+    if (c === ";") {
+      stmts.push(cur);
+      cur = "";
+      continue;
+    }
+    if (c === '"') {
+      let j = i + 1;
+      while (j < line.length && line[j] !== '"') j += line[j] === "\\" ? 2 : 1;
+      cur += line.slice(i, j + 1);
+      i = j;
+      continue;
+    }
+    if (c === "'") {
+      // 'c or 'c' (GNU as accepts both); escapes like '\n
+      let v: number, j: number;
+      if (line[i + 1] === "\\") {
+        const e = line[i + 2] ?? "";
+        v = CHAR_ESCAPES[e] ?? e.charCodeAt(0);
+        j = i + 3;
+      } else {
+        v = line.charCodeAt(i + 1);
+        j = i + 2;
+        if (Number.isNaN(v)) v = 0;
+      }
+      if (line[j] === "'") j++;
+      cur += String(v);
+      i = j - 1;
+      continue;
+    }
+    cur += c;
+  }
+  stmts.push(cur);
+  return stmts.map((s) => s.trim()).filter((s) => s !== "");
+}
+
+/** Code-section padding as GNU as emits it: 11-byte NOPs, then one NOP for the rest. */
+const NOPS: number[][] = [
+  [],
+  [0x90],
+  [0x66, 0x90],
+  [0x0f, 0x1f, 0x00],
+  [0x0f, 0x1f, 0x40, 0x00],
+  [0x0f, 0x1f, 0x44, 0x00, 0x00],
+  [0x66, 0x0f, 0x1f, 0x44, 0x00, 0x00],
+  [0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00],
+  [0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00],
+  [0x66, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00],
+  [0x66, 0x2e, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00],
+  [0x66, 0x66, 0x2e, 0x0f, 0x1f, 0x84, 0x00, 0x00, 0x00, 0x00, 0x00],
+];
+
+export function nopFill(n: number): number[] {
+  const out: number[] = [];
+  while (n > 11) {
+    out.push(...NOPS[11]);
+    n -= 11;
+  }
+  out.push(...NOPS[n]);
+  return out;
+}
+
+/** `.byte` lines for `count` bytes of `value` (long fills split over several lines). */
+function byteLines(count: number, value: number): string[] {
+  const out: string[] = [];
+  const v = String(value & 0xff);
+  for (let done = 0; done < count; done += 4096) out.push(".byte " + Array(Math.min(4096, count - done)).fill(v).join(","));
+  return out;
+}
+
+export function byteDirective(bytes: number[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < bytes.length; i += 4096) out.push(".byte " + bytes.slice(i, i + 4096).join(","));
+  return out;
+}
+
+/** GNU as mnemonics (AT&T mode) the library knows under another name. */
+const ATT_ALIASES: Record<string, string> = {
+  cqo: "cqto", cdq: "cltd", cdqe: "cltq", cwde: "cwtl", cwd: "cwtd", cbw: "cbtw",
+  movzbq: "movzxb", movzwq: "movzxw", fistpll: "fistpq", fildll: "fildq",
+};
+
+/** Intel-mode mnemonics the library knows under another name. */
+const INTEL_ALIASES: Record<string, string> = { movabs: "mov" };
+
+const IGNORED = new Set([".ident", ".loc", ".file", ".code64", ".addrsig", ".addrsig_sym", ".note", ".sleb128x"]);
+
+/** Preprocesses `source` (read from `file`) into one statement per line. */
+export function preprocess(source: string, file: string, opts: PreprocessOptions = {}): Preprocessed {
+  const out: Preprocessed = { lines: [], locs: [], texts: [], aligns: [], sizes: [] };
+  let original = "";
+  const errors: AsmDiagnostic[] = [];
+  const consts = new Map<string, bigint>();
+  const labelCount = new Map<string, number>();
+  const commons: { name: string; size: number; align: number; global: boolean; loc: SourceLoc }[] = [];
+  const block = { inBlock: false };
+  let ended = false;
+  let intel = false;
+  let intelLine = ".intel_syntax noprefix";
+
+  const emit = (text: string, loc: SourceLoc) => {
+    if (intel && /^\.(?!intel_syntax|att_syntax)[\w.]+(\s|$)/i.test(text)) {
+      // the library reads GNU as directives only in AT&T mode
+      push(".att_syntax prefix", loc);
+      push(text, loc);
+      push(intelLine, loc);
+    } else push(text, loc);
+  };
+  const push = (text: string, loc: SourceLoc) => {
+    if (out.lines.length >= MAX_EXPANDED_LINES) throw new AsmError([{ ...loc, message: "program too large after expansion" }]);
+    out.lines.push(text);
+    out.locs.push(loc);
+    out.texts.push(original);
+  };
+  const err = (loc: SourceLoc, message: string) => errors.push({ ...loc, message });
+  const constArg = (s: string | undefined, loc: SourceLoc, what: string): number | null => {
+    if (s === undefined || s === "") return null;
+    const v = evalConst(s, consts);
+    if (v === null) {
+      err(loc, `${what}: expected a constant expression, got '${s}'`);
+      return null;
+    }
+    return Number(v);
+  };
+  const numericName = (n: string, k: number) => `.Lx64emu_num_${n}_${k}`;
+  const renameLocalRefs = (s: string): string =>
+    s.replace(/"(?:\\.|[^"\\])*"|(?<![\w.$])(\d+)([bf])(?![\w.$])/g, (m, n: string | undefined, dir: string) => {
+      if (n === undefined) return m;
+      const k = labelCount.get(n) ?? 0;
+      return numericName(n, dir === "b" ? k : k + 1);
+    });
+
+  const statement = (stmt: string, loc: SourceLoc) => {
+    original = stmt;
+    // leading labels (numeric ones renamed)
+    let m: RegExpMatchArray | null;
+    while ((m = stmt.match(/^([A-Za-z_.$][\w.$]*|\d+)\s*:(?![:=])\s*/))) {
+      let name = m[1];
+      if (/^\d+$/.test(name)) {
+        const k = (labelCount.get(name) ?? 0) + 1;
+        labelCount.set(name, k);
+        name = numericName(name, k);
+      }
+      emit(`${name}:`, loc);
+      stmt = stmt.slice(m[0].length);
+    }
+    if (stmt === "") return;
+    const dm = stmt.match(/^(\.?[A-Za-z_][\w.]*)\s*(.*)$/s);
+    const word = dm ? dm[1].toLowerCase() : "";
+    const rest = dm ? dm[2] : "";
+    const args = () => splitArgs(rest);
+    switch (word) {
+      case ".include": {
+        const name = rest.trim().replace(/^"(.*)"$/, "$1");
+        includeFile(name, loc);
+        return;
+      }
+      case ".align":
+      case ".balign":
+      case ".p2align": {
+        const [a, f, mx] = args();
+        let n = constArg(a, loc, word);
+        if (n === null) return;
+        if (word === ".p2align") n = 2 ** n;
+        if (n < 1 || (n & (n - 1)) !== 0) return err(loc, `${word}: alignment ${n} is not a power of 2`);
+        const fill = f === undefined || f === "" ? null : constArg(f, loc, word);
+        const max = mx === undefined ? null : constArg(mx, loc, word);
+        const marker = `.Lx64emu_align_${out.aligns.length}`;
+        out.aligns.push({ line: out.lines.length, marker, align: n, fill, max });
+        emit(`${marker}:`, loc);
+        return;
+      }
+      case ".zero":
+      case ".skip":
+      case ".space": {
+        const [n, v] = args();
+        const count = constArg(n, loc, word);
+        const value = v === undefined ? 0 : constArg(v, loc, word);
+        if (count === null || value === null) return;
+        if (count < 0) return err(loc, `${word}: negative size`);
+        for (const l of byteLines(count, value)) emit(l, loc);
+        return;
+      }
+      case ".fill": {
+        const [r, s, v] = args();
+        const repeat = constArg(r, loc, word);
+        const size = s === undefined ? 1 : constArg(s, loc, word);
+        const value = v === undefined ? 0 : constArg(v, loc, word);
+        if (repeat === null || size === null || value === null) return;
+        if (repeat < 0 || size < 0) return err(loc, ".fill: negative size");
+        const unit: number[] = [];
+        let x = BigInt(value);
+        for (let i = 0; i < Math.min(size, 8); i++) {
+          unit.push(Number(x & 0xffn));
+          x >>= 8n;
+        }
+        while (unit.length < size) unit.push(0);
+        const bytes: number[] = [];
+        for (let i = 0; i < repeat; i++) bytes.push(...unit);
+        for (const l of byteDirective(bytes)) emit(l, loc);
+        return;
+      }
+      case ".lcomm":
+      case ".comm": {
+        const [name, sz, al] = args();
+        const size = constArg(sz, loc, word);
+        if (!name || size === null) return err(loc, `${word}: expected name, size`);
+        const align = al === undefined ? (word === ".comm" ? Math.min(16, 2 ** Math.floor(Math.log2(Math.max(size, 1)))) : 1) : constArg(al, loc, word) ?? 1;
+        commons.push({ name, size, align, global: word === ".comm", loc });
+        return;
+      }
+      case ".size": {
+        const [name, expr] = args();
+        if (!name || !expr) return err(loc, ".size: expected name, expression");
+        const marker = `.Lx64emu_size_${out.sizes.length}`;
+        out.sizes.push({ name, marker });
+        emit(renameLocalRefs(`.set ${marker}, ${expr}`), loc);
+        return;
+      }
+      case ".string":
+        emit(".asciz " + rest, loc);
+        return;
+      case ".equiv":
+        stmt = ".equ " + rest;
+        break;
+      case ".end":
+        ended = true;
+        return;
+      case ".intel_syntax":
+      case ".att_syntax":
+        intel = word === ".intel_syntax";
+        if (intel) intelLine = /noprefix/i.test(rest) || rest.trim() === "" ? ".intel_syntax noprefix" : ".intel_syntax prefix";
+        emit(intel ? intelLine : ".att_syntax prefix", loc);
+        return;
+    }
+    const aliases = intel ? INTEL_ALIASES : ATT_ALIASES;
+    if (dm && aliases[word] !== undefined) stmt = aliases[word] + stmt.slice(dm[1].length);
+    if (word.startsWith(".cfi_") || IGNORED.has(word)) return;
+    // remember constants for later .zero/.rept/.align arguments
+    const setm = stmt.match(/^\.(?:set|equ)\s+([A-Za-z_.$][\w.$]*)\s*,\s*(.*)$/i) ?? stmt.match(/^([A-Za-z_.$][\w.$]*)\s*=\s*(.*)$/);
+    if (setm) {
+      const v = evalConst(setm[2], consts);
+      if (v !== null) consts.set(setm[1], v);
+    }
+    emit(renameLocalRefs(stmt), loc);
+  };
+
+  const lines = (raw: RawLine[]) => {
+    for (let i = 0; i < raw.length && !ended; i++) {
+      const stmts = scanLine(raw[i].text, block);
+      const first = stmts[0]?.match(/^\.(rept|irp|irpc)\b\s*(.*)$/i);
+      if (first) {
+        // collect the body up to the matching .endr
+        const body: RawLine[] = [];
+        let depth = 1, j = i + 1;
+        const probe = { inBlock: false };
+        for (; j < raw.length; j++) {
+          const s = scanLine(raw[j].text, probe)[0] ?? "";
+          if (/^\.(rept|irp|irpc)\b/i.test(s)) depth++;
+          else if (/^\.endr\b/i.test(s) && --depth === 0) break;
+          body.push(raw[j]);
+        }
+        if (j >= raw.length) {
+          err(raw[i].loc, `.${first[1]} without .endr`);
+          return;
+        }
+        if (first[1].toLowerCase() !== "rept") {
+          err(raw[i].loc, `.${first[1]} is not supported (use .rept)`);
+        } else {
+          const n = constArg(first[2], raw[i].loc, ".rept") ?? 0;
+          if (n * body.length > MAX_EXPANDED_LINES) err(raw[i].loc, ".rept: too many lines");
+          else for (let k = 0; k < n; k++) lines(body);
+        }
+        i = j;
+        continue;
+      }
+      for (const s of stmts) {
+        if (/^\.endr\b/i.test(s)) {
+          err(raw[i].loc, ".endr without .rept");
+          continue;
+        }
+        statement(s, raw[i].loc);
+        if (ended) break;
+      }
+    }
+  };
+
+  const stack: string[] = [];
+  const fileLines = (text: string, name: string): RawLine[] =>
+    text.replace(/\r\n?/g, "\n").split("\n").map((t, i) => ({ text: t, loc: { file: name, line: i + 1 } }));
+  const includeFile = (name: string, loc: SourceLoc) => {
+    const read = opts.readFile;
+    const candidates = [joinPath(dirname(loc.file), name), ...(opts.includeDirs ?? []).map((d) => joinPath(d, name))];
+    let text: string | undefined, found = "";
+    for (const c of candidates) {
+      text = read?.(c);
+      if (text !== undefined) {
+        found = c;
+        break;
+      }
+    }
+    if (text === undefined) return err(loc, `can't open ${name} for reading: No such file or directory`);
+    if (stack.length >= MAX_INCLUDE_DEPTH) return err(loc, `.include nested too deeply`);
+    stack.push(found);
+    const saved = block.inBlock;
+    block.inBlock = false;
+    lines(fileLines(text, found));
+    block.inBlock = saved;
+    stack.pop();
+    ended = false; // .end in an included file ends only that file's text
+  };
+
+  stack.push(file);
+  lines(fileLines(source, file));
+  for (const c of commons) {
+    emit(".bss", c.loc);
+    if (c.align > 1) statement(`.balign ${c.align}`, c.loc);
+    if (c.global) emit(`.globl ${c.name}`, c.loc);
+    emit(`${c.name}:`, c.loc);
+    for (const l of byteLines(c.size, 0)) emit(l, c.loc);
+  }
+  if (errors.length) throw new AsmError(errors);
+  return out;
+}
