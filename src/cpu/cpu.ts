@@ -16,7 +16,7 @@ export const FPR_OFFSET = 512;
 import { handlerFor } from "./registry.js";
 import { compileBlock, type CompiledBlock } from "./jit/jsgen.js";
 import { buildDispatcher, dispatchSlot, MAX_REGIONS, REGION_VALID_BASE, type DispatchFn } from "./jit/wasm-dispatch.js";
-import { compileRegion, wasmUnavailable, Region, S_CUR, S_DTOTAL, S_STOP, S_FAUX, S_FDST, S_FLAGS, S_FOP, S_FRES, S_FS, S_FSIZE, S_FSRC, S_GS, S_RIP, S_VAL, type RegionImports } from "./jit/wasmgen.js";
+import { compileRegion, wasmUnavailable, Region, S_CUR, S_DTOTAL, S_STOP, S_FAUX, REGION_OVERSHOOT, S_FDST, S_FLAGS, S_FOP, S_FRES, S_FS, S_FSIZE, S_FSRC, S_GS, S_RIP, S_VAL, type RegionImports } from "./jit/wasmgen.js";
 import { readMem, writeMem } from "./ops.js";
 import "./isa/index.js";
 
@@ -164,6 +164,8 @@ export class CPU {
   jitIndex = 0;
   /** Complete iterations of a self-looping compiled block before a fault. */
   jitIter = 0;
+  /** Changes whenever decoded code is invalidated (compiled blocks stop after a store that changes it). */
+  codeEpoch = 0;
   /** Statistics for --stats. */
   stats = { jitInsns: 0, blocksCompiled: 0, compileMs: 0, wasmInsns: 0, regionsCompiled: 0, regionBlocks: 0, wasmCompileMs: 0 };
   /** Every region compiled, by index (the dispatcher's function table holds the same). */
@@ -285,6 +287,7 @@ export class CPU {
 
   /** Drop decoded blocks of a page (self-modifying code, munmap, mprotect). */
   invalidatePage(page: number): void {
+    this.codeEpoch++;
     const rs = this.pageRegions.get(page);
     if (rs) {
       for (const r of rs) this.dropRegion(r);
@@ -300,6 +303,7 @@ export class CPU {
   }
 
   invalidateAll(): void {
+    this.codeEpoch++;
     for (const r of this.regionList) this.dropRegion(r);
     this.pageRegions.clear();
     for (const b of this.blocks.values()) b.valid = false;
@@ -357,12 +361,13 @@ export class CPU {
       prev = b;
       if (this.jitEnabled) {
         if (b.region !== null) {
-          if (b.region.valid) {
+          // (near the limit, the lower tiers run the last instructions exactly)
+          if (b.region.valid && limit - this.icount > REGION_OVERSHOOT) {
             this.runRegion(b, limit);
             prev = null;
             continue;
           }
-          b.region = null;
+          if (!b.region.valid) b.region = null;
         } else if (b.count >= this.wasmThreshold && !b.regionTried && this.wasmEnabled) {
           this.compileRegionAt(b);
           if (b.region !== null) continue;
@@ -378,9 +383,17 @@ export class CPU {
           // a hot loop should reach the WebAssembly tier soon
           if (this.wasmEnabled && !b.regionTried) max = Math.max(1, Math.min(max, this.wasmThreshold - b.count));
           const it = b.jit(this, insns, max);
-          b.count += it;
-          this.icount += it * n;
-          this.stats.jitInsns += it * n;
+          if (it < 0) {
+            // it stored into code: left after that instruction (rip set)
+            const done = this.jitIter * n + this.jitIndex;
+            b.count += this.jitIter;
+            this.icount += done;
+            this.stats.jitInsns += done;
+          } else {
+            b.count += it;
+            this.icount += it * n;
+            this.stats.jitInsns += it * n;
+          }
         } catch (e) {
           const done = this.jitIter * n + this.jitIndex;
           this.rip = insns[this.jitIndex].addr;
@@ -396,12 +409,12 @@ export class CPU {
           const i = insns[k];
           this.rip = i.next;
           i.fn(this, i);
+          this.icount++; // exact for handlers that read it (rdtsc)
+          if (!b.valid) break; // it stored into its own code: go on with the new code
         }
-        this.icount += n;
         b.count++;
       } catch (e) {
         this.rip = insns[k].addr;
-        this.icount += k;
         this.raise(e);
       }
     }
@@ -483,7 +496,7 @@ export class CPU {
     const dispatch = this.dispatch!;
     try {
       for (;;) {
-        const n = dispatch(r.index, pc, Math.max(1, Math.min(REGION_SLICE, limit - this.icount)));
+        const n = dispatch(r.index, pc, Math.min(REGION_SLICE, limit - this.icount - REGION_OVERSHOOT));
         if (n < 0) {
           // a memory access faulted: the same as a throw from inside
           const e = this.regionFault;
@@ -494,7 +507,7 @@ export class CPU {
         this.stats.wasmInsns += n;
         const rip = this.slotF64[S_RIP / 8];
         this.rip = rip;
-        if (this.stopRequested || this.icount >= limit || rip === this.stopAt) break;
+        if (this.stopRequested || limit - this.icount <= REGION_OVERSHOOT || rip === this.stopAt) break;
         // the dispatcher did not know rip (a hash collision, a block not in a region yet)
         const nb = this.blocks.get(rip);
         if (nb === undefined || !nb.valid || nb.region === null || !nb.region.valid) break;
@@ -610,7 +623,13 @@ export class CPU {
       const sync = r.noFlags[id] === 0;
       if (sync) this.flagsFromSlot();
       this.rip = i.next;
-      i.fn(this, i);
+      if (r.counted[id] === 1) {
+        // the handler reads the instruction count (rdtsc): make it exact for the moment
+        const base = this.icount;
+        this.icount = base + this.mem.i32[S_DTOTAL >> 2] + cnt + r.idx[id];
+        i.fn(this, i);
+        this.icount = base;
+      } else i.fn(this, i);
       if (sync) this.flagsToSlot();
       if (this.stopRequested) this.mem.i32[S_STOP >> 2] = 1;
       if (this.rip !== i.next || this.stopRequested || !r.valid) {
@@ -656,15 +675,28 @@ export class CPU {
     if (e instanceof MemoryFault) {
       const text = this.describeAt(this.rip);
       const exec = e.access === "exec";
+      // addresses arrive as unsigned or signed numbers: the signed form is exact for both canonical halves
+      const a = e.addr >= 2 ** 63 ? e.addr - 2 ** 64 : e.addr;
+      if (a >= 2 ** 47 || a < -(2 ** 47)) {
+        // a non-canonical address: #GP, which Linux reports without an address
+        info = { sig: SIGSEGV, code: SI_KERNEL, addr: 0, rip: this.rip, message: `${e.access} of non-canonical address 0x${hexAddr(a)} (general protection)`, bytes: text.bytes, text: exec ? "" : text.text, err: 0 };
+        if (this.onFault) this.onFault(this, info);
+        else {
+          this.lastFault = info;
+          this.stopRequested = true;
+        }
+        return;
+      }
       info = {
         sig: SIGSEGV,
         code: e.protection ? SEGV_ACCERR : SEGV_MAPERR,
-        addr: e.addr,
+        addr: a,
         rip: this.rip,
-        message: `${e.access} of ${e.protection ? "protected" : "unmapped"} address 0x${hexAddr(e.addr)}`,
+        message: `${e.access} of ${e.protection ? "protected" : "unmapped"} address 0x${hexAddr(a)}`,
         bytes: text.bytes,
         text: exec ? "" : text.text,
-        err: (e.access === "write" ? 2 : 0) | (exec ? 16 : 0) | (e.protection ? 1 : 0) | 4,
+        // (kernel addresses are present, but not for user mode)
+        err: (e.access === "write" ? 2 : 0) | (exec ? 16 : 0) | (e.protection || a < 0 ? 1 : 0) | 4,
       };
     } else if (e instanceof CpuException) {
       const text = this.describeAt(this.rip);

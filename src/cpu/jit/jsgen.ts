@@ -17,8 +17,10 @@ import { setReg } from "../ops.js";
 
 /**
  * A compiled block: runs all instructions, repeating up to `max` times when the
- * block branches to itself; returns the number of complete iterations. On a
- * throw, c.jitIter holds the complete iterations and c.jitIndex the faulting
+ * block branches to itself; returns the number of complete iterations, or -1
+ * when it left early after a store into code (c.rip set; c.jitIter complete
+ * iterations and c.jitIndex instructions of the last one done). On a throw,
+ * c.jitIter holds the complete iterations and c.jitIndex the faulting
  * instruction's index.
  */
 export type CompiledBlock = (c: CPU, I: Insn[], max: number) => number;
@@ -342,19 +344,35 @@ const FLAG_NEUTRAL = new Set(["mov", "movzx", "movsx", "movsxd", "lea", "push", 
 // (cmovcc and setcc read flags; imul writes them all but its undefined flags are computed like the
 // interpreter's, so it is not treated as overwriting earlier flags)
 
-/** dead[k]: the flags instruction k writes are overwritten later in the block before anything reads them. */
+/** Whether an instruction may fault or store (a fault or a store into code ends the block: all flags are seen there). */
+export function mayFaultOrStore(i: Insn, key: string): boolean {
+  if (key === "lea" || key === "nop") return false;
+  return i.hasMem || key === "push" || key === "pop" || key === "call" || key === "ret";
+}
+
+/**
+ * dead[k]: the flags instruction k writes are overwritten later in the block
+ * before anything reads them, and before anything that may fault or store
+ * (where the flags are visible: a signal frame, the code after a store into it).
+ */
 function deadFlags(insns: Insn[]): boolean[] {
   const dead = new Array<boolean>(insns.length).fill(false);
   let overwritten = false; // walking backwards: will a later instruction overwrite all flags before a read?
   for (let k = insns.length - 1; k >= 0; k--) {
     const i = insns[k];
     const key = i.def.attrs & ATTR_PRIV ? "" : i.def.key;
-    dead[k] = overwritten;
-    if (WRITES_ALL_FLAGS.has(key) && !i.lock) overwritten = true;
+    const visible = mayFaultOrStore(i, key);
+    const stores = i.k0 === K_MEM || key === "push" || key === "call";
+    dead[k] = overwritten && !stores;
+    if (visible) overwritten = false;
+    else if (WRITES_ALL_FLAGS.has(key) && !i.lock) overwritten = true;
     else if (!FLAG_NEUTRAL.has(key)) overwritten = false; // may read flags (jcc, adc, generic handlers...)
   }
   return dead;
 }
+
+/** Handlers that read the instruction count (rdtsc): the compiled block makes it exact around the call. */
+const READS_ICOUNT = new Set(["rdtsc", "rdtscp"]);
 
 /** Generate the function body for a block, or null if nothing in it is worth compiling. */
 function generate(insns: Insn[], selfLoop: boolean): string | null {
@@ -485,17 +503,21 @@ function generate(insns: Insn[], selfLoop: boolean): string | null {
         done = true;
         break;
     }
+    // a store that changed code (perhaps this block's) ends the block after the instruction
+    const smc = last ? "" : `if(c.codeEpoch!==ep){c.rip=${lit(i.next)};c.jitIndex=${k + 1};c.jitIter=it;return -1;}`;
     if (done) {
       special++;
       if (last && !(i.def.attrs & 32)) g.emit(`c.rip=${lit(i.next)};`);
+      if (i.k0 === K_MEM || key === "push" || key === "call") g.emit(smc);
       continue;
     }
     // generic: the interpreter's handler
-    g.emit(`c.rip=${lit(i.next)};I[${k}].fn(c,I[${k}]);r=c.r;`);
+    if (READS_ICOUNT.has(key)) g.emit(`c.rip=${lit(i.next)};{const s=c.icount;c.icount=s+it*${insns.length}+${k};I[${k}].fn(c,I[${k}]);c.icount=s;}`);
+    else g.emit(`c.rip=${lit(i.next)};I[${k}].fn(c,I[${k}]);r=c.r;${smc}`);
     g.flags = { op: 0, size: 0 };
   }
   if (special === 0) return null;
-  const head = `"use strict";let r=c.r;const m=c.mem;let k=0,a=0,fa=0,fah=0,fb=0,fbh=0,fr=0,frh=0,it=0;`;
+  const head = `"use strict";let r=c.r;const m=c.mem;const ep=c.codeEpoch;let k=0,a=0,fa=0,fah=0,fb=0,fbh=0,fr=0,frh=0,it=0;`;
   if (!selfLoop) return `${head}try{${g.out.join("")}}catch(e){c.jitIndex=k;throw e;}return 1;`;
   // a block that branches to itself loops here, up to `max` iterations
   const start = insns[0].addr;

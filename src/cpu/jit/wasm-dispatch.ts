@@ -28,6 +28,9 @@ export type DispatchFn = (region: number, pc: number, max: number) => number;
 
 /** Build the dispatcher over `table` (region functions of type (pc, max) -> count). */
 export function buildDispatcher(memory: WebAssembly.Memory, table: WebAssembly.Table): DispatchFn {
+  // empty entries: a NaN tag matches no rip (a zero tag would send rip 0 to region 0)
+  const tags = new Float64Array(memory.buffer, DISPATCH_BASE, DISPATCH_SIZE * 2);
+  for (let k = 0; k < DISPATCH_SIZE * 2; k += 2) tags[k] = NaN;
   const c = new Code();
   const P_IDX = 0,
     P_PC = 1,

@@ -46,6 +46,12 @@ export const S_STOP = 0x468;
 
 const MAX_REGION_BLOCKS = 96;
 const MAX_REGION_INSNS = 1500;
+/**
+ * How far a region may run past its budget: it checks the budget before
+ * entering a block by a backward or out-of-layout branch, not when falling
+ * into the next block of its layout (forward, so at most every block once).
+ */
+export const REGION_OVERSHOOT = MAX_REGION_INSNS + 64;
 
 /** What the region compiler needs to know of a block. */
 export interface RegionBlock {
@@ -80,6 +86,8 @@ export class Region {
   index = -1;
   /** By id: 1 when the instruction's handler neither reads nor writes the flags (no copying around its call). */
   readonly noFlags: Uint8Array;
+  /** By id: 1 when the handler reads the instruction count (the CPU makes it exact around the call). */
+  readonly counted: Uint8Array;
   constructor(
     readonly blocks: RegionBlock[],
     /** Instructions by id. */
@@ -90,8 +98,12 @@ export class Region {
     readonly pages: number[],
   ) {
     this.noFlags = Uint8Array.from(insns, (i) => (flagless(i) ? 1 : 0));
+    this.counted = Uint8Array.from(insns, (i) => (READS_ICOUNT.has(i.def.key) ? 1 : 0));
   }
 }
+
+/** Handlers that read the CPU's instruction count (the time-stamp counter follows it). */
+export const READS_ICOUNT = new Set(["rdtsc", "rdtscp"]);
 
 /** SSE instructions that set the flags (the rest of SSE/MMX neither reads nor writes them). */
 const SSE_FLAG_WRITERS = new Set(["comiss", "ucomiss", "comisd", "ucomisd", "ptest", "pcmpestri", "pcmpestrm", "pcmpistri", "pcmpistrm"]);
@@ -375,7 +387,7 @@ class Gen {
   private slowCall(f: number, size: number): void {
     const c = this.c;
     c.get(L_EA);
-    c.op(OP.f64_convert_i64_s);
+    c.op(OP.f64_convert_i64_s); // exact for both canonical halves (the CPU reports the rest as non-canonical)
     c.i32(size);
     c.i32(this.id);
     c.get(L_CNT);
@@ -488,7 +500,7 @@ class Gen {
     const c = this.c;
     c.i32(0);
     c.get(L_T);
-    c.op(OP.f64_convert_i64_s);
+    c.op(OP.f64_convert_i64_u);
     c.mem(OP.f64_store, S_RIP);
     this.ret(0);
   }
@@ -695,6 +707,24 @@ const T_NONE = 0, // neither reads the flag record nor writes it
   T_PART = 4, // compiled only when the groups it writes are dead; else the handler reads everything
   T_READ = 5; // reads the groups in the mask (handlers: everything)
 
+/**
+ * What an instruction does to the flags: [type, groups, visibility]; the
+ * visibility bits say whether it may fault (all flags are seen before it: a
+ * signal frame) or store (all flags are seen after it: a store into code
+ * leaves the region).
+ */
+type Effect = [number, number, number];
+const V_FAULT = 1,
+  V_STORE = 2;
+
+function effectOf(key: string, i: Insn, known: number): Effect {
+  const [t, m] = flagEffect(key, i, known);
+  let v = 0;
+  if (key !== "lea" && key !== "nop" && (i.hasMem || ["push", "pop", "call", "calli", "ret", "jmpi", "div", "idiv"].includes(key))) v |= V_FAULT;
+  if (i.k0 === K_MEM && key !== "lea" && key !== "nop" || key === "push" || key === "call" || key === "calli") v |= V_STORE;
+  return [t, m, v];
+}
+
 /** How an instruction's compiled form or handler uses the flag record: [type, mask]. */
 function flagEffect(key: string, i: Insn, known: number): [number, number] {
   if (NEUTRAL.has(key)) return [T_NONE, 0];
@@ -750,7 +780,14 @@ function flagEffect(key: string, i: Insn, known: number): [number, number] {
  * Backwards over one instruction: the groups live before it, given those
  * live after; `dead` tells whether its own record store can be skipped.
  */
-function flagStep(e: [number, number], after: number): { before: number; dead: boolean } {
+function flagStep(e: Effect, after: number): { before: number; dead: boolean } {
+  const st = flagStep1(e, e[2] & V_STORE ? FALL : after);
+  if (e[2] & V_STORE) st.dead = false;
+  if (e[2] & V_FAULT) st.before = FALL;
+  return st;
+}
+
+function flagStep1(e: Effect, after: number): { before: number; dead: boolean } {
   const [t, m] = e;
   switch (t) {
     case T_NONE:
@@ -895,13 +932,13 @@ export function compileRegion(entry: RegionBlock, blockAt: (addr: number) => Reg
   }
   // flag liveness: effects (forward, per block, tracking inline producers) then backward dataflow over the region
   const nb = blocks.length;
-  const effects: [number, number][][] = [];
+  const effects: Effect[][] = [];
   for (let bi = 0; bi < nb; bi++) {
     let known = 0;
-    const es: [number, number][] = [];
+    const es: Effect[] = [];
     for (const i of blocks[bi].insns) {
       const key = keyOf(i);
-      es.push(flagEffect(key, i, known));
+      es.push(effectOf(key, i, known));
       const p = producerKind(key, i);
       if (p > 0) known = p;
       else if (!NEUTRAL.has(key) && !CONDS.has(key)) known = 0;
