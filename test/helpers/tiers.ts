@@ -85,9 +85,12 @@ const SSE_NONE: number[] = [0x28, 0x29, 0x57, 0x54, 0x10, 0x11, 0x58, 0x59, 0x5c
 const SSE_F3: number[] = [0x6f, 0x7f, 0x7e, 0x10, 0x58, 0x59, 0x2a, 0x2d, 0x2c];
 const SSE_F2: number[] = [0x10, 0x11, 0x58, 0x59, 0x5c, 0x5e, 0x51, 0x2a, 0x2c];
 
-/** Registers the body must not write: rsp (the stack) and r15 (the loop counter). */
+/** Registers holding pointers into DATA (memory operands use them as bases). */
+const PTR = [3, 5, 6, 7];
+
+/** Registers the body must not write: rsp (the stack), r15 (the loop counter), the pointers (but string instructions move rsi/rdi). */
 function writesReserved(i: Insn): boolean {
-  const wr = (n: number, s: number) => (s === 1 && n >= 16 ? false : n === 4 || n === 15);
+  const wr = (n: number, s: number) => (s === 1 && n >= 16 ? n - 16 === 3 : n === 4 || n === 15 || PTR.includes(n));
   if (i.k0 === K_REG && wr(i.r0, i.s0)) return true;
   // xchg, xadd, cmpxchg write their register operand too
   const k = i.def.key;
@@ -113,7 +116,7 @@ function randomInsn(r: () => number): Uint8Array | null {
   } else {
     const t = r() % 4;
     const table = t === 0 ? SSE66 : t === 1 ? SSE_NONE : t === 2 ? SSE_F3 : SSE_F2;
-    if (t === 0 || r() % 3 === 0) bytes.push(t === 0 || t === 1 ? 0x66 : t === 2 ? 0xf3 : 0xf2);
+    if (t === 0 || t > 1 || r() % 3 === 0) bytes.push(t === 0 || t === 1 ? 0x66 : t === 2 ? 0xf3 : 0xf2);
     if (r() % 3 === 0) bytes.push(0x40 | (r() & 15));
     bytes.push(0x0f, table[r() % table.length]);
   }
@@ -123,7 +126,7 @@ function randomInsn(r: () => number): Uint8Array | null {
   if (mod !== 3 && rm === 5 && r() % 4 !== 0) rm = 3; // rip-relative sometimes only
   bytes.push((mod << 6) | ((r() & 7) << 3) | rm);
   if (mod !== 3 && rm === 4) bytes.push(r() & 0xff); // SIB
-  const small = [r() & 0x7f, r() & 0x3f, 0, 0, r() & 0xff, r() & 0xff, r() & 0xff, r() & 0xff, 0, 0];
+  const small = [r() & (r() % 2 === 0 ? 0x78 : 0x7f), r() & 0x3f, 0, 0, r() & 0xff, r() & 0xff, r() & 0xff, r() & 0xff, 0, 0];
   if (mod === 2) small.splice(0, 4, r() & 0xff, r() & 0x0f, 0, 0);
   bytes.push(...small);
   const code = Uint8Array.from(bytes);
@@ -137,7 +140,11 @@ function randomInsn(r: () => number): Uint8Array | null {
   if (writesReserved(i)) return null;
   const k = i.def.key;
   if (k === "rdtscp" || k === "enter" || k === "leave") return null;
-  if (i.hasMem && Math.abs(i.disp) > 0x2000 && !i.ripRel && r() % 8 !== 0) return null;
+  // memory through a pointer register, mostly without an index (a few wild ones fault somewhere)
+  if (i.hasMem && !i.ripRel && r() % 16 !== 0) {
+    if (!PTR.includes(i.base) || Math.abs(i.disp) > 0x1000) return null;
+    if (i.index !== -1 && r() % 4 !== 0) return null;
+  }
   return code.subarray(0, i.len);
 }
 
@@ -224,6 +231,7 @@ export function makeCase(seed: number, index: number): Case {
     code = Uint8Array.from(parts);
   } else code = validProgram(r);
   const regs = Array.from({ length: 16 }, () => regValue(r));
+  for (const n of PTR) regs[n] = BigInt(DATA + ((r() % (r() % 8 === 0 ? DATA_RW + 0xf00 : DATA_RW - 0x100)) & (r() % 4 === 0 ? -1 : -16)));
   regs[4] = BigInt(STACK + STACK_LEN - 256 - 8 * (r() % 8));
   regs[15] = BigInt(1 + (r() % (r() % 4 === 0 ? 400 : 40)));
   const xmm = Array.from({ length: 64 }, () => (r() % 3 === 0 ? r() & 0xff : r()) | 0);
