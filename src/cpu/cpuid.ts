@@ -25,12 +25,15 @@ export const CPUID1_ECX = {
   sse42: 1 << 20,
   movbe: 1 << 22,
   popcnt: 1 << 23,
+  aes: 1 << 25,
   xsave: 1 << 26,
   osxsave: 1 << 27,
   rdrand: 1 << 30,
 };
 /** Leaf 7 EBX feature bits. */
-export const CPUID7_EBX = { fsgsbase: 1 << 0, bmi1: 1 << 3, bmi2: 1 << 8, adx: 1 << 19, rdseed: 1 << 18 };
+export const CPUID7_EBX = { fsgsbase: 1 << 0, bmi1: 1 << 3, bmi2: 1 << 8, adx: 1 << 19, rdseed: 1 << 18, sha: 1 << 29 };
+/** Leaf 7 ECX feature bits. */
+export const CPUID7_ECX = { gfni: 1 << 8, rdpid: 1 << 22 };
 /** Leaf 0x80000001 ECX/EDX. */
 export const CPUID81_ECX = { lahf: 1 << 0, abm: 1 << 5 };
 export const CPUID81_EDX = { syscall: 1 << 11, nx: 1 << 20, lm: 1 << 29, rdtscp: 1 << 27 };
@@ -40,8 +43,10 @@ export const features = {
   leaf1Edx: CPUID1_EDX.fpu | CPUID1_EDX.tsc | CPUID1_EDX.cx8 | CPUID1_EDX.cmov | CPUID1_EDX.mmx | CPUID1_EDX.fxsr | CPUID1_EDX.sse | CPUID1_EDX.sse2,
   // integer ISA extensions (src/cpu/isa/bits.ts atomic.ts bmi.ts random.ts)
   // + SSE families (src/cpu/isa/sse-core.ts sse4.ts sse42.ts)
-  leaf1Ecx: CPUID1_ECX.popcnt | CPUID1_ECX.movbe | CPUID1_ECX.cx16 | CPUID1_ECX.rdrand | CPUID1_ECX.sse3 | CPUID1_ECX.ssse3 | CPUID1_ECX.sse41 | CPUID1_ECX.sse42,
-  leaf7Ebx: CPUID7_EBX.fsgsbase | CPUID7_EBX.bmi1 | CPUID7_EBX.bmi2 | CPUID7_EBX.adx | CPUID7_EBX.rdseed,
+  // + crypto (src/cpu/isa/crypto.ts)
+  leaf1Ecx: CPUID1_ECX.popcnt | CPUID1_ECX.movbe | CPUID1_ECX.cx16 | CPUID1_ECX.rdrand | CPUID1_ECX.sse3 | CPUID1_ECX.ssse3 | CPUID1_ECX.sse41 | CPUID1_ECX.sse42 | CPUID1_ECX.aes | CPUID1_ECX.pclmulqdq,
+  leaf7Ebx: CPUID7_EBX.fsgsbase | CPUID7_EBX.bmi1 | CPUID7_EBX.bmi2 | CPUID7_EBX.adx | CPUID7_EBX.rdseed | CPUID7_EBX.sha,
+  leaf7Ecx: CPUID7_ECX.gfni | CPUID7_ECX.rdpid,
   ext1Ecx: CPUID81_ECX.lahf | CPUID81_ECX.abm,
   ext1Edx: CPUID81_EDX.syscall | CPUID81_EDX.nx | CPUID81_EDX.lm | CPUID81_EDX.rdtscp,
 };
@@ -83,7 +88,10 @@ export function cpuid(leaf: number, sub: number): Int32Array {
       OUT[3] = features.leaf1Edx | (1 << 19); // clflush
       break;
     case 7:
-      if (sub === 0) OUT[1] = features.leaf7Ebx;
+      if (sub === 0) {
+        OUT[1] = features.leaf7Ebx;
+        OUT[2] = features.leaf7Ecx;
+      }
       break;
     case 0x80000000:
       OUT[0] = 0x80000004 | 0;

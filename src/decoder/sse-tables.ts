@@ -228,9 +228,26 @@ const SSE41_3A: [number, Spec][] = [
   [0xdf, "aeskeygenassist Vx,Wx,Ib"],
 ];
 
+/** SHA-NI (no prefix) and GFNI (66) in 0F 38 and 0F 3A. */
+const CRYPTO_38: Row[] = [
+  [0xc8, { n: "sha1nexte Vx,Wx" }],
+  [0xc9, { n: "sha1msg1 Vx,Wx" }],
+  [0xca, { n: "sha1msg2 Vx,Wx" }],
+  [0xcb, { n: "sha256rnds2 Vx,Wx,XMM0" }],
+  [0xcc, { n: "sha256msg1 Vx,Wx" }],
+  [0xcd, { n: "sha256msg2 Vx,Wx" }],
+  [0xcf, p66("gf2p8mulb Vx,Wx")],
+];
+const CRYPTO_3A: Row[] = [
+  [0xcc, { n: "sha1rnds4 Vx,Wx,Ib" }],
+  [0xce, p66("gf2p8affineqb Vx,Wx,Ib")],
+  [0xcf, p66("gf2p8affineinvqb Vx,Wx,Ib")],
+];
+
 export const SSE_38: Row[] = [
   ...SSSE3_38.map(([op, n]): Row => [op, mx(n)]),
   ...SSE41_38.map(([op, s]): Row => [op, p66(s)]),
+  ...CRYPTO_38,
 ];
 
-export const SSE_3A: Row[] = [[0x0f, mx("palignr", ",Ib")], ...SSE41_3A.map(([op, s]): Row => [op, p66(s)])];
+export const SSE_3A: Row[] = [[0x0f, mx("palignr", ",Ib")], ...SSE41_3A.map(([op, s]): Row => [op, p66(s)]), ...CRYPTO_3A];

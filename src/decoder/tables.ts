@@ -233,7 +233,7 @@ TWO_BYTE[0x01] = {
     "smsw Rv priv",
     rm8(["", "", "", "", "", "", "rdpkru", "wrpkru"]),
     "lmsw Rw priv",
-    rm8(["swapgs priv", "rdtscp", "monitorx priv", "mwaitx priv", "clzero priv", "rdpid Rq", "", ""]),
+    rm8(["swapgs priv", "rdtscp", "monitorx priv", "mwaitx priv", "clzero priv", "rdpru", "", ""]),
   ],
 };
 TWO_BYTE[0x02] = "lar Gv,Ew priv";
@@ -327,6 +327,8 @@ export const THREE_3A: Spec[] = new Array(256).fill("!");
 THREE_38[0xf0] = { n: "movbe Gv,Mv memonly", p66: "movbe Gv,Mv memonly", f2: "crc32 Gy,Eb" };
 THREE_38[0xf1] = { n: "movbe Mv,Gv memonly", p66: "movbe Mv,Gv memonly", f2: "crc32 Gy,Ev" };
 THREE_38[0xf6] = { p66: "adcx Gy,Ey", f3: "adox Gy,Ey" };
+// not implemented (SIGILL, not advertised): decoded for the disassembler and the error message
+THREE_38[0xf9] = { n: "movdiri My,Gy memonly" };
 
 // VEX-encoded general-purpose instructions (BMI1/BMI2), by map.
 export const VEX_38: Spec[] = new Array(256).fill("!");

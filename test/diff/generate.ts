@@ -435,6 +435,21 @@ FAMILIES.sse4x = (g) => {
   return { name: name || op, code, regs: regs(g), flags: g.flags(), mem: data, undef: 0, vendor: k <= 3 };
 };
 
+/** AES-NI, PCLMULQDQ, SHA-NI and GFNI (xmm2 op= xmm1 or m128, xmm0 the implicit sha256rnds2 operand); one to three in a row. */
+const CRYPTO_OPS = ["aesenc", "aesenclast", "aesdec", "aesdeclast", "aesimc", "aeskeygenassist #", "pclmulqdq #", "sha1rnds4 #", "sha1nexte", "sha1msg1", "sha1msg2", "sha256rnds2", "sha256msg1", "sha256msg2", "gf2p8mulb", "gf2p8affineqb #", "gf2p8affineinvqb #"];
+FAMILIES.crypto = (g) => {
+  const ops: string[] = [];
+  for (let n = g.int(3) + 1; n > 0; n--) {
+    const [mn, imm] = g.pick(CRYPTO_OPS).split(" ");
+    const s = g.int(2) ? "xmm1" : "xmmword ptr [rip+m+16]";
+    const i = !imm ? "" : mn === "sha1rnds4" ? `, ${g.int(4)}` : mn === "pclmulqdq" && g.int(2) ? `, ${g.pick([0, 1, 0x10, 0x11])}` : `, ${g.int(256)}`;
+    ops.push(`${mn} xmm2, ${s}${i}`);
+  }
+  const data = Array.from({ length: 16 }, () => (g.int(4) === 0 ? g.u64() : (BigInt(g.r()) << 32n) | BigInt(g.r())));
+  const code = `movdqu xmm0, xmmword ptr [rip+m+48]\nmovdqu xmm1, xmmword ptr [rip+m+16]\nmovdqu xmm2, xmmword ptr [rip+m]\n${ops.join("\n")}\nmovdqu xmmword ptr [rip+m+32], xmm2`;
+  return { name: ops.join("; "), code, regs: regs(g), flags: g.flags(), mem: data };
+};
+
 /** String data with repeats, zeros and sign-bit bytes: a small alphabet most of the time. */
 function strMem(g: Gen): bigint[] {
   const alpha = g.pick([[0x61, 0x62, 0x63, 0], [0x61, 0x62, 0x41, 0x7a, 0x30, 0x80, 0xff, 0x7f], [0x61, 0x62, 0x61, 0x62, 0x63], [0, 1, 0xff, 0x80]]);

@@ -14,4 +14,5 @@ import "./segs.js";
 import "./sse-core.js";
 import "./sse4.js";
 import "./sse42.js";
+import "./crypto.js";
 import "./x87.js";

@@ -55,6 +55,8 @@ register("rdtscp", (c) => {
   tsc(c);
   setReg(c, 1, 4, 0, 0); // IA32_TSC_AUX: cpu 0
 });
+/** rdpid r64: IA32_TSC_AUX, which Linux sets to (node << 12) | cpu: 0 on our one CPU. */
+register("rdpid", (c, i) => setReg(c, i.r0, 8, 0, 0));
 
 function flagOp(fn: (f: number) => number) {
   return (c: CPU) => {
