@@ -9,6 +9,7 @@
  *
  *   X64EMU_TIERS_SEED=N    another seed (default 16)
  *   X64EMU_TIERS_CASES=N   how many cases (default 600)
+ *   X64EMU_TIERS_FROM=K    starting at case K (default 0)
  *   X64EMU_TIERS_CASE=K    only case K (replay one divergence)
  *
  * `node scripts/tiers-fuzz.mjs --seed N --count M` runs a long campaign.
@@ -18,6 +19,7 @@ import { checkCase, hexBytes } from "./helpers/tiers.js";
 
 const seed = Number(process.env.X64EMU_TIERS_SEED ?? 16);
 const count = Number(process.env.X64EMU_TIERS_CASES ?? 600);
+const from = Number(process.env.X64EMU_TIERS_FROM ?? 0);
 const only = process.env.X64EMU_TIERS_CASE;
 
 describe("tiers agree with the interpreter", () => {
@@ -25,7 +27,7 @@ describe("tiers agree with the interpreter", () => {
     const failures: string[] = [];
     let divergent = 0;
     const kinds = new Map<string, number>();
-    const indices = only !== undefined ? [Number(only)] : Array.from({ length: count }, (_, k) => k);
+    const indices = only !== undefined ? [Number(only)] : Array.from({ length: count }, (_, k) => from + k);
     for (const k of indices) {
       const { t, ref, diffs } = checkCase(seed, k);
       kinds.set(`${t.mode}:${ref.kind}`, (kinds.get(`${t.mode}:${ref.kind}`) ?? 0) + 1);
@@ -33,7 +35,7 @@ describe("tiers agree with the interpreter", () => {
       divergent++;
       if (failures.length < 10) failures.push(`case ${k} (${t.mode}, limit ${t.limit}, interpreter: ${ref.kind} at 0x${ref.rip.toString(16)} after ${ref.icount}): ${diffs.slice(0, 6).join("; ")}\n  code: ${hexBytes(t.code)}`);
     }
-    console.log(`tiers: seed ${seed}, ${indices.length} cases, ${divergent} divergent; outcomes ${JSON.stringify(Object.fromEntries(kinds))}`);
+    console.log(`tiers: seed ${seed}, ${indices.length} cases from ${indices[0]}, ${divergent} divergent; outcomes ${JSON.stringify(Object.fromEntries(kinds))}`);
     expect(failures).toEqual([]);
   });
 });
