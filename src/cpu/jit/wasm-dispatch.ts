@@ -8,7 +8,7 @@
  */
 import { FRAMES_OFFSET } from "../memory.js";
 import { buildModule, Code, F64, I32, OP } from "./wasm-enc.js";
-import { S_CUR, S_DTOTAL, S_RIP, S_STOP } from "./wasmgen.js";
+import { S_CUR, S_DTOTAL, S_RIP, S_STOP } from "./wasm-abi.js";
 
 /** Hash table of region entries: DISPATCH_SIZE entries of 16 bytes (f64 rip, i32 region, i32 pc). */
 export const DISPATCH_BASE = 0x80000;
