@@ -124,7 +124,12 @@ async function main(): Promise<void> {
       if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) usage(`--root: ${argv.root} is not a directory`);
       root = fs.realpathSync(root);
     }
-    const host = argv.gdbStdio ? new StdoutToStderrHost(root) : new NodeHost(root);
+    let sysroot: string | null = null;
+    if (argv.sysroot !== undefined && argv.sysroot !== "") {
+      if (!fs.statSync(argv.sysroot, { throwIfNoEntry: false })?.isDirectory()) usage(`--sysroot: ${argv.sysroot} is not a directory`);
+      sysroot = fs.realpathSync(argv.sysroot);
+    }
+    const host = argv.gdbStdio ? new StdoutToStderrHost(root, sysroot) : new NodeHost(root, sysroot);
     const exePath = root && path.resolve(prog).startsWith(root + "/") ? path.resolve(prog).slice(root.length) : path.resolve(prog);
     proc = new Process(bytes, { argv: [argv.argv0 ?? prog, ...guestArgs], envp: env, host, execfn: prog, exePath, strace: straceOut, stackSize: argv.stackSize });
   } catch (e) {

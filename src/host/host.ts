@@ -18,6 +18,8 @@ export interface HostStat {
   atimeNs: bigint;
   mtimeNs: bigint;
   ctimeNs: bigint;
+  /** Creation time, where the file system records it (statx STATX_BTIME) */
+  btimeNs?: bigint;
 }
 
 export interface Host {
@@ -62,6 +64,17 @@ export interface Host {
   memoryInfo?(): { total: number; free: number; buffers?: number; shared?: number };
 }
 
+/** File system figures (statfs). */
+export interface HostStatfs {
+  type: number;
+  bsize: number;
+  blocks: number;
+  bfree: number;
+  bavail: number;
+  files: number;
+  ffree: number;
+}
+
 /** A directory entry (getdents64). */
 export interface HostDirent {
   name: string;
@@ -95,5 +108,9 @@ export interface HostFs {
   access(path: string, mode: number): number;
   utimes?(path: string, atimeNs: bigint | null, mtimeNs: bigint | null): number;
   createSymlink?(target: string, path: string): number;
+  /** statfs(2) figures of the file system holding path */
+  statfs?(path: string): HostStatfs | number;
+  /** chown (follow: the last symlink too); -1 leaves an id unchanged */
+  chown?(path: string, uid: number, gid: number, follow: boolean): number;
   createLink?(existing: string, path: string): number;
 }

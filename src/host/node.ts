@@ -4,7 +4,8 @@ import * as os from "node:os";
 import * as tty from "node:tty";
 import { randomFillSync } from "node:crypto";
 import { spawnSync } from "node:child_process";
-import type { Host, HostDirent, HostFs, HostStat } from "./host.js";
+import type { Host, HostDirent, HostFs, HostStat, HostStatfs } from "./host.js";
+import { sysrootPath } from "./sysroot.js";
 
 const ERRNO: Record<string, number> = { EPERM: 1, ENOENT: 2, ESRCH: 3, EINTR: 4, EIO: 5, EBADF: 9, EAGAIN: 11, EACCES: 13, EFAULT: 14, EEXIST: 17, ENOTDIR: 20, EISDIR: 21, EINVAL: 22, EMFILE: 24, ENOTTY: 25, EFBIG: 27, ENOSPC: 28, ESPIPE: 29, EROFS: 30, EPIPE: 32, ENAMETOOLONG: 36, ENOTEMPTY: 39, ELOOP: 40 };
 
@@ -19,9 +20,12 @@ export function negErrno(e: unknown): number {
 
 export class NodeHost implements Host {
   readonly fs: HostFs;
-  /** `root`: confine the guest's file system view to this directory (like a chroot). */
-  constructor(root: string | null = null) {
-    this.fs = new NodeFs(root);
+  /**
+   * `root`: confine the guest's file system view to this directory (like a chroot).
+   * `sysroot`: look paths up under this directory first, then in the root (-L, X64EMU_LD_PREFIX).
+   */
+  constructor(root: string | null = null, sysroot: string | null = null) {
+    this.fs = new NodeFs(root, sysroot);
   }
   sleepMs(ms: number): void {
     if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -188,6 +192,7 @@ function toStat(s: fs.BigIntStats): HostStat {
     atimeNs: s.atimeNs,
     mtimeNs: s.mtimeNs,
     ctimeNs: s.ctimeNs,
+    btimeNs: s.birthtimeNs,
   };
 }
 
@@ -203,9 +208,16 @@ const DT: Array<[(d: fs.Dirent) => boolean, number]> = [
 
 /** node:fs behind the HostFs interface (synchronous calls). */
 export class NodeFs implements HostFs {
-  constructor(private readonly root: string | null = null) {}
-  /** Map a guest path (absolute) to the host path, confined to root when set. */
-  private host(p: string): string {
+  constructor(
+    private readonly root: string | null = null,
+    private readonly sysroot: string | null = null,
+  ) {}
+  /** Map a guest path (absolute) to the host path: under the sysroot when it is there, else confined to root when set. */
+  private host(p: string, followLast = true): string {
+    if (this.sysroot) {
+      const s = sysrootPath(this.sysroot, p, followLast);
+      if (s !== null) return s;
+    }
     return this.root ? this.root + (p === "/" ? "" : p) : p;
   }
   cwd(): string {
@@ -236,29 +248,34 @@ export class NodeFs implements HostFs {
     return this.wrap(() => toStat(fs.fstatSync(h, { bigint: true })));
   }
   stat(p: string, follow: boolean): HostStat | number {
-    return this.wrap(() => toStat(follow ? fs.statSync(this.host(p), { bigint: true }) : fs.lstatSync(this.host(p), { bigint: true })));
+    return this.wrap(() => toStat(follow ? fs.statSync(this.host(p), { bigint: true }) : fs.lstatSync(this.host(p, false), { bigint: true })));
   }
   readdir(p: string): HostDirent[] | number {
     return this.wrap(() => {
       const base = this.host(p);
+      const ino = (q: string) => {
+        try {
+          return Number(fs.lstatSync(q, { bigint: true }).ino);
+        } catch {
+          return 0; // raced away
+        }
+      };
       const list: HostDirent[] = [
         { name: ".", type: 4, ino: Number(fs.statSync(base, { bigint: true }).ino) },
-        { name: "..", type: 4, ino: 0 },
+        { name: "..", type: 4, ino: ino(base + "/..") },
       ];
-      for (const d of fs.readdirSync(base, { withFileTypes: true })) {
-        let ino = 0;
-        try {
-          ino = Number(fs.lstatSync(base + "/" + d.name, { bigint: true }).ino);
-        } catch {
-          /* raced away */
-        }
-        list.push({ name: d.name, type: DT.find(([t]) => t(d))?.[1] ?? 0, ino });
+      // opendir reads entries in the directory's own order (readdirSync would sort them)
+      const dir = fs.opendirSync(base);
+      try {
+        for (let d = dir.readSync(); d; d = dir.readSync()) list.push({ name: d.name, type: DT.find(([t]) => t(d))?.[1] ?? 0, ino: ino(base + "/" + d.name) });
+      } finally {
+        dir.closeSync();
       }
       return list;
     });
   }
   readlink(p: string): string | number {
-    return this.wrap(() => fs.readlinkSync(this.host(p)));
+    return this.wrap(() => fs.readlinkSync(this.host(p, false)));
   }
   mkdir(p: string, mode: number): number {
     return this.wrap(() => (fs.mkdirSync(this.host(p), { mode }), 0));
@@ -267,10 +284,10 @@ export class NodeFs implements HostFs {
     return this.wrap(() => (fs.rmdirSync(this.host(p)), 0));
   }
   unlink(p: string): number {
-    return this.wrap(() => (fs.unlinkSync(this.host(p)), 0));
+    return this.wrap(() => (fs.unlinkSync(this.host(p, false)), 0));
   }
   rename(a: string, b: string): number {
-    return this.wrap(() => (fs.renameSync(this.host(a), this.host(b)), 0));
+    return this.wrap(() => (fs.renameSync(this.host(a, false), this.host(b, false)), 0));
   }
   truncate(h: number, len: number): number {
     return this.wrap(() => (fs.ftruncateSync(h, len), 0));
@@ -282,7 +299,21 @@ export class NodeFs implements HostFs {
     return this.wrap(() => (fs.accessSync(this.host(p), mode), 0));
   }
   createSymlink(target: string, p: string): number {
-    return this.wrap(() => (fs.symlinkSync(target, this.host(p)), 0));
+    return this.wrap(() => (fs.symlinkSync(target, this.host(p, false)), 0));
+  }
+  statfs(p: string): HostStatfs | number {
+    return this.wrap(() => {
+      const s = fs.statfsSync(this.host(p));
+      return { type: s.type, bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree };
+    });
+  }
+  chown(p: string, uid: number, gid: number, follow: boolean): number {
+    return this.wrap(() => {
+      const q = this.host(p, follow);
+      const st = follow ? fs.statSync(q) : fs.lstatSync(q);
+      (follow ? fs.chownSync : fs.lchownSync)(q, uid === -1 ? st.uid : uid, gid === -1 ? st.gid : gid);
+      return 0;
+    });
   }
   createLink(existing: string, p: string): number {
     return this.wrap(() => (fs.linkSync(this.host(existing), this.host(p)), 0));

@@ -78,7 +78,7 @@ export function get(k: Kernel, fd: number): OFile | null {
   return fd >= 0 && e ? e.f : null;
 }
 
-function install(k: Kernel, f: OFile, cloexec: boolean, min = 0): number {
+export function install(k: Kernel, f: OFile, cloexec: boolean, min = 0): number {
   const fds = files(k).fds;
   for (let fd = min; fd < 1024; fd++) {
     if (!fds[fd]) {
@@ -89,7 +89,7 @@ function install(k: Kernel, f: OFile, cloexec: boolean, min = 0): number {
   return -EMFILE;
 }
 
-function release(k: Kernel, f: OFile): void {
+export function release(k: Kernel, f: OFile): void {
   if (--f.refs > 0) return;
   if ((f.kind === "file" || f.kind === "dir") && k.host.fs) k.host.fs.close(f.h);
   if (f.kind === "pipe-r") f.pipe!.readers--;
@@ -108,7 +108,7 @@ export function normalize(p: string): string {
 }
 
 /** Resolve a guest path against dirfd (AT_FDCWD: the working directory). */
-function resolve(k: Kernel, dirfd: number, path: string): string | number {
+export function resolve(k: Kernel, dirfd: number, path: string): string | number {
   if (path.startsWith("/")) return normalize(path);
   let base: string;
   if (dirfd === AT_FDCWD) base = files(k).cwd;
@@ -129,7 +129,7 @@ function slashCheck(k: Kernel, raw: string, path: string | number): string | num
   return (st.mode & 0o170000) === 0o040000 ? path : -ENOTDIR;
 }
 
-function readPath(k: Kernel, addr: number): string | number {
+export function readPath(k: Kernel, addr: number): string | number {
   if (addr === 0) return -EFAULT;
   try {
     return new TextDecoder().decode(k.cpu.mem.readCString(addr, 4096));
@@ -138,7 +138,7 @@ function readPath(k: Kernel, addr: number): string | number {
   }
 }
 
-function fsOf(k: Kernel) {
+export function fsOf(k: Kernel) {
   return k.host.fs ?? null;
 }
 
@@ -156,7 +156,7 @@ function procLink(k: Kernel, p: string): string | null {
 
 // ---- read / write -------------------------------------------------------------
 
-function readInto(k: Kernel, f: OFile, buf: Uint8Array, pos: number | null): number {
+export function readInto(k: Kernel, f: OFile, buf: Uint8Array, pos: number | null): number {
   switch (f.kind) {
     case "std":
       return k.host.read(f.h, buf);
@@ -187,7 +187,7 @@ function readInto(k: Kernel, f: OFile, buf: Uint8Array, pos: number | null): num
   }
 }
 
-function writeFrom(k: Kernel, f: OFile, data: Uint8Array, pos: number | null): number {
+export function writeFrom(k: Kernel, f: OFile, data: Uint8Array, pos: number | null): number {
   switch (f.kind) {
     case "std": {
       const n = k.host.write(f.h, data);
@@ -221,10 +221,10 @@ function writeFrom(k: Kernel, f: OFile, data: Uint8Array, pos: number | null): n
   }
 }
 
-function readable(f: OFile): boolean {
+export function readable(f: OFile): boolean {
   return (f.flags & O_ACCMODE) !== 1 && f.kind !== "pipe-w";
 }
-function writable(f: OFile): boolean {
+export function writable(f: OFile): boolean {
   return (f.flags & O_ACCMODE) !== 0 || f.kind === "pipe-w";
 }
 
@@ -266,7 +266,7 @@ defineSyscall({ nr: 17, name: "pread64", args: ["fd", "obuf2", "u", "d"], fn: (k
 defineSyscall({ nr: 18, name: "pwrite64", args: ["fd", "buf2", "u", "d"], fn: (k, a) => (a.i(3) < 0 ? -EINVAL : sysWrite(k, a, a.i(3))) });
 
 /** struct iovec { void *base; size_t len; } */
-function iovecs(k: Kernel, addr: number, count: number): Array<[number, number]> | number {
+export function iovecs(k: Kernel, addr: number, count: number): Array<[number, number]> | number {
   if (count < 0 || count > 1024) return -EINVAL;
   const out: Array<[number, number]> = [];
   try {
@@ -553,7 +553,8 @@ defineSyscall({
     if (typeof st === "number") return st;
     const b = new Uint8Array(256);
     const dv = new DataView(b.buffer);
-    dv.setUint32(0, 0x7ff, true); // STATX_BASIC_STATS
+    const btime = st.btimeNs !== undefined && st.btimeNs > 0n;
+    dv.setUint32(0, 0x7ff | (btime ? 0x800 : 0), true); // STATX_BASIC_STATS | STATX_BTIME
     dv.setUint32(4, st.blksize, true);
     dv.setUint32(16, st.nlink, true);
     dv.setUint32(20, st.uid, true);
@@ -567,6 +568,7 @@ defineSyscall({
       dv.setUint32(o + 8, Number(ns % 1000000000n), true);
     };
     ts(0x40, st.atimeNs);
+    if (btime) ts(0x50, st.btimeNs!);
     ts(0x60, st.ctimeNs);
     ts(0x70, st.mtimeNs);
     dv.setUint32(0x80, (st.rdev >> 8) & 0xfff, true);
@@ -693,7 +695,7 @@ defineSyscall({
 });
 
 /** A syscall taking (dirfd, path, ...) resolved to an absolute path. */
-function pathOp(k: Kernel, dirfd: number, addr: number, fn: (p: string) => number): number {
+export function pathOp(k: Kernel, dirfd: number, addr: number, fn: (p: string) => number): number {
   const p = readPath(k, addr);
   if (typeof p === "number") return p;
   const path = resolve(k, dirfd, p);

@@ -2,6 +2,7 @@
 export * from "./kernel.js";
 import "./process.js";
 import "./files.js";
+import "./fsext.js";
 import "./mm.js";
 import "./misc.js";
 import "./time.js";

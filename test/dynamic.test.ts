@@ -1,0 +1,130 @@
+/**
+ * Dynamically linked programs: the host's own binaries (Debian's coreutils,
+ * grep, sed, awk, gzip, tar, perl, python3...) run by absolute path under
+ * x64emu give the native output, and so do hello programs built here with
+ * plain gcc and musl-gcc. The sysroot option (-L) finds an interpreter that
+ * only exists under the sysroot, through a symlink with an absolute target.
+ * Programs missing on the host are skipped with the reason.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { CLI, IS_X86_64_LINUX } from "./helpers/asm.js";
+
+const dir = fs.mkdtempSync("/tmp/x64emu-dyn-");
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+fs.writeFileSync(path.join(dir, "in.txt"), "pear 3\napple 10\nfig 7\nbanana 2\n");
+fs.writeFileSync(path.join(dir, "other.txt"), "pear 3\napple 11\nfig 7\n");
+fs.mkdirSync(path.join(dir, "sub"));
+fs.writeFileSync(path.join(dir, "sub/a"), "a\n");
+const env = { PATH: "/usr/bin:/bin", LC_ALL: "C", TZ: "UTC", HOME: dir };
+
+function run(argv: string[], emulated: boolean, input?: string) {
+  const [cmd, args] = emulated ? [process.execPath, [CLI, ...argv]] : [argv[0], argv.slice(1)];
+  const r = spawnSync(cmd, args, { cwd: dir, env, input, encoding: "latin1", timeout: 240000 });
+  return { stdout: r.stdout, stderr: r.stderr.replace(/^\S*x64emu\S*: /gm, ""), status: r.status, signal: r.signal };
+}
+
+const has = (p: string) => fs.existsSync(p);
+const CASES: Array<{ argv: string[]; input?: string }> = [
+  { argv: ["/bin/true"] },
+  { argv: ["/bin/false"] },
+  { argv: ["/bin/echo", "hello", "world"] },
+  { argv: ["/bin/ls", "-la", "--time-style=+", "sub"] },
+  { argv: ["/bin/ls", "-R", "."] },
+  { argv: ["/usr/bin/sort", "-k2", "-n", "in.txt"] },
+  { argv: ["/usr/bin/cut", "-d", " ", "-f1", "in.txt"] },
+  { argv: ["/usr/bin/tr", "a-z", "A-Z"], input: "Hello, World\n" },
+  { argv: ["/usr/bin/wc", "in.txt"] },
+  { argv: ["/usr/bin/od", "-A", "x", "-t", "x1z", "in.txt"] },
+  { argv: ["/usr/bin/base64", "in.txt"] },
+  { argv: ["/usr/bin/md5sum", "in.txt"] },
+  { argv: ["/usr/bin/sha256sum", "in.txt", "other.txt"] },
+  { argv: ["/bin/date", "-u", "-d", "@1234567890", "+%F %T %A"] },
+  { argv: ["/usr/bin/seq", "-s", ",", "1", "3", "20"] },
+  { argv: ["/usr/bin/expr", "12", "*", "7"] },
+  { argv: ["/usr/bin/stat", "-c", "%n %s %F %a", "in.txt", "sub"] },
+  { argv: ["/bin/grep", "-E", "^(pear|fig) [0-9]+$", "in.txt"] },
+  { argv: ["/bin/sed", "-e", "s/a/A/g", "-e", "2d", "in.txt"] },
+  { argv: ["/usr/bin/awk", "{ s += $2 } END { print s, NR }", "in.txt"] },
+  { argv: ["/usr/bin/find", ".", "-name", "*.txt"] },
+  { argv: ["/usr/bin/diff", "in.txt", "other.txt"] },
+  { argv: ["/usr/bin/cmp", "in.txt", "other.txt"] },
+  { argv: ["/bin/gzip", "-c", "-n", "in.txt"] },
+  { argv: ["/usr/bin/perl", "-e", 'my %h = map { $_ => length } qw(a bb ccc); print join(",", map { "$_=$h{$_}" } sort keys %h), "\\n"'] },
+];
+
+describe.skipIf(!IS_X86_64_LINUX)("host dynamically linked programs give the native output", () => {
+  for (const c of CASES) {
+    it.skipIf(!has(c.argv[0]))(c.argv.join(" "), () => {
+      const n = run(c.argv, false, c.input);
+      const e = run(c.argv, true, c.input);
+      expect(e).toEqual(n);
+    });
+  }
+  it.skipIf(!has("/bin/gzip") || !has("/bin/tar"))("tar creates and extracts, gzip -d reads back", () => {
+    expect(run(["/bin/tar", "cf", "x.tar", "in.txt", "sub"], true)).toEqual({ stdout: "", stderr: "", status: 0, signal: null });
+    expect(run(["/bin/tar", "tvf", "x.tar"], true)).toEqual(run(["/bin/tar", "tvf", "x.tar"], false));
+    fs.mkdirSync(path.join(dir, "out"));
+    expect(run(["/bin/tar", "xf", "x.tar", "-C", "out"], true).status).toBe(0);
+    expect(fs.readFileSync(path.join(dir, "out/in.txt"), "latin1")).toBe(fs.readFileSync(path.join(dir, "in.txt"), "latin1"));
+    expect(fs.readFileSync(path.join(dir, "out/sub/a"), "latin1")).toBe("a\n");
+    const gz = run(["/bin/gzip", "-c", "-n", "in.txt"], false);
+    fs.writeFileSync(path.join(dir, "in.gz"), gz.stdout, "latin1");
+    expect(run(["/bin/gzip", "-d", "-c", "in.gz"], true).stdout).toBe(fs.readFileSync(path.join(dir, "in.txt"), "latin1"));
+  });
+});
+
+const HELLO = '#include <stdio.h>\n#include <stdlib.h>\nint main(int c, char **v) { printf("hello %s from %d args\\n", c > 1 ? v[1] : "nobody", c); char *p = malloc(100000); p[99999] = 1; free(p); return 3; }\n';
+function build(cc: string, out: string): string | null {
+  if (spawnSync("sh", ["-c", `command -v ${cc}`]).status !== 0) return null;
+  const src = path.join(dir, "hello.c");
+  fs.writeFileSync(src, HELLO);
+  const exe = path.join(dir, out);
+  execFileSync(cc, ["-O1", "-o", exe, src]);
+  return exe;
+}
+
+describe.skipIf(!IS_X86_64_LINUX)("hello programs linked dynamically", () => {
+  for (const [cc, name] of [
+    ["gcc", "hello-glibc"],
+    ["musl-gcc", "hello-musl"],
+  ]) {
+    it(`${cc} (dynamic)`, () => {
+      const exe = build(cc, name);
+      if (!exe) return console.log(`skipped: ${cc} not installed`);
+      const n = run([exe, "x"], false);
+      expect(n.stdout).toBe("hello x from 2 args\n");
+      expect(run([exe, "x"], true)).toEqual(n);
+    });
+  }
+  it("-L/--sysroot and X64EMU_LD_PREFIX: the interpreter found under the sysroot through an absolute symlink", () => {
+    const exe = build("musl-gcc", "hello-musl-sr");
+    const ldso = "/lib/ld-musl-x86_64.so.1";
+    if (!exe || !has(ldso)) return console.log("skipped: musl-gcc or its loader missing");
+    // the interpreter path is one only the sysroot has (same length as the original)
+    const b = fs.readFileSync(exe);
+    const at = b.indexOf(ldso);
+    expect(at).toBeGreaterThan(0);
+    b.write("/xsr/ld-musl-x86_64.so.1", at);
+    fs.writeFileSync(exe, b);
+    const sr = path.join(dir, "sysroot");
+    fs.mkdirSync(path.join(sr, "xsr"), { recursive: true });
+    fs.mkdirSync(path.join(sr, "opt/musl"), { recursive: true });
+    fs.copyFileSync(fs.realpathSync(ldso), path.join(sr, "opt/musl/libc.so"));
+    fs.symlinkSync("/opt/musl/libc.so", path.join(sr, "xsr/ld-musl-x86_64.so.1"));
+    const without = spawnSync(process.execPath, [CLI, exe], { encoding: "utf8", env });
+    expect(without.status).toBe(126);
+    expect(without.stderr).toMatch(/cannot find its program interpreter \/xsr\/ld-musl-x86_64.so.1/);
+    for (const [args, e] of [
+      [["-L", sr, exe, "sr"], env],
+      [["--sysroot", sr, exe, "sr"], env],
+      [[exe, "sr"], { ...env, X64EMU_LD_PREFIX: sr }],
+    ] as const) {
+      const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: e });
+      expect(r.stdout).toBe("hello sr from 2 args\n");
+      expect(r.status).toBe(3);
+    }
+  });
+});
