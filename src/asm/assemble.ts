@@ -45,10 +45,19 @@ export interface ObjSymbol {
   size: bigint;
 }
 
+/** Where the bytes of a source line went (for debuggers: address -> line). */
+export interface ObjLine {
+  section: number;
+  offset: number;
+  size: number;
+  loc: SourceLoc;
+}
+
 export interface ObjectFile {
   sections: ObjSection[];
   relocs: ObjReloc[];
   symbols: ObjSymbol[];
+  lines: ObjLine[];
 }
 
 const MAX_PASSES = 20;
@@ -134,9 +143,13 @@ export function assemble(pp: Preprocessed): ObjectFile {
 
   // relocations, with their source lines
   const relocs: ObjReloc[] = [];
+  const lines: ObjLine[] = [];
   const used = new Set<string>();
   state.iterate((instr, line) => {
-    if (instr.removed || !instr.relocations.length) return;
+    if (instr.removed) return;
+    if (instr.length > 0 && instr.section.flags & SHF_EXECINSTR && !pp.lines[line - 1]?.startsWith(".Lx64emu_align_"))
+      lines.push({ section: secIndex.get(instr.section) ?? 0, offset: instr.address, size: instr.length, loc: locAt(line - 1) });
+    if (!instr.relocations.length) return;
     for (const raw of instr.relocations) {
       const r = new RelocEntry({ ...raw, offset: instr.address + raw.offset });
       const sym = r.symbol;
@@ -177,5 +190,5 @@ export function assemble(pp: Preprocessed): ObjectFile {
     symbols.push({ name, section, value, global: sym.bind === 1, weak: sym.bind === 2, type: sym.type ?? 0, size: size < 0n ? 0n : size });
   }
   if (diags.length) throw new AsmError(diags);
-  return { sections, relocs, symbols: symbols.filter((s) => !isInternal(s.name)) };
+  return { sections, relocs, lines, symbols: symbols.filter((s) => !isInternal(s.name)) };
 }

@@ -4,9 +4,10 @@
  * toolchain would. Browser-safe (no node:*): included files come from a callback.
  */
 import { assemble } from "./assemble.js";
-import { link } from "./link.js";
+import { link, type Linked } from "./link.js";
 import { preprocess, type ReadSource } from "./preprocess.js";
 
+export type { LineEntry, Linked } from "./link.js";
 export { AsmError, type AsmDiagnostic, type SourceLoc, type ReadSource } from "./preprocess.js";
 
 export interface AssembleOptions {
@@ -17,8 +18,13 @@ export interface AssembleOptions {
   warn?: (msg: string) => void;
 }
 
-/** Assembles and links `source` (the contents of `file`); throws AsmError with file:line diagnostics. */
+/** Assembles and links `source` (the contents of `file`) into an ELF; throws AsmError with file:line diagnostics. */
 export function assembleProgram(source: string, file: string, opts: AssembleOptions = {}): Uint8Array {
+  return buildProgram(source, file, opts).elf;
+}
+
+/** As {@link assembleProgram}, with the line table (address -> source line) for debuggers. */
+export function buildProgram(source: string, file: string, opts: AssembleOptions = {}): Linked {
   const pp = preprocess(source, file, { readFile: opts.readFile, includeDirs: opts.includeDirs });
   const obj = assemble(pp);
   const base = file.slice(file.lastIndexOf("/") + 1).replace(/\.(s|S|asm)$/, "");

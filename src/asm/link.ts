@@ -49,8 +49,23 @@ export interface LinkOptions {
   warn?: (msg: string) => void;
 }
 
-/** Links `obj` into an executable image (the bytes of an ELF file). */
-export function link(obj: ObjectFile, opts: LinkOptions = {}): Uint8Array {
+/** A line table entry: the code of source `file:line` is at [addr, addr+size). */
+export interface LineEntry {
+  addr: number;
+  size: number;
+  file: string;
+  line: number;
+}
+
+export interface Linked {
+  /** The executable (the bytes of an ELF file). */
+  elf: Uint8Array;
+  /** Address -> source line for code, in address order. */
+  lines: LineEntry[];
+}
+
+/** Links `obj` into an executable image. */
+export function link(obj: ObjectFile, opts: LinkOptions = {}): Linked {
   const errors: AsmDiagnostic[] = [];
   // group input sections into output sections, in ld's order
   const outs: OutSection[] = [];
@@ -193,9 +208,11 @@ export function link(obj: ObjectFile, opts: LinkOptions = {}): Uint8Array {
     return at;
   };
   const syms: { name: number; info: number; shndx: number; value: number; size: number }[] = [{ name: 0, info: 0, shndx: 0, value: 0, size: 0 }];
-  syms.push({ name: addStr(opts.objectName ?? "a.o", strtab), info: 4, shndx: SHN_ABS, value: 0, size: 0 });
   const defined = obj.symbols.filter((s) => s.section !== "undef");
-  for (const s of defined.filter((s) => !s.global && !s.weak && !s.name.startsWith(".L"))) {
+  const locals = defined.filter((s) => !s.global && !s.weak && !s.name.startsWith(".L"));
+  // like ld: a FILE symbol heads the object's local symbols, if it has any
+  if (locals.length) syms.push({ name: addStr(opts.objectName ?? "a.o", strtab), info: 4, shndx: SHN_ABS, value: 0, size: 0 });
+  for (const s of locals) {
     const a = symAddr.get(s.name)!;
     syms.push({ name: addStr(s.name, strtab), info: s.type & 0xf, shndx: a.shndx, value: a.value, size: Number(s.size) });
   }
@@ -286,5 +303,9 @@ export function link(obj: ObjectFile, opts: LinkOptions = {}): Uint8Array {
   shdr(k, nSymtab, 2, 0, 0, symOff, syms.length * SYM, k + 1, firstGlobal, 8, SYM);
   shdr(k + 1, nStrtab, 3, 0, 0, strOff, strtab.length, 0, 0, 1, 0);
   shdr(k + 2, nShstr, 3, 0, 0, shstrOff, shstr.length, 0, 0, 1, 0);
-  return out;
+  const lines = obj.lines
+    .filter((l) => placeOf[l.section])
+    .map((l) => ({ addr: sectionAddr(l.section) + l.offset, size: l.size, file: l.loc.file, line: l.loc.line }))
+    .sort((a, b) => a.addr - b.addr);
+  return { elf: out, lines };
 }
