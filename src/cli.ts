@@ -14,6 +14,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { installTracer } from "./debug/trace.js";
 import { crashReport } from "./debug/crash.js";
+import { execveLine, exitLine } from "./kernel/strace/lines.js";
 
 const require = createRequire(import.meta.url);
 const pkg = require("../package.json") as { version: string };
@@ -137,6 +138,11 @@ async function main(): Promise<void> {
     throw e;
   }
 
+  if (straceOut) {
+    proc.kernel.straceStringLimit = argv.stringLimit;
+    const gargv = [argv.argv0 ?? prog, ...guestArgs];
+    straceOut(execveLine("", prog, gargv, proc.image.sp + 8 * (gargv.length + 2), env.length, argv.stringLimit));
+  }
   proc.cpu.jitEnabled = argv.jit;
   proc.cpu.wasmEnabled = argv.wasm;
   if (argv.jitThreshold !== undefined) {
@@ -168,7 +174,7 @@ async function main(): Promise<void> {
   if (argv.stats) printStats(proc, performance.now() - t0);
   if (!status) die("internal error: the guest stopped without exiting", 70);
   if (status.kind === "exit") {
-    if (straceOut) straceOut(`+++ exited with ${status.code} +++`);
+    if (straceOut) straceOut(exitLine("", status));
     process.exitCode = status.code;
     return;
   }
@@ -176,7 +182,7 @@ async function main(): Promise<void> {
     process.stderr.write(`x64emu: ${faultMessage(status.fault, proc.image.symbols)}\n`);
     if (argv.crashReport) process.stderr.write(crashReport(proc.cpu, status.fault, proc.image.symbols) + "\n");
   }
-  if (straceOut) straceOut(`+++ killed by ${sigNameOf(status.signal)}${status.core ? " (core dumped)" : ""} +++`);
+  if (straceOut) straceOut(exitLine("", status));
   dieBySignal(status.signal);
 }
 
@@ -293,10 +299,6 @@ function printStats(proc: Process, ms: number): void {
     `wall time: ${ms.toFixed(1)} ms, ${(c.icount / 1000 / Math.max(ms, 0.001)).toFixed(1)} MIPS`,
   ];
   process.stderr.write(lines.map((l) => `x64emu stats: ${l}\n`).join(""));
-}
-
-function sigNameOf(n: number): string {
-  return (Object.entries(require("node:os").constants.signals as Record<string, number>).find(([, v]) => v === n)?.[0] ?? `SIG${n}`);
 }
 
 /** Die by the guest's signal so the shell sees 128+N; fall back to exit(128+N) where Node keeps the signal. */

@@ -6,7 +6,7 @@
  */
 import type { HostDirent, HostStat } from "../host/host.js";
 import { defineSyscall, type Args, type Kernel } from "./kernel.js";
-import { fmtAtFlags, fmtDirfd, fmtMode, fmtOpenFlags } from "./strace-fmt.js";
+import { fmtAtFlags, fmtDirfd, fmtMode, fmtOpenFlags } from "./strace/flags.js";
 import { isTtyIoctl, ttyIoctl } from "./tty.js";
 
 const EPERM = 1;

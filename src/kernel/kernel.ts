@@ -6,6 +6,9 @@
  */
 import type { CPU, FaultInfo } from "../cpu/cpu.js";
 import type { Host } from "../host/host.js";
+import type { ArgFormat } from "./strace/format.js";
+import { straceEnter, straceExit, type TracedCall } from "./strace/format.js";
+import { callFormat } from "./strace/calls.js";
 
 export const ENOSYS = 38;
 
@@ -14,8 +17,8 @@ export type ExitStatus =
   | { kind: "exit"; code: number }
   | { kind: "signal"; signal: number; core: boolean; fault: FaultInfo | null };
 
-/** Formats for strace arguments. */
-export type ArgFormat = "d" | "u" | "x" | "fd" | "str" | "sig" | "ptr" | `buf${number}` | `obuf${number}` | ((k: Kernel, v: bigint) => string);
+/** Formats for strace arguments (src/kernel/strace/format.ts). */
+export type { ArgFormat } from "./strace/format.js";
 
 export interface SyscallArgs {
   /** Raw 64-bit argument k (0..5) as unsigned bigint (cold paths, strace). */
@@ -91,6 +94,8 @@ export class Kernel {
   readonly args: Args;
   status: ExitStatus | null = null;
   strace: ((line: string) => void) | null;
+  /** strace -s: the longest string shown */
+  straceStringLimit = 32;
   syscallHook: ((nr: number, args: Args, k: Kernel) => number | undefined) | null;
   /** Per-family state (memory map, file table, signal state...) */
   readonly state: Record<string, unknown> = {};
@@ -113,8 +118,8 @@ export class Kernel {
     this.syscallCount++;
     const def = table[nr];
     this.state.currentSyscall = nr;
-    let pre = "";
-    if (this.strace) pre = def ? formatArgs(this, def, false) : `syscall_0x${(nr >>> 0).toString(16)}(${rawArgs(this)}`;
+    let traced: TracedCall | null = null;
+    if (this.strace) traced = straceEnter(this, nr, def, callFormat(nr), this.straceStringLimit);
     let res: number;
     try {
       const hooked = this.syscallHook ? this.syscallHook(nr, this.args, this) : undefined;
@@ -123,20 +128,17 @@ export class Kernel {
       else res = -ENOSYS;
     } catch (e) {
       if (e instanceof ProcessExit) {
-        if (this.strace) this.strace(`${pre}) = ?`);
+        if (traced) this.strace!(straceExit(this, traced, null));
         this.terminate(e.status);
         return;
       }
       throw e;
     }
     if (this.status) {
-      if (this.strace) this.strace(`${pre}) = ?`);
+      if (traced) this.strace!(straceExit(this, traced, null));
       return;
     }
-    if (this.strace) {
-      const post = def ? formatArgs(this, def, true, res) : "";
-      this.strace(`${post || pre}) = ${formatResult(this, def, res)}`);
-    }
+    if (traced) this.strace!(straceExit(this, traced, res));
     if (res !== RESULT_KEEP) cpu.setRegNum(0, res);
     if (this.afterSyscall) this.afterSyscall(this);
   }
@@ -195,16 +197,7 @@ export function defaultAction(k: Kernel, sig: number): void {
   throw new ProcessExit(k.status!);
 }
 
-// ---- strace formatting -----------------------------------------------------
-
-const ERRNO_NAMES: Record<number, [string, string]> = {};
-
-/** Register errno names/messages for strace (the abi module fills this). */
-export function setErrnoNames(names: string[], messages: string[]): void {
-  names.forEach((n, k) => {
-    if (n) ERRNO_NAMES[k] = [n, messages[k] ?? n];
-  });
-}
+// ---- names for messages and strace ---------------------------------------------
 
 let signalNames: string[] = [];
 export function setSignalNames(names: string[]): void {
@@ -212,84 +205,4 @@ export function setSignalNames(names: string[]): void {
 }
 export function sigName(n: number): string {
   return signalNames[n] ?? (n === 0 ? "0" : `SIG${n}`);
-}
-
-function quote(bytes: Uint8Array, max = 32): string {
-  let s = '"';
-  const n = Math.min(bytes.length, max);
-  for (let k = 0; k < n; k++) {
-    const b = bytes[k];
-    if (b === 0x22) s += '\\"';
-    else if (b === 0x5c) s += "\\\\";
-    else if (b === 10) s += "\\n";
-    else if (b === 9) s += "\\t";
-    else if (b === 13) s += "\\r";
-    else if (b >= 32 && b < 127) s += String.fromCharCode(b);
-    else s += "\\" + b.toString(8);
-  }
-  s += '"';
-  if (bytes.length > max) s += "...";
-  return s;
-}
-
-function rawArgs(k: Kernel): string {
-  const out: string[] = [];
-  for (let j = 0; j < 6; j++) out.push("0x" + k.args.big(j).toString(16));
-  return out.join(", ");
-}
-
-/** Format arguments. `after`: output buffers are shown (after the call). Returns "" when nothing differs. */
-function formatArgs(k: Kernel, def: SyscallDef, after: boolean, res = 0): string {
-  if (after && !def.args.some((f) => typeof f === "string" && f.startsWith("obuf"))) return "";
-  const parts: string[] = [];
-  def.args.forEach((f, j) => {
-    const a = k.args;
-    if (typeof f === "function") return parts.push(f(k, a.big(j)));
-    switch (f) {
-      case "d":
-      case "fd":
-        return parts.push(String(BigInt.asIntN(64, a.big(j)) >= -2147483648n && BigInt.asIntN(64, a.big(j)) < 2147483648n ? a.i32(j) : BigInt.asIntN(64, a.big(j))));
-      case "u":
-        return parts.push(String(a.big(j)));
-      case "x":
-        return parts.push(a.big(j) === 0n ? "0" : "0x" + a.big(j).toString(16));
-      case "ptr": {
-        const v = a.big(j);
-        return parts.push(v === 0n ? "NULL" : "0x" + v.toString(16));
-      }
-      case "sig":
-        return parts.push(sigName(a.i32(j)));
-      case "str": {
-        try {
-          const p = a.u(j);
-          if (p === 0) return parts.push("NULL");
-          return parts.push(quote(k.cpu.mem.readCString(p, 4096), 4096));
-        } catch {
-          return parts.push("0x" + a.big(j).toString(16));
-        }
-      }
-      default: {
-        const out = f.startsWith("obuf");
-        const lenArg = Number(f.slice(out ? 4 : 3));
-        const p = a.u(j);
-        if (out && !after) return parts.push("0x" + p.toString(16));
-        const len = out ? Math.max(0, res) : a.u(lenArg);
-        try {
-          return parts.push(quote(k.cpu.mem.readBytes(p, Math.min(len, 64)), 32));
-        } catch {
-          return parts.push("0x" + p.toString(16));
-        }
-      }
-    }
-  });
-  return `${def.name}(${parts.join(", ")}`;
-}
-
-function formatResult(k: Kernel, def: SyscallDef | undefined, res: number): string {
-  if (res < 0 && res >= -4095) {
-    const e = ERRNO_NAMES[-res];
-    return e ? `-1 ${e[0]} (${e[1]})` : `-1 errno ${-res}`;
-  }
-  if (def?.ret === "x") return "0x" + res.toString(16);
-  return String(res);
 }

@@ -1,7 +1,7 @@
 /** Memory syscalls: brk, mmap, munmap, mprotect, mremap, madvise, msync. */
 import { PAGE_SIZE, USER_TOP } from "../cpu/memory.js";
 import { defineSyscall, type Kernel } from "./kernel.js";
-import { fmtMapFlags, fmtProt } from "./strace-fmt.js";
+import { fmtMapFlags, fmtProt } from "./strace/flags.js";
 import { get as getFile } from "./files.js";
 
 const ENOMEM = 12;

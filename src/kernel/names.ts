@@ -1,12 +1,15 @@
 /** Installs errno and signal names for strace and messages. */
-import { setErrnoNames, setSignalNames } from "./kernel.js";
+import { setSignalNames } from "./kernel.js";
 
 const SIGNALS = ["0", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS"];
 
 export function installAbiNames(): void {
   setSignalNames(SIGNALS);
-  // Linux errno names and the messages strace prints (glibc strerror), 1..133
-  setErrnoNames(ERRNO_NAMES, ERRNO_MESSAGES);
+}
+
+/** Linux's name for errno `n` (ENOENT), "" when unknown. */
+export function errnoName(n: number): string {
+  return ERRNO_NAMES[n] ?? "";
 }
 
 /** glibc's strerror text for errno `n` ("" when unknown). */

@@ -9,7 +9,8 @@
 import type { FaultInfo } from "../cpu/cpu.js";
 import { getFlags, setFlags, USER_WRITABLE } from "../cpu/flags.js";
 import { fxrstorImage, fxsaveImage } from "../cpu/fxsave.js";
-import { fmtSigHow } from "./strace-fmt.js";
+import { fmtSigHow } from "./strace/flags.js";
+import { signalLine } from "./strace/lines.js";
 import { defaultAction, defineSyscall, ProcessExit, RESULT_KEEP, type Kernel } from "./kernel.js";
 
 const EINVAL = 22;
@@ -143,7 +144,7 @@ function deliver(k: Kernel, p: Pending, act: Action): boolean {
   }
   s.blocked |= act.mask | (act.flags & SA_NODEFER ? 0n : bit(p.sig));
   s.blocked &= ~(bit(SIGKILL) | bit(SIGSTOP));
-  if (act.flags & SA_RESETHAND) s.actions[p.sig] = { handler: SIG_DFL, flags: 0, restorer: 0, mask: 0n };
+  if (act.flags & SA_RESETHAND) s.actions[p.sig] = { ...act, handler: SIG_DFL }; // Linux resets only the handler
   c.setRegNum(4, frame);
   c.setReg64(7, p.sig, 0);
   c.setRegNum(6, frame + si);
@@ -156,6 +157,7 @@ function deliver(k: Kernel, p: Pending, act: Action): boolean {
 
 /** Handle one signal now: the guest's handler, or the default action. */
 function dispatch(k: Kernel, p: Pending, fault: FaultInfo | null): void {
+  if (k.strace && p.sig !== SIGKILL) k.strace(signalLine("", p.sig, p.code, p.pid, p.uid, p.addr));
   const s = signalState(k);
   const act = s.actions[p.sig];
   const blocked = (s.blocked & bit(p.sig)) !== 0n;

@@ -1,0 +1,51 @@
+/**
+ * The lines strace writes besides system calls: the initial execve, signals
+ * as they are delivered (`--- SIGSEGV {si_signo=...} ---`) and the end of the
+ * process (`+++ exited with 0 +++`, `+++ killed by SIGSEGV +++`). Each takes
+ * the line prefix (`[pid N] ` for multi-task output) as its first parameter.
+ */
+import { sigName } from "../kernel.js";
+import { quote, ptr, hex } from "./values.js";
+import { syscallLine } from "./format.js";
+
+const SI_CODES: Record<number, string> = { 0: "SI_USER", 0x80: "SI_KERNEL", [-1]: "SI_QUEUE", [-2]: "SI_TIMER", [-3]: "SI_MESGQ", [-4]: "SI_ASYNCIO", [-5]: "SI_SIGIO", [-6]: "SI_TKILL" };
+/** si_code names of the fault signals, by signal (index = code). */
+const FAULT_CODES: Record<number, string[]> = {
+  4: ["", "ILL_ILLOPC", "ILL_ILLOPN", "ILL_ILLADR", "ILL_ILLTRP", "ILL_PRVOPC", "ILL_PRVREG", "ILL_COPROC", "ILL_BADSTK"],
+  8: ["", "FPE_INTDIV", "FPE_INTOVF", "FPE_FLTDIV", "FPE_FLTOVF", "FPE_FLTUND", "FPE_FLTRES", "FPE_FLTINV", "FPE_FLTSUB"],
+  11: ["", "SEGV_MAPERR", "SEGV_ACCERR", "SEGV_BNDERR", "SEGV_PKUERR"],
+  7: ["", "BUS_ADRALN", "BUS_ADRERR", "BUS_OBJERR"],
+  5: ["", "TRAP_BRKPT", "TRAP_TRACE", "TRAP_BRANCH", "TRAP_HWBKPT"],
+};
+
+/** A signal being delivered: `--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_TKILL, si_pid=42, si_uid=0} ---`. */
+export function signalLine(prefix: string, sig: number, code: number, pid: number, uid: number, addr: number): string {
+  const name = sigName(sig);
+  const fields = [`si_signo=${name}`];
+  const faultSig = FAULT_CODES[sig] !== undefined;
+  if (code > 0 && code !== 0x80 && faultSig) {
+    fields.push(`si_code=${FAULT_CODES[sig][code] ?? code}`, `si_addr=${ptr(addr)}`);
+  } else {
+    fields.push(`si_code=${SI_CODES[code] ?? code}`);
+    if (code <= 0) fields.push(`si_pid=${pid}`, `si_uid=${uid}`);
+    else if (faultSig) fields.push(`si_addr=${ptr(addr)}`);
+  }
+  return `${prefix}--- ${name} {${fields.join(", ")}} ---`;
+}
+
+/** How the process ended. strace says "(core dumped)" only when a core was written: x64emu writes none. */
+export function exitLine(prefix: string, status: { kind: "exit"; code: number } | { kind: "signal"; signal: number }): string {
+  return status.kind === "exit" ? `${prefix}+++ exited with ${status.code} +++` : `${prefix}+++ killed by ${sigName(status.signal)} +++`;
+}
+
+/** The execve that started the program (strace's first line): path, argv (strings cut at `limit`), envp address and count. */
+export function execveLine(prefix: string, path: string, argv: string[], envpAddr: number, envCount: number, limit: number): string {
+  const enc = new TextEncoder();
+  const q = (s: string, max: number) => {
+    const b = enc.encode(s);
+    return quote(b, max);
+  };
+  const shown = argv.slice(0, limit).map((a) => q(a, limit));
+  if (argv.length > limit) shown.push("...");
+  return syscallLine(prefix, `execve(${q(path, Infinity)}, [${shown.join(", ")}], ${hex(envpAddr)} /* ${envCount} vars */)`, "0");
+}

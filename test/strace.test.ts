@@ -1,0 +1,95 @@
+/**
+ * --strace against the real strace, line by line: static musl and glibc
+ * programs and the lesson's fault programs run under `strace -f -o FILE`
+ * and under `x64emu --strace-file FILE`, with the same arguments, stdin
+ * and environment. Compared modulo addresses (hex numbers from 0x10000 up),
+ * the process id, getrandom's bytes and the padding before ` = ` (which
+ * depends on the addresses' lengths). Known differences of behaviour (not
+ * of formatting) are listed in DEVIATIONS.
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { CLI, IS_X86_64_LINUX, ROOT, runEmu, tmpDir } from "./helpers/asm.js";
+
+const HAS_STRACE = IS_X86_64_LINUX && spawnSync("sh", ["-c", "command -v strace"]).status === 0 && spawnSync("strace", ["-o", "/dev/null", "/bin/true"]).status === 0;
+
+/** Behaviour the emulator does not share with Linux yet: [call prefix, what to compare]. */
+const DEVIATIONS: Array<[RegExp, string]> = [
+  [/^rseq\(.*\) = .*/, "rseq(...)"], // glibc registers rseq; x64emu answers ENOSYS
+];
+
+function normalize(lines: string[], pid: string): string[] {
+  return lines.map((l) => {
+    let s = l
+      .replace(new RegExp(`\\b${pid}\\b`, "g"), "PID")
+      .replace(/0x[0-9a-f]{5,}/g, "0xADDR")
+      .replace(/\b\d{12,}\b/g, "ADDR") // addresses in decimal (a register restored by rt_sigreturn)
+      .replace(/getrandom\("[^"]*"/, 'getrandom("RANDOM"')
+      .replace(/\)\s+= /, ") = ");
+    for (const [re, rep] of DEVIATIONS) if (re.test(s)) s = rep;
+    return s;
+  });
+}
+
+/** strace -f -o: each line starts with the pid; returns the lines without it and the pid. */
+function straceNative(prog: string, args: string[], input: string, env: NodeJS.ProcessEnv): { lines: string[]; pid: string } {
+  const out = path.join(tmpDir(), `native-${path.basename(prog)}.txt`);
+  spawnSync("strace", ["-f", "-o", out, prog, ...args], { input, env, timeout: 60000 });
+  const raw = fs.readFileSync(out, "utf8").trimEnd().split("\n");
+  const pid = /^(\d+) /.exec(raw[0])?.[1] ?? "";
+  return { lines: raw.map((l) => l.replace(/^\d+ +/, "")), pid };
+}
+
+function straceEmu(prog: string, args: string[], input: string, env: NodeJS.ProcessEnv): { lines: string[]; pid: string } {
+  const out = path.join(tmpDir(), `emu-${path.basename(prog)}.txt`);
+  const r = spawnSync(process.execPath, [CLI, "--strace-file", out, prog, ...args], { input, env, timeout: 60000 });
+  return { lines: fs.readFileSync(out, "utf8").trimEnd().split("\n"), pid: String(r.pid) };
+}
+
+const env = { PATH: "/usr/bin:/bin", HOME: "/", LANG: "C" };
+
+describe.skipIf(!HAS_STRACE)("--strace matches strace -f", () => {
+  const cases: Array<[string, string[], string]> = [];
+  for (const libc of ["musl", "glibc"]) {
+    // (glibc's malloc is left out: its brk trimming depends on where the heap starts, randomized natively)
+    for (const p of ["printf", "cat", "signals", "abort", "sigfix", "files", "args", ...(libc === "musl" ? ["malloc"] : [])]) cases.push([`fixtures/bin/${libc}/${p}`, p === "args" ? ["one", "two words", ""] : [], "line one\nline two\n"]);
+  }
+  for (const p of ["hello", "false", "nullread", "divzero", "int3", "hlt", "ud2", "writero", "selfkill", "getpid"]) cases.push([`fixtures/bin/${p}`, [], ""]);
+
+  for (const [rel, args, input] of cases) {
+    const prog = path.join(ROOT, rel);
+    it.skipIf(!fs.existsSync(prog))(rel, () => {
+      const dir = path.join(tmpDir(), "work");
+      const argv = rel.endsWith("/files") ? [dir] : args;
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.mkdirSync(dir);
+      const n = straceNative(prog, argv, input, env);
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.mkdirSync(dir);
+      const e = straceEmu(prog, argv, input, env);
+      expect(normalize(e.lines, e.pid)).toEqual(normalize(n.lines, n.pid));
+    });
+  }
+});
+
+describe("--strace formatting", () => {
+  it("aligns results at strace's column 40 and ends with the exit line", () => {
+    const r = runEmu(["--strace", path.join(ROOT, "fixtures/bin/false")]);
+    const lines = r.stderr.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^execve\(".*false", \[".*"\], 0x[0-9a-f]+ \/\* \d+ vars \*\/\) = 0$/);
+    expect(lines.slice(1)).toEqual([`exit(1)${" ".repeat(39 - 7)} = ?`, "+++ exited with 1 +++"]);
+  });
+
+  it("--string-limit N shortens strings as strace -s N does", () => {
+    const r = runEmu(["--strace", "--string-limit", "5", path.join(ROOT, "fixtures/bin/hello")]);
+    expect(r.stderr).toMatch(/^write\(1, "Hello"\.\.\., 14\) += 14$/m);
+  });
+
+  it("a death by signal has its --- line and no (core dumped): x64emu writes no core", () => {
+    const r = runEmu(["--strace", path.join(ROOT, "fixtures/bin/nullread")]);
+    expect(r.stderr).toMatch(/^--- SIGSEGV \{si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=NULL\} ---$/m);
+    expect(r.stderr).toMatch(/^\+\+\+ killed by SIGSEGV \+\+\+$/m);
+  });
+});
