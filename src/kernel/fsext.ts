@@ -9,7 +9,7 @@
 import type { HostStatfs } from "../host/host.js";
 import { defineSyscall, type Args, type Kernel } from "./kernel.js";
 import { fsOf, get, install, iovecs, pathOp, readable, readInto, readPath, resolve, writable, writeFrom, type OFile } from "./files.js";
-import { fmtDirfd } from "./strace-fmt.js";
+import { fmtDirfd } from "./strace/flags.js";
 
 const ENOENT = 2;
 const EBADF = 9;
