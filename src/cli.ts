@@ -229,7 +229,7 @@ async function assembleSource(file: string): Promise<Uint8Array> {
   const { assembleProgram, AsmError } = await import("./asm/index.js");
   const readFile = (p: string) => (fs.existsSync(p) && fs.statSync(p).isFile() ? fs.readFileSync(p, "utf8") : undefined);
   try {
-    return assembleProgram(fs.readFileSync(file, "utf8"), file, { readFile, warn: (m) => process.stderr.write(`x64emu: ${m}\n`) });
+    return assembleProgram(fs.readFileSync(file, "utf8"), file, { readFile, includeDirs: ["."], warn: (m) => process.stderr.write(`x64emu: ${m}\n`) });
   } catch (e) {
     if (!(e instanceof AsmError)) throw e;
     process.stderr.write(e.diagnostics.map((d) => `${d.file}:${d.line}: ${d.message}\n`).join(""));
