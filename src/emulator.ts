@@ -8,7 +8,7 @@ import { Memory } from "./cpu/memory.js";
 import { formatBytes } from "./decoder/format.js";
 import type { Host } from "./host/host.js";
 import { Kernel, type ExitStatus, type KernelOptions, sigName, installSignals, deliverPending } from "./kernel/index.js";
-import { ElfError, parseElf, type ElfSymbol } from "./loader/elf.js";
+import { ElfError, parseElf, printable, type ElfSymbol } from "./loader/elf.js";
 import { loadElf, type Interpreter, type LoadedImage } from "./loader/load.js";
 
 export interface ProcessOptions extends KernelOptions {
@@ -21,6 +21,8 @@ export interface ProcessOptions extends KernelOptions {
   exePath?: string;
   /** Size of the initial stack mapping (default 8 MiB) */
   stackSize?: number;
+  /** Most bytes of guest RAM (default: as much as the emulator can hold, 4 GiB less 1 MiB). */
+  maxMemory?: number;
 }
 
 export class Process {
@@ -31,7 +33,7 @@ export class Process {
 
   constructor(bytes: Uint8Array, opts: ProcessOptions) {
     const elf = parseElf(bytes);
-    this.mem = new Memory();
+    this.mem = new Memory(undefined, { maxBytes: opts.maxMemory });
     this.cpu = new CPU(this.mem);
     this.kernel = new Kernel(this.cpu, opts.host, opts);
     installSignals(this.kernel);
@@ -86,27 +88,28 @@ export class Process {
 
 /** Read and parse the program interpreter (PT_INTERP) through the host's file system (sysroot first, then /). */
 function readInterpreter(host: Host, path: string): Interpreter {
+  const name = printable(path); // the name comes from the file: quoted, escaped
   const fs = host.fs;
-  const missing = () => new ElfError(`cannot find its program interpreter ${path} (for libraries from another root: -L/--sysroot DIR or X64EMU_LD_PREFIX)`);
+  const missing = () => new ElfError(`cannot find its program interpreter ${name} (for libraries from another root: -L/--sysroot DIR or X64EMU_LD_PREFIX)`);
   if (!fs) throw missing();
   const h = fs.open(path, 0, 0);
   if (h < 0) throw missing();
   try {
     const st = fs.fstat(h);
-    if (typeof st === "number" || (st.mode & 0o170000) !== 0o100000) throw new ElfError(`its program interpreter ${path} is not a regular file`);
+    if (typeof st === "number" || (st.mode & 0o170000) !== 0o100000) throw new ElfError(`its program interpreter ${name} is not a regular file`);
     const bytes = new Uint8Array(st.size);
     for (let o = 0; o < st.size; ) {
       const n = fs.pread(h, bytes.subarray(o), o);
-      if (n <= 0) throw new ElfError(`cannot read its program interpreter ${path}`);
+      if (n <= 0) throw new ElfError(`cannot read its program interpreter ${name}`);
       o += n;
     }
     let elf;
     try {
       elf = parseElf(bytes);
     } catch (e) {
-      throw new ElfError(`its program interpreter ${path}: ${(e as Error).message}`);
+      throw new ElfError(`its program interpreter ${name}: ${(e as Error).message}`);
     }
-    if (elf.interp !== null) throw new ElfError(`its program interpreter ${path} itself needs an interpreter`);
+    if (elf.interp !== null) throw new ElfError(`its program interpreter ${name} itself needs an interpreter`);
     return { elf, bytes, path };
   } finally {
     fs.close(h);

@@ -102,9 +102,10 @@ describe.skipIf(!HAS_AS)("ELF validation", () => {
       const n = dv.getUint16(56, true);
       const k = n - 1;
       dv.setUint32(phoff + k * 56, 3, true);
-      dv.setBigUint64(phoff + k * 56 + 8, 1n, true);
-      dv.setBigUint64(phoff + k * 56 + 32, 3n, true);
-      dv.setBigUint64(phoff + k * 56 + 40, 3n, true);
+      // e_ident[6..7]: EI_VERSION 1 and EI_OSABI 0, a NUL-terminated name as Linux requires
+      dv.setBigUint64(phoff + k * 56 + 8, 6n, true);
+      dv.setBigUint64(phoff + k * 56 + 32, 2n, true);
+      dv.setBigUint64(phoff + k * 56 + 40, 2n, true);
     });
     const elf = parseElf(b);
     expect(() => loadElf(new Memory(), elf, b, { argv: ["x"], envp: [], execfn: "x", random: new Uint8Array(16) })).toThrow(/need their program interpreter/);

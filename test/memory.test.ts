@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Memory, MemoryFault, PROT_EXEC, PROT_READ, PROT_WRITE } from "../src/cpu/memory.js";
+import { Memory, MemoryFault, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE } from "../src/cpu/memory.js";
 
 describe("paged memory", () => {
   it("reads zero from fresh mapped pages and round-trips every size", () => {
@@ -97,5 +97,78 @@ describe("paged memory", () => {
     expect(m.wmem.buffer.byteLength).toBeGreaterThan(before);
     expect(m.read8(0x40000000)).toBe(1);
     expect(m.read8(0x40000000 + 63 * 1024 * 1024)).toBe(1);
+  });
+});
+
+import { VmaList } from "../src/cpu/vma.js";
+import { prng } from "./helpers/prng.js";
+
+describe("mapping ranges (VmaList) against a page-by-page model", () => {
+  it("set/unmap/find/holes/free search agree with the model on random operations", () => {
+    const rnd = prng(2024);
+    const r = (n: number) => rnd() % n;
+    for (let t = 0; t < 200; t++) {
+      const v = new VmaList();
+      const model = new Array<number>(64).fill(-1);
+      for (let k = 0; k < 60; k++) {
+        if (k % 7 === 0) {
+          const n = 1 + r(6);
+          let want = -1;
+          for (let p = 60 - n; p >= 2 && want < 0; p--) if (model.slice(p, p + n).every((x) => x < 0)) want = p;
+          const got = v.findFreeDown(n, 60, 2);
+          expect(got).toBe(want);
+          if (got >= 0 && r(2)) {
+            v.set(got, got + n, 1);
+            model.fill(1, got, got + n);
+          }
+          continue;
+        }
+        const s = r(64);
+        const e = s + 1 + r(64 - s);
+        const f = r(4) - 1;
+        v.set(s, e, f);
+        model.fill(f, s, e);
+        for (let q = 0; q < 64; q++) expect(v.flagsAt(q)).toBe(model[q]);
+        expect(v.totalPages).toBe(model.filter((x) => x >= 0).length);
+        expect(v.committedPages).toBe(model.filter((x) => x >= 0 && x & 2).length);
+        for (let i = 1; i < v.count; i++) {
+          expect(v.start[i - 1]).toBeGreaterThanOrEqual(v.end[i]); // descending, disjoint
+          expect(v.start[i - 1] === v.end[i] && v.flags[i - 1] === v.flags[i]).toBe(false); // merged
+        }
+        const a = r(64);
+        const b = a + 1 + r(64 - a);
+        expect(v.firstHole(a, b)).toBe(model.slice(a, b).findIndex((x) => x < 0) < 0 ? -1 : a + model.slice(a, b).findIndex((x) => x < 0));
+        expect(v.anyIn(a, b)).toBe(model.slice(a, b).some((x) => x >= 0));
+      }
+    }
+  });
+
+  it("protect and unmap of terabyte ranges are instant and exact", () => {
+    const m = new Memory();
+    m.map(0x100000000000, 2 ** 46, PROT_NONE); // 64 TiB
+    expect(m.protect(0x100000000000 + 2 ** 45, 8192, PROT_READ | PROT_WRITE)).toBe(true);
+    m.write32(0x100000000000 + 2 ** 45 + 4, 77);
+    m.unmap(0x100000000000, 2 ** 44); // 16 TiB
+    expect(m.isMapped(0x100000000000)).toBe(false);
+    expect(m.read32(0x100000000000 + 2 ** 45 + 4)).toBe(77);
+    expect(m.mapCount).toBe(3);
+    expect(m.mappedBytes).toBe(2 ** 46 - 2 ** 44);
+  });
+
+  it("pages read before a protection change or an unmap do not stay readable through the TLB", () => {
+    const m = new Memory();
+    m.map(0x10000, 0x1000, PROT_READ);
+    expect(m.read8(0x10000)).toBe(0); // the shared zero frame, through the TLB
+    m.protect(0x10000, 0x1000, PROT_NONE);
+    expect(() => m.read8(0x10000)).toThrow(MemoryFault);
+    m.protect(0x10000, 0x1000, PROT_READ | PROT_WRITE);
+    expect(m.read8(0x10000)).toBe(0);
+    m.write8(0x10000, 5); // gets a frame of its own: the zero frame stays zero
+    expect(m.read8(0x10000)).toBe(5);
+    m.map(0x20000, 0x1000, PROT_READ);
+    expect(m.read8(0x20000)).toBe(0);
+    m.unmap(0x10000, 0x20000);
+    expect(() => m.read8(0x10000)).toThrow(MemoryFault);
+    expect(() => m.read8(0x20000)).toThrow(MemoryFault);
   });
 });

@@ -8,7 +8,7 @@ import { decode, DecodeError, INVALID } from "../decoder/decode.js";
 import { formatBytes, formatInsn } from "../decoder/format.js";
 import { ATTR_BRANCH, Insn } from "../decoder/insn.js";
 import { cond, F_NONE, getCF, getFlags, setFlags } from "./flags.js";
-import { Memory, MemoryFault, PAGE_SIZE, STATE_OFFSET } from "./memory.js";
+import { Memory, MemoryFault, OutOfMemory, PAGE_SIZE, STATE_OFFSET } from "./memory.js";
 
 /** Offsets inside the CPU state area of linear memory. */
 export const XMM_OFFSET = 256;
@@ -702,6 +702,11 @@ export class CPU {
       const text = this.describeAt(this.rip);
       if (e.resumeAt >= 0) this.rip = e.resumeAt; // a trap reports the next instruction
       info = { sig: e.sig, code: e.code, addr: e.addr, rip: this.rip, message: e.message, bytes: text.bytes, text: text.text, err: 0 };
+    } else if (e instanceof OutOfMemory) {
+      // no frame left for a page the guest may use: SIGBUS (BUS_ADRERR), as for memory Linux cannot provide
+      const text = this.describeAt(this.rip);
+      const mib = Math.round(this.mem.commitLimit / 1048576);
+      info = { sig: 7, code: 2, addr: e.addr, rip: this.rip, message: `out of guest memory at address 0x${hexAddr(e.addr)} (x64emu holds at most ${mib} MiB of guest RAM)`, bytes: text.bytes, text: text.text, err: 0 };
     } else if (e instanceof DecodeError) {
       info = { sig: SIGSEGV, code: SI_KERNEL, addr: 0, rip: this.rip, message: e.message, bytes: e.bytes, text: "", err: 0 };
     } else throw e;

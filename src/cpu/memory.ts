@@ -3,15 +3,23 @@
  *
  * Layout of the WebAssembly.Memory (see shared/DESIGN.md):
  *   [0, STATE_BYTES)        CPU state (registers, see state.ts) and the TLB arrays
- *   [STATE_BYTES, ...)      4 KiB guest frames, allocated on first touch
+ *   [FRAMES_OFFSET, ...)    4 KiB guest frames, allocated on first write
  *
- * The page table maps guest page number -> (frame index, protection). It is a
- * JS Map (the slow path); in front of it sits a direct-mapped TLB kept in the
- * same linear memory (tags as f64, frame offsets as i32) so that both the JS
- * interpreter and generated WebAssembly can use it. Read and write TLBs are
+ * Mappings are ranges of pages (vma.ts): reserving or unmapping terabytes is
+ * one range operation. Pages that hold a frame are in a JS Map (page number
+ * -> frame index and protection), the slow path behind a direct-mapped TLB
+ * kept in the same linear memory (tags as f64, frame offsets as u32) so that
+ * both the JS interpreter and generated WebAssembly can use it. A page that
+ * was never written reads from one shared zero frame. Read and write TLBs are
  * separate: the write TLB never holds pages that contain decoded code, so a
  * store to code always takes the slow path and invalidates those blocks.
+ *
+ * Guest RAM is bounded by the WebAssembly memory (4 GiB, less the state
+ * area): private writable mappings are accounted against that limit (the
+ * kernel gives ENOMEM beyond it, like Linux's strict overcommit), and a write
+ * that finds no frame left raises OutOfMemory (SIGBUS for the guest).
  */
+import { VMA_NORESERVE, VmaList, accounted } from "./vma.js";
 
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 4096;
@@ -32,16 +40,24 @@ export const TLB_SIZE = 1 << TLB_BITS;
 export const TLB_MASK = TLB_SIZE - 1;
 export const TLB_R_TAG = 0x1000; // f64[TLB_SIZE]
 export const TLB_W_TAG = TLB_R_TAG + TLB_SIZE * 8; // f64[TLB_SIZE]
-export const TLB_R_FRAME = TLB_W_TAG + TLB_SIZE * 8; // i32[TLB_SIZE]
-export const TLB_W_FRAME = TLB_R_FRAME + TLB_SIZE * 4; // i32[TLB_SIZE]
+export const TLB_R_FRAME = TLB_W_TAG + TLB_SIZE * 8; // u32[TLB_SIZE]
+export const TLB_W_FRAME = TLB_R_FRAME + TLB_SIZE * 4; // u32[TLB_SIZE]
 export const FRAMES_OFFSET = 0x100000; // 1 MiB: frames start here
+/** The first frame is all zeros and never written: reads of pages without a frame of their own. */
+const ZERO_FRAME = FRAMES_OFFSET >>> 12;
 
 /** Lowest and one-past-highest user address (47-bit user space, as Linux x86-64). */
 export const USER_TOP = 0x800000000000;
+const USER_TOP_PAGE = USER_TOP / PAGE_SIZE;
 
 const WASM_PAGE = 65536;
 const GROW_STEP = 256; // wasm pages (16 MiB)
-const MAX_WASM_PAGES = 32768; // 2 GiB: frame offsets stay int32
+/** 4 GiB: the most a 32-bit WebAssembly memory holds (frame offsets are u32). */
+const MAX_WASM_PAGES = 65536;
+/** Bytes of guest RAM the emulator can hold at most (the memory less the state area and the zero frame). */
+export const GUEST_RAM_LIMIT = MAX_WASM_PAGES * WASM_PAGE - FRAMES_OFFSET - PAGE_SIZE;
+/** Linux's default vm.max_map_count. */
+export const MAX_MAP_COUNT = 65530;
 
 export type AccessKind = "read" | "write" | "exec";
 
@@ -57,12 +73,29 @@ export class MemoryFault extends Error {
   }
 }
 
-export class OutOfMemory extends Error {}
+/** No frame left for a page the guest touched (the guest gets SIGBUS). */
+export class OutOfMemory extends Error {
+  constructor(public readonly addr: number) {
+    super(`guest memory exhausted at address 0x${addr.toString(16)}`);
+  }
+}
 
 export interface MemoryHook {
   start: number;
   end: number; // exclusive
   fn: (addr: number, size: number, kind: "read" | "write", value: bigint) => void;
+}
+
+/** A mapped range for /proc/self/maps-like views (addresses, protection). */
+export interface Region {
+  start: number;
+  end: number;
+  prot: number;
+}
+
+export interface MemoryOptions {
+  /** Most bytes of guest RAM to hold (default and ceiling: GUEST_RAM_LIMIT). */
+  maxBytes?: number;
 }
 
 export class Memory {
@@ -72,23 +105,28 @@ export class Memory {
   i32!: Int32Array;
   private tlbRTag!: Float64Array;
   private tlbWTag!: Float64Array;
-  private tlbRFrame!: Int32Array;
-  private tlbWFrame!: Int32Array;
+  private tlbRFrame!: Uint32Array;
+  private tlbWFrame!: Uint32Array;
 
-  /** page number -> frameIndex * 16 + flags (frameIndex 0: not yet allocated) */
+  /** The mappings (ranges of pages with their protection). */
+  readonly vmas = new VmaList();
+  /** page number -> frameIndex * 16 + flags, for pages that have a frame of their own */
   private readonly pages = new Map<number, number>();
   private readonly freeFrames: number[] = [];
   private nextFrame: number; // frame index (offset / 4096)
+  /** Frames the guest may hold at most. */
+  readonly maxFrames: number;
   private readonly viewListeners: Array<() => void> = [];
   /** Called when a store hits a page holding decoded code. */
   onCodeWrite: ((page: number) => void) | null = null;
   /** Memory hooks (API / debugger watchpoints). While any exist the TLB is bypassed. */
   hooks: MemoryHook[] = [];
 
-  constructor(initialBytes = 4 * 1024 * 1024) {
-    const initialPages = Math.max(Math.ceil((FRAMES_OFFSET + PAGE_SIZE) / WASM_PAGE), Math.ceil(initialBytes / WASM_PAGE));
+  constructor(initialBytes = 4 * 1024 * 1024, opts: MemoryOptions = {}) {
+    const initialPages = Math.max(Math.ceil((FRAMES_OFFSET + 2 * PAGE_SIZE) / WASM_PAGE), Math.ceil(initialBytes / WASM_PAGE));
     this.wmem = new WebAssembly.Memory({ initial: initialPages, maximum: MAX_WASM_PAGES });
-    this.nextFrame = FRAMES_OFFSET >>> PAGE_SHIFT;
+    this.nextFrame = ZERO_FRAME + 1;
+    this.maxFrames = Math.floor(Math.min(opts.maxBytes ?? GUEST_RAM_LIMIT, GUEST_RAM_LIMIT) / PAGE_SIZE);
     this.makeViews();
     this.flushTlb();
   }
@@ -100,8 +138,8 @@ export class Memory {
     this.i32 = new Int32Array(buf);
     this.tlbRTag = new Float64Array(buf, TLB_R_TAG, TLB_SIZE);
     this.tlbWTag = new Float64Array(buf, TLB_W_TAG, TLB_SIZE);
-    this.tlbRFrame = new Int32Array(buf, TLB_R_FRAME, TLB_SIZE);
-    this.tlbWFrame = new Int32Array(buf, TLB_W_FRAME, TLB_SIZE);
+    this.tlbRFrame = new Uint32Array(buf, TLB_R_FRAME, TLB_SIZE);
+    this.tlbWFrame = new Uint32Array(buf, TLB_W_FRAME, TLB_SIZE);
     for (const l of this.viewListeners) l();
   }
 
@@ -121,55 +159,158 @@ export class Memory {
     if (this.tlbWTag[idx] === page) this.tlbWTag[idx] = NaN;
   }
 
+  /** Drop TLB entries of pages [s, e) (also those reading the zero frame, which have no frame entry). */
+  private flushTlbRange(s: number, e: number): void {
+    if (e - s >= TLB_SIZE) this.flushTlb();
+    else for (let p = s; p < e; p++) this.flushTlbPage(p);
+  }
+
   // ---- mapping -------------------------------------------------------------
 
-  /** Map [addr, addr+len) (page-rounded) with `prot`; existing pages are replaced (zeroed). */
-  map(addr: number, len: number, prot: number): void {
-    const first = Math.floor(addr / PAGE_SIZE);
-    const last = Math.floor((addr + len - 1) / PAGE_SIZE);
-    for (let p = first; p <= last; p++) {
-      this.unmapPage(p);
-      this.pages.set(p, prot & 7);
-    }
+  /**
+   * Map [addr, addr+len) (page-rounded) with `prot`; existing pages are replaced (zeroed).
+   * `noreserve`: not counted as committed memory (MAP_NORESERVE).
+   */
+  map(addr: number, len: number, prot: number, noreserve = false): void {
+    const [s, e] = pageRange(addr, len);
+    this.dropFrames(s, e);
+    this.flushTlbRange(s, e);
+    this.vmas.set(s, e, (prot & 7) | (noreserve ? VMA_NORESERVE : 0));
   }
 
   unmap(addr: number, len: number): void {
-    const first = Math.floor(addr / PAGE_SIZE);
-    const last = Math.floor((addr + len - 1) / PAGE_SIZE);
-    for (let p = first; p <= last; p++) this.unmapPage(p);
+    const [s, e] = pageRange(addr, len);
+    this.dropFrames(s, e);
+    this.flushTlbRange(s, e);
+    this.vmas.set(s, e, -1);
   }
 
-  private unmapPage(p: number): void {
-    const e = this.pages.get(p);
-    if (e === undefined) return;
-    if (e & PAGE_CODE && this.onCodeWrite) this.onCodeWrite(p);
-    const frame = e >>> 4;
-    if (frame !== 0) this.freeFrames.push(frame);
-    this.pages.delete(p);
-    this.flushTlbPage(p);
-  }
-
-  /** Change protection of mapped pages in range; returns false if any page is unmapped. */
-  protect(addr: number, len: number, prot: number): boolean {
-    const first = Math.floor(addr / PAGE_SIZE);
-    const last = Math.floor((addr + len - 1) / PAGE_SIZE);
-    for (let p = first; p <= last; p++) if (!this.pages.has(p)) return false;
-    for (let p = first; p <= last; p++) {
-      const e = this.pages.get(p)!;
-      this.pages.set(p, (e & ~7) | (prot & 7));
+  /** Free the frames of pages in [s, e) (blocks decoded from them are dropped). */
+  private dropFrames(s: number, e: number): void {
+    this.eachFrame(s, e, (p, entry) => {
+      if (entry & PAGE_CODE && this.onCodeWrite) this.onCodeWrite(p);
+      this.freeFrames.push(entry >>> 4);
+      this.pages.delete(p);
       this.flushTlbPage(p);
+    });
+  }
+
+  /** Visit pages of [s, e) that have a frame: by page when the range is small, else by the frame table. */
+  private eachFrame(s: number, e: number, fn: (page: number, entry: number) => void): void {
+    if (e - s <= this.pages.size) {
+      for (let p = s; p < e; p++) {
+        const entry = this.pages.get(p);
+        if (entry !== undefined) fn(p, entry);
+      }
+    } else {
+      for (const [p, entry] of this.pages) if (p >= s && p < e) fn(p, entry);
     }
+  }
+
+  /** Change protection of mapped pages in range; returns false (changing nothing) if any page is unmapped. */
+  protect(addr: number, len: number, prot: number): boolean {
+    const [s, e] = pageRange(addr, len);
+    if (this.vmas.firstHole(s, e) >= 0) return false;
+    // keep each range's MAP_NORESERVE bit
+    for (const [x, y, f] of this.vmas.piecesIn(s, e)) this.vmas.set(x, y, (prot & 7) | (f & VMA_NORESERVE));
+    this.flushTlbRange(s, e);
+    this.eachFrame(s, e, (p, entry) => {
+      // blocks decoded from the page go: they may no longer be executable
+      if (entry & PAGE_CODE && this.onCodeWrite) this.onCodeWrite(p);
+      this.pages.set(p, (entry & ~(7 | PAGE_CODE)) | (prot & 7));
+      this.flushTlbPage(p);
+    });
     return true;
   }
 
+  /**
+   * Move a mapping (mremap): [dest, dest+newLen) gets the flags of the page at old and
+   * the frames of its first newLen bytes, without copying; [old, old+oldLen) is unmapped.
+   */
+  remap(old: number, oldLen: number, dest: number, newLen: number): void {
+    const [os, oe] = pageRange(old, oldLen);
+    const [ds, de] = pageRange(dest, newLen);
+    const flags = this.vmas.flagsAt(os);
+    const moved: Array<[number, number]> = [];
+    this.eachFrame(os, Math.min(oe, os + (de - ds)), (p, entry) => {
+      if (entry & PAGE_CODE && this.onCodeWrite) this.onCodeWrite(p);
+      moved.push([p - os + ds, entry & ~PAGE_CODE]);
+      this.pages.delete(p);
+      this.flushTlbPage(p);
+    });
+    this.unmap(old, oldLen);
+    this.dropFrames(ds, de);
+    this.flushTlbRange(ds, de);
+    this.vmas.set(ds, de, flags < 0 ? 0 : flags);
+    for (const [p, entry] of moved) this.pages.set(p, entry);
+  }
+
   isMapped(addr: number): boolean {
-    return this.pages.has(Math.floor(addr / PAGE_SIZE));
+    return this.protOf(addr) >= 0;
   }
 
   /** Protection bits of the page holding addr, or -1 when unmapped. */
   protOf(addr: number): number {
-    const e = this.pages.get(Math.floor(addr / PAGE_SIZE));
-    return e === undefined ? -1 : e & 7;
+    if (!(addr >= 0 && addr < USER_TOP)) return -1;
+    const f = this.vmas.flagsAt(Math.floor(addr / PAGE_SIZE));
+    return f < 0 ? -1 : f & 7;
+  }
+
+  /** The mapped ranges in ascending order (for /proc/self/maps-like views). */
+  regions(): Region[] {
+    const v = this.vmas;
+    return v.start.map((s, i) => ({ start: s * PAGE_SIZE, end: v.end[i] * PAGE_SIZE, prot: v.flags[i] & 7 })).reverse();
+  }
+
+  /** Number of mapped ranges (what vm.max_map_count limits). */
+  get mapCount(): number {
+    return this.vmas.count;
+  }
+
+  /** Bytes mapped in all ranges (RLIMIT_AS counts these). */
+  get mappedBytes(): number {
+    return this.vmas.totalPages * PAGE_SIZE;
+  }
+
+  /** Bytes of private writable memory mapped (what the commit limit bounds). */
+  get committedBytes(): number {
+    return this.vmas.committedPages * PAGE_SIZE;
+  }
+
+  /** Most committed bytes the guest may have (the RAM limit). */
+  get commitLimit(): number {
+    return this.maxFrames * PAGE_SIZE;
+  }
+
+  /** Mapped and committed bytes of [addr, addr+len) (what replacing that range gives back). */
+  usageIn(addr: number, len: number): { mapped: number; committed: number } {
+    const [s, e] = pageRange(addr, len);
+    return { mapped: this.vmas.pagesIn(s, e, () => true) * PAGE_SIZE, committed: this.vmas.pagesIn(s, e, accounted) * PAGE_SIZE };
+  }
+
+  /** Address of the first unmapped page in [addr, addr+len) (page-rounded), or -1 when all are mapped. */
+  unmappedIn(addr: number, len: number): number {
+    const [s, e] = pageRange(addr, len);
+    const h = this.vmas.firstHole(s, e);
+    return h < 0 ? -1 : h * PAGE_SIZE;
+  }
+
+  /** Is any page of [addr, addr+len) mapped? */
+  anyMapped(addr: number, len: number): boolean {
+    const [s, e] = pageRange(addr, len);
+    return this.vmas.anyIn(s, e);
+  }
+
+  /** Would changing [addr, addr+len) split mappings, and how many new ranges would that make? */
+  splitsAt(addr: number, len: number): number {
+    const [s, e] = pageRange(addr, len);
+    return this.vmas.splitsAt(s, e);
+  }
+
+  /** Drop the contents of mapped pages in range: they read as zeros again (madvise DONTNEED). */
+  discard(addr: number, len: number): void {
+    const [s, e] = pageRange(addr, len);
+    this.dropFrames(s, e);
   }
 
   /** How many bytes from addr (at most len) can be read without a fault (kernel copies stop there). */
@@ -186,90 +327,75 @@ export class Memory {
     let done = 0;
     while (done < len) {
       const a = addr + done;
-      const prot = a < 0 || a >= USER_TOP ? -1 : this.protOf(a);
+      const prot = this.protOf(a);
       if (prot < 0 || (prot & need) === 0) return done;
-      done += Math.min(len - done, PAGE_SIZE - (a & PAGE_MASK));
+      // the rest of this range in one step
+      const i = this.vmas.find(Math.floor(a / PAGE_SIZE));
+      done = Math.min(len, this.vmas.end[i] * PAGE_SIZE - addr);
     }
     return done;
   }
 
-  /** Address of the first unmapped page in [addr, addr+len) (page-rounded), or -1 when all are mapped. */
-  unmappedIn(addr: number, len: number): number {
-    const first = Math.floor(addr / PAGE_SIZE);
-    const last = Math.floor((addr + len - 1) / PAGE_SIZE);
-    for (let p = first; p <= last; p++) if (!this.pages.has(p)) return p * PAGE_SIZE;
-    return -1;
-  }
-
-  /** Drop the contents of mapped pages in range: they read as zeros again (madvise DONTNEED). */
-  discard(addr: number, len: number): void {
-    const first = Math.floor(addr / PAGE_SIZE);
-    const last = Math.floor((addr + len - 1) / PAGE_SIZE);
-    for (let p = first; p <= last; p++) {
-      const e = this.pages.get(p);
-      if (e === undefined || e >>> 4 === 0) continue;
-      this.freeFrames.push(e >>> 4);
-      this.pages.set(p, e & 7);
-      this.flushTlbPage(p);
-    }
-  }
-
-  /** Mapped page numbers in ascending order (for /proc/self/maps-like views and mmap search). */
-  mappedPages(): number[] {
-    return [...this.pages.keys()].sort((a, b) => a - b);
-  }
-
-  /** Find a free, page-aligned range of `len` bytes below `top`, searching downwards. */
+  /** Find a free, page-aligned range of `len` bytes below `top`, searching downwards; -1 when none. */
   findFree(len: number, top: number, bottom: number): number {
-    const n = Math.ceil(len / PAGE_SIZE);
-    let end = Math.floor(top / PAGE_SIZE); // exclusive
-    const lowest = Math.ceil(bottom / PAGE_SIZE);
-    while (end - n >= lowest) {
-      let ok = true;
-      for (let p = end - 1; p >= end - n; p--) {
-        if (this.pages.has(p)) {
-          end = p;
-          ok = false;
-          break;
-        }
-      }
-      if (ok) return (end - n) * PAGE_SIZE;
-    }
-    return -1;
+    const p = this.vmas.findFreeDown(Math.ceil(len / PAGE_SIZE), Math.floor(top / PAGE_SIZE), Math.ceil(bottom / PAGE_SIZE));
+    return p < 0 ? -1 : p * PAGE_SIZE;
   }
 
-  private allocFrame(): number {
+  private allocFrame(addr: number): number {
     const f = this.freeFrames.pop();
     if (f !== undefined) {
       this.u8.fill(0, f * PAGE_SIZE, (f + 1) * PAGE_SIZE);
       return f;
     }
-    const frame = this.nextFrame++;
+    const frame = this.nextFrame;
+    if (frame - ZERO_FRAME > this.maxFrames) throw new OutOfMemory(addr);
     const need = (frame + 1) * PAGE_SIZE;
     if (need > this.wmem.buffer.byteLength) {
       const cur = this.wmem.buffer.byteLength / WASM_PAGE;
       const want = Math.min(MAX_WASM_PAGES - cur, Math.max(GROW_STEP, Math.ceil(cur / 4)));
-      if (want <= 0) throw new OutOfMemory("guest memory exhausted (2 GiB)");
-      this.wmem.grow(want);
+      try {
+        if (want <= 0) throw new RangeError("at the maximum");
+        this.wmem.grow(want);
+      } catch {
+        // the host could not give that much: try just what this frame needs
+        try {
+          this.wmem.grow(Math.ceil((need - this.wmem.buffer.byteLength) / WASM_PAGE));
+        } catch {
+          throw new OutOfMemory(addr);
+        }
+      }
       this.makeViews();
     }
+    this.nextFrame++;
     return frame;
   }
 
   /**
    * Translate for an access; returns the linear-memory byte offset of the page's
-   * frame, filling the TLB. Throws MemoryFault.
+   * frame, filling the TLB. Throws MemoryFault (or OutOfMemory).
    */
   translate(addr: number, kind: AccessKind): number {
     const page = Math.floor(addr / PAGE_SIZE);
     let e = this.pages.get(page);
-    if (e === undefined || addr < 0) throw new MemoryFault(addr, kind, false);
     const need = kind === "read" ? PROT_READ : kind === "write" ? PROT_WRITE : PROT_EXEC;
-    if ((e & need) === 0) throw new MemoryFault(addr, kind, true);
-    if (e >>> 4 === 0) {
-      e = (this.allocFrame() << 4) | (e & 15);
+    if (e === undefined) {
+      const f = addr >= 0 && addr < USER_TOP ? this.vmas.flagsAt(page) : -1;
+      if (f < 0) throw new MemoryFault(addr, kind, false);
+      if ((f & need) === 0) throw new MemoryFault(addr, kind, true);
+      if (kind === "read") {
+        // never written: the shared zero frame, for reads only
+        if (this.hooks.length === 0) {
+          const idx = page & TLB_MASK;
+          this.tlbRTag[idx] = page;
+          this.tlbRFrame[idx] = ZERO_FRAME * PAGE_SIZE;
+        }
+        return ZERO_FRAME * PAGE_SIZE;
+      }
+      e = (this.allocFrame(addr) << 4) | (f & 7);
       this.pages.set(page, e);
-    }
+      this.flushTlbPage(page); // the read TLB may point at the zero frame
+    } else if ((e & need) === 0) throw new MemoryFault(addr, kind, true);
     const frameOff = (e >>> 4) * PAGE_SIZE;
     if (kind === "write" && e & PAGE_CODE) {
       // A store into code: drop the decoded blocks; the page stays out of the write TLB
@@ -425,7 +551,7 @@ export class Memory {
     let done = 0;
     while (done < len) {
       const a = addr + done;
-      const off = check ? this.translate(a, "read") : this.frameForce(a);
+      const off = check ? this.translate(a, "read") : this.frameForce(a, false);
       const n = Math.min(len - done, PAGE_SIZE - (a & PAGE_MASK));
       out.set(this.u8.subarray(off + (a & PAGE_MASK), off + (a & PAGE_MASK) + n), done);
       done += n;
@@ -438,23 +564,26 @@ export class Memory {
     let done = 0;
     while (done < data.length) {
       const a = addr + done;
-      const off = check ? this.translate(a, "write") : this.frameForce(a);
+      const off = check ? this.translate(a, "write") : this.frameForce(a, true);
       const n = Math.min(data.length - done, PAGE_SIZE - (a & PAGE_MASK));
       this.u8.set(data.subarray(done, done + n), off + (a & PAGE_MASK));
       done += n;
     }
   }
 
-  /** Frame offset of a mapped page regardless of protection (loader, debugger). */
-  private frameForce(addr: number): number {
+  /** Frame offset of a mapped page regardless of protection (loader, debugger); reads of unwritten pages see the zero frame. */
+  private frameForce(addr: number, write: boolean): number {
     const page = Math.floor(addr / PAGE_SIZE);
     let e = this.pages.get(page);
-    if (e === undefined) throw new MemoryFault(addr, "read", false);
-    if (e >>> 4 === 0) {
-      e = (this.allocFrame() << 4) | (e & 15);
+    if (e === undefined) {
+      const f = addr >= 0 && addr < USER_TOP ? this.vmas.flagsAt(page) : -1;
+      if (f < 0) throw new MemoryFault(addr, write ? "write" : "read", false);
+      if (!write) return ZERO_FRAME * PAGE_SIZE;
+      e = (this.allocFrame(addr) << 4) | (f & 7);
       this.pages.set(page, e);
+      this.flushTlbPage(page);
     }
-    if (e & PAGE_CODE && this.onCodeWrite) {
+    if (write && e & PAGE_CODE && this.onCodeWrite) {
       this.pages.set(page, e & ~PAGE_CODE);
       this.onCodeWrite(page);
     }
@@ -477,4 +606,12 @@ export class Memory {
     const off = this.translate(addr, "exec");
     return this.u8[off + (addr & PAGE_MASK)];
   }
+}
+
+/** The pages [first, end) covering [addr, addr+len), clipped to the user address space. */
+function pageRange(addr: number, len: number): [number, number] {
+  if (len <= 0) return [0, 0];
+  const s = Math.max(0, Math.floor(addr / PAGE_SIZE));
+  const e = Math.min(USER_TOP_PAGE, Math.ceil((addr + len) / PAGE_SIZE));
+  return [s, Math.max(s, e)];
 }

@@ -1,6 +1,7 @@
-/** Memory syscalls: brk, mmap, munmap, mprotect, mremap, madvise, msync. */
-import { PAGE_SIZE, USER_TOP } from "../cpu/memory.js";
+/** Memory syscalls: brk, mmap, munmap, mprotect, mremap, madvise, msync, mlock. */
+import { MAX_MAP_COUNT, PAGE_SIZE, PROT_READ, PROT_WRITE, USER_TOP } from "../cpu/memory.js";
 import { defineSyscall, type Kernel } from "./kernel.js";
+import { RLIMIT_AS, RLIMIT_MEMLOCK, rlimits } from "./misc.js";
 import { fmtMapFlags, fmtProt } from "./strace/flags.js";
 import { get as getFile } from "./files.js";
 
@@ -16,6 +17,7 @@ const MAP_PRIVATE = 0x02;
 const MAP_FIXED = 0x10;
 const MAP_ANONYMOUS = 0x20;
 const MAP_GROWSDOWN = 0x100;
+const MAP_NORESERVE = 0x4000;
 const MAP_FIXED_NOREPLACE = 0x100000;
 const MREMAP_MAYMOVE = 1;
 const MREMAP_FIXED = 2;
@@ -45,12 +47,21 @@ const pageUp = (n: number) => Math.ceil(n / PAGE_SIZE) * PAGE_SIZE;
 
 /** Is any page of [addr, addr+len) mapped? */
 function anyMapped(k: Kernel, addr: number, len: number): boolean {
-  for (let a = addr; a < addr + len; a += PAGE_SIZE) if (k.cpu.mem.isMapped(a)) return true;
-  return false;
+  return k.cpu.mem.anyMapped(addr, len);
 }
 
-function invalidate(k: Kernel, addr: number, len: number): void {
-  for (let a = addr; a < addr + len; a += PAGE_SIZE) k.cpu.invalidatePage(Math.floor(a / PAGE_SIZE));
+/**
+ * Room for a new mapping of len bytes (replacing what [addr, addr+len) holds when `replace`):
+ * 0, or -ENOMEM past RLIMIT_AS, the commit limit (private writable memory the emulator
+ * can hold; Linux's strict overcommit) or vm.max_map_count.
+ */
+function room(k: Kernel, addr: number, len: number, prot: number, noreserve: boolean, replace: boolean): number {
+  const mem = k.cpu.mem;
+  const old = replace ? mem.usageIn(addr, len) : { mapped: 0, committed: 0 };
+  if (mem.mappedBytes - old.mapped + len > rlimits(k)[RLIMIT_AS][0]) return -ENOMEM;
+  if (prot & PROT_WRITE && !noreserve && mem.committedBytes - old.committed + len > mem.commitLimit) return -ENOMEM;
+  if (mem.mapCount > MAX_MAP_COUNT) return -ENOMEM;
+  return 0;
 }
 
 defineSyscall({
@@ -66,10 +77,10 @@ defineSyscall({
     const newTop = pageUp(want);
     if (newTop > oldTop) {
       if (anyMapped(k, oldTop, newTop - oldTop)) return s.brk; // would collide: Linux refuses
+      if (room(k, oldTop, newTop - oldTop, PROT_READ | PROT_WRITE, false, false) < 0) return s.brk;
       k.cpu.mem.map(oldTop, newTop - oldTop, 3);
     } else if (newTop < oldTop) {
       k.cpu.mem.unmap(newTop, oldTop - newTop);
-      invalidate(k, newTop, oldTop - newTop);
     }
     s.brk = want;
     return s.brk;
@@ -140,13 +151,15 @@ function fileContents(k: Kernel, fd: number, off: number, len: number, prot: num
 }
 
 function doMmap(k: Kernel, addr: number, len: number, prot: number, flags: number, fd: number, off: number): number {
-  if (len === 0 || len >= USER_TOP) return -EINVAL;
+  if (len === 0) return -EINVAL;
   if (addr % PAGE_SIZE !== 0 && flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) return -EINVAL;
   if (off % PAGE_SIZE !== 0) return -EINVAL;
   const type = flags & 3;
   if (type !== MAP_PRIVATE && type !== MAP_SHARED) return -EINVAL;
+  if (len > USER_TOP) return -ENOMEM;
   const size = pageUp(len);
   const mem = k.cpu.mem;
+  const noreserve = (flags & MAP_NORESERVE) !== 0;
   let file: { data: Uint8Array; name: Omit<MapName, "start" | "end"> } | null = null;
   if (!(flags & MAP_ANONYMOUS)) {
     const r = fileContents(k, fd, off, len, prot, type === MAP_SHARED);
@@ -158,7 +171,6 @@ function doMmap(k: Kernel, addr: number, len: number, prot: number, flags: numbe
     if (addr + size > USER_TOP) return -ENOMEM;
     if (flags & MAP_FIXED_NOREPLACE && anyMapped(k, addr, size)) return -EEXIST;
     at = addr;
-    invalidate(k, at, size);
   } else {
     at = -1;
     const hint = Math.floor(addr / PAGE_SIZE) * PAGE_SIZE;
@@ -166,7 +178,9 @@ function doMmap(k: Kernel, addr: number, len: number, prot: number, flags: numbe
     if (at < 0) at = mem.findFree(size, MMAP_BASE, MMAP_BOTTOM);
     if (at < 0) return -ENOMEM;
   }
-  mem.map(at, size, prot & PROT_MASK);
+  const r = room(k, at, size, prot, noreserve, (flags & MAP_FIXED) !== 0);
+  if (r < 0) return r;
+  mem.map(at, size, prot & PROT_MASK, noreserve);
   if (file && file.data.length) mem.writeBytes(at, file.data, false);
   nameRange(k, at, at + size, file ? file.name : null);
   void MAP_GROWSDOWN;
@@ -189,8 +203,10 @@ defineSyscall({
     const addr = a.u(0);
     const len = a.u(1);
     if (addr % PAGE_SIZE !== 0 || len === 0 || addr + len > USER_TOP) return -EINVAL;
-    invalidate(k, addr, pageUp(len));
-    k.cpu.mem.unmap(addr, pageUp(len));
+    const mem = k.cpu.mem;
+    // unmapping from the middle of a mapping splits it in two
+    if (mem.splitsAt(addr, pageUp(len)) === 2 && mem.mapCount >= MAX_MAP_COUNT) return -ENOMEM;
+    mem.unmap(addr, pageUp(len));
     nameRange(k, addr, addr + pageUp(len), null);
     return 0;
   },
@@ -203,11 +219,17 @@ defineSyscall({
   fn: (k, a) => {
     const addr = a.u(0);
     const len = pageUp(a.u(1));
+    const prot = a.i32(2);
     if (addr % PAGE_SIZE !== 0) return -EINVAL;
+    if (prot & ~(PROT_MASK | 8 | 0x01000000 | 0x02000000)) return -EINVAL; // PROT_SEM, PROT_GROWSDOWN/GROWSUP
     if (len === 0) return 0;
-    for (let p = addr; p < addr + len; p += PAGE_SIZE) if (!k.cpu.mem.isMapped(p)) return -ENOMEM;
-    k.cpu.mem.protect(addr, len, a.i32(2) & PROT_MASK);
-    invalidate(k, addr, len);
+    if (addr + len > USER_TOP) return -ENOMEM;
+    const mem = k.cpu.mem;
+    if (mem.unmappedIn(addr, len) >= 0) return -ENOMEM;
+    if (prot & PROT_WRITE && mem.committedBytes - mem.usageIn(addr, len).committed + len > mem.commitLimit) return -ENOMEM;
+    const splits = mem.splitsAt(addr, len);
+    if (splits > 0 && mem.mapCount + splits > MAX_MAP_COUNT) return -ENOMEM;
+    mem.protect(addr, len, prot & PROT_MASK);
     return 0;
   },
 });
@@ -223,32 +245,33 @@ defineSyscall({
     const newLen = pageUp(a.u(2));
     const flags = a.i32(3);
     if (old % PAGE_SIZE !== 0 || newLen === 0) return -EINVAL;
+    if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | 4)) return -EINVAL;
+    if (flags & MREMAP_FIXED && !(flags & MREMAP_MAYMOVE)) return -EINVAL;
     const mem = k.cpu.mem;
     const prot = mem.protOf(old);
     if (prot < 0) return -EFAULT;
     if (!(flags & MREMAP_FIXED)) {
       if (newLen <= oldLen) {
-        if (newLen < oldLen) {
-          invalidate(k, old + newLen, oldLen - newLen);
-          mem.unmap(old + newLen, oldLen - newLen);
-        }
+        if (newLen < oldLen) mem.unmap(old + newLen, oldLen - newLen);
         return old;
       }
+      const r = room(k, old + oldLen, newLen - oldLen, prot, false, false);
+      if (r < 0) return r;
       // grow in place when the pages after it are free
       if (!anyMapped(k, old + oldLen, newLen - oldLen) && old + newLen <= USER_TOP) {
         mem.map(old + oldLen, newLen - oldLen, prot);
         return old;
       }
       if (!(flags & MREMAP_MAYMOVE)) return -ENOMEM;
+    } else {
+      const r = room(k, a.u(4), Math.max(0, newLen - oldLen), prot, false, false);
+      if (r < 0) return r;
     }
     const dest = flags & MREMAP_FIXED ? a.u(4) : mem.findFree(newLen, MMAP_BASE, MMAP_BOTTOM);
     if (dest < 0) return -ENOMEM;
-    const data = mem.readBytes(old, Math.min(oldLen, newLen), false);
-    invalidate(k, dest, newLen);
-    mem.map(dest, newLen, prot);
-    mem.writeBytes(dest, data, false);
-    invalidate(k, old, oldLen);
-    mem.unmap(old, oldLen);
+    if (dest % PAGE_SIZE !== 0 || dest + newLen > USER_TOP) return -EINVAL;
+    if (flags & MREMAP_FIXED && dest < old + oldLen && old < dest + newLen) return -EINVAL; // overlapping
+    mem.remap(old, oldLen, dest, newLen);
     return dest;
   },
 });
@@ -281,10 +304,7 @@ defineSyscall({
     if (!allMapped(k, addr, len)) return -ENOMEM;
     if (advice === MADV_REMOVE) return -EINVAL; // only for shared file mappings
     // private anonymous memory reads back as zeros after DONTNEED (and FREE, when reclaimed)
-    if (advice === MADV_DONTNEED || advice === MADV_FREE) {
-      invalidate(k, addr, len);
-      k.cpu.mem.discard(addr, len);
-    }
+    if (advice === MADV_DONTNEED || advice === MADV_FREE) k.cpu.mem.discard(addr, len);
     return 0;
   },
 });
@@ -310,7 +330,7 @@ function doMlock(k: Kernel, addrIn: number, lenIn: number): number {
   const r = lockRange(k, addrIn, lenIn);
   if (typeof r === "number") return r;
   const [addr, len] = r;
-  const limit = (k.state.rlimits as Array<[number, number]> | undefined)?.[8]?.[0] ?? 8 << 20;
+  const limit = rlimits(k)[RLIMIT_MEMLOCK][0];
   const locked = (k.state.lockedBytes as number | undefined) ?? 0;
   if (locked + len > limit && k.host.getuid() !== 0) return -ENOMEM;
   if (len === 0) return 0;

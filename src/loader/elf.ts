@@ -86,6 +86,31 @@ function u64(b: Uint8Array, o: number, what: string): number {
   return hi * 4294967296 + lo;
 }
 
+/** Highest user address a segment may reach (below the stack area). */
+const USER_SPACE = 0x7ff000000000;
+
+/**
+ * Bytes or text from the file for a one-line message: as they are when they
+ * are plain visible ASCII (a path like /lib64/ld-linux-x86-64.so.2), else
+ * quoted with control characters, quotes, backslashes and non-ASCII bytes as
+ * escapes; anything past 80 bytes is cut ("...").
+ */
+export function printable(v: Uint8Array | string): string {
+  const b = typeof v === "string" ? new TextEncoder().encode(v) : v;
+  if (b.length > 0 && b.length <= 80 && b.every((c) => c > 0x20 && c < 0x7f && c !== 0x22 && c !== 0x5c)) return String.fromCharCode(...b);
+  let s = '"';
+  for (let k = 0; k < Math.min(b.length, 80); k++) {
+    const c = b[k];
+    if (c === 0x22 || c === 0x5c) s += "\\" + String.fromCharCode(c);
+    else if (c === 10) s += "\\n";
+    else if (c === 9) s += "\\t";
+    else if (c === 13) s += "\\r";
+    else if (c >= 0x20 && c < 0x7f) s += String.fromCharCode(c);
+    else s += "\\x" + c.toString(16).padStart(2, "0");
+  }
+  return s + '"' + (b.length > 80 ? "..." : "");
+}
+
 /** Parse and validate an x86-64 Linux ELF executable. */
 export function parseElf(bytes: Uint8Array): ElfFile {
   if (bytes.length < 4 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) throw new ElfError("not an ELF file (bad magic number)");
@@ -115,6 +140,8 @@ export function parseElf(bytes: Uint8Array): ElfFile {
   const entry = u64(bytes, 24, "e_entry");
   if (phnum === 0) throw new ElfError("malformed ELF: no program headers");
   if (phentsize !== 56) throw new ElfError(`malformed ELF: program header size ${phentsize}, expected 56`);
+  // Linux reads at most one page of program headers (load_elf_phdrs: ENOEXEC beyond)
+  if (phnum * phentsize > 4096) throw new ElfError(`malformed ELF: ${phnum} program headers (${phnum * phentsize} bytes) exceed the 4096 bytes Linux reads`);
   if (phoff + phnum * phentsize > bytes.length) throw new ElfError(`truncated ELF: program headers (offset 0x${phoff.toString(16)}, ${phnum} entries) extend past the end of the file (${bytes.length} bytes)`);
   let elfyPrograms;
   try {
@@ -147,11 +174,13 @@ export function parseElf(bytes: Uint8Array): ElfFile {
   const loads = programs.filter((p) => p.type === PT_LOAD);
   if (loads.length === 0) throw new ElfError("malformed ELF: no loadable (PT_LOAD) segments");
   programs.forEach((p, k) => {
+    // PT_TLS is the C library's business (Linux does not look at it): a huge one fails there, cleanly
     if (p.type !== PT_LOAD && p.type !== PT_INTERP) return;
-    if (p.filesz > p.memsz) throw new ElfError(`malformed ELF: segment ${k} has p_filesz 0x${p.filesz.toString(16)} > p_memsz 0x${p.memsz.toString(16)}`);
+    if (p.type === PT_INTERP && (p.filesz < 2 || p.filesz > 4096)) throw new ElfError(`malformed ELF: program interpreter name of ${p.filesz} bytes`);
+    if (p.filesz > p.memsz && p.type !== PT_INTERP) throw new ElfError(`malformed ELF: segment ${k} has p_filesz 0x${p.filesz.toString(16)} > p_memsz 0x${p.memsz.toString(16)}`);
     if (p.offset + p.filesz > bytes.length) throw new ElfError(`truncated ELF: segment ${k} (file offset 0x${p.offset.toString(16)}, size 0x${p.filesz.toString(16)}) extends past the end of the file (${bytes.length} bytes)`);
     if (p.type === PT_LOAD && p.vaddr % 4096 !== p.offset % 4096) throw new ElfError(`malformed ELF: segment ${k} address and file offset are not congruent modulo the page size`);
-    if (p.type === PT_LOAD && p.vaddr + p.memsz > 0x7ff000000000) throw new ElfError(`malformed ELF: segment ${k} at 0x${p.vaddr.toString(16)} lies outside the user address space`);
+    if (p.type === PT_LOAD && p.vaddr + p.memsz > USER_SPACE) throw new ElfError(`malformed ELF: segment ${k} at 0x${p.vaddr.toString(16)} lies outside the user address space`);
   });
   const sorted = loads.map((p) => ({ p, k: programs.indexOf(p) })).sort((a, b) => a.p.vaddr - b.p.vaddr);
   for (let j = 1; j < sorted.length; j++) {
@@ -164,8 +193,10 @@ export function parseElf(bytes: Uint8Array): ElfFile {
   const pi = programs.find((p) => p.type === PT_INTERP);
   if (pi) {
     const raw = bytes.subarray(pi.offset, pi.offset + pi.filesz);
+    // Linux: the name must end in its NUL (ENOEXEC otherwise)
+    if (raw[raw.length - 1] !== 0) throw new ElfError(`malformed ELF: program interpreter name ${printable(raw)} is not NUL-terminated`);
     const end = raw.indexOf(0);
-    interp = new TextDecoder().decode(end >= 0 ? raw.subarray(0, end) : raw);
+    interp = new TextDecoder().decode(raw.subarray(0, end));
   }
 
   return { type, entry, phoff, phentsize, phnum, programs, interp, symbols: readSymbols(bytes) };

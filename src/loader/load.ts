@@ -4,7 +4,7 @@
  */
 import type { Memory } from "../cpu/memory.js";
 import { PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE } from "../cpu/memory.js";
-import { ElfError, PF_R, PF_W, PF_X, PT_LOAD, PT_PHDR, type ElfFile, type ElfSymbol } from "./elf.js";
+import { ElfError, printable, PF_R, PF_W, PF_X, PT_LOAD, PT_PHDR, type ElfFile, type ElfSymbol } from "./elf.js";
 
 /** Where a position-independent (ET_DYN) executable is placed (Linux's ELF_ET_DYN_BASE without ASLR). */
 export const PIE_BASE = 0x555555554000;
@@ -138,7 +138,7 @@ function mapSegments(mem: Memory, elf: ElfFile, bytes: Uint8Array, base: number,
 
 /** Map PT_LOAD segments (bss zeroed), the interpreter when there is one, and build the stack. */
 export function loadElf(mem: Memory, elf: ElfFile, bytes: Uint8Array, opts: LoadOptions, interp: Interpreter | null = null): LoadedImage {
-  if (elf.interp !== null && !interp) throw new ElfError(`dynamic executables need their program interpreter ${elf.interp}, which was not given`);
+  if (elf.interp !== null && !interp) throw new ElfError(`dynamic executables need their program interpreter ${printable(elf.interp)}, which was not given`);
   const base = elf.type === 3 ? PIE_BASE : 0;
   const loads = elf.programs.filter((p) => p.type === PT_LOAD);
   const files: MappedFile[] = [];
