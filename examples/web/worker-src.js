@@ -163,9 +163,9 @@ function load(msg, pause = true) {
     host,
     strace: (line) => {
       const e = syscalls[syscalls.length - 1];
-      if (!e || e.text) return;
-      e.text = line;
-      const m = /\) = (.*)$/.exec(line);
+      if (!e || e.text || /^(---|\+\+\+|execve\()/.test(line)) return;
+      e.text = line.replace(/\)\s+= /, ") = ");
+      const m = /\)\s+= (.*)$/.exec(line);
       e.result = m ? m[1] : "?";
       e.name = line.slice(0, line.indexOf("("));
       e.nargs = countArgs(line);

@@ -86,7 +86,14 @@ function compile(pp: Preprocessed, pads: number[][]): AssemblyState {
     if (pads[i].length) lines[a.line] = `${a.marker}: ` + byteDirective(pads[i]).join("; ");
   });
   const state = new AssemblyState();
-  state.compile(lines.join("\n"));
+  // the library reports its internal errors on the console (with a stack) and as the statement's error
+  const consoleError = console.error;
+  console.error = () => undefined;
+  try {
+    state.compile(lines.join("\n"));
+  } finally {
+    console.error = consoleError;
+  }
   return state;
 }
 
@@ -113,7 +120,8 @@ export function assemble(pp: Preprocessed): ObjectFile {
       if (a.max !== null && need > a.max) need = 0;
       shift.set(sec, (shift.get(sec) ?? 0) + need - pads[i].length);
       const code = (sec.flags & SHF_EXECINSTR) !== 0;
-      const bytes = a.fill === null && code ? nopFill(need) : new Array<number>(need).fill((a.fill ?? 0) & 0xff);
+      // in code, as pads with long NOPs unless told another byte than nop's 0x90
+      const bytes = code && (a.fill === null || (a.fill & 0xff) === 0x90) ? nopFill(need) : new Array<number>(need).fill((a.fill ?? 0) & 0xff);
       if (bytes.length !== pads[i].length) changed = true;
       return bytes;
     });
@@ -130,7 +138,9 @@ export function assemble(pp: Preprocessed): ObjectFile {
     const pos = e.range ? (e.range.parent ? e.range.parent.start : e.range.start) : 0;
     const line = lineOf(starts, pos);
     const text = pp.texts[Math.min(line, pp.texts.length - 1)] ?? "";
-    diags.push({ ...locAt(line), message: text ? `${e.message}: \`${text}'` : e.message });
+    // a JavaScript error from inside the library: an instruction form it cannot encode
+    const message = e instanceof Error ? `cannot encode this instruction (assembler library: ${e.message})` : e.message;
+    diags.push({ ...locAt(line), message: text ? `${message}: \`${text}'` : message });
   }
 
   const secIndex = new Map<DefasmSection, number>();

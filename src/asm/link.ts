@@ -121,7 +121,8 @@ export function link(obj: ObjectFile, opts: LinkOptions = {}): Linked {
     if (segStart < 0) continue;
     const off = fileEnd + ((((segStart - fileEnd) % PAGE) + PAGE) % PAGE);
     const filesz = Math.max(0, (fileTop || segStart) - segStart);
-    for (const o of list) o.fileOff = off + (o.addr - segStart);
+    // sections without file contents get the offset where the file contents end, as ld gives them
+    for (const o of list) o.fileOff = off + (o.nobits ? filesz : o.addr - segStart);
     segs.push({ kind, vaddr: segStart, off, filesz, memsz: cursor - segStart, flags: kind === "text" ? 5 : kind === "ro" ? 4 : 6 });
     fileEnd = off + filesz;
   }
@@ -142,7 +143,13 @@ export function link(obj: ObjectFile, opts: LinkOptions = {}): Linked {
     else symAddr.set(s.name, { value: sectionAddr(s.section) + Number(s.value), shndx: shndxOf(s.section) });
   }
   const linkerSyms: [string, number][] = [["__bss_start", bssStart], ["_edata", edata], ["_end", end]];
-  for (const [n, v] of linkerSyms) if (!symAddr.has(n)) symAddr.set(n, { value: v, shndx: Math.max(1, ordered.length) });
+  const lastIndex = (pred: (o: OutSection) => boolean) => {
+    for (let i = ordered.length - 1; i >= 0; i--) if (pred(ordered[i])) return i + 1;
+    return Math.max(1, ordered.length);
+  };
+  const bssIndex = ordered.some((o) => o.nobits) ? lastIndex((o) => o.nobits) : lastIndex((o) => !o.nobits);
+  const linkerIndex: Record<string, number> = { __bss_start: bssIndex, _edata: lastIndex((o) => !o.nobits), _end: lastIndex(() => true) };
+  for (const [n, v] of linkerSyms) if (!symAddr.has(n)) symAddr.set(n, { value: v, shndx: linkerIndex[n] });
 
   // section contents with relocations applied
   const image = new Map<OutSection, Uint8Array>();
