@@ -12,7 +12,14 @@ import { Memory, MemoryFault, OutOfMemory, PAGE_SIZE, STATE_OFFSET } from "./mem
 
 /** Offsets inside the CPU state area of linear memory. */
 export const XMM_OFFSET = 256;
-export const FPR_OFFSET = 512;
+/**
+ * The xmm views hold 40 16-byte slots: 0-15 are xmm0-15 (the low halves of
+ * ymm0-15), 16-19 scratch registers of the AVX handlers, and slot n + YMM_HI
+ * the upper half (bits 128-255) of slot n.
+ */
+export const YMM_HI = 20;
+export const XMM_SLOTS = 40;
+export const FPR_OFFSET = XMM_OFFSET + XMM_SLOTS * 16; // 0x380
 import { handlerFor } from "./registry.js";
 import { compileBlock, type CompiledBlock } from "./jit/jsgen.js";
 import { buildDispatcher, dispatchSlot, MAX_REGIONS, REGION_VALID_BASE, type DispatchFn } from "./jit/wasm-dispatch.js";
@@ -106,7 +113,8 @@ export class CPU {
   flags = 0x202;
   fsBase = 0;
   gsBase = 0;
-  // SSE state: XMM0-15 as int32 lanes (xmm[4*n .. 4*n+3]), float/double views over the same bytes
+  // SSE/AVX state: XMM0-15 as int32 lanes (xmm[4*n .. 4*n+3]), float/double views over the same bytes;
+  // the upper halves of ymm0-15 at slots YMM_HI + n (see YMM_HI)
   xmm!: Int32Array;
   xmmF32!: Float32Array;
   xmmF64!: Float64Array;
@@ -191,13 +199,14 @@ export class CPU {
   private makeViews(): void {
     const buf = this.mem.wmem.buffer;
     this.r = new Int32Array(buf, STATE_OFFSET, 32);
-    this.xmm = new Int32Array(buf, STATE_OFFSET + XMM_OFFSET, 64);
-    this.xmmF32 = new Float32Array(buf, STATE_OFFSET + XMM_OFFSET, 64);
-    this.xmmF64 = new Float64Array(buf, STATE_OFFSET + XMM_OFFSET, 32);
-    this.xmmU8 = new Uint8Array(buf, STATE_OFFSET + XMM_OFFSET, 256);
-    this.xmmI8 = new Int8Array(buf, STATE_OFFSET + XMM_OFFSET, 256);
-    this.xmmU16 = new Uint16Array(buf, STATE_OFFSET + XMM_OFFSET, 128);
-    this.xmmI16 = new Int16Array(buf, STATE_OFFSET + XMM_OFFSET, 128);
+    const xo = STATE_OFFSET + XMM_OFFSET;
+    this.xmm = new Int32Array(buf, xo, XMM_SLOTS * 4);
+    this.xmmF32 = new Float32Array(buf, xo, XMM_SLOTS * 4);
+    this.xmmF64 = new Float64Array(buf, xo, XMM_SLOTS * 2);
+    this.xmmU8 = new Uint8Array(buf, xo, XMM_SLOTS * 16);
+    this.xmmI8 = new Int8Array(buf, xo, XMM_SLOTS * 16);
+    this.xmmU16 = new Uint16Array(buf, xo, XMM_SLOTS * 8);
+    this.xmmI16 = new Int16Array(buf, xo, XMM_SLOTS * 8);
     this.fpr = new Uint8Array(buf, STATE_OFFSET + FPR_OFFSET, 128);
     this.fprView = new DataView(buf, STATE_OFFSET + FPR_OFFSET, 128);
     this.slotF64 = new Float64Array(buf, STATE_OFFSET, 0x500 / 8);

@@ -12,6 +12,8 @@ import {
   ATTR_PRIV,
   ATTR_REGONLY,
   ATTR_STR,
+  ATTR_VL0,
+  ATTR_VL1,
   BASE_NONE,
   Insn,
   K_CTL,
@@ -31,10 +33,12 @@ import {
 } from "./insn.js";
 import { ONE_BYTE, THREE_38, THREE_3A, TWO_BYTE, VEX_0F, VEX_38, VEX_3A, type Spec } from "./tables.js";
 import { SSE_0F, SSE_38, SSE_3A } from "./sse-tables.js";
+import { ATTR_LIG, ATTR_VW0, installVex, VEX_ATTRS, vexSize } from "./vex-tables.js";
 
 for (const [op, s] of SSE_0F) TWO_BYTE[op] = s;
 for (const [op, s] of SSE_38) THREE_38[op] = s;
 for (const [op, s] of SSE_3A) THREE_3A[op] = s;
+installVex(VEX_0F, VEX_38, VEX_3A);
 
 /** Why decoding stopped without an instruction. */
 export class DecodeError extends Error {
@@ -57,6 +61,8 @@ const ATTR_NAMES: Record<string, number> = {
   priv: ATTR_PRIV,
   memonly: ATTR_MEMONLY,
   regonly: ATTR_REGONLY,
+  vl0: ATTR_VL0, // VEX.L must be 0 (#UD otherwise)
+  vl1: ATTR_VL1, // VEX.L must be 1
 };
 
 const FIXED = new Set(["AL", "CL", "DX", "AX", "rAX", "eAX", "FS", "GS", "ST", "STi", "XMM0", "1"]);
@@ -79,6 +85,7 @@ export function parseSpec(s: string): OpDef {
     const p = parts[k];
     if (p.startsWith("@")) key = p.slice(1);
     else if (p in ATTR_NAMES) attrs |= ATTR_NAMES[p];
+    else if (p in VEX_ATTRS) attrs |= VEX_ATTRS[p];
     else
       ops = p.split(",").map((t) => {
         if (FIXED.has(t)) return { code: t, size: "" };
@@ -109,6 +116,7 @@ function specNeedsModrm(s: Spec): boolean {
   if (Array.isArray(s)) return true;
   if ("mem" in s || "reg" in s || "rm" in s) return true;
   if ("w0" in s) return specNeedsModrm(s.w0) || specNeedsModrm(s.w1);
+  if ("l0" in s) return specNeedsModrm(s.l0) || specNeedsModrm(s.l1);
   if ("o16" in s) return specNeedsModrm(s.o16) || specNeedsModrm(s.o32) || specNeedsModrm(s.o64);
   const p = s as { n?: Spec; p66?: Spec; f3?: Spec; f2?: Spec };
   return [p.n, p.p66, p.f3, p.f2].some((x) => x !== undefined && specNeedsModrm(x));
@@ -174,6 +182,7 @@ export function decode(fetch: (addr: number) => number, addr: number, out: Insn)
   i.target = 0;
   i.ext = 0;
   i.aux = 0;
+  i.lane0 = i.lane1 = null;
   i.k0 = i.k1 = i.k2 = i.k3 = K_NONE;
   i.r0 = i.r1 = i.r2 = i.r3 = 0;
   i.s0 = i.s1 = i.s2 = i.s3 = 0;
@@ -291,7 +300,7 @@ export function decode(fetch: (addr: number) => number, addr: number, out: Insn)
 
   // ModRM
   let modrm = -1;
-  const hasModrm = isVex ? true : modrmTable(map)[b];
+  const hasModrm = isVex ? !(map === VEX_0F && b === 0x77) : modrmTable(map)[b]; // VEX: all but vzeroupper/vzeroall
   if (hasModrm) {
     modrm = ctx.byte();
     i.modrm = modrm;
@@ -310,6 +319,7 @@ export function decode(fetch: (addr: number) => number, addr: number, out: Insn)
     else if ("mem" in spec || "reg" in spec) spec = (mod === 3 ? (spec as { reg?: Spec }).reg : (spec as { mem?: Spec }).mem) ?? "!";
     else if ("rm" in spec) spec = spec.rm[rmField];
     else if ("w0" in spec) spec = i.rexW ? spec.w1 : spec.w0;
+    else if ("l0" in spec) spec = i.vexL ? spec.l1 : spec.l0;
     else if ("o16" in spec) {
       const os = i.rexW ? 8 : i.opsizePrefix ? 2 : 4;
       spec = os === 8 ? spec.o64 : os === 2 ? spec.o16 : spec.o32;
@@ -341,6 +351,7 @@ export function decode(fetch: (addr: number) => number, addr: number, out: Insn)
     if (def.attrs & ATTR_I64) def = INVALID;
     else if (def.attrs & ATTR_MEMONLY && mod === 3) def = INVALID;
     else if (def.attrs & ATTR_REGONLY && hasModrm && mod !== 3) def = INVALID;
+    else if (isVex && !vexOk(def, i)) def = INVALID;
   }
   i.rep = lastRepPrefix;
   i.def = def;
@@ -381,6 +392,7 @@ export function decode(fetch: (addr: number) => number, addr: number, out: Insn)
     let kind = K_NONE;
     let reg = 0;
     let sz = sizeOf(o.size, size, i.rexW);
+    if (isVex) sz = vexSize(o.size, def.attrs & ATTR_LIG ? 0 : i.vexL) || sz; // VEX.256: ymm / 32-byte memory
     switch (o.code) {
       case "E":
       case "M":
@@ -417,6 +429,15 @@ export function decode(fetch: (addr: number) => number, addr: number, out: Insn)
         kind = K_XMM;
         reg = i.vexV;
         break;
+      case "L": {
+        // VEX /is4: a register in imm8[7:4] (the imm8 is also kept in imm)
+        kind = K_XMM;
+        const v = ctx.byte();
+        reg = v >> 4;
+        i.imm = v;
+        nimm++;
+        break;
+      }
       case "P":
         kind = K_MMX;
         reg = regField;
@@ -560,6 +581,18 @@ export function decode(fetch: (addr: number) => number, addr: number, out: Insn)
     i.mnem = "(bad)";
   }
   return i;
+}
+
+/** VEX.L and VEX.vvvv constraints: L where the form requires one length; vvvv = 1111 when no operand encodes it. */
+function vexOk(def: OpDef, i: Insn): boolean {
+  if (def.attrs & ATTR_VL0 && i.vexL) return false;
+  if (def.attrs & ATTR_VL1 && !i.vexL) return false;
+  if (def.attrs & ATTR_VW0 && i.rexW) return false;
+  if (i.vexV !== 0) {
+    for (const o of def.ops) if (o.code === "H" || o.code === "B") return true;
+    return false;
+  }
+  return true;
 }
 
 function lockOk(i: Insn): boolean {

@@ -15,7 +15,7 @@ export function regName(r: number, size: number): string {
   return R8[r];
 }
 
-const PTR: Record<number, string> = { 1: "byte", 2: "word", 4: "dword", 8: "qword", 10: "tbyte", 16: "xmmword" };
+const PTR: Record<number, string> = { 1: "byte", 2: "word", 4: "dword", 8: "qword", 10: "tbyte", 16: "xmmword", 32: "ymmword" };
 
 function hex(n: number): string {
   return "0x" + n.toString(16);
@@ -58,7 +58,7 @@ function operand(i: Insn, k: number): string {
     case K_MEM:
       return memText(i, sz);
     case K_XMM:
-      return "xmm" + r;
+      return (sz === 32 ? "ymm" : "xmm") + r;
     case K_MMX:
       return "mm" + r;
     case K_SEG:

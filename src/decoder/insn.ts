@@ -32,6 +32,8 @@ export const ATTR_PRIV = 64; // privileged: #GP in user mode (SIGSEGV)
 export const ATTR_VEX = 128; // VEX-encoded
 export const ATTR_MEMONLY = 256; // r/m operand must be memory
 export const ATTR_REGONLY = 512; // r/m operand must be register
+export const ATTR_VL0 = 1024; // VEX.L must be 0
+export const ATTR_VL1 = 2048; // VEX.L must be 1
 
 export interface OperandDef {
   /** Operand code as in the Intel opcode map: E, G, I, J, M, R, Z, O, S, X, Y, V, W, U, P, Q, N, B, fixed reg... */
@@ -103,4 +105,7 @@ export class Insn {
   ext = 0;
   /** A free slot the executor may use to cache per-instruction data. */
   aux = 0;
+  /** AVX executor: the instruction rewritten for a legacy SSE handler, per 128-bit lane (built on first use). */
+  lane0: Insn | null = null;
+  lane1: Insn | null = null;
 }

@@ -21,9 +21,10 @@
  *   { n, p66, f3, f2 }      -> split by mandatory prefix
  *   { w0, w1 }              -> split by REX.W / VEX.W
  *   { o16, o32, o64 }       -> split by operand size
+ *   { l0, l1 }              -> split by VEX.L
  */
 
-export type Spec = string | null | Spec[] | SplitMod | SplitRm | SplitPfx | SplitW | SplitOsz;
+export type Spec = string | null | Spec[] | SplitMod | SplitRm | SplitPfx | SplitW | SplitOsz | SplitL;
 export interface SplitMod {
   mem?: Spec;
   reg?: Spec;
@@ -40,6 +41,11 @@ export interface SplitPfx {
 export interface SplitW {
   w0: Spec;
   w1: Spec;
+}
+/** Split by VEX.L. */
+export interface SplitL {
+  l0: Spec;
+  l1: Spec;
 }
 export interface SplitOsz {
   o16: Spec;
@@ -334,11 +340,12 @@ THREE_38[0xf9] = { n: "movdiri My,Gy memonly" };
 export const VEX_38: Spec[] = new Array(256).fill("!");
 export const VEX_3A: Spec[] = new Array(256).fill("!");
 export const VEX_0F: Spec[] = new Array(256).fill("!");
-VEX_38[0xf2] = { n: "andn Gy,By,Ey" };
-VEX_38[0xf3] = { n: ["!", "blsr By,Ey", "blsmsk By,Ey", "blsi By,Ey", "!", "!", "!", "!"] };
-VEX_38[0xf5] = { n: "bzhi Gy,Ey,By", f3: "pext Gy,By,Ey", f2: "pdep Gy,By,Ey" };
-VEX_38[0xf6] = { f2: "mulx Gy,By,Ey" };
-VEX_38[0xf7] = { n: "bextr Gy,Ey,By", p66: "shlx Gy,Ey,By", f3: "sarx Gy,Ey,By", f2: "shrx Gy,Ey,By" };
-VEX_3A[0xf0] = { f2: "rorx Gy,Ey,Ib" };
+// (VEX.L must be 0)
+VEX_38[0xf2] = { n: "andn Gy,By,Ey vl0" };
+VEX_38[0xf3] = { n: ["!", "blsr By,Ey vl0", "blsmsk By,Ey vl0", "blsi By,Ey vl0", "!", "!", "!", "!"] };
+VEX_38[0xf5] = { n: "bzhi Gy,Ey,By vl0", f3: "pext Gy,By,Ey vl0", f2: "pdep Gy,By,Ey vl0" };
+VEX_38[0xf6] = { f2: "mulx Gy,By,Ey vl0" };
+VEX_38[0xf7] = { n: "bextr Gy,Ey,By vl0", p66: "shlx Gy,Ey,By vl0", f3: "sarx Gy,Ey,By vl0", f2: "shrx Gy,Ey,By vl0" };
+VEX_3A[0xf0] = { f2: "rorx Gy,Ey,Ib vl0" };
 
 export const CONDITION_CODES = CC;
