@@ -17,8 +17,8 @@ export const XMM_OFFSET = 256;
  * ymm0-15), 16-19 scratch registers of the AVX handlers, and slot n + YMM_HI
  * the upper half (bits 128-255) of slot n.
  */
-export const YMM_HI = 20;
-export const XMM_SLOTS = 40;
+export { HI as YMM_HI } from "./isa/avx-common.js";
+import { SLOTS as XMM_SLOTS } from "./isa/avx-common.js";
 export const FPR_OFFSET = XMM_OFFSET + XMM_SLOTS * 16; // 0x380
 import { handlerFor } from "./registry.js";
 import { compileBlock, type CompiledBlock } from "./jit/jsgen.js";

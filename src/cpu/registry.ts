@@ -21,6 +21,11 @@ export function registerAll(keys: string[], fn: Handler): void {
   for (const k of keys) registry.set(k, fn);
 }
 
+/** The handler registered for a key, if any. */
+export function handlerByKey(key: string): Handler | undefined {
+  return registry.get(key);
+}
+
 export function hasHandler(key: string): boolean {
   return registry.has(key);
 }

@@ -182,7 +182,7 @@ export function decode(fetch: (addr: number) => number, addr: number, out: Insn)
   i.target = 0;
   i.ext = 0;
   i.aux = 0;
-  i.lane0 = i.lane1 = null;
+  i.plan = null;
   i.k0 = i.k1 = i.k2 = i.k3 = K_NONE;
   i.r0 = i.r1 = i.r2 = i.r3 = 0;
   i.s0 = i.s1 = i.s2 = i.s3 = 0;

@@ -105,7 +105,6 @@ export class Insn {
   ext = 0;
   /** A free slot the executor may use to cache per-instruction data. */
   aux = 0;
-  /** AVX executor: the instruction rewritten for a legacy SSE handler, per 128-bit lane (built on first use). */
-  lane0: Insn | null = null;
-  lane1: Insn | null = null;
+  /** The executor's per-instruction plan (AVX: the instruction rewritten per 128-bit lane), built on first use. */
+  plan: unknown = null;
 }

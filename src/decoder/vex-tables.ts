@@ -94,7 +94,7 @@ const VEX0F: Row[] = [
   [0x2d, { f3: "vcvtss2si Gy,Wss lig", f2: "vcvtsd2si Gy,Wsd lig" }],
   [0x2e, { n: "vucomiss Vx,Wss lig nw", p66: "vucomisd Vx,Wsd lig nw" }],
   [0x2f, { n: "vcomiss Vx,Wss lig nw", p66: "vcomisd Vx,Wsd lig nw" }],
-  [0x50, { n: "vmovmskps Gd,Ux @vmovmsk", p66: "vmovmskpd Gd,Ux @vmovmsk" }],
+  [0x50, { n: "vmovmskps Gd,Ux", p66: "vmovmskpd Gd,Ux" }],
   [0x51, { n: "vsqrtps Vx,Wx", p66: "vsqrtpd Vx,Wx", f3: "vsqrtss Vx,Hx,Wss lig", f2: "vsqrtsd Vx,Hx,Wsd lig" }],
   [0x52, { n: "vrsqrtps Vx,Wx", f3: "vrsqrtss Vx,Hx,Wss lig" }],
   [0x53, { n: "vrcpps Vx,Wx", f3: "vrcpss Vx,Hx,Wss lig" }],
@@ -139,7 +139,7 @@ const VEX0F: Row[] = [
   [0xd4, b66("paddq")],
   [0xd5, b66("pmullw")],
   [0xd6, { p66: "vmovq Wsd,Vx vl0" }],
-  [0xd7, { p66: "vpmovmskb Gd,Ux @vmovmsk" }],
+  [0xd7, { p66: "vpmovmskb Gd,Ux" }],
   ...(["psubusb", "psubusw", "pminub", "pand", "paddusb", "paddusw", "pmaxub", "pandn", "pavgb"].map((n, k): Row => [0xd8 + k, b66(n)])),
   [0xe1, shift("psraw")],
   [0xe2, shift("psrad")],
@@ -168,13 +168,13 @@ const PMOVX: [number, string, string][] = [
 
 const VEX38: Row[] = [
   ...(["pshufb", "phaddw", "phaddd", "phaddsw", "pmaddubsw", "phsubw", "phsubd", "phsubsw", "psignb", "psignw", "psignd", "pmulhrsw"].map((n, k): Row => [k, b66(n)])),
-  [0x0c, { p66: "vpermilps Vx,Hx,Wx vw0 @vpermilv" }],
-  [0x0d, { p66: "vpermilpd Vx,Hx,Wx vw0 @vpermilv" }],
-  [0x0e, { p66: "vtestps Vx,Wx vw0 @vtest" }],
-  [0x0f, { p66: "vtestpd Vx,Wx vw0 @vtest" }],
+  [0x0c, { p66: "vpermilps Vx,Hx,Wx vw0" }],
+  [0x0d, { p66: "vpermilpd Vx,Hx,Wx vw0" }],
+  [0x0e, { p66: "vtestps Vx,Wx vw0" }],
+  [0x0f, { p66: "vtestpd Vx,Wx vw0" }],
   [0x13, { p66: "vcvtph2ps Vx,Whx vw0" }],
   [0x16, { p66: "vpermps Vx,Hx,Wx vl1 vw0 @vpermd" }],
-  [0x17, { p66: "vptest Vx,Wx @vtest" }],
+  [0x17, { p66: "vptest Vx,Wx" }],
   [0x18, { p66: "vbroadcastss Vx,Wss vw0 @vbroadcast" }],
   [0x19, { p66: "vbroadcastsd Vx,Wsd vl1 vw0 @vbroadcast" }],
   [0x1a, { p66: "vbroadcastf128 Vx,Mdq vl1 vw0 @vbroadcast" }],
@@ -187,10 +187,10 @@ const VEX38: Row[] = [
   [0x29, b66("pcmpeqq")],
   [0x2a, { p66: "vmovntdqa Vx,Mx @vmova" }],
   [0x2b, b66("packusdw")],
-  [0x2c, { p66: "vmaskmovps Vx,Hx,Mx vw0 @vmaskmov" }],
-  [0x2d, { p66: "vmaskmovpd Vx,Hx,Mx vw0 @vmaskmov" }],
-  [0x2e, { p66: "vmaskmovps Mx,Hx,Vx vw0 @vmaskmov" }],
-  [0x2f, { p66: "vmaskmovpd Mx,Hx,Vx vw0 @vmaskmov" }],
+  [0x2c, { p66: "vmaskmovps Vx,Hx,Mx vw0" }],
+  [0x2d, { p66: "vmaskmovpd Vx,Hx,Mx vw0" }],
+  [0x2e, { p66: "vmaskmovps Mx,Hx,Vx vw0" }],
+  [0x2f, { p66: "vmaskmovpd Mx,Hx,Vx vw0" }],
   [0x36, { p66: "vpermd Vx,Hx,Wx vl1 vw0" }],
   [0x37, b66("pcmpgtq")],
   ...(["pminsb", "pminsd", "pminuw", "pminud", "pmaxsb", "pmaxsd", "pmaxuw", "pmaxud", "pmulld"].map((n, k): Row => [0x38 + k, b66(n)])),
@@ -203,8 +203,8 @@ const VEX38: Row[] = [
   [0x5a, { p66: "vbroadcasti128 Vx,Mdq vl1 vw0 @vbroadcast" }],
   [0x78, { p66: "vpbroadcastb Vx,Wb vw0 @vbroadcast" }],
   [0x79, { p66: "vpbroadcastw Vx,Ww vw0 @vbroadcast" }],
-  [0x8c, { p66: { w0: "vpmaskmovd Vx,Hx,Mx @vmaskmov", w1: "vpmaskmovq Vx,Hx,Mx @vmaskmov" } }],
-  [0x8e, { p66: { w0: "vpmaskmovd Mx,Hx,Vx @vmaskmov", w1: "vpmaskmovq Mx,Hx,Vx @vmaskmov" } }],
+  [0x8c, { p66: { w0: "vpmaskmovd Vx,Hx,Mx", w1: "vpmaskmovq Vx,Hx,Mx" } }],
+  [0x8e, { p66: { w0: "vpmaskmovd Mx,Hx,Vx", w1: "vpmaskmovq Mx,Hx,Vx" } }],
   [0xdb, { p66: "vaesimc Vx,Wx vl0" }],
   [0xdc, { p66: "vaesenc Vx,Hx,Wx vl0" }],
   [0xdd, { p66: "vaesenclast Vx,Hx,Wx vl0" }],
@@ -216,8 +216,8 @@ const VEX3A: Row[] = [
   [0x00, { p66: { w0: "!", w1: "vpermq Vx,Wx,Ib vl1 @vpermq" } }],
   [0x01, { p66: { w0: "!", w1: "vpermpd Vx,Wx,Ib vl1 @vpermq" } }],
   [0x02, { p66: { w0: "vpblendd Vx,Hx,Wx,Ib", w1: "!" } }],
-  [0x04, { p66: "vpermilps Vx,Wx,Ib vw0 @vpermili" }],
-  [0x05, { p66: "vpermilpd Vx,Wx,Ib vw0 @vpermili" }],
+  [0x04, { p66: "vpermilps Vx,Wx,Ib vw0 @vpermilimm" }],
+  [0x05, { p66: "vpermilpd Vx,Wx,Ib vw0 @vpermilimm" }],
   [0x06, { p66: "vperm2f128 Vx,Hx,Wx,Ib vl1 vw0 @vperm2" }],
   [0x08, { p66: "vroundps Vx,Wx,Ib" }],
   [0x09, { p66: "vroundpd Vx,Wx,Ib" }],
@@ -244,13 +244,13 @@ const VEX3A: Row[] = [
   [0x42, { p66: "vmpsadbw Vx,Hx,Wx,Ib i1s3" }],
   [0x44, { p66: "vpclmulqdq Vx,Hx,Wx,Ib vl0" }],
   [0x46, { p66: "vperm2i128 Vx,Hx,Wx,Ib vl1 vw0 @vperm2" }],
-  [0x4a, { p66: "vblendvps Vx,Hx,Wx,Lx vw0 @vblendv" }],
-  [0x4b, { p66: "vblendvpd Vx,Hx,Wx,Lx vw0 @vblendv" }],
-  [0x4c, { p66: "vpblendvb Vx,Hx,Wx,Lx vw0 @vblendv" }],
-  [0x60, { p66: { w0: "vpcmpestrm Vx,Wx,Ib vl0", w1: "vpcmpestrmq Vx,Wx,Ib vl0 @vpcmpestrm" } }],
-  [0x61, { p66: { w0: "vpcmpestri Vx,Wx,Ib vl0", w1: "vpcmpestriq Vx,Wx,Ib vl0 @vpcmpestri" } }],
-  [0x62, { p66: "vpcmpistrm Vx,Wx,Ib vl0" }],
-  [0x63, { p66: "vpcmpistri Vx,Wx,Ib vl0" }],
+  [0x4a, { p66: "vblendvps Vx,Hx,Wx,Lx vw0" }],
+  [0x4b, { p66: "vblendvpd Vx,Hx,Wx,Lx vw0" }],
+  [0x4c, { p66: "vpblendvb Vx,Hx,Wx,Lx vw0" }],
+  [0x60, { p66: { w0: "vpcmpestrm Vx,Wx,Ib vl0 nw", w1: "vpcmpestrmq Vx,Wx,Ib vl0 nw @vpcmpestrm" } }],
+  [0x61, { p66: { w0: "vpcmpestri Vx,Wx,Ib vl0 nw", w1: "vpcmpestriq Vx,Wx,Ib vl0 nw @vpcmpestri" } }],
+  [0x62, { p66: "vpcmpistrm Vx,Wx,Ib vl0 nw" }],
+  [0x63, { p66: "vpcmpistri Vx,Wx,Ib vl0 nw" }],
   [0xdf, { p66: "vaeskeygenassist Vx,Wx,Ib vl0" }],
 ];
 
@@ -290,4 +290,21 @@ export function installVex(m0f: Spec[], m38: Spec[], m3a: Spec[]): void {
       map[op] = s;
     }
   }
+}
+
+/** Every handler key the VEX rows use (`@key` or the mnemonic). */
+export function vexKeys(): string[] {
+  const keys = new Set<string>();
+  const walk = (s: Spec): void => {
+    if (s === null) return;
+    if (typeof s === "string") {
+      if (s === "!") return;
+      const parts = s.split(/\s+/);
+      const at = parts.find((p) => p.startsWith("@"));
+      keys.add(at ? at.slice(1) : parts[0]);
+    } else if (Array.isArray(s)) s.forEach(walk);
+    else Object.values(s).forEach((v) => walk(v as Spec));
+  };
+  for (const rows of [VEX0F, VEX38, VEX3A]) for (const [, s] of rows) walk(s);
+  return [...keys].sort();
 }

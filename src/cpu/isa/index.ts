@@ -16,3 +16,7 @@ import "./sse4.js";
 import "./sse42.js";
 import "./crypto.js";
 import "./x87.js";
+import "./avx-move.js";
+import "./avx-perm.js";
+import "./avx-fma.js";
+import "./avx-sse.js"; // last: VEX forms of SSE instructions without a handler of their own

@@ -755,7 +755,7 @@ function cmpPred(p: number, a: number, b: number): boolean {
  * (any NaN) or for a signalling NaN; DE/DAZ for denormals. Returns -1 less,
  * 0 equal, 1 greater, 2 unordered.
  */
-function compareLane(a: number, b: number, aSNaN: boolean, bSNaN: boolean, signaling: boolean, w32: boolean): number {
+export function compareLane(a: number, b: number, aSNaN: boolean, bSNaN: boolean, signaling: boolean, w32: boolean): number {
   if (a !== a || b !== b) {
     if (signaling || aSNaN || bSNaN) FP.pre |= IE;
     return 2;

@@ -88,6 +88,8 @@ export const READS_ICOUNT = new Set(["rdtsc", "rdtscp"]);
 
 /** SSE instructions that set the flags (the rest of SSE/MMX neither reads nor writes them). */
 const SSE_FLAG_WRITERS = new Set(["comiss", "ucomiss", "comisd", "ucomisd", "ptest", "pcmpestri", "pcmpestrm", "pcmpistri", "pcmpistrm"]);
+for (const k of [...SSE_FLAG_WRITERS]) SSE_FLAG_WRITERS.add("v" + k); // their VEX forms
+SSE_FLAG_WRITERS.add("vtestps").add("vtestpd");
 
 /** Handlers that neither read nor write the flags: string moves, and SSE/MMX but the few that set flags. */
 function flagless(i: Insn): boolean {

@@ -1,0 +1,143 @@
+/**
+ * AVX/AVX2 data movement: full-width moves, vzeroupper/vzeroall, masks of
+ * sign bits, broadcasts, 128-bit inserts/extracts, masked loads and stores
+ * (only the selected elements are accessed, so masked-off elements never
+ * fault).
+ */
+import { K_MEM, K_XMM, type Insn } from "../../decoder/insn.js";
+import type { CPU } from "../cpu.js";
+import { ea, setReg } from "../ops.js";
+import { register, registerAll } from "../registry.js";
+import { copySlot, gp, HI, loadSlot, SB, srcSlot, storeSlot, zeroSlot } from "./avx-common.js";
+
+/** Full-width moves; the aligned forms fault on a misaligned 16/32-byte address. */
+function vmov(align: boolean) {
+  return (c: CPU, i: Insn) => {
+    const n = i.vexL ? 32 : 16;
+    const x = c.xmm;
+    if (i.k0 === K_MEM) {
+      const a = ea(c, i);
+      if (align && a % n !== 0) gp(`${n}-byte vector store`);
+      storeSlot(c, a, n, i.r1);
+      return;
+    }
+    const s = srcSlot(c, i, 1, SB, align ? 1 : 0);
+    copySlot(x, s, i.r0);
+    if (n === 32) copySlot(x, s + HI, i.r0 + HI);
+    else zeroSlot(x, i.r0 + HI);
+  };
+}
+register("vmova", vmov(true));
+register("vmovu", vmov(false));
+
+register("vzeroupper", (c) => {
+  c.xmm.fill(0, HI * 4, (HI + 16) * 4);
+});
+register("vzeroall", (c) => {
+  c.xmm.fill(0, 0, 16 * 4);
+  c.xmm.fill(0, HI * 4, (HI + 16) * 4);
+});
+
+/** Sign bits of elements of `width` bits (8, 32, 64) into a GPR. */
+function movmsk(width: number) {
+  return (c: CPU, i: Insn) => {
+    const x = c.xmm;
+    let m = 0;
+    let bit = 0;
+    for (let half = 0; half < (i.vexL ? 2 : 1); half++) {
+      const b = (i.r1 + half * HI) * 4;
+      for (let j = 0; j < 4; j++) {
+        const v = x[b + j];
+        if (width === 8) {
+          m |= ((v >>> 7) & 1) << bit;
+          m |= ((v >>> 15) & 1) << (bit + 1);
+          m |= ((v >>> 23) & 1) << (bit + 2);
+          m |= ((v >>> 31) & 1) << (bit + 3);
+          bit += 4;
+        } else if (width === 32 || j & 1) m |= (v >>> 31) << bit++;
+      }
+    }
+    setReg(c, i.r0, 4, m, 0);
+  };
+}
+register("vmovmskps", movmsk(32));
+register("vmovmskpd", movmsk(64));
+register("vpmovmskb", movmsk(8));
+
+/** Broadcast the low element (the source operand's size: 1, 2, 4, 8 or 16 bytes) to every element. */
+register("vbroadcast", (c, i) => {
+  const x = c.xmm;
+  const es = i.s1;
+  const s = srcSlot(c, i, 1, SB);
+  if (s !== SB) copySlot(x, s, SB);
+  const u8 = c.xmmU8;
+  const o = SB * 16;
+  for (let j = es; j < 16; j++) u8[o + j] = u8[o + j - es];
+  copySlot(x, SB, i.r0);
+  if (i.vexL) copySlot(x, SB, i.r0 + HI);
+  else zeroSlot(x, i.r0 + HI);
+});
+
+/** vinsertf128/vinserti128 ymm, ymm, xmm/m128, imm8. */
+register("vinsert128", (c, i) => {
+  const x = c.xmm;
+  const s = srcSlot(c, i, 2, SB);
+  if (s !== SB) copySlot(x, s, SB);
+  const d = i.r0;
+  copySlot(x, i.r1, d);
+  copySlot(x, i.r1 + HI, d + HI);
+  copySlot(x, SB, i.imm & 1 ? d + HI : d);
+});
+
+/** vextractf128/vextracti128 xmm/m128, ymm, imm8. */
+register("vextract128", (c, i) => {
+  const s = i.imm & 1 ? i.r1 + HI : i.r1;
+  if (i.k0 === K_MEM) storeSlot(c, ea(c, i), 16, s);
+  else {
+    copySlot(c.xmm, s, i.r0);
+    zeroSlot(c.xmm, i.r0 + HI);
+  }
+});
+
+/**
+ * vmaskmovps/pd, vpmaskmovd/q: elements whose mask (vvvv register) sign bit
+ * is set are loaded (others zeroed) or stored (others left in memory).
+ */
+function maskmov(es: 4 | 8) {
+  return (c: CPU, i: Insn) => {
+    const x = c.xmm;
+    const n = i.vexL ? 32 : 16;
+    const m = c.mem;
+    const a = ea(c, i);
+    const mask = i.r1;
+    if (i.k0 === K_MEM) {
+      const v = i.r2;
+      // check every selected element first: a fault stores nothing
+      for (let off = 0; off < n; off += es) if (x[slotIdx(mask, off + es - 4)] < 0) m.checkWritable(a + off, es);
+      for (let off = 0; off < n; off += es)
+        if (x[slotIdx(mask, off + es - 4)] < 0) {
+          m.write32(a + off, x[slotIdx(v, off)]);
+          if (es === 8) m.write32(a + off + 4, x[slotIdx(v, off + 4)]);
+        }
+      return;
+    }
+    for (let off = 0; off < n; off += es) {
+      const on = x[slotIdx(mask, off + es - 4)] < 0;
+      const lo = on ? m.read32(a + off) : 0;
+      const hi = es === 8 && on ? m.read32(a + off + 4) : 0;
+      // into scratch first: a fault leaves the destination unchanged
+      x[slotIdx(SB, off)] = lo;
+      if (es === 8) x[slotIdx(SB, off + 4)] = hi;
+    }
+    copySlot(x, SB, i.r0);
+    if (n === 32) copySlot(x, SB + HI, i.r0 + HI);
+    else zeroSlot(x, i.r0 + HI);
+  };
+}
+/** Index into cpu.xmm of the dword at byte offset off (0..31) of ymm slot r. */
+export function slotIdx(r: number, off: number): number {
+  return (off < 16 ? r : r + HI) * 4 + ((off & 15) >> 2);
+}
+registerAll(["vmaskmovps", "vpmaskmovd"], maskmov(4));
+registerAll(["vmaskmovpd", "vpmaskmovq"], maskmov(8));
+
