@@ -94,6 +94,66 @@ ro:	.ascii "ro\\t\\"q\\"\\\\"
 bvar:	.zero 24
 `;
 
+/** Intel-syntax forms a lesson uses. */
+const INTEL = `	.intel_syntax noprefix
+	.globl _start
+	.text
+_start:
+	mov rax, QWORD PTR [rbx+rcx*8+16]
+	mov DWORD PTR [rsp+8], 5
+	mov BYTE PTR [rip+msg], 1
+	lea rsi, [rip+msg]
+	mov edx, OFFSET msg
+	movabs rax, 0x123456789abc
+	add rax, 1
+	sub rsp, 32
+	and rsp, -16
+	cmp BYTE PTR [rsi], 0
+	movzx eax, BYTE PTR [rsi]
+	movsx rax, WORD PTR [rsi]
+	movsxd rax, DWORD PTR [rsi]
+	imul rax, rbx, 10
+	shl rax, 3
+	sar eax, cl
+	push 1
+	push QWORD PTR [rax]
+	pop rbx
+	call func
+	jmp 1f
+1:	jne 1b
+	cqo
+	cdq
+	idiv rcx
+	xchg rax, rbx
+	test al, 1
+	setz al
+	cmovne eax, ebx
+	rep movsb
+	movq xmm0, rax
+	addsd xmm0, [rax]
+	cvtsi2sd xmm1, rax
+	inc DWORD PTR [rax]
+	neg r8
+	not r9d
+	lea eax, [rax+rax*2]
+	ret
+func:	syscall
+	ret
+	.data
+msg: .byte 1
+	.text
+	addsd xmm0, QWORD PTR [rax]
+	movsd xmm1, QWORD PTR [rbx+8]
+	movsd QWORD PTR [rbx+8], xmm1
+	cvttsd2si eax, QWORD PTR [rax]
+	cvtss2sd xmm0, DWORD PTR [rax]
+	ucomisd xmm0, QWORD PTR [rip+msg]
+	addss xmm2, DWORD PTR [rcx]
+	movss xmm2, DWORD PTR [rcx]
+	cvtsi2sd xmm1, DWORD PTR [rax]
+	cvtsi2sd xmm1, QWORD PTR [rax]
+`;
+
 afterAll(() => fs.rmSync(tmpDir(), { recursive: true, force: true }));
 
 describe("assembler vs GNU as" + why, () => {
@@ -146,6 +206,10 @@ describe("assembler vs GNU as" + why, () => {
 
   it.skipIf(!TOOLS)("directives: comments, ; separators, character constants, .rept, alignment fills, data of every size, .lcomm/.comm, relocations", () => {
     compareWithLd("zoo", ZOO);
+  });
+
+  it.skipIf(!TOOLS)(".intel_syntax noprefix: sizes with PTR, OFFSET, rip-relative, movabs, scalar SSE", () => {
+    compareWithLd("intel", INTEL);
   });
 
   it.skipIf(!TOOLS)("branches are relaxed as GNU as relaxes them (short and near jumps, forward and back)", () => {

@@ -259,6 +259,8 @@ const ATT_ALIASES: Record<string, string> = {
 /** Intel-mode mnemonics the library knows under another name. */
 const INTEL_ALIASES: Record<string, string> = { movabs: "mov" };
 
+const SCALAR_SSE = /^(v?(add|sub|mul|div|sqrt|min|max|u?comi|cmp\w*|rcp|rsqrt|round)s[sd]|v?cvtt?s[sd]2s[sdi]|movs[sd])$/;
+
 const IGNORED = new Set([".ident", ".loc", ".file", ".code64", ".addrsig", ".addrsig_sym", ".note", ".sleb128x"]);
 
 /** Preprocesses `source` (read from `file`) into one statement per line. */
@@ -411,6 +413,8 @@ export function preprocess(source: string, file: string, opts: PreprocessOptions
     }
     const aliases = intel ? INTEL_ALIASES : ATT_ALIASES;
     if (dm && aliases[word] !== undefined) stmt = aliases[word] + stmt.slice(dm[1].length);
+    // scalar SSE forms read a size fixed by the mnemonic; the library rejects a (correct) size hint on them
+    if (intel && SCALAR_SSE.test(word)) stmt = stmt.replace(/\b(?:DWORD|QWORD)\s+PTR\s+/gi, "");
     if (word.startsWith(".cfi_") || IGNORED.has(word)) return;
     // remember constants for later .zero/.rept/.align arguments
     const setm = stmt.match(/^\.(?:set|equ)\s+([A-Za-z_.$][\w.$]*)\s*,\s*(.*)$/i) ?? stmt.match(/^([A-Za-z_.$][\w.$]*)\s*=\s*(.*)$/);
