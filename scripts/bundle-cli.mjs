@@ -87,6 +87,8 @@ const bin = path.join(dist, "x64emu.cjs");
 writeFileSync(bin, launcher);
 chmodSync(bin, 0o755);
 rmSync(path.join(dist, "x64emu.mjs"), { force: true });
+// the CommonJS build of the library (tsconfig.cjs.json) is CommonJS inside a "type": "module" package
+writeFileSync(path.join(dist, "cjs/package.json"), '{ "type": "commonjs" }\n');
 
 // the code cache: run a small program once, so the functions start-up needs are compiled and cached
 rmSync(path.join(dist, "x64emu-bundle.cjs.cache"), { force: true });
