@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { installTracer } from "./debug/trace.js";
 import { crashReport } from "./debug/crash.js";
 import { execveLine, exitLine } from "./kernel/strace/lines.js";
+import { CPU_MODELS, missingFromModel } from "./cpu/cpuid.js";
 
 const require = createRequire(import.meta.url);
 const pkg = require("../package.json") as { version: string };
@@ -132,7 +133,7 @@ async function main(): Promise<void> {
     }
     const host = argv.gdbStdio ? new StdoutToStderrHost(root, sysroot) : new NodeHost(root, sysroot);
     const exePath = root && path.resolve(prog).startsWith(root + "/") ? path.resolve(prog).slice(root.length) : path.resolve(prog);
-    proc = new Process(bytes, { argv: [argv.argv0 ?? prog, ...guestArgs], envp: env, host, execfn: prog, exePath, strace: straceOut, stackSize: argv.stackSize });
+    proc = new Process(bytes, { argv: [argv.argv0 ?? prog, ...guestArgs], envp: env, host, execfn: prog, exePath, strace: straceOut, stackSize: argv.stackSize, cpu: argv.cpu });
   } catch (e) {
     if (e instanceof ElfError) die(`${prog}: ${e.message}`, 126);
     throw e;
@@ -186,13 +187,15 @@ async function main(): Promise<void> {
   dieBySignal(status.signal);
 }
 
-/** CPU models for --cpu / -cpu / X64EMU_CPU ("max": everything implemented). */
-const CPU_MODELS = ["max"];
-
-/** Validate --cpu; `help` lists the models (as qemu's -cpu help). False: nothing to run. */
+/** Validate --cpu (models: src/cpu/cpuid.ts); `help` lists the models (as qemu's -cpu help). False: nothing to run. */
 function selectCpu(model: string): boolean {
   if (model === "help" || model === "?") {
-    process.stdout.write(`Available CPU models:\n${CPU_MODELS.map((m) => `  ${m}\n`).join("")}`);
+    const about = (m: string) => {
+      if (m === "max") return "everything x64emu implements (the default)";
+      const lacking = missingFromModel(m);
+      return `the ${m} level${lacking.length ? ` without ${lacking.join(" ")} (not implemented)` : ""}`;
+    };
+    process.stdout.write(`Available CPU models:\n${CPU_MODELS.map((m) => `  ${m.padEnd(10)} ${about(m)}\n`).join("")}`);
     return false;
   }
   if (!CPU_MODELS.includes(model)) usage(`--cpu: unknown CPU model '${model}' (known: ${CPU_MODELS.join(", ")})`);

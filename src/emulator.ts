@@ -3,7 +3,7 @@
  * public API (index.ts) are thin layers over this.
  */
 import { CPU, type FaultInfo, hexAddr } from "./cpu/cpu.js";
-import { features } from "./cpu/cpuid.js";
+import { CPU_MODELS, cpuModel } from "./cpu/cpuid.js";
 import { Memory } from "./cpu/memory.js";
 import { formatBytes } from "./decoder/format.js";
 import type { Host } from "./host/host.js";
@@ -23,6 +23,8 @@ export interface ProcessOptions extends KernelOptions {
   stackSize?: number;
   /** Most bytes of guest RAM (default: as much as the emulator can hold, 4 GiB less 1 MiB). */
   maxMemory?: number;
+  /** CPU model (src/cpu/cpuid.ts CPU_MODELS: max, x86-64, x86-64-v2, x86-64-v3; default max) */
+  cpu?: string;
 }
 
 export class Process {
@@ -35,6 +37,9 @@ export class Process {
     const elf = parseElf(bytes);
     this.mem = new Memory(undefined, { maxBytes: opts.maxMemory });
     this.cpu = new CPU(this.mem);
+    const model = cpuModel(opts.cpu ?? "max");
+    if (!model) throw new Error(`unknown CPU model '${opts.cpu}' (known: ${CPU_MODELS.join(", ")})`);
+    this.cpu.features = model;
     this.kernel = new Kernel(this.cpu, opts.host, opts);
     installSignals(this.kernel);
     const random = new Uint8Array(16);
@@ -52,7 +57,7 @@ export class Process {
         random,
         uid: opts.host.getuid(),
         gid: opts.host.getgid(),
-        hwcap: features.leaf1Edx,
+        hwcap: model.leaf1Edx,
         stackSize: opts.stackSize,
       },
       interp,

@@ -4,15 +4,15 @@
  * read-only page faults even when the comparison fails), and the F3 0F BC/BD
  * forms follow our CPUID (tzcnt/lzcnt only when advertised).
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CPU } from "../src/cpu/cpu.js";
-import { CPUID7_EBX, CPUID81_ECX, features } from "../src/cpu/cpuid.js";
+import { CPUID7_EBX, CPUID81_ECX, cpuModel, type CpuFeatures } from "../src/cpu/cpuid.js";
 import { Memory, PROT_READ, PROT_WRITE, PROT_EXEC } from "../src/cpu/memory.js";
 
 const CODE = 0x400000;
 const RO = 0x600000;
 
-function run(hex: string, regs: Record<number, bigint> = {}, flags = 0): CPU {
+function run(hex: string, regs: Record<number, bigint> = {}, flags = 0, model?: CpuFeatures): CPU {
   const bytes = hex.match(/../g)!.map((h) => parseInt(h, 16));
   const mem = new Memory();
   mem.map(CODE, 4096, PROT_READ | PROT_EXEC);
@@ -21,6 +21,7 @@ function run(hex: string, regs: Record<number, bigint> = {}, flags = 0): CPU {
   mem.write32(RO, 5);
   mem.protect(RO, 4096, PROT_READ);
   const cpu = new CPU(mem);
+  if (model) cpu.features = model;
   cpu.setRegNum(3, RO); // rbx
   for (const [r, v] of Object.entries(regs)) cpu.setReg64Big(Number(r), v);
   cpu.setRflags(flags);
@@ -58,20 +59,16 @@ describe("memory forms on a read-only page", () => {
 });
 
 describe("F3 0F BC/BD follow the advertised features", () => {
-  const saved = { leaf7Ebx: features.leaf7Ebx, ext1Ecx: features.ext1Ecx };
-  afterEach(() => {
-    features.leaf7Ebx = saved.leaf7Ebx;
-    features.ext1Ecx = saved.ext1Ecx;
-  });
   it("lzcnt and tzcnt when advertised", () => {
     const cpu = run("f30fbdc1f30fbcd1", { 0: 0n, 1: 0x10n, 2: 0n }); // lzcnt eax, ecx; tzcnt edx, ecx
     expect(cpu.getReg64(0)).toBe(27n);
     expect(cpu.getReg64(2)).toBe(4n);
   });
   it("bsr and bsf without LZCNT/BMI1", () => {
-    features.ext1Ecx &= ~CPUID81_ECX.abm;
-    features.leaf7Ebx &= ~CPUID7_EBX.bmi1;
-    const cpu = run("f30fbdc1f30fbcd1", { 0: 0n, 1: 0x10n, 2: 0n });
+    const model = cpuModel("max")!;
+    model.ext1Ecx &= ~CPUID81_ECX.abm;
+    model.leaf7Ebx &= ~CPUID7_EBX.bmi1;
+    const cpu = run("f30fbdc1f30fbcd1", { 0: 0n, 1: 0x10n, 2: 0n }, 0, model);
     expect(cpu.getReg64(0)).toBe(4n);
     expect(cpu.getReg64(2)).toBe(4n);
   });

@@ -15,6 +15,7 @@ import type { ElfSymbol } from "../loader/elf.js";
 import { EmulatorError, GuestFault } from "./errors.js";
 import { MemoryFs, type MemoryFsEntry } from "./memfs.js";
 import { regIndex, readRegister, writeRegister } from "./registers.js";
+import { CPU_MODELS, cpuModel } from "../cpu/cpuid.js";
 
 export { EmulatorError, GuestFault };
 
@@ -61,6 +62,12 @@ export interface ElfOptions {
   files?: MemoryFs | Record<string, MemoryFsEntry>;
   /** Print syscalls in strace format to this function */
   strace?: (line: string) => void;
+  /**
+   * CPU model: what CPUID reports, and which instruction set extensions run
+   * (the others raise SIGILL): "max" (default, everything implemented),
+   * "x86-64", "x86-64-v2", "x86-64-v3".
+   */
+  cpu?: string;
 }
 
 /** Options of {@link Emulator.fromCode}. */
@@ -73,6 +80,8 @@ export interface CodeOptions {
   files?: MemoryFs | Record<string, MemoryFsEntry>;
   /** Stack size in bytes (default 1 MiB) */
   stackSize?: number;
+  /** CPU model, as for {@link ElfOptions.cpu}. */
+  cpu?: string;
 }
 
 /** Memory protection bits for map/protect. */
@@ -167,7 +176,8 @@ export class Emulator {
   static fromElf(bytes: Uint8Array, opts: ElfOptions = {}): Emulator {
     installAbiNames();
     const host = withFiles(opts.host ?? new MemoryHost(), opts.files);
-    const p = new Process(bytes, { argv: opts.argv ?? ["program"], envp: opts.envp ?? [], host, strace: opts.strace ?? null });
+    if (opts.cpu !== undefined && !cpuModel(opts.cpu)) throw new EmulatorError(`unknown CPU model '${opts.cpu}' (known: ${CPU_MODELS.join(", ")})`);
+    const p = new Process(bytes, { argv: opts.argv ?? ["program"], envp: opts.envp ?? [], host, strace: opts.strace ?? null, cpu: opts.cpu });
     return new Emulator(p.cpu, p.kernel, host, p.image.symbols);
   }
 
@@ -181,6 +191,9 @@ export class Emulator {
     const host = withFiles(opts.host ?? new MemoryHost(), opts.files);
     const mem = new Memory();
     const cpu = new CPU(mem);
+    const model = cpuModel(opts.cpu ?? "max");
+    if (!model) throw new EmulatorError(`unknown CPU model '${opts.cpu}' (known: ${CPU_MODELS.join(", ")})`);
+    cpu.features = model;
     const kernel = new Kernel(cpu, host);
     installSignals(kernel);
     const at = Number(opts.address ?? 0x400000);

@@ -21,6 +21,7 @@ export { HI as YMM_HI } from "./isa/avx-common.js";
 import { SLOTS as XMM_SLOTS } from "./isa/avx-common.js";
 export const FPR_OFFSET = XMM_OFFSET + XMM_SLOTS * 16; // 0x380
 import { handlerFor } from "./registry.js";
+import { features as ALL_FEATURES, gateDef, type CpuFeatures } from "./cpuid.js";
 import { compileBlock, type CompiledBlock } from "./jit/jsgen.js";
 import { buildDispatcher, dispatchSlot, MAX_REGIONS, REGION_VALID_BASE, type DispatchFn } from "./jit/wasm-dispatch.js";
 import { compileRegion, wasmUnavailable, Region, S_CUR, S_DTOTAL, S_STOP, S_FAUX, REGION_OVERSHOOT, S_FDST, S_FLAGS, S_FOP, S_FRES, S_FS, S_FSIZE, S_FSRC, S_GS, S_RIP, S_VAL, type RegionImports } from "./jit/wasmgen.js";
@@ -123,6 +124,11 @@ export class CPU {
   xmmU16!: Uint16Array;
   xmmI16!: Int16Array;
   mxcsr = 0x1f80;
+  /**
+   * The CPU model: what CPUID reports; instructions of features it lacks raise
+   * SIGILL (gated when decoded, so set it before running). Default: everything.
+   */
+  features: CpuFeatures = ALL_FEATURES;
   // x87 state: 8 physical registers R0..R7, 16 bytes each, in the 80-bit format
   // (bytes 0-7 significand, bytes 8-9 sign and exponent); MMX register n is the
   // low 64 bits of Rn. ST(i) is R[(top + i) & 7].
@@ -261,6 +267,7 @@ export class CPU {
   /** Decode one instruction at addr (fresh object). Throws MemoryFault on fetch failure. */
   decodeAt(addr: number): Insn {
     const i = decode(this.fetchByte, addr, new Insn());
+    i.def = gateDef(this.features, i.def, i.map);
     i.fn = handlerFor(i.def) as Insn["fn"];
     return i;
   }

@@ -1,3 +1,6 @@
+import type { Insn, OpDef } from "../decoder/insn.js";
+import { CpuException, ILL_ILLOPN, SIGILL } from "./exceptions.js";
+
 /**
  * The CPUID the emulator reports. It advertises exactly what is implemented,
  * so that libc picks code paths we support. Families add feature bits here
@@ -22,24 +25,46 @@ export const CPUID1_ECX = {
   ssse3: 1 << 9,
   cx16: 1 << 13,
   sse41: 1 << 19,
+  fma: 1 << 12,
   sse42: 1 << 20,
   movbe: 1 << 22,
   popcnt: 1 << 23,
   aes: 1 << 25,
   xsave: 1 << 26,
   osxsave: 1 << 27,
+  avx: 1 << 28,
+  f16c: 1 << 29,
   rdrand: 1 << 30,
 };
 /** Leaf 7 EBX feature bits. */
-export const CPUID7_EBX = { fsgsbase: 1 << 0, bmi1: 1 << 3, bmi2: 1 << 8, adx: 1 << 19, rdseed: 1 << 18, sha: 1 << 29 };
+export const CPUID7_EBX = { fsgsbase: 1 << 0, bmi1: 1 << 3, avx2: 1 << 5, bmi2: 1 << 8, adx: 1 << 19, rdseed: 1 << 18, sha: 1 << 29 };
 /** Leaf 7 ECX feature bits. */
 export const CPUID7_ECX = { gfni: 1 << 8, rdpid: 1 << 22 };
 /** Leaf 0x80000001 ECX/EDX. */
 export const CPUID81_ECX = { lahf: 1 << 0, abm: 1 << 5 };
 export const CPUID81_EDX = { syscall: 1 << 11, nx: 1 << 20, lm: 1 << 29, rdtscp: 1 << 27 };
 
-/** The features currently reported. Instruction families extend these when complete. */
-export const features = {
+/** The CPUID feature words a model sets (leaf 1, leaf 7 subleaf 0, leaf 0x80000001). */
+export interface CpuFeatures {
+  /** The model's name (`--cpu`). */
+  name: string;
+  leaf1Edx: number;
+  leaf1Ecx: number;
+  leaf7Ebx: number;
+  leaf7Ecx: number;
+  leaf7Edx: number;
+  ext1Ecx: number;
+  ext1Edx: number;
+}
+type Word = Exclude<keyof CpuFeatures, "name">;
+const WORDS: Word[] = ["leaf1Edx", "leaf1Ecx", "leaf7Ebx", "leaf7Ecx", "leaf7Edx", "ext1Ecx", "ext1Edx"];
+
+/**
+ * Everything implemented: the `max` model, and the default. Instruction
+ * families extend these when complete; the other models are subsets.
+ */
+export const features: CpuFeatures = {
+  name: "max",
   leaf1Edx: CPUID1_EDX.fpu | CPUID1_EDX.tsc | CPUID1_EDX.cx8 | CPUID1_EDX.cmov | CPUID1_EDX.mmx | CPUID1_EDX.fxsr | CPUID1_EDX.sse | CPUID1_EDX.sse2,
   // integer ISA extensions (src/cpu/isa/bits.ts atomic.ts bmi.ts random.ts)
   // + SSE families (src/cpu/isa/sse-core.ts sse4.ts sse42.ts)
@@ -47,14 +72,131 @@ export const features = {
   leaf1Ecx: CPUID1_ECX.popcnt | CPUID1_ECX.movbe | CPUID1_ECX.cx16 | CPUID1_ECX.rdrand | CPUID1_ECX.sse3 | CPUID1_ECX.ssse3 | CPUID1_ECX.sse41 | CPUID1_ECX.sse42 | CPUID1_ECX.aes | CPUID1_ECX.pclmulqdq,
   leaf7Ebx: CPUID7_EBX.fsgsbase | CPUID7_EBX.bmi1 | CPUID7_EBX.bmi2 | CPUID7_EBX.adx | CPUID7_EBX.rdseed | CPUID7_EBX.sha,
   leaf7Ecx: CPUID7_ECX.gfni | CPUID7_ECX.rdpid,
+  leaf7Edx: 0,
   ext1Ecx: CPUID81_ECX.lahf | CPUID81_ECX.abm,
   ext1Edx: CPUID81_EDX.syscall | CPUID81_EDX.nx | CPUID81_EDX.lm | CPUID81_EDX.rdtscp,
 };
+
+/**
+ * The x86-64 micro-architecture levels (the psABI's x86-64, -v2, -v3, as
+ * GCC's -march and qemu's -cpu name them): each level's CPUID bits.
+ */
+const V1: Omit<CpuFeatures, "name"> = {
+  leaf1Edx: features.leaf1Edx, // fpu tsc cx8 cmov mmx fxsr sse sse2
+  leaf1Ecx: 0,
+  leaf7Ebx: 0,
+  leaf7Ecx: 0,
+  leaf7Edx: 0,
+  ext1Ecx: 0,
+  ext1Edx: CPUID81_EDX.syscall | CPUID81_EDX.nx | CPUID81_EDX.lm,
+};
+const V2 = { ...V1, leaf1Ecx: CPUID1_ECX.cx16 | CPUID1_ECX.popcnt | CPUID1_ECX.sse3 | CPUID1_ECX.ssse3 | CPUID1_ECX.sse41 | CPUID1_ECX.sse42, ext1Ecx: CPUID81_ECX.lahf };
+const V3 = {
+  ...V2,
+  leaf1Ecx: V2.leaf1Ecx | CPUID1_ECX.fma | CPUID1_ECX.movbe | CPUID1_ECX.xsave | CPUID1_ECX.osxsave | CPUID1_ECX.avx | CPUID1_ECX.f16c,
+  leaf7Ebx: CPUID7_EBX.bmi1 | CPUID7_EBX.bmi2 | CPUID7_EBX.avx2,
+  ext1Ecx: V2.ext1Ecx | CPUID81_ECX.abm,
+};
+const LEVELS: Record<string, Omit<CpuFeatures, "name">> = { "x86-64": V1, "x86-64-v2": V2, "x86-64-v3": V3 };
+
+/** The `--cpu` model names. */
+export const CPU_MODELS = ["max", ...Object.keys(LEVELS)];
+
+/**
+ * The features of a model: `max` is everything implemented; a level is its
+ * definition restricted to what is implemented (so x86-64-v3 lacks the AVX
+ * family until it lands). Undefined for an unknown name.
+ */
+export function cpuModel(name: string): CpuFeatures | undefined {
+  if (name === "max") return { ...features };
+  const level = LEVELS[name];
+  if (!level) return undefined;
+  const f = { ...features, name };
+  for (const w of WORDS) f[w] = level[w] & features[w];
+  return f;
+}
+
+/** The level bits a model lacks because they are not implemented yet (e.g. avx for x86-64-v3): names, for the README and --help. */
+export function missingFromModel(name: string): string[] {
+  const level = LEVELS[name];
+  if (!level) return [];
+  const out: string[] = [];
+  const names: [Word, Record<string, number>][] = [["leaf1Edx", CPUID1_EDX], ["leaf1Ecx", CPUID1_ECX], ["leaf7Ebx", CPUID7_EBX], ["leaf7Ecx", CPUID7_ECX], ["ext1Ecx", CPUID81_ECX], ["ext1Edx", CPUID81_EDX]];
+  for (const [w, bits] of names) for (const [n, b] of Object.entries(bits)) if (level[w] & b && !(features[w] & b)) out.push(n);
+  return out;
+}
+
+// ---- instructions gated by the model's features --------------------------------
+
+/** Handler keys of instructions that raise #UD (SIGILL) when their feature is absent. */
+const REQUIRES = new Map<string, [Word, number, string]>();
+function requires(w: Word, bit: number, feature: string, keys: string): void {
+  for (const k of keys.split(/\s+/)) if (k) REQUIRES.set(k, [w, bit, feature]);
+}
+requires("leaf1Ecx", CPUID1_ECX.sse3, "SSE3", "addsubps addsubpd haddps haddpd hsubps hsubpd movddup movshdup movsldup lddqu");
+requires("leaf1Ecx", CPUID1_ECX.ssse3, "SSSE3", "pshufb phaddw phaddd phaddsw pmaddubsw phsubw phsubd phsubsw psignb psignw psignd pmulhrsw pabsb pabsw pabsd palignr");
+requires(
+  "leaf1Ecx",
+  CPUID1_ECX.sse41,
+  "SSE4.1",
+  `pblendvb blendvps blendvpd ptest pmovsxbw pmovsxbd pmovsxbq pmovsxwd pmovsxwq pmovsxdq pmovzxbw pmovzxbd pmovzxbq pmovzxwd
+   pmovzxwq pmovzxdq pmuldq pcmpeqq movntdqa packusdw pminsb pminsd pminuw pminud pmaxsb pmaxsd pmaxuw pmaxud pmulld phminposuw
+   roundps roundpd roundss roundsd blendps blendpd pblendw pextrb pextrd extractps pinsrb insertps pinsrd dpps dppd mpsadbw`,
+);
+requires("leaf1Ecx", CPUID1_ECX.sse42, "SSE4.2", "pcmpestri pcmpestrm pcmpistri pcmpistrm pcmpgtq crc32");
+requires("leaf1Ecx", CPUID1_ECX.popcnt, "POPCNT", "popcnt");
+requires("leaf1Ecx", CPUID1_ECX.movbe, "MOVBE", "movbe");
+requires("leaf1Ecx", CPUID1_ECX.cx16, "CMPXCHG16B", "cmpxchg16b");
+requires("leaf1Ecx", CPUID1_ECX.aes, "AES", "aesenc aesenclast aesdec aesdeclast aesimc aeskeygenassist");
+requires("leaf1Ecx", CPUID1_ECX.pclmulqdq, "PCLMULQDQ", "pclmulqdq");
+requires("leaf1Ecx", CPUID1_ECX.rdrand, "RDRAND", "rdrand");
+requires("leaf7Ebx", CPUID7_EBX.rdseed, "RDSEED", "rdseed");
+requires("leaf7Ebx", CPUID7_EBX.sha, "SHA", "sha1rnds4 sha1nexte sha1msg1 sha1msg2 sha256rnds2 sha256msg1 sha256msg2");
+requires("leaf7Ebx", CPUID7_EBX.bmi1, "BMI1", "andn bextr blsi blsmsk blsr");
+requires("leaf7Ebx", CPUID7_EBX.bmi2, "BMI2", "bzhi mulx pdep pext rorx sarx shlx shrx");
+requires("leaf7Ebx", CPUID7_EBX.adx, "ADX", "adcx adox");
+requires("leaf7Ebx", CPUID7_EBX.fsgsbase, "FSGSBASE", "rdfsbase rdgsbase wrfsbase wrgsbase");
+requires("leaf7Ecx", CPUID7_ECX.gfni, "GFNI", "gf2p8mulb gf2p8affineqb gf2p8affineinvqb");
+requires("leaf7Ecx", CPUID7_ECX.rdpid, "RDPID", "rdpid");
+requires("ext1Ecx", CPUID81_ECX.lahf, "LAHF-SAHF", "lahf sahf");
+requires("ext1Edx", CPUID81_EDX.rdtscp, "RDTSCP", "rdtscp");
+
+/**
+ * The feature an instruction needs and model `f` lacks, or null. `key` is its
+ * handler key; `map` its opcode map (pextrw is SSE2 in 0F, SSE4.1 in 0F 3A).
+ * tzcnt/lzcnt are not here: without BMI1/LZCNT they execute as bsf/bsr.
+ */
+export function missingFeature(f: CpuFeatures, key: string, map: number): string | null {
+  const r = REQUIRES.get(key) ?? (key === "pextrw" && map === 3 ? REQUIRES.get("pextrb") : undefined);
+  return r && !(f[r[0]] & r[1]) ? r[2] : null;
+}
 
 const OUT = new Int32Array(4);
 
 function str4(s: string, k: number): number {
   return s.charCodeAt(k) | (s.charCodeAt(k + 1) << 8) | (s.charCodeAt(k + 2) << 16) | (s.charCodeAt(k + 3) << 24);
+}
+
+const GATED = new WeakMap<OpDef, OpDef>();
+
+/** #UD for an instruction whose feature the CPU model lacks (the message names both). */
+const absent = (c: { features: CpuFeatures }, i: Insn) => {
+  throw new CpuException(SIGILL, ILL_ILLOPN, i.addr, `invalid instruction: ${i.mnem} needs ${missingFeature(c.features, i.def.key.slice(4), i.map) ?? "a feature"}, which CPU model ${c.features.name} lacks`);
+};
+
+/**
+ * The definition to execute for `def` under model `f`: itself, or (when its
+ * feature is absent) a copy with the same text whose handler raises #UD and
+ * whose key no compiler tier knows, so every tier calls that handler.
+ */
+export function gateDef(f: CpuFeatures, def: OpDef, map: number): OpDef {
+  if (missingFeature(f, def.key, map) === null) return def;
+  let g = GATED.get(def);
+  if (!g) {
+    g = { ...def, key: `#ud:${def.key}`, fn: absent };
+    GATED.set(def, g);
+  }
+  return g;
 }
 
 /**
@@ -72,7 +214,7 @@ const SIGNATURE = 0x00060fb1;
 const BRAND = "x64emu virtual x86-64 CPU".padEnd(48, "\0");
 
 /** Returns [eax, ebx, ecx, edx] for leaf/subleaf (a shared array). */
-export function cpuid(leaf: number, sub: number): Int32Array {
+export function cpuid(leaf: number, sub: number, f: CpuFeatures = features): Int32Array {
   OUT.fill(0);
   switch (leaf) {
     case 0:
@@ -84,21 +226,22 @@ export function cpuid(leaf: number, sub: number): Int32Array {
     case 1:
       OUT[0] = SIGNATURE;
       OUT[1] = 0x00010800; // 1 logical processor, clflush size 64
-      OUT[2] = features.leaf1Ecx;
-      OUT[3] = features.leaf1Edx | (1 << 19); // clflush
+      OUT[2] = f.leaf1Ecx;
+      OUT[3] = f.leaf1Edx | (1 << 19); // clflush
       break;
     case 7:
       if (sub === 0) {
-        OUT[1] = features.leaf7Ebx;
-        OUT[2] = features.leaf7Ecx;
+        OUT[1] = f.leaf7Ebx;
+        OUT[2] = f.leaf7Ecx;
+        OUT[3] = f.leaf7Edx;
       }
       break;
     case 0x80000000:
       OUT[0] = 0x80000004 | 0;
       break;
     case 0x80000001:
-      OUT[2] = features.ext1Ecx;
-      OUT[3] = features.ext1Edx;
+      OUT[2] = f.ext1Ecx;
+      OUT[3] = f.ext1Edx;
       break;
     case 0x80000002:
     case 0x80000003:

@@ -1,13 +1,11 @@
 /** Exchange-and-compare family: xadd, cmpxchg, cmpxchg8b, cmpxchg16b (lock is a no-op: one thread). */
 import { K_MEM, K_REG } from "../../decoder/insn.js";
 import type { CPU } from "../cpu.js";
-import { CPUID1_ECX, features } from "../cpuid.js";
 import { CpuException, SIGSEGV, SI_KERNEL } from "../exceptions.js";
 import { F_ADD, F_SUB, ZF, materialize, setLazy } from "../flags.js";
 import { ea, getReg, rd0, setReg, wr0rmw } from "../ops.js";
 import { register } from "../registry.js";
 import { add64, sub64 } from "./alu.js";
-import { ud } from "./bits.js";
 
 register("xadd", (c, i) => {
   const size = i.s0;
@@ -90,7 +88,6 @@ function cmpxchgWide(c: CPU, addr: number, wide: boolean): void {
 
 register("cmpxchg8b", (c, i) => cmpxchgWide(c, ea(c, i), false));
 register("cmpxchg16b", (c, i) => {
-  if (!(features.leaf1Ecx & CPUID1_ECX.cx16)) throw ud(i);
   const addr = ea(c, i);
   if (addr % 16 !== 0) throw new CpuException(SIGSEGV, SI_KERNEL, 0, "cmpxchg16b: unaligned memory operand (general protection)");
   cmpxchgWide(c, addr, true);

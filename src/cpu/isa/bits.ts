@@ -5,7 +5,7 @@
  */
 import { K_IMM, K_REG, type Insn } from "../../decoder/insn.js";
 import type { CPU } from "../cpu.js";
-import { CPUID1_ECX, CPUID7_EBX, CPUID81_ECX, features } from "../cpuid.js";
+import { CPUID7_EBX, CPUID81_ECX } from "../cpuid.js"; // popcnt, movbe: gated by the CPU model when decoded
 import { CpuException, ILL_ILLOPN, SIGILL } from "../exceptions.js";
 import { CF, STATUS, ZF, materialize, setResultFlags } from "../flags.js";
 import { ea, getReg, rd0, rd1, rd2, readMem, setReg, wr0, wr0rmw, writeMem } from "../ops.js";
@@ -142,7 +142,7 @@ register("bsf", bsf);
 register("bsr", bsr);
 
 register("tzcnt", (c, i) => {
-  if (!(features.leaf7Ebx & CPUID7_EBX.bmi1)) return bsf(c, i); // F3 0F BC is bsf without BMI1
+  if (!(c.features.leaf7Ebx & CPUID7_EBX.bmi1)) return bsf(c, i); // F3 0F BC is bsf without BMI1
   const size = i.s0;
   const v = rd1(c, i);
   const n = tzc(v, c.hi, size);
@@ -151,7 +151,7 @@ register("tzcnt", (c, i) => {
 });
 
 register("lzcnt", (c, i) => {
-  if (!(features.ext1Ecx & CPUID81_ECX.abm)) return bsr(c, i); // F3 0F BD is bsr without LZCNT
+  if (!(c.features.ext1Ecx & CPUID81_ECX.abm)) return bsr(c, i); // F3 0F BD is bsr without LZCNT
   const size = i.s0;
   const v = rd1(c, i);
   const n = lzc(v, c.hi, size);
@@ -166,7 +166,6 @@ function pop32(v: number): number {
 }
 
 register("popcnt", (c, i) => {
-  if (!(features.leaf1Ecx & CPUID1_ECX.popcnt)) throw ud(i);
   const size = i.s0;
   const v = rd1(c, i);
   const n = size === 8 ? pop32(v) + pop32(c.hi) : pop32(size === 4 ? v : v & 0xffff);
@@ -251,7 +250,6 @@ function bswap32(v: number): number {
 }
 
 register("movbe", (c, i) => {
-  if (!(features.leaf1Ecx & CPUID1_ECX.movbe)) throw ud(i);
   const size = i.s0;
   const v = rd1(c, i);
   const vhi = c.hi;

@@ -37,7 +37,7 @@ register("ud0", (c, i) => {
 
 register("cpuid", (c) => {
   const r = c.r;
-  const out = cpuid(r[0] >>> 0, r[2] >>> 0);
+  const out = cpuid(r[0] >>> 0, r[2] >>> 0, c.features);
   setReg(c, 0, 4, out[0], 0);
   setReg(c, 3, 4, out[1], 0);
   setReg(c, 1, 4, out[2], 0);
