@@ -79,10 +79,28 @@ function hexLE(v: bigint, bytes: number): string {
   return s;
 }
 
+/** A malformed packet field: the packet gets an error reply (E01) and the stub keeps serving. */
+class BadPacket extends Error {}
+
+/** Little-endian hex bytes (a register value); anything but an even number of hex digits is malformed. */
 function parseLE(hex: string): bigint {
+  if (hex.length === 0 || hex.length % 2 !== 0 || !/^[0-9a-fA-F]+$/.test(hex)) throw new BadPacket(`bad register value '${hex.slice(0, 40)}'`);
   let v = 0n;
   for (let k = hex.length / 2 - 1; k >= 0; k--) v = (v << 8n) | BigInt(parseInt(hex.slice(2 * k, 2 * k + 2), 16));
   return v;
+}
+
+/** A signal number field (C/S packets): 1 or 2 hex digits. */
+function signalNum(s: string): number {
+  const n = hexNum(s);
+  if (n > 64) throw new BadPacket(`bad signal ${n}`);
+  return n;
+}
+
+/** A hex number field (address, length, signal, register number): 1 to 16 hex digits, else malformed. */
+function hexNum(s: string | undefined): number {
+  if (s === undefined || !/^[0-9a-fA-F]{1,16}$/.test(s)) throw new BadPacket(`bad number '${(s ?? "").slice(0, 40)}'`);
+  return parseInt(s, 16);
 }
 
 function bytesHex(b: Uint8Array): string {
@@ -224,14 +242,14 @@ export class GdbStub {
     if (p === "g") return this.reply(REGS.map((_, k) => this.readReg(k)).join(""));
     if (c === "G") return this.writeAllRegs(p.slice(1));
     if (c === "p") {
-      const n = parseInt(p.slice(1), 16);
+      const n = hexNum(p.slice(1));
       return this.reply(n < REGS.length ? this.readReg(n) : "E00");
     }
     if (c === "P") {
       const [n, v] = p.slice(1).split("=");
-      const k = parseInt(n, 16);
+      const k = hexNum(n);
       if (!(k < REGS.length) || v === undefined) return this.reply("E00");
-      this.writeReg(k, v);
+      this.writeReg(k, parseLE(v));
       return this.reply("OK");
     }
     if (c === "m") return this.readMem(p.slice(1));
@@ -240,8 +258,10 @@ export class GdbStub {
     if (c === "Z" || c === "z") return this.breakpoint(p);
     if (c === "c" || c === "C" || c === "s" || c === "S") {
       const [head, addr] = p.split(";");
-      if (addr) this.cpu.rip = parseInt(addr, 16);
-      this.resumeSignal = c === "C" || c === "S" ? parseInt(head.slice(1), 16) : 0;
+      const sig = c === "C" || c === "S" ? signalNum(head.slice(1)) : 0;
+      if ((c === "c" || c === "s") && head.length > 1) throw new BadPacket(`bad packet '${head.slice(0, 40)}'`);
+      if (addr !== undefined) this.cpu.rip = hexNum(addr);
+      this.resumeSignal = sig;
       return this.resume(c === "s" || c === "S", null);
     }
     if (p.startsWith("vCont;")) return this.vcont(p.slice(6));
@@ -260,12 +280,14 @@ export class GdbStub {
 
   private vcont(actions: string): void {
     // use the first action (single thread): c, Cxx, s, Sxx, r start,end
-    const a = actions.split(";")[0].split(":")[0];
+    const [a, thread] = actions.split(";")[0].split(":");
+    if (thread !== undefined && !/^(p?-?[0-9a-fA-F]+(\.-?[0-9a-fA-F]+)?)$/.test(thread)) throw new BadPacket(`bad thread id '${thread.slice(0, 40)}'`);
     if (a[0] === "r") {
-      const [s, e] = a.slice(1).split(",").map((x) => parseInt(x, 16));
-      return this.resume(true, [s, e]);
+      const [s, e] = a.slice(1).split(",");
+      return this.resume(true, [hexNum(s), hexNum(e)]);
     }
-    this.resumeSignal = a[0] === "C" || a[0] === "S" ? parseInt(a.slice(1), 16) : 0;
+    if (a !== "c" && a !== "s" && a[0] !== "C" && a[0] !== "S") throw new BadPacket(`bad vCont action '${a.slice(0, 40)}'`);
+    this.resumeSignal = a[0] === "C" || a[0] === "S" ? signalNum(a.slice(1)) : 0;
     this.resume(a[0] === "s" || a[0] === "S", null);
   }
 
@@ -273,8 +295,8 @@ export class GdbStub {
     const [, object, op, annex, range] = p.split(":");
     if (op !== "read") return this.reply("");
     const [offHex, lenHex] = (range ?? "0,0").split(",");
-    const off = parseInt(offHex, 16);
-    const len = parseInt(lenHex, 16);
+    const off = hexNum(offHex);
+    const len = hexNum(lenHex);
     let data: string;
     if (object === "features" && annex === "target.xml") data = targetXml();
     else if (object === "auxv") {
@@ -334,8 +356,7 @@ export class GdbStub {
     return hexLE(this.regValue(k), REGS[k].bits / 8);
   }
 
-  private writeReg(k: number, hex: string): void {
-    const v = parseLE(hex);
+  private writeReg(k: number, v: bigint): void {
     const c = this.cpu;
     if (k < 16) c.setReg64Big(GPR_INDEX[k], v);
     else if (k === 16) c.rip = Number(v);
@@ -353,20 +374,24 @@ export class GdbStub {
   }
 
   private writeAllRegs(hex: string): void {
+    // parse everything first: a malformed packet changes no register
+    const values: bigint[] = [];
     let off = 0;
     for (let k = 0; k < REGS.length && off < hex.length; k++) {
       const n = (REGS[k].bits / 8) * 2;
-      this.writeReg(k, hex.slice(off, off + n));
+      values.push(parseLE(hex.slice(off, off + n)));
       off += n;
     }
+    values.forEach((v, k) => this.writeReg(k, v));
     this.reply("OK");
   }
 
   // ---- memory ----------------------------------------------------------------
 
   private readMem(args: string): void {
-    const [a, l] = args.split(",").map((x) => parseInt(x, 16));
-    if (!Number.isFinite(a) || !Number.isFinite(l)) return this.reply("E01");
+    const [as, ls] = args.split(",");
+    const a = hexNum(as);
+    const l = hexNum(ls);
     const out: number[] = [];
     const mem = this.cpu.mem;
     for (let k = 0; k < Math.min(l, 0x4000); k++) {
@@ -379,11 +404,12 @@ export class GdbStub {
 
   private writeMem(args: string, binary: boolean): void {
     const colon = args.indexOf(":");
-    const [a, l] = args
-      .slice(0, colon)
-      .split(",")
-      .map((x) => parseInt(x, 16));
+    if (colon < 0) throw new BadPacket("memory write without ':'");
+    const [as, ls] = args.slice(0, colon).split(",");
+    const a = hexNum(as);
+    const l = hexNum(ls);
     const payload = args.slice(colon + 1);
+    if (!binary && (payload.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(payload))) throw new BadPacket("bad memory bytes");
     let bytes: Uint8Array;
     if (binary) {
       const out: number[] = [];
@@ -409,8 +435,8 @@ export class GdbStub {
   private breakpoint(p: string): void {
     const set = p[0] === "Z";
     const [type, addrHex, kindHex] = p.slice(1).split(",");
-    const addr = parseInt(addrHex, 16);
-    const len = parseInt(kindHex, 16);
+    const addr = hexNum(addrHex);
+    const len = hexNum(kindHex?.split(";")[0]);
     if (type === "0" || type === "1") {
       if (set) this.breakpoints.add(addr);
       else this.breakpoints.delete(addr);
@@ -466,6 +492,17 @@ export class GdbStub {
   }
 
   private runSlice(first: boolean): void {
+    try {
+      this.runSliceUnsafe(first);
+    } catch (e) {
+      // never a stack trace out of the event loop: report an error and wait for the next packet
+      this.running = false;
+      this.opts.log?.(`error: ${(e as Error).message}`);
+      this.reply("E01");
+    }
+  }
+
+  private runSliceUnsafe(first: boolean): void {
     const c = this.cpu;
     const k = this.proc.kernel;
     const SLICE = 200000;

@@ -6,6 +6,7 @@ import { randomFillSync } from "node:crypto";
 import { spawnSync } from "node:child_process";
 import type { Host, HostDirent, HostFs, HostStat, HostStatfs } from "./host.js";
 import { sysrootPath } from "./sysroot.js";
+import { resolveInRoot } from "./confine.js";
 
 const ERRNO: Record<string, number> = { EPERM: 1, ENOENT: 2, ESRCH: 3, EINTR: 4, EIO: 5, EBADF: 9, EAGAIN: 11, EACCES: 13, EFAULT: 14, EEXIST: 17, ENOTDIR: 20, EISDIR: 21, EINVAL: 22, EMFILE: 24, ENOTTY: 25, EFBIG: 27, ENOSPC: 28, ESPIPE: 29, EROFS: 30, EPIPE: 32, ENAMETOOLONG: 36, ENOTEMPTY: 39, ELOOP: 40 };
 
@@ -218,7 +219,11 @@ export class NodeFs implements HostFs {
       const s = sysrootPath(this.sysroot, p, followLast);
       if (s !== null) return s;
     }
-    return this.root ? this.root + (p === "/" ? "" : p) : p;
+    if (!this.root) return p;
+    // confined to root as by chroot: every component resolved inside it (confine.ts)
+    const r = resolveInRoot(this.root, p, followLast);
+    if (typeof r === "number") throw { errno: r }; // wrap() turns it into -errno
+    return r;
   }
   cwd(): string {
     if (!this.root) return process.cwd();
@@ -233,7 +238,7 @@ export class NodeFs implements HostFs {
     }
   }
   open(p: string, flags: number, mode: number): number {
-    return this.wrap(() => fs.openSync(this.host(p), openFlags(flags), mode));
+    return this.wrap(() => fs.openSync(this.host(p, !(flags & 0x20000) && (flags & 0xc0) !== 0xc0), openFlags(flags | (this.root ? 0x20000 : 0)), mode));
   }
   close(h: number): number {
     return this.wrap(() => (fs.closeSync(h), 0));
@@ -278,10 +283,10 @@ export class NodeFs implements HostFs {
     return this.wrap(() => fs.readlinkSync(this.host(p, false)));
   }
   mkdir(p: string, mode: number): number {
-    return this.wrap(() => (fs.mkdirSync(this.host(p), { mode }), 0));
+    return this.wrap(() => (fs.mkdirSync(this.host(p, false), { mode }), 0));
   }
   rmdir(p: string): number {
-    return this.wrap(() => (fs.rmdirSync(this.host(p)), 0));
+    return this.wrap(() => (fs.rmdirSync(this.host(p, false)), 0));
   }
   unlink(p: string): number {
     return this.wrap(() => (fs.unlinkSync(this.host(p, false)), 0));
@@ -316,12 +321,13 @@ export class NodeFs implements HostFs {
     });
   }
   createLink(existing: string, p: string): number {
-    return this.wrap(() => (fs.linkSync(this.host(existing), this.host(p)), 0));
+    return this.wrap(() => (fs.linkSync(this.host(existing, false), this.host(p, false)), 0));
   }
   utimes(p: string, a: bigint | null, m: bigint | null): number {
     return this.wrap(() => {
-      const st = fs.statSync(this.host(p));
-      fs.utimesSync(this.host(p), a === null ? st.atime : Number(a) / 1e9, m === null ? st.mtime : Number(m) / 1e9);
+      const hp = this.host(p);
+      const st = fs.statSync(hp);
+      fs.utimesSync(hp, a === null ? st.atime : Number(a) / 1e9, m === null ? st.mtime : Number(m) / 1e9);
       return 0;
     });
   }
