@@ -13,14 +13,14 @@ function run(argv: string[], emulated: boolean) {
   const dir = fs.mkdtempSync("/tmp/x64emu-surface-");
   try {
     const [cmd, args] = emulated ? [process.execPath, [CLI, ...argv, dir]] : [argv[0], [...argv.slice(1), dir]];
-    const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 120000 });
+    const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 120000, env: { ...process.env, PROCSELF_TEST: "here" } });
     return { stdout: r.stdout, stderr: r.stderr, status: r.status, signal: r.signal };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
-const FIXTURES = ["fsext"];
+const FIXTURES = ["fsext", "procself"];
 
 for (const libc of ["glibc", "musl"]) {
   describe.skipIf(!IS_X86_64_LINUX)(`syscall surface (${libc})`, () => {

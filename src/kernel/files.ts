@@ -55,6 +55,8 @@ export interface OFile {
   refs: number;
   dirents?: HostDirent[];
   pipe?: Pipe;
+  /** contents of a virtual file (h is -1) */
+  data?: Uint8Array;
 }
 
 interface FileState {
@@ -91,7 +93,7 @@ export function install(k: Kernel, f: OFile, cloexec: boolean, min = 0): number 
 
 export function release(k: Kernel, f: OFile): void {
   if (--f.refs > 0) return;
-  if ((f.kind === "file" || f.kind === "dir") && k.host.fs) k.host.fs.close(f.h);
+  if ((f.kind === "file" || f.kind === "dir") && f.h >= 0 && k.host.fs) k.host.fs.close(f.h);
   if (f.kind === "pipe-r") f.pipe!.readers--;
   if (f.kind === "pipe-w") f.pipe!.writers--;
 }
@@ -142,16 +144,23 @@ export function fsOf(k: Kernel) {
   return k.host.fs ?? null;
 }
 
-/** /proc/self/... paths the emulator answers itself. */
+/** Files the kernel makes up itself (/proc/self/...: src/kernel/proc.ts registers them). */
+export interface VirtualFiles {
+  /** Contents of a virtual file or the entries of a virtual directory; null: not virtual. */
+  open(k: Kernel, path: string): { data: Uint8Array } | { dirents: HostDirent[] } | null;
+  /** follow: a final symlink is followed (stat, not lstat) */
+  stat(k: Kernel, path: string, follow: boolean): HostStat | number | null;
+  /** Target of a virtual symlink (/proc/self/exe, fd/N, cwd); null: not virtual. */
+  readlink(k: Kernel, path: string): string | null;
+}
+let virtualFiles: VirtualFiles | null = null;
+export function setVirtualFiles(v: VirtualFiles): void {
+  virtualFiles = v;
+}
+
+/** /proc/self/... links the emulator answers itself. */
 function procLink(k: Kernel, p: string): string | null {
-  if (p === "/proc/self/exe" || p === `/proc/${k.host.getpid()}/exe`) return (k.state.exePath as string | undefined) ?? null;
-  const m = /^\/proc\/self\/fd\/(\d+)$/.exec(p);
-  if (m) {
-    const f = get(k, Number(m[1]));
-    if (f?.kind === "std") return k.host.fdPath?.(f.h) ?? f.path;
-    return f?.path ?? null;
-  }
-  return null;
+  return virtualFiles ? virtualFiles.readlink(k, p) : null;
 }
 
 // ---- read / write -------------------------------------------------------------
@@ -162,7 +171,7 @@ export function readInto(k: Kernel, f: OFile, buf: Uint8Array, pos: number | nul
       return k.host.read(f.h, buf);
     case "file": {
       const at = pos ?? f.pos;
-      const n = fsOf(k)!.pread(f.h, buf, at);
+      const n = f.data ? readData(f.data, buf, at) : fsOf(k)!.pread(f.h, buf, at);
       if (n > 0 && pos === null) f.pos += n;
       return n;
     }
@@ -187,6 +196,12 @@ export function readInto(k: Kernel, f: OFile, buf: Uint8Array, pos: number | nul
   }
 }
 
+function readData(data: Uint8Array, buf: Uint8Array, at: number): number {
+  const n = Math.max(0, Math.min(buf.length, data.length - at));
+  buf.set(data.subarray(at, at + n));
+  return n;
+}
+
 export function writeFrom(k: Kernel, f: OFile, data: Uint8Array, pos: number | null): number {
   switch (f.kind) {
     case "std": {
@@ -195,6 +210,7 @@ export function writeFrom(k: Kernel, f: OFile, data: Uint8Array, pos: number | n
       return n;
     }
     case "file": {
+      if (f.data) return data.length; // a virtual file takes writes without effect (/proc/self/comm...)
       const fsx = fsOf(k)!;
       let at = pos ?? f.pos;
       if (pos === null && f.flags & O_APPEND) {
@@ -349,6 +365,12 @@ function doOpen(k: Kernel, dirfd: number, pathAddr: number, flags: number, mode:
   if (p === "") return -ENOENT;
   const path = slashCheck(k, p, resolve(k, dirfd, p));
   if (typeof path === "number") return path;
+  const v = virtualFiles?.open(k, path);
+  if (v) {
+    const cloexec = (flags & O_CLOEXEC) !== 0;
+    if ("dirents" in v) return flags & O_ACCMODE ? -EISDIR : install(k, { kind: "dir", h: -1, pos: 0, flags, path, refs: 1, dirents: v.dirents }, cloexec);
+    return flags & O_DIRECTORY ? -ENOTDIR : install(k, { kind: "file", h: -1, pos: 0, flags, path, refs: 1, data: v.data }, cloexec);
+  }
   const fsx = fsOf(k);
   if (!fsx) return -ENOENT;
   const umask = (k.state.umask as number | undefined) ?? 0o022;
@@ -454,7 +476,7 @@ defineSyscall({
         base = f.pos;
         break;
       case 2: {
-        const st = fsOf(k)!.fstat(f.h);
+        const st = statOf(k, f);
         if (typeof st === "number") return st;
         base = st.size;
         break;
@@ -477,8 +499,9 @@ function stdStat(k: Kernel, fd: number): HostStat {
   return { dev: tty ? 0x16 : 0xc, ino: 100 + fd, mode: tty ? 0o20620 : 0o10600, nlink: 1, uid: k.host.getuid(), gid: k.host.getgid(), rdev: tty ? 0x8800 : 0, size: 0, blksize: tty ? 1024 : 4096, blocks: 0, atimeNs: 0n, mtimeNs: 0n, ctimeNs: 0n };
 }
 
-function statOf(k: Kernel, f: OFile): HostStat | number {
+export function statOf(k: Kernel, f: OFile): HostStat | number {
   if (f.kind === "std") return stdStat(k, f.h);
+  if (f.data || (f.kind === "dir" && f.h < 0)) return virtualFiles?.stat(k, f.path, true) ?? -EBADF;
   if (f.kind === "pipe-r" || f.kind === "pipe-w") return { ...stdStat(k, -1), mode: 0o10600, ino: 7777 };
   return fsOf(k)!.fstat(f.h);
 }
@@ -520,6 +543,8 @@ function statPath(k: Kernel, dirfd: number, pathAddr: number, flags: number): Ho
   }
   const path = slashCheck(k, p, resolve(k, dirfd, p));
   if (typeof path === "number") return path;
+  const vs = virtualFiles?.stat(k, path, !(flags & AT_SYMLINK_NOFOLLOW));
+  if (vs) return vs;
   const fsx = fsOf(k);
   if (!fsx) return -ENOENT;
   const link = procLink(k, path);

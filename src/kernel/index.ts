@@ -3,6 +3,7 @@ export * from "./kernel.js";
 import "./process.js";
 import "./files.js";
 import "./fsext.js";
+import "./proc.js";
 import "./mm.js";
 import "./misc.js";
 import "./time.js";

@@ -96,6 +96,8 @@ export interface MapName {
   path: string;
   dev: number;
   ino: number;
+  /** MAP_SHARED ("s" in /proc/self/maps) */
+  shared?: boolean;
 }
 
 /** Named ranges, sorted by start, not overlapping (the loader's files, [stack], [heap], mmapped files). */
@@ -182,7 +184,7 @@ function doMmap(k: Kernel, addr: number, len: number, prot: number, flags: numbe
   if (r < 0) return r;
   mem.map(at, size, prot & PROT_MASK, noreserve);
   if (file && file.data.length) mem.writeBytes(at, file.data, false);
-  nameRange(k, at, at + size, file ? file.name : null);
+  nameRange(k, at, at + size, file ? { ...file.name, shared: type === MAP_SHARED } : null);
   void MAP_GROWSDOWN;
   return at;
 }
@@ -252,7 +254,10 @@ defineSyscall({
     if (prot < 0) return -EFAULT;
     if (!(flags & MREMAP_FIXED)) {
       if (newLen <= oldLen) {
-        if (newLen < oldLen) mem.unmap(old + newLen, oldLen - newLen);
+        if (newLen < oldLen) {
+          mem.unmap(old + newLen, oldLen - newLen);
+          nameRange(k, old + newLen, old + oldLen, null);
+        }
         return old;
       }
       const r = room(k, old + oldLen, newLen - oldLen, prot, false, false);
@@ -271,7 +276,10 @@ defineSyscall({
     if (dest < 0) return -ENOMEM;
     if (dest % PAGE_SIZE !== 0 || dest + newLen > USER_TOP) return -EINVAL;
     if (flags & MREMAP_FIXED && dest < old + oldLen && old < dest + newLen) return -EINVAL; // overlapping
+    const name = mapNames(k).find((r) => r.start <= old && r.end > old);
     mem.remap(old, oldLen, dest, newLen);
+    nameRange(k, old, old + oldLen, null);
+    nameRange(k, dest, dest + newLen, name ? { ...name, offset: name.offset + (old - name.start) } : null);
     return dest;
   },
 });

@@ -60,6 +60,10 @@ export interface LoadedImage {
   interpBase: number;
   /** Files the loader mapped and the stack (for /proc/self/maps) */
   files: MappedFile[];
+  /** argv strings [argStart, envStart), environment strings [envStart, envEnd) on the stack */
+  argStart: number;
+  envStart: number;
+  envEnd: number;
   /** Initial rsp */
   sp: number;
   /** Load bias (0 for ET_EXEC) */
@@ -181,8 +185,21 @@ export function loadElf(mem: Memory, elf: ElfFile, bytes: Uint8Array, opts: Load
   };
   sp -= 8; // end marker
   const execfnAddr = putString(opts.execfn);
-  const envAddrs = opts.envp.map(putString);
-  const argAddrs = opts.argv.map(putString);
+  // argv and environment strings in one block, in order, as Linux lays them out
+  // (/proc/self/cmdline and environ read them back from here)
+  const strs = [...opts.argv, ...opts.envp].map((s) => enc.encode(s));
+  const block = new Uint8Array(strs.reduce((n, b) => n + b.length + 1, 0));
+  const addrs: number[] = [];
+  let o = 0;
+  for (const b of strs) {
+    addrs.push(o);
+    block.set(b, o);
+    o += b.length + 1;
+  }
+  const argStart = putBytes(block);
+  const argAddrs = addrs.slice(0, opts.argv.length).map((a) => argStart + a);
+  const envAddrs = addrs.slice(opts.argv.length).map((a) => argStart + a);
+  const envStart = opts.envp.length ? envAddrs[0] : argStart + block.length;
   const platform = putString("x86_64");
   sp = Math.floor(sp / 16) * 16;
   const randomAddr = putBytes(opts.random.subarray(0, 16));
@@ -225,5 +242,5 @@ export function loadElf(mem: Memory, elf: ElfFile, bytes: Uint8Array, opts: Load
   const symbols = elf.symbols.map((s) => ({ ...s, value: s.value + (s.value ? base : 0) }));
   files.push({ start: STACK_TOP - stackSize, end: STACK_TOP, offset: 0, path: "[stack]" });
   const start = interp ? interpBase + interp.elf.entry : entry;
-  return { entry: start, programEntry: entry, sp, base, interpBase, brk, phdr, auxv, symbols, stackTop: STACK_TOP, stackBottom: STACK_TOP - stackSize, files };
+  return { entry: start, programEntry: entry, sp, base, interpBase, brk, phdr, auxv, symbols, stackTop: STACK_TOP, stackBottom: STACK_TOP - stackSize, files, argStart, envStart, envEnd: argStart + block.length };
 }
