@@ -56,6 +56,8 @@ export interface PreprocessOptions {
 
 const MAX_INCLUDE_DEPTH = 32;
 const MAX_EXPANDED_LINES = 1_000_000;
+/** Largest .zero/.skip/.fill/.comm (the data is materialised as .byte lines). */
+const MAX_FILL = 16 << 20;
 
 function dirname(p: string): string {
   const i = p.lastIndexOf("/");
@@ -340,7 +342,9 @@ export function preprocess(source: string, file: string, opts: PreprocessOptions
         let n = constArg(a, loc, word);
         if (n === null) return;
         if (word === ".p2align") n = 2 ** n;
-        if (n < 1 || (n & (n - 1)) !== 0) return err(loc, `${word}: alignment ${n} is not a power of 2`);
+        else if (n === 0) return; // as: .align 0 asks for nothing
+        if (n < 1 || !Number.isInteger(Math.log2(n))) return err(loc, `${word}: alignment ${n} is not a power of 2`);
+        if (n > 1 << 20) return err(loc, `${word}: alignment ${n} is larger than this assembler supports (1 MiB)`);
         const fill = f === undefined || f === "" ? null : constArg(f, loc, word);
         const max = mx === undefined ? null : constArg(mx, loc, word);
         const marker = `.Lx64emu_align_${out.aligns.length}`;
@@ -356,6 +360,7 @@ export function preprocess(source: string, file: string, opts: PreprocessOptions
         const value = v === undefined ? 0 : constArg(v, loc, word);
         if (count === null || value === null) return;
         if (count < 0) return err(loc, `${word}: negative size`);
+        if (count > MAX_FILL) return err(loc, `${word}: ${count} bytes is more than this assembler supports (${MAX_FILL})`);
         for (const l of byteLines(count, value)) emit(l, loc);
         return;
       }
@@ -366,6 +371,7 @@ export function preprocess(source: string, file: string, opts: PreprocessOptions
         const value = v === undefined ? 0 : constArg(v, loc, word);
         if (repeat === null || size === null || value === null) return;
         if (repeat < 0 || size < 0) return err(loc, ".fill: negative size");
+        if (repeat * size > MAX_FILL) return err(loc, `.fill: ${repeat * size} bytes is more than this assembler supports (${MAX_FILL})`);
         const unit: number[] = [];
         let x = BigInt(value);
         for (let i = 0; i < Math.min(size, 8); i++) {
@@ -383,6 +389,7 @@ export function preprocess(source: string, file: string, opts: PreprocessOptions
         const [name, sz, al] = args();
         const size = constArg(sz, loc, word);
         if (!name || size === null) return err(loc, `${word}: expected name, size`);
+        if (size < 0 || size > MAX_FILL) return err(loc, `${word}: size ${size} out of range (0..${MAX_FILL})`);
         const align = al === undefined ? (word === ".comm" ? Math.min(16, 2 ** Math.floor(Math.log2(Math.max(size, 1)))) : 1) : constArg(al, loc, word) ?? 1;
         commons.push({ name, size, align, global: word === ".comm", loc });
         return;
