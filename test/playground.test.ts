@@ -21,6 +21,13 @@ if (!HAS_CHROMIUM) console.log(`playground test skipped: ${CHROMIUM} not found (
 const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css" };
 const SHOTS = process.env.X64EMU_SCREENSHOT_DIR;
 
+/** A full-page screenshot (kept in $X64EMU_SCREENSHOT_DIR when set). */
+async function screenshot(page: any, name: string): Promise<void> {
+  const png: Buffer = await page.screenshot({ fullPage: true, ...(SHOTS ? { path: path.join(SHOTS, name) } : {}) });
+  expect(png.subarray(1, 4).toString()).toBe("PNG");
+  expect(png.length).toBeGreaterThan(20000);
+}
+
 /* eslint-disable @typescript-eslint/no-explicit-any */
 describe.skipIf(!HAS_CHROMIUM)("assembly playground in headless Chromium", () => {
   let server: http.Server;
@@ -149,7 +156,7 @@ describe.skipIf(!HAS_CHROMIUM)("assembly playground in headless Chromium", () =>
     const write = await page.textContent("#syscalls li:nth-child(2)");
     expect(write).toMatch(/rdi=0x1 \(1\)rsi=0x[0-9a-f]+ \(\d+\)rdx=0x\w+ \(\d+\)/);
     expect(await page.textContent("#transitions")).toBe("user → kernel: 4");
-    if (SHOTS) await page.screenshot({ path: path.join(SHOTS, "playground-getpid.png"), fullPage: true });
+    await screenshot(page, "playground-getpid.png");
     expect(errors).toEqual([]);
   });
 
@@ -166,6 +173,7 @@ describe.skipIf(!HAS_CHROMIUM)("assembly playground in headless Chromium", () =>
     const kill = await page.textContent("#syscalls li:last-child");
     expect(kill).toContain("rax=62 → kill");
     expect(kill).toContain("rax = -3 → -ESRCH: No such process");
+    await screenshot(page, "playground-kill.png");
     await page.click("#cont");
     await waitStatus(page, /^exit status 1$/);
     expect(await page.textContent("#output")).toBe("kill: ESRCH\n");
@@ -198,7 +206,7 @@ describe.skipIf(!HAS_CHROMIUM)("assembly playground in headless Chromium", () =>
     // nothing wider than the screen
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     expect(width).toBeLessThanOrEqual(390);
-    if (SHOTS) await page.screenshot({ path: path.join(SHOTS, "playground-phone.png"), fullPage: true });
+    await screenshot(page, "playground-phone.png");
     expect(errors).toEqual([]);
   });
 
