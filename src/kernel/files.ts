@@ -431,7 +431,7 @@ defineSyscall({
   },
 });
 defineSyscall({ nr: 33, name: "dup2", args: ["fd", "fd"], fn: (k, a) => (get(k, a.i32(0)) ? dupTo(k, a.i32(0), a.i32(1), false) : -EBADF) });
-defineSyscall({ nr: 292, name: "dup3", args: ["fd", "fd", "x"], fn: (k, a) => (a.i32(0) === a.i32(1) ? -EINVAL : dupTo(k, a.i32(0), a.i32(1), (a.i32(2) & O_CLOEXEC) !== 0)) });
+defineSyscall({ nr: 292, name: "dup3", args: ["fd", "fd", "x"], fn: (k, a) => (a.i32(2) & ~O_CLOEXEC || a.i32(0) === a.i32(1) ? -EINVAL : dupTo(k, a.i32(0), a.i32(1), (a.i32(2) & O_CLOEXEC) !== 0)) });
 
 function doPipe(k: Kernel, addr: number, flags: number): number {
   const p = new Pipe();
@@ -448,7 +448,8 @@ function doPipe(k: Kernel, addr: number, flags: number): number {
   return 0;
 }
 defineSyscall({ nr: 22, name: "pipe", args: ["ptr"], fn: (k, a) => doPipe(k, a.u(0), 0) });
-defineSyscall({ nr: 293, name: "pipe2", args: ["ptr", "x"], fn: (k, a) => doPipe(k, a.u(0), a.i32(1)) });
+// O_CLOEXEC, O_NONBLOCK, O_DIRECT and O_NOTIFICATION_PIPE (O_EXCL); anything else is EINVAL
+defineSyscall({ nr: 293, name: "pipe2", args: ["ptr", "x"], fn: (k, a) => (a.i32(1) & ~(O_CLOEXEC | O_NONBLOCK | 0x4000 | 0x80) ? -EINVAL : doPipe(k, a.u(0), a.i32(1))) });
 
 defineSyscall({
   nr: 8,
@@ -567,7 +568,8 @@ defineSyscall({
 });
 defineSyscall({ nr: 4, name: "stat", args: ["str", "ptr"], fn: (k, a) => statResult(k, statPath(k, AT_FDCWD, a.u(0), 0), a.u(1)) });
 defineSyscall({ nr: 6, name: "lstat", args: ["str", "ptr"], fn: (k, a) => statResult(k, statPath(k, AT_FDCWD, a.u(0), AT_SYMLINK_NOFOLLOW), a.u(1)) });
-defineSyscall({ nr: 262, name: "newfstatat", args: [fmtDirfd, "str", "ptr", fmtAtFlags], fn: (k, a) => statResult(k, statPath(k, a.i32(0), a.u(1), a.i32(3)), a.u(2)) });
+// flags beyond AT_SYMLINK_NOFOLLOW, AT_NO_AUTOMOUNT, AT_EMPTY_PATH and AT_STATX_SYNC_TYPE: EINVAL
+defineSyscall({ nr: 262, name: "newfstatat", args: [fmtDirfd, "str", "ptr", fmtAtFlags], fn: (k, a) => a.i32(3) & ~(AT_SYMLINK_NOFOLLOW | 0x800 | AT_EMPTY_PATH | 0x6000) ? -EINVAL : statResult(k, statPath(k, a.i32(0), a.u(1), a.i32(3)), a.u(2)) });
 
 defineSyscall({
   nr: 332,
@@ -612,9 +614,11 @@ function doAccess(k: Kernel, dirfd: number, pathAddr: number, mode: number): num
   const fsx = fsOf(k);
   return fsx ? fsx.access(path, mode) : -ENOENT;
 }
-defineSyscall({ nr: 21, name: "access", args: ["str", "x"], fn: (k, a) => doAccess(k, AT_FDCWD, a.u(0), a.i32(1)) });
-defineSyscall({ nr: 269, name: "faccessat", args: [fmtDirfd, "str", "x"], fn: (k, a) => doAccess(k, a.i32(0), a.u(1), a.i32(2)) });
-defineSyscall({ nr: 439, name: "faccessat2", args: ["fd", "str", "x", "x"], fn: (k, a) => doAccess(k, a.i32(0), a.u(1), a.i32(2)) });
+// mode beyond R_OK|W_OK|X_OK, or faccessat2 flags beyond AT_EACCESS|AT_SYMLINK_NOFOLLOW|AT_EMPTY_PATH: EINVAL
+const badAccess = (mode: number, flags: number) => (mode & ~7) !== 0 || (flags & ~(0x200 | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) !== 0;
+defineSyscall({ nr: 21, name: "access", args: ["str", "x"], fn: (k, a) => (badAccess(a.i32(1), 0) ? -EINVAL : doAccess(k, AT_FDCWD, a.u(0), a.i32(1))) });
+defineSyscall({ nr: 269, name: "faccessat", args: [fmtDirfd, "str", "x"], fn: (k, a) => (badAccess(a.i32(2), 0) ? -EINVAL : doAccess(k, a.i32(0), a.u(1), a.i32(2))) });
+defineSyscall({ nr: 439, name: "faccessat2", args: ["fd", "str", "x", "x"], fn: (k, a) => (badAccess(a.i32(2), a.i32(3)) ? -EINVAL : doAccess(k, a.i32(0), a.u(1), a.i32(2))) });
 
 // ---- directories ------------------------------------------------------------------------
 
@@ -737,7 +741,7 @@ defineSyscall({
   nr: 263,
   name: "unlinkat",
   args: ["fd", "str", "x"],
-  fn: (k, a) => pathOp(k, a.i32(0), a.u(1), (p) => (a.i32(2) & AT_REMOVEDIR ? fsOf(k)!.rmdir(p) : fsOf(k)!.unlink(p))),
+  fn: (k, a) => (a.i32(2) & ~AT_REMOVEDIR ? -EINVAL : pathOp(k, a.i32(0), a.u(1), (p) => (a.i32(2) & AT_REMOVEDIR ? fsOf(k)!.rmdir(p) : fsOf(k)!.unlink(p)))),
 });
 function doRename(k: Kernel, d1: number, p1: number, d2: number, p2: number): number {
   return pathOp(k, d1, p1, (from) => pathOp(k, d2, p2, (to) => fsOf(k)!.rename(from, to)));

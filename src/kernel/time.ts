@@ -141,6 +141,8 @@ defineSyscall({
   name: "getrusage",
   args: ["d", "ptr"],
   fn: (k, a) => {
+    const who = a.i32(0);
+    if (who !== 0 && who !== -1 && who !== 1) return -22; // RUSAGE_SELF, RUSAGE_CHILDREN, RUSAGE_THREAD
     const b = new Uint8Array(144);
     const us = BigInt(Math.floor(k.cpu.icount / 100)); // ~100 MIPS worth of user time
     const dv = new DataView(b.buffer);

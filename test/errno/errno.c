@@ -11,6 +11,13 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <signal.h>
+#include <time.h>
+#include <poll.h>
+#include <sys/uio.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <sys/time.h>
 
 static void show(const char *label, long r) {
   if (r == -1) printf("%-34s -1 errno %d\n", label, errno);
@@ -120,6 +127,125 @@ int main(int argc, char **argv) {
   T("close(-1)", syscall(SYS_close, -1));
   T("dup2(0, -1)", syscall(SYS_dup2, 0, -1));
   T("fcntl(0, 9999)", syscall(SYS_fcntl, 0, 9999));
+
+  /* more of the same: bad fds, bad pointers, bad flags, bad lengths */
+  char longname[300], longpath[5000];
+  memset(longname, 'a', 299); longname[299] = 0;
+  memset(longpath, 'b', 4999); longpath[4999] = 0;
+  char sub[4200];
+  snprintf(sub, sizeof sub, "%s/d", dir);
+  char subfile[4200];
+  snprintf(subfile, sizeof subfile, "%s/d/x", dir);
+  int wr = open(file, O_WRONLY | O_CREAT, 0644);
+  int rd = open(file, O_RDONLY);
+  int pfd[2];
+  pipe(pfd);
+  T("read from O_WRONLY fd", syscall(SYS_read, wr, buf, 1));
+  T("write to O_RDONLY fd", syscall(SYS_write, rd, buf, 1));
+  T("lseek bad whence", syscall(SYS_lseek, rd, 0, 99));
+  T("lseek negative result", syscall(SYS_lseek, rd, -10, SEEK_SET));
+  T("lseek on pipe", syscall(SYS_lseek, pfd[0], 0, SEEK_CUR));
+  T("pread negative offset", syscall(SYS_pread64, rd, buf, 1, -1));
+  T("pread on pipe", syscall(SYS_pread64, pfd[0], buf, 1, 0));
+  T("fstat bad fd", syscall(SYS_fstat, 555, &st));
+  T("fstat NULL", syscall(SYS_fstat, rd, 0));
+  T("dup bad fd", syscall(SYS_dup, 555));
+  T("dup2 to 1<<20", syscall(SYS_dup2, rd, 1 << 20));
+  T("dup3 same fd", syscall(SYS_dup3, rd, rd, 0));
+  T("dup3 bad flags", syscall(SYS_dup3, rd, 50, 1));
+  T("fcntl bad fd", syscall(SYS_fcntl, 555, F_GETFD));
+  T("ioctl TCGETS on file", syscall(SYS_ioctl, rd, 0x5401, buf));
+  T("ioctl bad fd", syscall(SYS_ioctl, 555, 0x5401, buf));
+  T("ftruncate negative", syscall(SYS_ftruncate, wr, -1));
+  T("ftruncate O_RDONLY", syscall(SYS_ftruncate, rd, 0));
+  T("ftruncate bad fd", syscall(SYS_ftruncate, 555, 0));
+  T("open ENOENT", syscall(SYS_open, "/nonexistent/x", O_RDONLY));
+  T("open name too long", syscall(SYS_open, longname, O_RDONLY));
+  T("open path too long", syscall(SYS_open, longpath, O_RDONLY));
+  T("open O_EXCL existing", syscall(SYS_open, file, O_CREAT | O_EXCL | O_WRONLY, 0644));
+  T("open dir for writing", syscall(SYS_open, dir, O_WRONLY));
+  T("open file O_DIRECTORY", syscall(SYS_open, file, O_RDONLY | O_DIRECTORY));
+  T("open NULL", syscall(SYS_open, 0, O_RDONLY));
+  T("openat bad dirfd", syscall(SYS_openat, 555, "x", O_RDONLY));
+  T("openat file as dirfd", syscall(SYS_openat, rd, "x", O_RDONLY));
+  T("mkdir", syscall(SYS_mkdir, sub, 0755));
+  T("mkdir existing", syscall(SYS_mkdir, sub, 0755));
+  T("mkdir under a file", syscall(SYS_mkdir, fileslash, 0755));
+  close(open(subfile, O_CREAT | O_WRONLY, 0644));
+  T("rmdir non-empty", syscall(SYS_rmdir, sub));
+  T("rmdir a file", syscall(SYS_rmdir, subfile));
+  T("unlink a dir", syscall(SYS_unlink, sub));
+  T("unlink ENOENT", syscall(SYS_unlink, "/nonexistent"));
+  T("readlink of a file", syscall(SYS_readlink, file, buf, sizeof buf));
+  T("readlink size 0", syscall(SYS_readlink, file, buf, 0));
+  T("rename ENOENT", syscall(SYS_rename, "/nonexistent/a", "/nonexistent/b"));
+  T("rename dir onto file", syscall(SYS_rename, sub, file));
+  T("chdir to a file", syscall(SYS_chdir, file));
+  T("chdir ENOENT", syscall(SYS_chdir, "/nonexistent"));
+  T("fchdir on a file", syscall(SYS_fchdir, rd));
+  T("fchdir bad fd", syscall(SYS_fchdir, 555));
+  T("getcwd size 1", syscall(SYS_getcwd, buf, 1));
+  T("getcwd NULL", syscall(SYS_getcwd, 0, 100));
+  T("getdents on a file", syscall(SYS_getdents64, rd, buf, sizeof buf));
+  T("getdents bad fd", syscall(SYS_getdents64, 555, buf, sizeof buf));
+  int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+  T("getdents tiny buffer", syscall(SYS_getdents64, dfd, buf, 8));
+  T("getdents NULL", syscall(SYS_getdents64, dfd, 0, 4096));
+  close(dfd);
+  T("pipe NULL", syscall(SYS_pipe, 0));
+  T("pipe2 bad flags", syscall(SYS_pipe2, pfd, 1));
+  T("writev negative count", syscall(SYS_writev, 1, buf, -1));
+  T("writev count 2000", syscall(SYS_writev, 1, buf, 2000));
+  T("writev bad iov", syscall(SYS_writev, 1, (void *)16, 1));
+  T("readv bad fd", syscall(SYS_readv, 555, buf, 1));
+  struct timespec ts;
+  T("clock_gettime bad clock", syscall(SYS_clock_gettime, 99, &ts));
+  T("clock_gettime NULL", syscall(SYS_clock_gettime, CLOCK_REALTIME, 0));
+  T("clock_getres NULL ok", syscall(SYS_clock_getres, CLOCK_REALTIME, 0));
+  struct timespec neg = {-1, 0};
+  T("nanosleep negative", syscall(SYS_nanosleep, &neg, 0));
+  struct timespec badns = {0, 1000000000};
+  T("nanosleep nsec 1e9", syscall(SYS_nanosleep, &badns, 0));
+  T("nanosleep NULL", syscall(SYS_nanosleep, 0, 0));
+  T("gettimeofday bad ptr", syscall(SYS_gettimeofday, (void *)16, 0));
+  T("uname NULL", syscall(SYS_uname, 0));
+  T("sysinfo NULL", syscall(SYS_sysinfo, 0));
+  T("time(NULL)>0", syscall(SYS_time, 0) > 0);
+  T("getrusage bad who", syscall(SYS_getrusage, 99, buf));
+  T("rt_sigaction SIGKILL", syscall(SYS_rt_sigaction, SIGKILL, buf, 0, 8));
+  T("rt_sigaction sig 0", syscall(SYS_rt_sigaction, 0, 0, 0, 8));
+  T("rt_sigaction sig 65", syscall(SYS_rt_sigaction, 65, 0, 0, 8));
+  T("rt_sigaction sigsetsize 4", syscall(SYS_rt_sigaction, SIGUSR1, 0, 0, 4));
+  T("rt_sigaction bad ptr", syscall(SYS_rt_sigaction, SIGUSR1, (void *)16, 0, 8));
+  T("rt_sigprocmask bad how", syscall(SYS_rt_sigprocmask, 99, buf, 0, 8));
+  T("rt_sigprocmask size 4", syscall(SYS_rt_sigprocmask, SIG_BLOCK, 0, 0, 4));
+  T("rt_sigprocmask bad ptr", syscall(SYS_rt_sigprocmask, SIG_BLOCK, (void *)16, 0, 8));
+  T("kill bad signal", syscall(SYS_kill, getpid(), 99));
+  T("tgkill bad tid", syscall(SYS_tgkill, getpid(), 4194303, 0));
+  T("sched_getaffinity len 4", syscall(SYS_sched_getaffinity, 0, 4, buf));
+  T("arch_prctl bad code", syscall(SYS_arch_prctl, 0x9999, 0));
+  T("arch_prctl GET_FS NULL", syscall(SYS_arch_prctl, 0x1003, 0));
+  T("set_robust_list bad len", syscall(SYS_set_robust_list, buf, 7));
+  T("mremap bad flags", syscall(SYS_mremap, big, 4096, 8192, 99));
+  T("mremap unmapped", syscall(SYS_mremap, two + 4096, 4096, 8192, 0));
+  T("mmap bad fd", (long)mmap(0, 4096, PROT_READ, MAP_PRIVATE, 555, 0));
+  T("mmap offset unaligned", (long)mmap(0, 4096, PROT_READ, MAP_PRIVATE, rd, 1));
+  T("mmap write-only fd", (long)mmap(0, 4096, PROT_READ, MAP_PRIVATE, wr, 0));
+  T("mmap FIXED unaligned", (long)mmap((void *)0x10001, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+  T("munmap len 0", syscall(SYS_munmap, big, 0));
+  T("mprotect unaligned", syscall(SYS_mprotect, big + 1, 4096, PROT_READ));
+  T("mprotect bad prot", syscall(SYS_mprotect, big, 4096, 0x100));
+  T("access bad mode", syscall(SYS_access, file, 0x100));
+  T("faccessat bad flags", syscall(SYS_faccessat2, AT_FDCWD, file, F_OK, 0x1));
+  T("newfstatat bad flags", syscall(SYS_newfstatat, AT_FDCWD, file, &st, 0x1));
+  T("unlinkat bad flags", syscall(SYS_unlinkat, AT_FDCWD, file, 0x1));
+  T("symlink existing", syscall(SYS_symlink, "x", file));
+  T("link ENOENT", syscall(SYS_link, "/nonexistent", fileslash));
+  T("close twice", (close(pfd[1]), syscall(SYS_close, pfd[1])));
+  unlink(subfile);
+  rmdir(sub);
+  close(rd);
+  close(wr);
   close(fd);
   unlink(file);
   return 0;
