@@ -60,6 +60,10 @@ export interface Host {
   hostname?(): string;
   /** Process group and session of a host process (getpgid, getsid), or -errno (ESRCH). */
   processIds?(pid: number): { pgid: number; sid: number } | number;
+  /** Supplementary group ids (getgroups). */
+  getgroups?(): number[];
+  /** This process's resource usage (getrusage): CPU times in microseconds, max RSS in KiB. */
+  resourceUsage?(): { userUs: number; systemUs: number; maxRssKb: number; minorFaults: number; majorFaults: number; fsRead: number; fsWrite: number; voluntarySwitches: number; involuntarySwitches: number };
   /** Memory figures for sysinfo, in bytes. */
   memoryInfo?(): { total: number; free: number; buffers?: number; shared?: number };
 }

@@ -143,6 +143,13 @@ export class NodeHost implements Host {
       return -3; // ESRCH
     }
   }
+  getgroups(): number[] {
+    return process.getgroups?.() ?? [this.getgid()];
+  }
+  resourceUsage() {
+    const u = process.resourceUsage();
+    return { userUs: u.userCPUTime, systemUs: u.systemCPUTime, maxRssKb: u.maxRSS, minorFaults: u.minorPageFault, majorFaults: u.majorPageFault, fsRead: u.fsRead, fsWrite: u.fsWrite, voluntarySwitches: u.voluntaryContextSwitches, involuntarySwitches: u.involuntaryContextSwitches };
+  }
   hostname(): string {
     return os.hostname();
   }

@@ -8,6 +8,7 @@ import type { HostDirent, HostStat } from "../host/host.js";
 import { defineSyscall, type Args, type Kernel } from "./kernel.js";
 import { fmtAtFlags, fmtDirfd, fmtMode, fmtOpenFlags } from "./strace/flags.js";
 import { isTtyIoctl, ttyIoctl } from "./tty.js";
+import { RLIMIT_FSIZE, RLIMIT_NOFILE, rlimits } from "./misc.js";
 
 const EPERM = 1;
 const ENOENT = 2;
@@ -20,6 +21,7 @@ const EINVAL = 22;
 const EMFILE = 24;
 const ENOTTY = 25;
 const ESPIPE = 29;
+const EFBIG = 27;
 const EPIPE = 32;
 const ERANGE = 34;
 const ENOSYS = 38;
@@ -80,9 +82,16 @@ export function get(k: Kernel, fd: number): OFile | null {
   return fd >= 0 && e ? e.f : null;
 }
 
+/** The descriptor limit: RLIMIT_NOFILE's soft value (at most the table size, 1 << 20). */
+export function fdLimit(k: Kernel): number {
+  return Math.min(rlimits(k)[RLIMIT_NOFILE][0], 1 << 20);
+}
+
 export function install(k: Kernel, f: OFile, cloexec: boolean, min = 0): number {
   const fds = files(k).fds;
-  for (let fd = min; fd < 1024; fd++) {
+  const limit = fdLimit(k);
+  if (min >= limit) return -EMFILE;
+  for (let fd = min; fd < limit; fd++) {
     if (!fds[fd]) {
       fds[fd] = { f, cloexec };
       return fd;
@@ -216,6 +225,14 @@ export function writeFrom(k: Kernel, f: OFile, data: Uint8Array, pos: number | n
       if (pos === null && f.flags & O_APPEND) {
         const st = fsx.fstat(f.h);
         if (typeof st !== "number") at = st.size;
+      }
+      const fsize = rlimits(k)[RLIMIT_FSIZE][0];
+      if (at + data.length > fsize) {
+        if (at >= fsize) {
+          k.signalHandlers.raise(k, 25, 0, k.host.getpid()); // SIGXFSZ
+          return -EFBIG;
+        }
+        data = data.subarray(0, fsize - at);
       }
       const n = fsx.pwrite(f.h, data, at);
       if (n > 0 && pos === null) f.pos = at + n;
@@ -409,7 +426,7 @@ defineSyscall({
 function dupTo(k: Kernel, old: number, nfd: number, cloexec: boolean): number {
   const f = get(k, old);
   if (!f) return -EBADF;
-  if (nfd < 0 || nfd >= 1024) return -EBADF;
+  if (nfd < 0 || nfd >= fdLimit(k)) return -EBADF;
   if (old === nfd) return nfd;
   const fds = files(k).fds;
   const prev = fds[nfd];
@@ -426,8 +443,9 @@ defineSyscall({
   fn: (k, a) => {
     const f = get(k, a.i32(0));
     if (!f) return -EBADF;
-    f.refs++;
-    return install(k, f, false);
+    const fd = install(k, f, false);
+    if (fd >= 0) f.refs++;
+    return fd;
   },
 });
 defineSyscall({ nr: 33, name: "dup2", args: ["fd", "fd"], fn: (k, a) => (get(k, a.i32(0)) ? dupTo(k, a.i32(0), a.i32(1), false) : -EBADF) });
@@ -743,12 +761,11 @@ defineSyscall({
   args: ["fd", "str", "x"],
   fn: (k, a) => (a.i32(2) & ~AT_REMOVEDIR ? -EINVAL : pathOp(k, a.i32(0), a.u(1), (p) => (a.i32(2) & AT_REMOVEDIR ? fsOf(k)!.rmdir(p) : fsOf(k)!.unlink(p)))),
 });
-function doRename(k: Kernel, d1: number, p1: number, d2: number, p2: number): number {
+export function doRename(k: Kernel, d1: number, p1: number, d2: number, p2: number): number {
   return pathOp(k, d1, p1, (from) => pathOp(k, d2, p2, (to) => fsOf(k)!.rename(from, to)));
 }
 defineSyscall({ nr: 82, name: "rename", args: ["str", "str"], fn: (k, a) => doRename(k, AT_FDCWD, a.u(0), AT_FDCWD, a.u(1)) });
 defineSyscall({ nr: 264, name: "renameat", args: ["fd", "str", "fd", "str"], fn: (k, a) => doRename(k, a.i32(0), a.u(1), a.i32(2), a.u(3)) });
-defineSyscall({ nr: 316, name: "renameat2", args: ["fd", "str", "fd", "str", "x"], fn: (k, a) => (a.i32(4) ? -EINVAL : doRename(k, a.i32(0), a.u(1), a.i32(2), a.u(3))) });
 defineSyscall({ nr: 90, name: "chmod", args: ["str", "x"], fn: (k, a) => pathOp(k, AT_FDCWD, a.u(0), (p) => fsOf(k)!.chmod(p, a.i32(1) & 0o7777)) });
 defineSyscall({ nr: 268, name: "fchmodat", args: ["fd", "str", "x"], fn: (k, a) => pathOp(k, a.i32(0), a.u(1), (p) => fsOf(k)!.chmod(p, a.i32(2) & 0o7777)) });
 defineSyscall({
@@ -822,8 +839,10 @@ defineSyscall({
       case 0: // F_DUPFD
       case 1030: {
         // F_DUPFD_CLOEXEC
-        e.f.refs++;
-        return install(k, e.f, a.i32(1) === 1030, a.i32(2));
+        if (a.i32(2) < 0 || a.i32(2) >= fdLimit(k)) return -EINVAL;
+        const fd2 = install(k, e.f, a.i32(1) === 1030, a.i32(2));
+        if (fd2 >= 0) e.f.refs++;
+        return fd2;
       }
       case 1: // F_GETFD
         return e.cloexec ? 1 : 0;

@@ -8,10 +8,11 @@
  */
 import type { HostStatfs } from "../host/host.js";
 import { defineSyscall, type Args, type Kernel } from "./kernel.js";
-import { fsOf, get, install, iovecs, pathOp, readable, readInto, readPath, resolve, writable, writeFrom, type OFile } from "./files.js";
+import { doRename, fsOf, get, install, iovecs, pathOp, readable, readInto, readPath, resolve, writable, writeFrom, type OFile } from "./files.js";
 import { fmtDirfd } from "./strace/flags.js";
 
 const ENOENT = 2;
+const EEXIST = 17;
 const EBADF = 9;
 const EFAULT = 14;
 const ENODEV = 19;
@@ -360,6 +361,37 @@ defineSyscall({
     return n;
   },
 });
+
+// ---- renameat2 ------------------------------------------------------------------------------------
+
+const RENAME_NOREPLACE = 1;
+const RENAME_EXCHANGE = 2;
+/** renameat2: RENAME_NOREPLACE fails with EEXIST on an existing target; RENAME_EXCHANGE swaps the two names. */
+function doRename2(k: Kernel, d1: number, p1: number, d2: number, p2: number, flags: number): number {
+  if (flags === 0) return doRename(k, d1, p1, d2, p2);
+  const both = RENAME_NOREPLACE | RENAME_EXCHANGE;
+  if (flags & ~both || flags === both) return -EINVAL; // RENAME_WHITEOUT is for overlay file systems
+  return pathOp(k, d1, p1, (from) =>
+    pathOp(k, d2, p2, (to) => {
+      const fsx = fsOf(k)!;
+      const src = fsx.stat(from, false);
+      if (typeof src === "number") return src;
+      const dst = fsx.stat(to, false);
+      if (flags & RENAME_NOREPLACE) return typeof dst === "number" ? fsx.rename(from, to) : -EEXIST;
+      if (typeof dst === "number") return dst;
+      const tmp = `${to}.x64emu-exchange-${k.host.getpid()}`;
+      let r = fsx.rename(to, tmp);
+      if (r < 0) return r;
+      r = fsx.rename(from, to);
+      if (r < 0) {
+        fsx.rename(tmp, to);
+        return r;
+      }
+      return fsx.rename(tmp, from);
+    }),
+  );
+}
+defineSyscall({ nr: 316, name: "renameat2", args: ["fd", "str", "fd", "str", "x"], fn: (k, a) => doRename2(k, a.i32(0), a.u(1), a.i32(2), a.u(3), a.u32(4)) });
 
 // ---- memfd ---------------------------------------------------------------------------------------
 

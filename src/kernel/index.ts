@@ -4,6 +4,7 @@ import "./process.js";
 import "./files.js";
 import "./fsext.js";
 import "./proc.js";
+import "./procinfo.js";
 import "./mm.js";
 import "./misc.js";
 import "./time.js";

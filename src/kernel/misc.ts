@@ -81,6 +81,8 @@ const DEFAULT_RLIMITS: Array<[number, number]> = [
   [0, 0], // RTPRIO
   [INF, INF], // RTTIME
 ];
+export const RLIMIT_FSIZE = 1;
+export const RLIMIT_NOFILE = 7;
 export const RLIMIT_AS = 9;
 export const RLIMIT_MEMLOCK = 8;
 const NR_OPEN = 1048576;

@@ -1,4 +1,4 @@
-/** Time syscalls: clock_gettime, clock_getres, gettimeofday, time, nanosleep, times, getrusage. */
+/** Time syscalls: clock_gettime, clock_getres, gettimeofday, time, nanosleep, times (getrusage: procinfo.ts). */
 import { defineSyscall, type Kernel } from "./kernel.js";
 
 const EINVAL = 22;
@@ -134,20 +134,5 @@ defineSyscall({
       if (k.copyOut(a.u(0), b)) return -EFAULT;
     }
     return ticks;
-  },
-});
-defineSyscall({
-  nr: 98,
-  name: "getrusage",
-  args: ["d", "ptr"],
-  fn: (k, a) => {
-    const who = a.i32(0);
-    if (who !== 0 && who !== -1 && who !== 1) return -22; // RUSAGE_SELF, RUSAGE_CHILDREN, RUSAGE_THREAD
-    const b = new Uint8Array(144);
-    const us = BigInt(Math.floor(k.cpu.icount / 100)); // ~100 MIPS worth of user time
-    const dv = new DataView(b.buffer);
-    dv.setBigInt64(0, us / 1000000n, true);
-    dv.setBigInt64(8, us % 1000000n, true);
-    return k.copyOut(a.u(1), b);
   },
 });
