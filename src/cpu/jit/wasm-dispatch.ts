@@ -31,6 +31,15 @@ export function buildDispatcher(memory: WebAssembly.Memory, table: WebAssembly.T
   // empty entries: a NaN tag matches no rip (a zero tag would send rip 0 to region 0)
   const tags = new Float64Array(memory.buffer, DISPATCH_BASE, DISPATCH_SIZE * 2);
   for (let k = 0; k < DISPATCH_SIZE * 2; k += 2) tags[k] = NaN;
+  // the same code for every CPU: compiled once
+  dispatcherModule ??= new WebAssembly.Module(dispatcherCode() as BufferSource);
+  const inst = new WebAssembly.Instance(dispatcherModule, { e: { m: memory, t: table } });
+  return inst.exports.f as DispatchFn;
+}
+
+let dispatcherModule: WebAssembly.Module | null = null;
+
+function dispatcherCode(): Uint8Array {
   const c = new Code();
   const P_IDX = 0,
     P_PC = 1,
@@ -121,7 +130,5 @@ export function buildDispatcher(memory: WebAssembly.Memory, table: WebAssembly.T
     { params: [I32, I32], results: [I32] }, // a region: (pc, max) -> count
     { params: [I32, I32, I32], results: [I32] }, // dispatch: (region, pc, max) -> count
   ];
-  const bytes = buildModule(types, [], 1, [I32, I32, F64, I32], c, true); // locals: total, n, rip, h
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), { e: { m: memory, t: table } });
-  return inst.exports.f as DispatchFn;
+  return buildModule(types, [], 1, [I32, I32, F64, I32], c, true); // locals: total, n, rip, h
 }
