@@ -639,13 +639,19 @@ export class CPU {
       const sync = r.noFlags[id] === 0;
       if (sync) this.flagsFromSlot();
       this.rip = i.next;
-      if (r.counted[id] === 1) {
-        // the handler reads the instruction count (rdtsc): make it exact for the moment
-        const base = this.icount;
-        this.icount = base + this.mem.i32[S_DTOTAL >> 2] + cnt + r.idx[id];
-        i.fn(this, i);
-        this.icount = base;
-      } else i.fn(this, i);
+      try {
+        if (r.counted[id] === 1) {
+          // the handler reads the instruction count (rdtsc): make it exact for the moment
+          const base = this.icount;
+          this.icount = base + this.mem.i32[S_DTOTAL >> 2] + cnt + r.idx[id];
+          i.fn(this, i);
+          this.icount = base;
+        } else i.fn(this, i);
+      } catch (e) {
+        // a fault part way (rep string instructions): the flags as the handler left them
+        if (sync) this.flagsToSlot();
+        throw e;
+      }
       if (sync) this.flagsToSlot();
       if (this.stopRequested) this.mem.i32[S_STOP >> 2] = 1;
       if (this.rip !== i.next || this.stopRequested || !r.valid) {

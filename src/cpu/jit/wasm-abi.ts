@@ -79,7 +79,13 @@ export const L_PC = 0,
 export const L_REG = 17;
 /** The count a region returns (-1: a fault is pending). */
 export const L_RET = 33;
-export const LOCALS = [I32, I32, I32, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, V128, V128, ...new Array<number>(16).fill(I64), I32];
+/**
+ * The pending flag record: 0 when the slot's record is current, else the
+ * kind | size << 8 of the last producer, whose operands and result are in
+ * fa/fb/fr (stored into the slot only where something reads it: see Gen.materialize).
+ */
+export const L_PK = 34;
+export const LOCALS = [I32, I32, I32, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, V128, V128, ...new Array<number>(16).fill(I64), I32, I32];
 /** Byte offset of xmm register n in linear memory. */
 export const XMM = (n: number) => 256 + 16 * n;
 

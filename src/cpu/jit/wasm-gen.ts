@@ -8,7 +8,7 @@ import { BASE_NONE, K_IMM, K_REG, SEG_FS, SEG_GS, type Insn } from "../../decode
 import { F_ADD, F_DEC, F_INC, F_LOGIC, F_RES, F_SUB } from "../flags.js";
 import { PAGE_SIZE, TLB_MASK, TLB_R_FRAME, TLB_R_TAG, TLB_W_FRAME, TLB_W_TAG } from "../memory.js";
 import { Code, I64, OP, SIMD, V128 } from "./wasm-enc.js";
-import { F_CALL, F_COND, F_RD, F_WR, L_CNT, L_EA, L_FA, L_FB, L_FR, L_MAX, L_PC, L_PG, L_REG, L_RET, L_SMC, L_T, L_TI, L_V, S_FDST, S_FOP, S_FRES, S_FS, S_FSIZE, S_FSRC, S_FAUX, S_GS, S_RIP, S_VAL, XMM, lowMask } from "./wasm-abi.js";
+import { F_CALL, F_COND, F_RD, F_WR, L_PK, L_CNT, L_EA, L_FA, L_FB, L_FR, L_MAX, L_PC, L_PG, L_REG, L_RET, L_SMC, L_T, L_TI, L_V, S_FDST, S_FOP, S_FRES, S_FS, S_FSIZE, S_FSRC, S_FAUX, S_GS, S_RIP, S_VAL, XMM, lowMask } from "./wasm-abi.js";
 
 /** Flag kinds a condition can be evaluated from inline; returns false when it needs the full flags. */
 export function inlineCond(op: number, cc: number): boolean {
@@ -37,6 +37,10 @@ export class Gen {
   nextAddr = -1;
   /** The current instruction's flags are dead (overwritten before any read). */
   dead = false;
+  /** The pending-record local is known to be 0 here (see L_PK). */
+  pkZero = false;
+  /** The instruction just emitted stored to memory. */
+  wrote = false;
   constructor(
     readonly blockIndex: Map<number, number>,
     /** Blocks of the region that follow a call (where rets usually go), at most a few. */
@@ -332,6 +336,48 @@ export class Gen {
     c.u32(c.depth - 1 - this.out);
   }
 
+  /**
+   * Store the pending producer's record, if any, into the slot (before
+   * anything that reads the slot's record, and on the way out). `top`: at an
+   * instruction's top level, so that the local is known to be 0 after.
+   */
+  materialize(top: boolean): void {
+    if (this.pkZero) return;
+    const c = this.c;
+    c.get(L_PK);
+    c.open(OP.if);
+    c.i32(0);
+    c.get(L_PK);
+    c.i32(255);
+    c.op(OP.i32_and);
+    c.mem(OP.i32_store, S_FOP);
+    c.i32(0);
+    c.get(L_PK);
+    c.i32(8);
+    c.op(OP.i32_shr_u);
+    c.mem(OP.i32_store, S_FSIZE);
+    for (const [l, off] of [
+      [L_FA, S_FDST],
+      [L_FB, S_FSRC],
+      [L_FR, S_FRES],
+    ]) {
+      c.i32(0);
+      c.get(l);
+      c.mem(OP.i64_store, off);
+    }
+    c.i32(0);
+    c.set(L_PK);
+    c.close();
+    if (top) this.pkZero = true;
+  }
+
+  /** A pending producer of `kind` and `size` has its operands and result in fa/fb/fr. */
+  setPending(kind: number, size: number): void {
+    this.c.i32(kind | (size << 8));
+    this.c.set(L_PK);
+    this.pkZero = false;
+  }
+
   /** Leave with the i64 target in L_T as rip (cnt already counts the block). */
   exitDynamic(): void {
     const c = this.c;
@@ -510,6 +556,7 @@ export class Gen {
       if (neg) c.op(OP.i32_eqz);
       return;
     }
+    this.materialize(false);
     c.i32(cc);
     c.call(F_COND);
   }
@@ -517,6 +564,7 @@ export class Gen {
   /** Call the interpreter's handler for the current instruction; leave when it says so. */
   fallback(): void {
     const c = this.c;
+    this.materialize(false); // the handler may read the flags
     this.spillRegs();
     c.i32(this.id);
     c.get(L_CNT);

@@ -4,7 +4,7 @@ import { F_ADD, F_DEC, F_INC, F_LOGIC, F_SUB } from "../flags.js";
 import { OP } from "./wasm-enc.js";
 import { F_CF, L_A, L_B, L_EA, L_FA, L_FB, L_FR, L_R, L_REG, L_T, L_V, keyOf } from "./wasm-abi.js";
 import { emitDiv, emitMul, emitShiftCl, mulOverflow64, overflowRecord, shiftFlags } from "./wasm-arith.js";
-import { CONDS, NEUTRAL, producerKind } from "./wasm-flags.js";
+import { CLOBBERS_FLAG_LOCALS, CONDS, NEUTRAL, producerKind } from "./wasm-flags.js";
 import type { Gen } from "./wasm-gen.js";
 import { emitSse } from "./wasm-sse.js";
 
@@ -110,13 +110,30 @@ export const ALU_OP: Record<string, number> = { add: OP.i64_add, sub: OP.i64_sub
 
 /** One non-branch instruction: compiled, or the interpreter's handler. */
 export function emitInsn(g: Gen, i: Insn, key: string): void {
+  g.wrote = false;
+  if (CLOBBERS_FLAG_LOCALS.has(key)) g.materialize(true);
   const compiled = emitCompiled(g, i, key);
   if (!compiled) g.fallback();
+  if (g.wrote) g.smcCheck(i.next);
   const p = producerKind(key, i);
   if (compiled && p > 0) {
     g.kOp = p;
     g.kSize = i.s0;
   } else if (!NEUTRAL.has(key) && !CONDS.has(key)) g.kOp = 0; // handlers of neutral instructions leave flags and locals alone
+}
+
+/** A pending producer's operands (L_A, L_B) and result (L_R) become fa/fb/fr; its record stays pending. */
+function setProducer(g: Gen, kind: number, size: number): void {
+  const c = g.c;
+  for (const [from, to] of [
+    [L_A, L_FA],
+    [L_B, L_FB],
+    [L_R, L_FR],
+  ]) {
+    c.get(from);
+    c.set(to);
+  }
+  g.setPending(kind, size);
 }
 
 export function emitCompiled(g: Gen, i: Insn, key: string): boolean {
@@ -136,19 +153,20 @@ export function emitCompiled(g: Gen, i: Insn, key: string): boolean {
     case "test": {
       if (i.lock) return false;
       const size = i.s0;
+      // operands and result in temporaries until nothing can fault: fa/fb/fr may hold the pending record
       g.readOp(i, i.k0, i.r0, size);
-      c.set(L_FA);
+      c.set(L_A);
       g.readOp(i, i.k1, i.r1, i.k1 === K_IMM ? size : i.s1);
-      c.set(L_FB);
-      c.get(L_FA);
-      c.get(L_FB);
+      c.set(L_B);
+      c.get(L_A);
+      c.get(L_B);
       c.op(ALU_OP[key]);
-      c.set(L_FR);
+      c.set(L_R);
       if (key !== "cmp" && key !== "test") {
-        g.writeOp0(i, size, L_FR, true);
+        g.writeOp0(i, size, L_R, true);
         wrote = i.k0 === K_MEM;
       }
-      if (!g.dead) g.storeFlags(ALU_KIND[key], size, "none");
+      setProducer(g, ALU_KIND[key], size);
       break;
     }
     case "neg":
@@ -157,15 +175,15 @@ export function emitCompiled(g: Gen, i: Insn, key: string): boolean {
       const size = i.s0;
       if (key === "neg") {
         c.i64(0, 0);
-        c.set(L_FA);
+        c.set(L_A);
       }
       g.readOp(i, i.k0, i.r0, size);
-      c.set(key === "neg" ? L_FB : L_V);
+      c.set(key === "neg" ? L_B : L_V);
       if (key === "neg") {
-        c.get(L_FA);
-        c.get(L_FB);
+        c.get(L_A);
+        c.get(L_B);
         c.op(OP.i64_sub);
-        c.set(L_FR);
+        c.set(L_T);
       } else {
         // not: no flags; keeps fa/fb/fr (a producer's operands) intact
         c.get(L_V);
@@ -173,9 +191,13 @@ export function emitCompiled(g: Gen, i: Insn, key: string): boolean {
         c.op(OP.i64_xor);
         c.set(L_R);
       }
-      g.writeOp0(i, size, key === "neg" ? L_FR : L_R, true);
+      g.writeOp0(i, size, key === "neg" ? L_T : L_R, true);
       wrote = i.k0 === K_MEM;
-      if (key === "neg" && !g.dead) g.storeFlags(F_SUB, size, "none");
+      if (key === "neg") {
+        c.get(L_T);
+        c.set(L_R);
+        setProducer(g, F_SUB, size);
+      }
       break;
     }
     case "inc":
@@ -421,6 +443,6 @@ export function emitCompiled(g: Gen, i: Insn, key: string): boolean {
       if (!emitSse(g, i, key)) return false;
       wrote = i.k0 === K_MEM;
   }
-  if (wrote) g.smcCheck(i.next);
+  g.wrote = wrote;
   return true;
 }

@@ -83,6 +83,7 @@ export function alignCheck(g: Gen): void {
   c.i32(15);
   c.op(OP.i32_and);
   c.open(OP.if);
+  g.materialize(false);
   g.spillRegs();
   c.i32(g.id);
   c.get(L_CNT);

@@ -196,13 +196,14 @@ export function compileRegion(entry: RegionBlock, blockAt: (addr: number) => Reg
   for (let bi = 0; bi < nb; bi++) {
     let known = 0;
     const es: Effect[] = [];
-    for (const i of blocks[bi].insns) {
-      const key = keyOf(i);
+    const keys = blocks[bi].insns.map(keyOf);
+    blocks[bi].insns.forEach((i, k) => {
+      const key = keys[k];
       es.push(effectOf(key, i, known));
       const p = producerKind(key, i);
       if (p > 0) known = p;
       else if (!NEUTRAL.has(key) && !CONDS.has(key)) known = 0;
-    }
+    });
     effects.push(es);
   }
   const succs = blocks.map((b) => {
@@ -264,6 +265,7 @@ export function compileRegion(entry: RegionBlock, blockAt: (addr: number) => Reg
       live = st.before;
     }
     g.kOp = 0;
+    g.pkZero = false;
     g.n = b.insns.length;
     g.nextAddr = bi + 1 < nb ? blocks[bi + 1].addr : -1;
     // a block branching to itself loops in place (no trip through the dispatcher)
@@ -301,6 +303,8 @@ export function compileRegion(entry: RegionBlock, blockAt: (addr: number) => Reg
   c.close(); // loop
   c.op(OP.unreachable);
   c.close(); // out
+  g.pkZero = false;
+  g.materialize(true); // the CPU (and the next region) reads the slot's record
   g.spillRegs();
   c.get(L_RET);
   const bytes = buildModule(TYPES, IMPORTS, MAIN_TYPE, LOCALS, c);
