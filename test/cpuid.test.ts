@@ -98,6 +98,27 @@ describe("CPU models", () => {
     expect(base.reg("rip")).toBe(0x400007n); // rdtscp is not in the baseline either
   });
 
+  it("VEX-encoded SIMD needs AVX once AVX is implemented; VEX BMI instructions need BMI1/BMI2", () => {
+    // vpxor xmm0, xmm0, xmm0; ud2  /  andn eax, ebx, ecx; ud2
+    const vpxor = Uint8Array.from([0xc5, 0xf9, 0xef, 0xc0, 0x0f, 0x0b]);
+    const andn = Uint8Array.from([0xc4, 0xe2, 0x60, 0xf2, 0xc1, 0x0f, 0x0b]);
+    const at = (code: Uint8Array, cpu: string) => {
+      const e = Emulator.fromCode(code, { cpu });
+      e.run();
+      return e.reg("rip");
+    };
+    expect(at(andn, "x86-64-v3")).toBe(0x400005n);
+    expect(at(andn, "x86-64-v2")).toBe(0x400000n);
+    const saved = features.leaf1Ecx;
+    try {
+      features.leaf1Ecx |= CPUID1_ECX.avx; // as when AVX is advertised
+      expect(at(vpxor, "max")).toBe(0x400004n);
+      expect(at(vpxor, "x86-64-v2")).toBe(0x400000n);
+    } finally {
+      features.leaf1Ecx = saved;
+    }
+  });
+
   it("the API rejects an unknown model", () => {
     expect(() => Emulator.fromCode(new Uint8Array([0x90]), { cpu: "486" })).toThrow(/unknown CPU model '486'/);
   });

@@ -1,4 +1,4 @@
-import type { Insn, OpDef } from "../decoder/insn.js";
+import { ATTR_VEX, type Insn, type OpDef } from "../decoder/insn.js";
 import { CpuException, ILL_ILLOPN, SIGILL } from "./exceptions.js";
 
 /**
@@ -166,9 +166,13 @@ requires("ext1Edx", CPUID81_EDX.rdtscp, "RDTSCP", "rdtscp");
  * handler key; `map` its opcode map (pextrw is SSE2 in 0F, SSE4.1 in 0F 3A).
  * tzcnt/lzcnt are not here: without BMI1/LZCNT they execute as bsf/bsr.
  */
-export function missingFeature(f: CpuFeatures, key: string, map: number): string | null {
+export function missingFeature(f: CpuFeatures, key: string, map: number, vex = false): string | null {
   const r = REQUIRES.get(key) ?? (key === "pextrw" && map === 3 ? REQUIRES.get("pextrb") : undefined);
-  return r && !(f[r[0]] & r[1]) ? r[2] : null;
+  if (r) return f[r[0]] & r[1] ? null : r[2];
+  // VEX-encoded SIMD (the VEX GPR instructions are BMI1/BMI2 above) needs AVX, once AVX is
+  // implemented (advertised by max); every model with AVX also has AVX2, FMA and F16C
+  if (vex && features.leaf1Ecx & CPUID1_ECX.avx && !(f.leaf1Ecx & CPUID1_ECX.avx)) return "AVX";
+  return null;
 }
 
 const OUT = new Int32Array(4);
@@ -181,7 +185,7 @@ const GATED = new WeakMap<OpDef, OpDef>();
 
 /** #UD for an instruction whose feature the CPU model lacks (the message names both). */
 const absent = (c: { features: CpuFeatures }, i: Insn) => {
-  throw new CpuException(SIGILL, ILL_ILLOPN, i.addr, `invalid instruction: ${i.mnem} needs ${missingFeature(c.features, i.def.key.slice(4), i.map) ?? "a feature"}, which CPU model ${c.features.name} lacks`);
+  throw new CpuException(SIGILL, ILL_ILLOPN, i.addr, `invalid instruction: ${i.mnem} needs ${missingFeature(c.features, i.def.key.slice(4), i.map, (i.def.attrs & ATTR_VEX) !== 0) ?? "a feature"}, which CPU model ${c.features.name} lacks`);
 };
 
 /**
@@ -190,7 +194,7 @@ const absent = (c: { features: CpuFeatures }, i: Insn) => {
  * whose key no compiler tier knows, so every tier calls that handler.
  */
 export function gateDef(f: CpuFeatures, def: OpDef, map: number): OpDef {
-  if (missingFeature(f, def.key, map) === null) return def;
+  if (missingFeature(f, def.key, map, (def.attrs & ATTR_VEX) !== 0) === null) return def;
   let g = GATED.get(def);
   if (!g) {
     g = { ...def, key: `#ud:${def.key}`, fn: absent };

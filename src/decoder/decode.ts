@@ -8,6 +8,7 @@ import {
   ATTR_F64,
   ATTR_I64,
   ATTR_LOCK,
+  ATTR_VEX,
   ATTR_MEMONLY,
   ATTR_PRIV,
   ATTR_REGONLY,
@@ -352,6 +353,7 @@ export function decode(fetch: (addr: number) => number, addr: number, out: Insn)
     else if (def.attrs & ATTR_MEMONLY && mod === 3) def = INVALID;
     else if (def.attrs & ATTR_REGONLY && hasModrm && mod !== 3) def = INVALID;
     else if (isVex && !vexOk(def, i)) def = INVALID;
+    else if (isVex) def.attrs |= ATTR_VEX; // VEX specs appear only in the VEX maps: marks the definition (CPU models gate on it)
   }
   i.rep = lastRepPrefix;
   i.def = def;
