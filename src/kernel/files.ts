@@ -500,10 +500,20 @@ defineSyscall({
         base = st.size;
         break;
       }
+      case 3: // SEEK_DATA: no holes known, so data is wherever the file is
+      case 4: {
+        // SEEK_HOLE: the one hole is at the end
+        const st = statOf(k, f);
+        if (typeof st === "number") return st;
+        if (off < 0 || off >= st.size) return -6; // ENXIO
+        f.pos = a.i32(2) === 3 ? off : st.size;
+        return f.pos;
+      }
       default:
         return -EINVAL;
     }
-    if (base + off < 0) return -EINVAL;
+    // past what a file may hold (and what a JS number holds exactly): EINVAL, as from the file system's s_maxbytes
+    if (base + off < 0 || base + off > Number.MAX_SAFE_INTEGER) return -EINVAL;
     f.pos = base + off;
     return f.pos;
   },

@@ -6,6 +6,7 @@ import { fmtMapFlags, fmtProt } from "./strace/flags.js";
 import { get as getFile } from "./files.js";
 
 const ENOMEM = 12;
+const EOVERFLOW = 75;
 const EINVAL = 22;
 const EEXIST = 17;
 const EBADF = 9;
@@ -160,6 +161,7 @@ function doMmap(k: Kernel, addr: number, len: number, prot: number, flags: numbe
   if (type !== MAP_PRIVATE && type !== MAP_SHARED) return -EINVAL;
   if (len > USER_TOP) return -ENOMEM;
   const size = pageUp(len);
+  if (!(flags & MAP_ANONYMOUS) && off + size > 2 ** 64) return -EOVERFLOW; // the page offset would wrap
   const mem = k.cpu.mem;
   const noreserve = (flags & MAP_NORESERVE) !== 0;
   let file: { data: Uint8Array; name: Omit<MapName, "start" | "end"> } | null = null;

@@ -143,9 +143,9 @@ int main(int argc, char **argv) {
   T("read from O_WRONLY fd", syscall(SYS_read, wr, buf, 1));
   T("write to O_RDONLY fd", syscall(SYS_write, rd, buf, 1));
   T("lseek bad whence", syscall(SYS_lseek, rd, 0, 99));
-  T("lseek negative result", syscall(SYS_lseek, rd, -10, SEEK_SET));
+  T("lseek negative result", syscall(SYS_lseek, rd, -10L, SEEK_SET));
   T("lseek on pipe", syscall(SYS_lseek, pfd[0], 0, SEEK_CUR));
-  T("pread negative offset", syscall(SYS_pread64, rd, buf, 1, -1));
+  T("pread negative offset", syscall(SYS_pread64, rd, buf, 1, -1L));
   T("pread on pipe", syscall(SYS_pread64, pfd[0], buf, 1, 0));
   T("fstat bad fd", syscall(SYS_fstat, 555, &st));
   T("fstat NULL", syscall(SYS_fstat, rd, 0));
@@ -156,7 +156,7 @@ int main(int argc, char **argv) {
   T("fcntl bad fd", syscall(SYS_fcntl, 555, F_GETFD));
   T("ioctl TCGETS on file", syscall(SYS_ioctl, rd, 0x5401, buf));
   T("ioctl bad fd", syscall(SYS_ioctl, 555, 0x5401, buf));
-  T("ftruncate negative", syscall(SYS_ftruncate, wr, -1));
+  T("ftruncate negative", syscall(SYS_ftruncate, wr, -1L));
   T("ftruncate O_RDONLY", syscall(SYS_ftruncate, rd, 0));
   T("ftruncate bad fd", syscall(SYS_ftruncate, 555, 0));
   T("open ENOENT", syscall(SYS_open, "/nonexistent/x", O_RDONLY));
@@ -241,6 +241,15 @@ int main(int argc, char **argv) {
   T("unlinkat bad flags", syscall(SYS_unlinkat, AT_FDCWD, file, 0x1));
   T("symlink existing", syscall(SYS_symlink, "x", file));
   T("link ENOENT", syscall(SYS_link, "/nonexistent", fileslash));
+  T("mmap offset overflow", (long)mmap(0, 8192, PROT_READ, MAP_PRIVATE, rd, (off_t)0xfffffffffffff000UL));
+  T("mmap len ~0", (long)mmap(0, ~0UL, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  T("lseek to LLONG_MAX", syscall(SYS_lseek, rd, 0x7fffffffffffffffL, SEEK_SET));
+  T("lseek SEEK_END huge", syscall(SYS_lseek, rd, 0x7fffffffffffffffL, SEEK_END));
+  T("lseek SEEK_DATA past end", syscall(SYS_lseek, rd, 1 << 20, 3));
+  T("mkdir name too long", syscall(SYS_mkdir, longname, 0755));
+  T("stat path too long", syscall(SYS_stat, longpath, &st));
+  T("chdir name too long", syscall(SYS_chdir, longname));
+  T("readlink path too long", syscall(SYS_readlink, longpath, buf, 10));
   T("close twice", (close(pfd[1]), syscall(SYS_close, pfd[1])));
   unlink(subfile);
   rmdir(sub);
