@@ -8,6 +8,8 @@
  * came from, so errors can point at the source.
  */
 
+import { normalizeInstruction } from "./normalize.js";
+
 export interface SourceLoc {
   file: string;
   line: number;
@@ -348,8 +350,11 @@ export function preprocess(source: string, file: string, opts: PreprocessOptions
         const fill = f === undefined || f === "" ? null : constArg(f, loc, word);
         const max = mx === undefined ? null : constArg(mx, loc, word);
         const marker = `.Lx64emu_align_${out.aligns.length}`;
+        // the marker line becomes `marker: .byte ...`, which the library reads in AT&T mode only
+        if (intel) push(".att_syntax prefix", loc);
         out.aligns.push({ line: out.lines.length, marker, align: n, fill, max });
-        emit(`${marker}:`, loc);
+        push(`${marker}:`, loc);
+        if (intel) push(intelLine, loc);
         return;
       }
       case ".zero":
@@ -422,6 +427,7 @@ export function preprocess(source: string, file: string, opts: PreprocessOptions
     if (dm && aliases[word] !== undefined) stmt = aliases[word] + stmt.slice(dm[1].length);
     // scalar SSE forms read a size fixed by the mnemonic; the library rejects a (correct) size hint on them
     if (intel && SCALAR_SSE.test(word)) stmt = stmt.replace(/\b(?:DWORD|QWORD)\s+PTR\s+/gi, "");
+    if (dm && !word.startsWith(".") && !/^[\w.$]+\s*=/.test(stmt)) stmt = normalizeInstruction(stmt, intel);
     if (word.startsWith(".cfi_") || IGNORED.has(word)) return;
     // remember constants for later .zero/.rept/.align arguments
     const setm = stmt.match(/^\.(?:set|equ)\s+([A-Za-z_.$][\w.$]*)\s*,\s*(.*)$/i) ?? stmt.match(/^([A-Za-z_.$][\w.$]*)\s*=\s*(.*)$/);

@@ -7,7 +7,7 @@ const R16 = ["%ax", "%cx", "%dx", "%bx", "%sp", "%bp", "%si", "%di", "%r8w", "%r
 const R8 = ["%al", "%cl", "%dl", "%bl", "%spl", "%bpl", "%sil", "%dil", "%r8b", "%r9b", "%r10b", "%r11b", "%r12b", "%r13b", "%r14b", "%r15b", "%ah", "%ch", "%dh", "%bh"];
 const XMM = Array.from({ length: 16 }, (_, i) => `%xmm${i}`);
 const REGS: Record<string, string[]> = { b: R8, w: R16, l: R32, q: R64 };
-const IMMS = ["0", "1", "-1", "127", "128", "-128", "-129", "255", "0x7fff", "0x12345678", "-0x80000000", "0x7fffffff"];
+const IMMS = ["0", "1", "-1", "127", "128", "-128", "-129", "255", "0x7fff", "0x12345678", "-0x80000000", "0x7fffffff", "0xffffff80", "0xffffffff", "0xfffffff0"];
 const SCALES = ["1", "2", "4", "8"];
 
 export function generateInstructions(count: number, seed = 1): string[] {
@@ -32,8 +32,8 @@ export function generateInstructions(count: number, seed = 1): string[] {
   };
   const imm = (s: string) => {
     const v = pick(IMMS);
-    if (s === "b") return pick(["0", "1", "-1", "127", "-128", "0x55"]);
-    if (s === "w") return pick(["0", "1", "-1", "127", "-129", "0x7fff", "0x1234"]);
+    if (s === "b") return pick(["0", "1", "-1", "127", "-128", "0x55", "0xff", "0x80"]);
+    if (s === "w") return pick(["0", "1", "-1", "127", "-129", "0x7fff", "0x1234", "0xffff", "0xff80"]);
     return v;
   };
   const forms: (() => string)[] = [
