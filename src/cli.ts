@@ -249,7 +249,7 @@ async function assembleSource(file: string): Promise<Uint8Array> {
  */
 async function runWithHostSignals(proc: Process): Promise<ExitStatus | null> {
   const k = proc.kernel;
-  k.state.canWaitForHostSignals = true;
+  proc.waitMode = "async";
   const sigs = signalState(k);
   const names = os.constants.signals as Record<string, number>;
   const listeners = new Map<number, () => void>();
@@ -271,15 +271,19 @@ async function runWithHostSignals(proc: Process): Promise<ExitStatus | null> {
     }
   };
   for (;;) {
-    const st = proc.run(proc.cpu.icount + 50_000_000);
+    const st = proc.run(50_000_000);
     if (st) return st;
-    if (k.state.waitingForSignal) {
-      k.state.waitingForSignal = false;
-      if (sigs.pending.length === 0) {
-        const keepAlive = setInterval(() => undefined, 1 << 30); // a pending promise alone does not keep Node running
-        await new Promise<void>((res) => (wake = res));
-        clearInterval(keepAlive);
-      }
+    if (proc.sched.idle) {
+      // nothing can run: wait for a host signal or the next timer of a parked task
+      const d = proc.sched.idleDeadline;
+      const ms = d === null ? 1 << 30 : Math.max(0, (d - Number(k.host.monotonicNs())) / 1e6);
+      await new Promise<void>((res) => {
+        const timer = setTimeout(res, Math.ceil(ms)); // also keeps Node running while only a signal can wake the guest
+        wake = () => {
+          clearTimeout(timer);
+          res();
+        };
+      });
       wake = null;
     } else await new Promise((res) => setImmediate(res));
   }

@@ -7,9 +7,10 @@ import { CPU_MODELS, cpuModel } from "./cpu/cpuid.js";
 import { Memory } from "./cpu/memory.js";
 import { formatBytes } from "./decoder/format.js";
 import type { Host } from "./host/host.js";
-import { Kernel, type ExitStatus, type KernelOptions, sigName, installSignals, deliverPending } from "./kernel/index.js";
-import { ElfError, parseElf, printable, type ElfSymbol } from "./loader/elf.js";
-import { loadElf, type Interpreter, type LoadedImage } from "./loader/load.js";
+import { Kernel, type ExitStatus, type KernelOptions, sigName, installSignals, Scheduler } from "./kernel/index.js";
+import { loadProgram } from "./kernel/exec.js";
+import type { ElfSymbol } from "./loader/elf.js";
+import type { LoadedImage } from "./loader/load.js";
 
 export interface ProcessOptions extends KernelOptions {
   argv: string[];
@@ -28,96 +29,75 @@ export interface ProcessOptions extends KernelOptions {
 }
 
 export class Process {
-  readonly mem: Memory;
-  readonly cpu: CPU;
   readonly kernel: Kernel;
-  readonly image: LoadedImage;
+  readonly sched: Scheduler;
+  private readonly firstImage: LoadedImage;
+  /**
+   * When nothing can run and only an outside event (a host signal) or a
+   * timer can help: "sync" sleeps until the timer (or returns null when
+   * there is none); "async" returns null at once and the caller awaits
+   * (see Scheduler.idleDeadline).
+   */
+  waitMode: "sync" | "async" = "sync";
 
   constructor(bytes: Uint8Array, opts: ProcessOptions) {
-    const elf = parseElf(bytes);
-    this.mem = new Memory(undefined, { maxBytes: opts.maxMemory });
-    this.cpu = new CPU(this.mem);
+    const cpu = new CPU(new Memory(undefined, { maxBytes: opts.maxMemory }));
     const model = cpuModel(opts.cpu ?? "max");
     if (!model) throw new Error(`unknown CPU model '${opts.cpu}' (known: ${CPU_MODELS.join(", ")})`);
-    this.cpu.features = model;
-    this.kernel = new Kernel(this.cpu, opts.host, opts);
+    cpu.features = model;
+    this.kernel = new Kernel(cpu, opts.host, opts);
     installSignals(this.kernel);
-    const random = new Uint8Array(16);
-    opts.host.randomBytes(random);
-    const interp = elf.interp !== null ? readInterpreter(opts.host, elf.interp) : null;
-    this.image = loadElf(
-      this.mem,
-      elf,
-      bytes,
-      {
-        argv: opts.argv,
-        envp: opts.envp,
-        execfn: opts.execfn ?? opts.argv[0] ?? "",
-        exePath: opts.exePath,
-        random,
-        uid: opts.host.getuid(),
-        gid: opts.host.getgid(),
-        hwcap: model.leaf1Edx,
-        stackSize: opts.stackSize,
-      },
-      interp,
-    );
-    this.kernel.state.brk = this.image.brk;
-    this.kernel.state.image = this.image;
+    const image = loadProgram(this.kernel, cpu, bytes, { argv: opts.argv, envp: opts.envp, execfn: opts.execfn ?? opts.argv[0] ?? "", exePath: opts.exePath, stackSize: opts.stackSize });
+    this.firstImage = image;
+    this.kernel.state.brk = image.brk;
+    this.kernel.state.image = image;
     if (opts.exePath) this.kernel.state.exePath = opts.exePath;
-    this.cpu.rip = this.image.entry;
-    this.cpu.setRegNum(4, this.image.sp);
+    if (opts.stackSize) this.kernel.state.stackSize = opts.stackSize;
+    if (opts.maxMemory) this.kernel.state.maxMemory = opts.maxMemory;
     // rdx = 0 at entry (no rtld fini function); other registers are zero
+    this.sched = new Scheduler(this.kernel);
   }
 
-  /** Run until the process exits or dies; returns how it ended. */
-  run(limit = Infinity): ExitStatus | null {
-    const k = this.kernel;
-    while (!k.status && this.cpu.icount < limit) {
-      // slices, so that timers (alarm) and queued signals are delivered in long computations
-      this.cpu.run(Math.min(limit, this.cpu.icount + 20_000_000));
-      if (this.cpu.lastFault && !k.status) {
-        const f = this.cpu.lastFault;
-        this.kernel.terminate({ kind: "signal", signal: f.sig, core: true, fault: f });
+  /** The CPU of the first process (a new one after it calls execve). */
+  get cpu(): CPU {
+    return this.kernel.cpu;
+  }
+  get mem(): Memory {
+    return this.kernel.cpu.mem;
+  }
+  /** The program image of the first process. */
+  get image(): LoadedImage {
+    return (this.kernel.state.image as LoadedImage | undefined) ?? this.firstImage;
+  }
+
+  /**
+   * Run every task until the first process exits or dies (returns how it
+   * ended), `maxInstructions` have run in all (null), or, in "async" wait
+   * mode, nothing can run before an outside event or a timer (null, with
+   * `sched.idle` set).
+   */
+  run(maxInstructions = Infinity): ExitStatus | null {
+    const s = this.sched;
+    const end = s.executed + maxInstructions;
+    s.idle = false;
+    while (!s.root.status && s.executed < end) {
+      const r = s.step(Math.min(end - s.executed, 20_000_000));
+      if (r === "done") break;
+      if (r === "idle") {
+        const host = this.kernel.host;
+        if (this.waitMode === "async" || s.idleDeadline === null || !host.sleepMs) {
+          s.idle = true;
+          return null;
+        }
+        const ms = (s.idleDeadline - Number(host.monotonicNs())) / 1e6;
+        if (ms > 0) host.sleepMs(Math.min(Math.ceil(ms), 50));
       }
-      if (k.state.waitingForSignal) break; // the runner waits for a host signal, then calls run again
-      if (!k.status) deliverPending(k);
     }
-    return k.status;
+    return s.root.status ?? (s.root.kernel.status || null);
   }
 
   symbolize(addr: number): string {
     return symbolize(this.image.symbols, addr);
-  }
-}
-
-/** Read and parse the program interpreter (PT_INTERP) through the host's file system (sysroot first, then /). */
-function readInterpreter(host: Host, path: string): Interpreter {
-  const name = printable(path); // the name comes from the file: quoted, escaped
-  const fs = host.fs;
-  const missing = () => new ElfError(`cannot find its program interpreter ${name} (for libraries from another root: -L/--sysroot DIR or X64EMU_LD_PREFIX)`);
-  if (!fs) throw missing();
-  const h = fs.open(path, 0, 0);
-  if (h < 0) throw missing();
-  try {
-    const st = fs.fstat(h);
-    if (typeof st === "number" || (st.mode & 0o170000) !== 0o100000) throw new ElfError(`its program interpreter ${name} is not a regular file`);
-    const bytes = new Uint8Array(st.size);
-    for (let o = 0; o < st.size; ) {
-      const n = fs.pread(h, bytes.subarray(o), o);
-      if (n <= 0) throw new ElfError(`cannot read its program interpreter ${name}`);
-      o += n;
-    }
-    let elf;
-    try {
-      elf = parseElf(bytes);
-    } catch (e) {
-      throw new ElfError(`its program interpreter ${name}: ${(e as Error).message}`);
-    }
-    if (elf.interp !== null) throw new ElfError(`its program interpreter ${name} itself needs an interpreter`);
-    return { elf, bytes, path };
-  } finally {
-    fs.close(h);
   }
 }
 

@@ -8,7 +8,7 @@ import { Memory, PROT_EXEC, PROT_READ, PROT_WRITE } from "../cpu/memory.js";
 import { formatInsn } from "../decoder/format.js";
 import type { Host } from "../host/host.js";
 import { MemoryHost } from "../host/memory.js";
-import { Kernel, type ExitStatus, installSignals, deliverPending } from "../kernel/index.js";
+import { Kernel, type ExitStatus, installSignals, Scheduler } from "../kernel/index.js";
 import { installAbiNames } from "../kernel/names.js";
 import { Process } from "../emulator.js";
 import type { ElfSymbol } from "../loader/elf.js";
@@ -196,6 +196,7 @@ export class Emulator {
     cpu.features = model;
     const kernel = new Kernel(cpu, host);
     installSignals(kernel);
+    new Scheduler(kernel);
     const at = Number(opts.address ?? 0x400000);
     mem.map(at, Math.max(code.length, 1), PROT_READ | PROT_EXEC);
     mem.writeBytes(at, code, false);
@@ -217,7 +218,7 @@ export class Emulator {
   run(opts: RunOptions = {}): RunResult {
     const c = this.cpu;
     const until = opts.until !== undefined ? Number(opts.until) : undefined;
-    const limit = opts.maxInstructions !== undefined ? c.icount + opts.maxInstructions : Infinity;
+    const limit = opts.maxInstructions !== undefined ? this.kernel.sched.executed + opts.maxInstructions : Infinity;
     this.stopFlag = false;
     this.hookStop = false;
     const userHook = this.instrHook;
@@ -236,28 +237,31 @@ export class Emulator {
         return true;
       };
     }
+    const sched = this.kernel.sched;
     try {
-      while (!this.kernel.status && c.icount < limit && !this.stopFlag) {
-        // slices, so that timers and queued signals are delivered in long computations
-        c.run(Math.min(limit, c.icount + 20_000_000));
+      while (!this.kernel.status && sched.executed < limit && !this.stopFlag) {
+        // slices of each runnable task, so that timers and queued signals are delivered in long computations
+        sched.holdSignals = false;
+        const r = sched.step(Math.min(limit - sched.executed, 20_000_000));
         if (this.faultStopped) {
           const f = this.faultStopped;
           this.faultStopped = null;
           return { kind: "signal", signal: f.signal, fault: f };
         }
-        if (c.lastFault && !this.kernel.status) {
-          const f = c.lastFault;
-          c.lastFault = null;
-          this.kernel.terminate({ kind: "signal", signal: f.sig, core: true, fault: f });
-        }
         if (this.kernel.status) break;
+        if (r === "idle") {
+          // nothing can run: sleep until the next timer, or report that only the host can wake the guest
+          const d = sched.idleDeadline;
+          if (d === null || !this.host.sleepMs) return { kind: "stopped", reason: "wait" };
+          const ms = (d - Number(this.host.monotonicNs())) / 1e6;
+          if (ms > 0) this.host.sleepMs(Math.min(Math.ceil(ms), 50));
+          continue;
+        }
         if (needHook && c.stopRequested) {
           if (this.hookStop) return { kind: "stopped", reason: "hook" };
           if (until !== undefined && c.rip === until) return { kind: "stopped", reason: "until" };
         }
         if (this.sentinel && c.rip === this.sentinel) return { kind: "stopped", reason: "until" };
-        if (this.kernel.state.waitingForSignal) return { kind: "stopped", reason: "wait" };
-        if (!this.stopFlag) deliverPending(this.kernel);
       }
     } finally {
       if (needHook) c.insnHook = saved;
@@ -285,6 +289,7 @@ export class Emulator {
   stop(): void {
     this.stopFlag = true;
     this.cpu.stopRequested = true;
+    this.kernel.sched.holdSignals = true;
   }
 
   private toResult(s: ExitStatus): RunResult {

@@ -606,6 +606,20 @@ export class Memory {
     const off = this.translate(addr, "exec");
     return this.u8[off + (addr & PAGE_MASK)];
   }
+
+  /** A copy of this address space (fork): the same mappings and protections, the written pages' contents copied. */
+  fork(): Memory {
+    const m = new Memory(undefined, { maxBytes: this.maxFrames * PAGE_SIZE });
+    const v = this.vmas;
+    for (let j = v.count - 1; j >= 0; j--) m.vmas.set(v.start[j], v.end[j], v.flags[j]);
+    for (const [p, e] of this.pages) {
+      const frame = e >>> 4;
+      const f = m.allocFrame(p * PAGE_SIZE);
+      m.pages.set(p, (f << 4) | (e & 7));
+      m.u8.set(this.u8.subarray(frame * PAGE_SIZE, (frame + 1) * PAGE_SIZE), f * PAGE_SIZE);
+    }
+    return m;
+  }
 }
 
 /** The pages [first, end) covering [addr, addr+len), clipped to the user address space. */

@@ -5,7 +5,8 @@
  * x86-64 struct layouts (stat 144 bytes, statx 256, linux_dirent64).
  */
 import type { HostDirent, HostStat } from "../host/host.js";
-import { defineSyscall, type Args, type Kernel } from "./kernel.js";
+import { defineSyscall, RESULT_BLOCK, type Args, type Kernel } from "./kernel.js";
+import { Pipe, pipeRead, pipeWrite } from "./pipe.js";
 import { fmtAtFlags, fmtDirfd, fmtMode, fmtOpenFlags } from "./strace/flags.js";
 import { isTtyIoctl, ttyIoctl } from "./tty.js";
 import { RLIMIT_FSIZE, RLIMIT_NOFILE, rlimits } from "./misc.js";
@@ -38,14 +39,6 @@ const O_DIRECTORY = 0x10000;
 const O_CLOEXEC = 0x80000;
 const O_PATH = 0x200000;
 
-class Pipe {
-  chunks: Uint8Array[] = [];
-  readers = 1;
-  writers = 1;
-  size(): number {
-    return this.chunks.reduce((n, c) => n + c.length, 0);
-  }
-}
 
 export interface OFile {
   kind: "std" | "file" | "dir" | "pipe-r" | "pipe-w";
@@ -186,20 +179,8 @@ export function readInto(k: Kernel, f: OFile, buf: Uint8Array, pos: number | nul
     }
     case "dir":
       return -EISDIR;
-    case "pipe-r": {
-      const p = f.pipe!;
-      if (p.size() === 0) return p.writers > 0 ? -EAGAIN : 0;
-      let n = 0;
-      while (n < buf.length && p.chunks.length) {
-        const c = p.chunks[0];
-        const take = Math.min(c.length, buf.length - n);
-        buf.set(c.subarray(0, take), n);
-        n += take;
-        if (take === c.length) p.chunks.shift();
-        else p.chunks[0] = c.subarray(take);
-      }
-      return n;
-    }
+    case "pipe-r":
+      return pipeRead(k, f.pipe!, buf, (f.flags & O_NONBLOCK) !== 0);
     default:
       return -EBADF;
   }
@@ -238,15 +219,8 @@ export function writeFrom(k: Kernel, f: OFile, data: Uint8Array, pos: number | n
       if (n > 0 && pos === null) f.pos = at + n;
       return n;
     }
-    case "pipe-w": {
-      const p = f.pipe!;
-      if (p.readers === 0) {
-        k.signalHandlers.raise(k, 13, 0, k.host.getpid());
-        return -EPIPE;
-      }
-      p.chunks.push(data.slice());
-      return data.length;
-    }
+    case "pipe-w":
+      return pipeWrite(k, f.pipe!, data, (f.flags & O_NONBLOCK) !== 0);
     case "dir":
       return -EISDIR;
     default:
@@ -271,11 +245,11 @@ function sysRead(k: Kernel, a: Args, pos: number | null): number {
   if (room === 0 && len > 0) {
     // EFAULT only when there was something to copy (a file at EOF still reads 0)
     const n = readInto(k, f, new Uint8Array(1), f.kind === "file" ? (pos ?? f.pos) : pos);
-    return n > 0 ? -EFAULT : n;
+    return n === RESULT_BLOCK ? n : n > 0 ? -EFAULT : n;
   }
   const buf = new Uint8Array(room);
   const n = readInto(k, f, buf, pos);
-  if (n <= 0) return n;
+  if (n <= 0 || n === RESULT_BLOCK) return n;
   if (k.copyOut(a.u(1), buf.subarray(0, n))) return -EFAULT;
   return n;
 }
@@ -358,7 +332,7 @@ defineSyscall({
     const total = v.reduce((n, [, l]) => n + l, 0);
     const buf = new Uint8Array(Math.min(total, MAX_IO));
     const n = readInto(k, f, buf, null);
-    if (n <= 0) return n;
+    if (n <= 0 || n === RESULT_BLOCK) return n;
     let o = 0;
     try {
       for (const [base, len] of v) {
@@ -868,6 +842,10 @@ defineSyscall({
       case 6: // F_SETLK
       case 7: // F_SETLKW
         return 0;
+      case 1031: // F_SETPIPE_SZ
+        return e.f.pipe ? e.f.pipe.setCapacity(a.i32(2)) : -EBADF;
+      case 1032: // F_GETPIPE_SZ
+        return e.f.pipe ? e.f.pipe.capacity : -EBADF;
       default:
         return -EINVAL;
     }
@@ -932,3 +910,47 @@ function doLink(k: Kernel, d1: number, p1: number, d2: number, p2: number): numb
 }
 defineSyscall({ nr: 86, name: "link", args: ["str", "str"], fn: (k, a) => doLink(k, AT_FDCWD, a.u(0), AT_FDCWD, a.u(1)) });
 defineSyscall({ nr: 265, name: "linkat", args: [fmtDirfd, "str", fmtDirfd, "str", "x"], fn: (k, a) => doLink(k, a.i32(0), a.u(1), a.i32(2), a.u(3)) });
+
+// ---- process life (used by the task model: clone, execve, exit) ---------------------
+
+/** The descriptor table of a new process: a copy sharing the open files (fork), or the same table (CLONE_FILES). */
+export function forkFiles(parent: Kernel, child: Kernel, share: boolean): void {
+  const s = files(parent);
+  if (share) {
+    child.state.files = s;
+    return;
+  }
+  const fds = s.fds.map((e) => {
+    if (!e) return null;
+    e.f.refs++;
+    return { f: e.f, cloexec: e.cloexec };
+  });
+  child.state.files = { fds, cwd: s.cwd } satisfies FileState;
+}
+
+/** execve: close the close-on-exec descriptors. */
+export function closeOnExec(k: Kernel): void {
+  const fds = files(k).fds;
+  fds.forEach((e, fd) => {
+    if (e?.cloexec) {
+      fds[fd] = null;
+      release(k, e.f);
+    }
+  });
+}
+
+/** The process has ended: close every descriptor. */
+export function closeAllFiles(k: Kernel): void {
+  const fds = files(k).fds;
+  fds.forEach((e, fd) => {
+    if (e) {
+      fds[fd] = null;
+      release(k, e.f);
+    }
+  });
+}
+
+/** A guest path resolved against dirfd (AT_FDCWD: the working directory), or -errno (execve). */
+export function resolvePath(k: Kernel, dirfd: number, path: string): string | number {
+  return resolve(k, dirfd, path);
+}

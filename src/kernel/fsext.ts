@@ -7,7 +7,7 @@
  * memfd_create (an unlinked host file).
  */
 import type { HostStatfs } from "../host/host.js";
-import { defineSyscall, type Args, type Kernel } from "./kernel.js";
+import { defineSyscall, RESULT_BLOCK, type Args, type Kernel } from "./kernel.js";
 import { doRename, fsOf, get, install, iovecs, pathOp, readable, readInto, readPath, resolve, writable, writeFrom, type OFile } from "./files.js";
 import { fmtDirfd } from "./strace/flags.js";
 
@@ -226,7 +226,7 @@ function preadv(k: Kernel, a: Args, pos: number | null): number {
   const total = v.reduce((n, [, l]) => n + l, 0);
   const buf = new Uint8Array(Math.min(total, 1 << 24));
   const n = readInto(k, f, buf, pos);
-  if (n <= 0) return n;
+  if (n <= 0 || n === RESULT_BLOCK) return n; // RESULT_BLOCK: parked on an empty pipe
   let o = 0;
   for (const [base, len] of v) {
     if (o >= n) break;
@@ -291,7 +291,7 @@ function copy(k: Kernel, src: OFile, inOff: number | null, dst: OFile, outOff: n
   const buf = new Uint8Array(Math.min(len, COPY_MAX));
   if (buf.length === 0) return 0;
   const n = readInto(k, src, buf, inOff);
-  if (n <= 0) return n;
+  if (n <= 0 || n === RESULT_BLOCK) return n; // RESULT_BLOCK: parked on an empty pipe
   const w = writeFrom(k, dst, buf.subarray(0, n), outOff);
   if (w >= 0 && w < n && inOff === null && src.kind === "file") src.pos -= n - w; // give back what was not written
   return w;

@@ -9,6 +9,7 @@ import type { Host } from "../host/host.js";
 import type { ArgFormat } from "./strace/format.js";
 import { straceEnter, straceExit, type TracedCall } from "./strace/format.js";
 import { callFormat } from "./strace/calls.js";
+import type { Proc, Scheduler, Task } from "./task.js";
 
 export const ENOSYS = 38;
 
@@ -89,9 +90,16 @@ export interface KernelOptions {
 }
 
 export class Kernel {
-  readonly cpu: CPU;
+  /** The CPU running this process's threads (replaced by execve). */
+  cpu: CPU;
   readonly host: Host;
-  readonly args: Args;
+  args: Args;
+  /** The task table (shared by every process of one emulation). */
+  sched!: Scheduler;
+  /** This process (thread group). */
+  proc!: Proc;
+  /** The thread running now (or last) on this process's CPU. */
+  task!: Task;
   status: ExitStatus | null = null;
   strace: ((line: string) => void) | null;
   /** strace -s: the longest string shown */
@@ -108,8 +116,25 @@ export class Kernel {
     this.args = new Args(cpu);
     this.strace = opts.strace ?? null;
     this.syscallHook = opts.syscallHook ?? null;
-    cpu.onSyscall = (c) => this.syscall(c);
-    cpu.onFault = (c, info) => this.fault(info);
+    cpu.onSyscall = this.syscallEntry;
+    cpu.onFault = this.faultEntry;
+  }
+
+  /** The CPU's syscall and fault entries into this kernel (set again on each task switch: a vfork child shares its parent's CPU). */
+  readonly syscallEntry = (c: CPU): void => this.syscall(c);
+  readonly faultEntry = (_c: CPU, info: FaultInfo): void => this.fault(info);
+
+  /** Use a new CPU (execve). */
+  setCpu(cpu: CPU): void {
+    this.cpu = cpu;
+    this.args = new Args(cpu);
+    cpu.onSyscall = this.syscallEntry;
+    cpu.onFault = this.faultEntry;
+  }
+
+  /** strace's line prefix: `[pid N] ` while more than one task lives (as strace -f). */
+  stracePrefix(): string {
+    return this.sched && this.sched.tasks.length > 1 ? `[pid ${this.task.tid}] ` : "";
   }
 
   /** Entry from the `syscall` instruction. */
@@ -128,20 +153,53 @@ export class Kernel {
       else res = -ENOSYS;
     } catch (e) {
       if (e instanceof ProcessExit) {
-        if (traced) this.strace!(straceExit(this, traced, null));
+        if (traced) this.strace!(straceExit(this, traced, null, this.stracePrefix()));
         this.terminate(e.status);
         return;
       }
       throw e;
     }
-    if (this.status) {
-      if (traced) this.strace!(straceExit(this, traced, null));
+    if (this.status || (this.task && this.task.state === "dead")) {
+      if (traced) this.strace!(straceExit(this, traced, null, this.stracePrefix()));
       return;
     }
-    if (traced) this.strace!(straceExit(this, traced, res));
-    if (res !== RESULT_KEEP) cpu.setRegNum(0, res);
+    if (res === RESULT_BLOCK) {
+      // parked: the scheduler completes the call later (finishParked) or restarts it
+      this.task.parkedTrace = traced;
+      this.task.parkedNr = nr;
+      return;
+    }
+    this.finish(traced, res);
+  }
+
+  private finish(traced: TracedCall | null, res: number): void {
+    if (traced) this.strace!(straceExit(this, traced, res, this.stracePrefix()));
+    if (res !== RESULT_KEEP) this.cpu.setRegNum(0, res);
     if (this.afterSyscall) this.afterSyscall(this);
   }
+
+  /** Complete the parked syscall of t (its context is loaded) with res. */
+  finishParked(t: Task, res: number): void {
+    const traced = t.parkedTrace as TracedCall | null;
+    t.parkedTrace = null;
+    this.finish(this.strace ? traced : null, res);
+  }
+
+  /**
+   * Run t's parked syscall again: after a signal handler under SA_RESTART,
+   * or `quiet`ly once it can complete (a pipe became readable).
+   */
+  restartParked(t: Task, quiet: boolean): void {
+    const traced = t.parkedTrace as TracedCall | null;
+    t.parkedTrace = null;
+    if (this.strace && traced && !quiet) this.strace(straceExit(this, traced, -4, this.stracePrefix())); // ? ERESTARTSYS
+    this.cpu.rip -= 2; // back onto the syscall instruction
+    this.cpu.setRegNum(0, t.parkedNr);
+    if (this.afterSyscall) this.afterSyscall(this);
+  }
+
+  /** Called after a successful execve (the API and CLI follow the new image: symbols, hooks). */
+  onExec: ((k: Kernel) => void) | null = null;
 
   /** Runs after each syscall completes (signal delivery). */
   afterSyscall: ((k: Kernel) => void) | null = null;
@@ -180,6 +238,10 @@ export class Kernel {
 
 /** A syscall result meaning "rax was already set" (rt_sigreturn). */
 export const RESULT_KEEP = 0x7fffffffffff0;
+/** A syscall result meaning "the task is parked" (see Scheduler.park). */
+export const RESULT_BLOCK = 0x7fffffffffff1;
+/** A parked call's retry result: run the syscall again from the start. */
+export const RESULT_RESTART = 0x7fffffffffff2;
 
 /** Signals whose default action is to be ignored, stop or continue (signal(7)). */
 const IGNORE = new Set([17, 23, 28]); // SIGCHLD SIGURG SIGWINCH

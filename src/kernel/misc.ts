@@ -49,17 +49,6 @@ defineSyscall({
   },
 });
 
-defineSyscall({
-  nr: 218,
-  name: "set_tid_address",
-  args: ["ptr"],
-  fn: (k, a) => {
-    k.state.clearChildTid = a.u(0);
-    return k.host.getpid();
-  },
-});
-defineSyscall({ nr: 273, name: "set_robust_list", args: ["ptr", "u"], fn: (k, a) => (a.u(1) === 24 ? 0 : -EINVAL) });
-
 // resource limits: a plausible table (RLIMIT_STACK 8 MiB, NOFILE 1024...), per process;
 // setrlimit/prlimit64 change it (RLIMIT_AS is honoured by mmap/brk/mremap).
 const INF = Number.MAX_SAFE_INTEGER;
@@ -178,19 +167,6 @@ defineSyscall({
   },
 });
 
-defineSyscall({
-  nr: 204,
-  name: "sched_getaffinity",
-  args: ["d", "u", "ptr"],
-  fn: (k, a) => {
-    const len = a.u(1);
-    if (len < 8 || len % 8) return -EINVAL;
-    const mask = new Uint8Array(8);
-    mask[0] = 1; // one CPU
-    return putBytes(k, a.u(2), mask) ? 8 : -EFAULT;
-  },
-});
-defineSyscall({ nr: 203, name: "sched_setaffinity", args: ["d", "u", "ptr"], fn: () => 0 });
 
 const GRND_NONBLOCK = 1;
 const GRND_RANDOM = 2;
@@ -274,17 +250,11 @@ defineSyscall({
   },
 });
 
-/** Process group and session of pid (0: this process), or -ESRCH. */
-function processIds(k: Kernel, pid: number): { pgid: number; sid: number } | number {
+/** Process group and session of a host process (pid 0: the emulator), or -ESRCH (emulated tasks: see process.ts). */
+export function hostProcessIds(k: Kernel, pid: number): { pgid: number; sid: number } | number {
   const self = k.host.getpid();
   if (pid < 0) return -3; // ESRCH
   const ids = k.host.processIds?.(pid === 0 ? self : pid);
   if (ids !== undefined) return ids;
   return pid === 0 || pid === self ? { pgid: self, sid: self } : -3;
 }
-const idOr = (r: { pgid: number; sid: number } | number, f: "pgid" | "sid") => (typeof r === "number" ? r : r[f]);
-defineSyscall({ nr: 111, name: "getpgrp", args: [], fn: (k) => idOr(processIds(k, 0), "pgid") });
-defineSyscall({ nr: 121, name: "getpgid", args: ["d"], fn: (k, a) => idOr(processIds(k, a.i32(0)), "pgid") });
-defineSyscall({ nr: 124, name: "getsid", args: ["d"], fn: (k, a) => idOr(processIds(k, a.i32(0)), "sid") });
-defineSyscall({ nr: 109, name: "setpgid", args: ["d", "d"], fn: () => 0 });
-defineSyscall({ nr: 24, name: "sched_yield", args: [], fn: () => 0 });

@@ -11,7 +11,8 @@ import { getFlags, setFlags, USER_WRITABLE } from "../cpu/flags.js";
 import { fxrstorImage, fxsaveImage } from "../cpu/fxsave.js";
 import { fmtSigHow } from "./strace/flags.js";
 import { signalLine } from "./strace/lines.js";
-import { defaultAction, defineSyscall, ProcessExit, RESULT_KEEP, type Kernel } from "./kernel.js";
+import { defaultAction, defineSyscall, ProcessExit, RESULT_BLOCK, RESULT_KEEP, type Kernel } from "./kernel.js";
+import type { Proc, Task } from "./task.js";
 
 const EINVAL = 22;
 const EFAULT = 14;
@@ -61,6 +62,8 @@ export interface SignalState {
   altSize: number;
   altFlags: number;
   alarmAt: bigint | null;
+  /** The mask to restore after rt_sigsuspend (recorded in the signal frame instead of the temporary one). */
+  savedMask: bigint | null;
   /** Called when the guest changes a disposition (the CLI listens to host signals accordingly). */
   onDisposition: ((sig: number, caught: boolean) => void) | null;
 }
@@ -76,6 +79,7 @@ export function signalState(k: Kernel): SignalState {
       altSize: 0,
       altFlags: SS_DISABLE,
       alarmAt: null,
+      savedMask: null,
       onDisposition: null,
     };
     k.state.signals = s;
@@ -84,6 +88,80 @@ export function signalState(k: Kernel): SignalState {
 }
 
 const bit = (sig: number) => 1n << BigInt(sig - 1);
+
+/**
+ * The signal state of a new thread (shareActions: CLONE_SIGHAND, the
+ * dispositions are the same array) or of a forked process (a copy): the
+ * mask is inherited, nothing is pending, no alternate stack for threads.
+ */
+export function newTaskSignals(parent: SignalState, shareActions: boolean, thread: boolean): SignalState {
+  return {
+    actions: shareActions ? parent.actions : parent.actions.map((a) => ({ ...a })),
+    blocked: parent.blocked,
+    pending: [],
+    altSp: thread ? 0 : parent.altSp,
+    altSize: thread ? 0 : parent.altSize,
+    altFlags: thread ? SS_DISABLE : parent.altFlags,
+    alarmAt: null,
+    savedMask: null,
+    onDisposition: thread ? parent.onDisposition : null,
+  };
+}
+
+/** execve: handled signals go back to their default action (ignored ones stay ignored); the mask and pending signals stay. */
+export function resetOnExec(s: SignalState): void {
+  const actions = s.actions.map((a) => (a.handler === SIG_IGN ? { ...a } : { handler: SIG_DFL, flags: 0, restorer: 0, mask: 0n }));
+  s.actions = actions;
+  s.altFlags = SS_DISABLE;
+  s.altSp = 0;
+  s.altSize = 0;
+}
+
+function isIgnored(s: SignalState, sig: number): boolean {
+  const h = s.actions[sig].handler;
+  return h === SIG_IGN || (h === SIG_DFL && IGNORED_BY_DEFAULT.has(sig));
+}
+
+/**
+ * Does a pending signal interrupt the parked task t? "handler-restart": it
+ * has a handler with SA_RESTART; "handler": a handler without; "fatal": the
+ * default action ends the process; null: nothing deliverable (blocked or ignored).
+ */
+export function interruptingSignal(t: Task): "handler-restart" | "handler" | "fatal" | null {
+  const s = t.sig as SignalState;
+  checkAlarmOf(t.kernel, s);
+  for (const p of s.pending) {
+    if ((s.blocked & bit(p.sig)) !== 0n && p.sig !== SIGKILL) continue;
+    if (isIgnored(s, p.sig) && p.sig !== SIGKILL) continue;
+    const act = s.actions[p.sig];
+    if (act.handler === SIG_DFL || p.sig === SIGKILL) return p.sig === 18 ? null : "fatal";
+    return act.flags & SA_RESTART ? "handler-restart" : "handler";
+  }
+  return null;
+}
+
+/** The alarm deadline of a task (monotonic ns) or null. */
+export function alarmDeadline(t: Task): number | null {
+  const a = (t.sig as SignalState).alarmAt;
+  return a === null ? null : Number(a);
+}
+
+/** Queue a signal for one thread. */
+export function queueSignalTo(t: Task, sig: number, code: number, pid: number): void {
+  const s = t.sig as SignalState;
+  if (sig < 32 && s.pending.some((p) => p.sig === sig)) return; // standard signals do not queue twice
+  if (isIgnored(s, sig) && sig !== SIGKILL) return; // discarded at once (signal(7))
+  s.pending.push({ sig, code, pid, uid: t.kernel.host.getuid(), addr: 0 });
+  if (t.kernel.task === t) t.kernel.cpu.stopRequested = true; // let the run loop deliver it
+}
+
+/** Queue a signal for a process: to a thread that does not block it (the first such), else the main thread. */
+export function queueSignalToProc(p: Proc, sig: number, code: number, pid: number): void {
+  const live = p.tasks.filter((t) => t.state !== "dead");
+  if (live.length === 0) return;
+  const t = live.find((x) => ((x.sig as SignalState).blocked & bit(sig)) === 0n) ?? live[0];
+  queueSignalTo(t, sig, code, pid);
+}
 
 function put64(dv: DataView, o: number, v: number | bigint): void {
   dv.setBigUint64(o, BigInt.asUintN(64, BigInt(typeof v === "number" ? Math.round(v) : v)), true);
@@ -125,7 +203,8 @@ function deliver(k: Kernel, p: Pending, act: Action): boolean {
   put64(dv, mc + 168, s.blocked & 0xffffffffn); // oldmask
   put64(dv, mc + 176, fault ? p.addr : 0); // cr2
   put64(dv, mc + 184, fpAddr);
-  put64(dv, uc + 296, s.blocked); // uc_sigmask
+  put64(dv, uc + 296, s.savedMask ?? s.blocked); // uc_sigmask (rt_sigsuspend: the mask to return to)
+  s.savedMask = null;
   // siginfo at 8 + 304
   const si = 8 + 304;
   dv.setInt32(si, p.sig, true);
@@ -157,7 +236,7 @@ function deliver(k: Kernel, p: Pending, act: Action): boolean {
 
 /** Handle one signal now: the guest's handler, or the default action. */
 function dispatch(k: Kernel, p: Pending, fault: FaultInfo | null): void {
-  if (k.strace && p.sig !== SIGKILL) k.strace(signalLine("", p.sig, p.code, p.pid, p.uid, p.addr));
+  if (k.strace && p.sig !== SIGKILL) k.strace(signalLine(k.stracePrefix(), p.sig, p.code, p.pid, p.uid, p.addr));
   const s = signalState(k);
   const act = s.actions[p.sig];
   const blocked = (s.blocked & bit(p.sig)) !== 0n;
@@ -197,10 +276,16 @@ export function deliverPending(k: Kernel): void {
     dispatch(k, p, null);
     break; // one frame at a time; the next one is delivered when the handler's syscalls or return come back here
   }
+  if (s.savedMask !== null && !k.status) {
+    // rt_sigsuspend ended without a handler frame recording the mask: restore it now
+    s.blocked = s.savedMask;
+    s.savedMask = null;
+  }
 }
 
 /** Queue a signal for this process (kill/tgkill to itself, host signals, timers). */
 export function queueSignal(k: Kernel, sig: number, code: number, pid: number): void {
+  if (k.proc) return queueSignalToProc(k.proc, sig, code, pid);
   const s = signalState(k);
   if (s.pending.some((p) => p.sig === sig)) return; // standard signals do not queue twice
   s.pending.push({ sig, code, pid, uid: k.host.getuid(), addr: 0 });
@@ -208,7 +293,10 @@ export function queueSignal(k: Kernel, sig: number, code: number, pid: number): 
 }
 
 function checkAlarm(k: Kernel): void {
-  const s = signalState(k);
+  checkAlarmOf(k, signalState(k));
+}
+
+function checkAlarmOf(k: Kernel, s: SignalState): void {
   if (s.alarmAt !== null && k.host.monotonicNs() >= s.alarmAt) {
     s.alarmAt = null;
     if (!s.pending.some((p) => p.sig === SIGALRM)) s.pending.push({ sig: SIGALRM, code: 0x80, pid: 0, uid: 0, addr: 0 });
@@ -411,49 +499,19 @@ defineSyscall({
   },
 });
 
-/** Wait until a signal is deliverable (sleeping until an alarm when one is set). */
+/**
+ * pause / rt_sigsuspend: park until a signal is delivered (the scheduler
+ * ends the wait with -EINTR when one arrives that is not blocked or ignored).
+ * rt_sigsuspend waits with a temporary mask; the handler's frame records the
+ * saved one, which rt_sigreturn restores.
+ */
 function waitForSignal(k: Kernel, mask: bigint | null): number {
   const s = signalState(k);
-  const saved = s.blocked;
-  if (mask !== null) s.blocked = mask & ~(bit(SIGKILL) | bit(SIGSTOP));
-  const deliverable = () => s.pending.some((p) => (s.blocked & bit(p.sig)) === 0n);
-  while (!deliverable()) {
-    checkAlarm(k);
-    if (deliverable()) break;
-    if (s.alarmAt === null) {
-      // only a signal from outside can wake us: if the runner can wait asynchronously (the CLI),
-      // stop and re-execute this syscall afterwards; otherwise there is nothing to wait for
-      if (k.state.canWaitForHostSignals) {
-        if (mask !== null) s.blocked = saved;
-        const c = k.cpu;
-        c.rip -= 2; // back onto the syscall instruction
-        c.setReg64(0, k.state.currentSyscall as number, 0);
-        k.state.waitingForSignal = true;
-        c.stopRequested = true;
-        return RESULT_KEEP;
-      }
-      break;
-    }
-    const ms = Number((s.alarmAt - k.host.monotonicNs()) / 1000000n);
-    k.host.sleepMs?.(Math.max(1, Math.min(ms, 50)));
-  }
   if (mask !== null) {
-    // the handler runs with the temporary mask; rt_sigreturn restores the saved one
-    deliverWithSavedMask(k, saved);
+    s.savedMask = s.blocked;
+    s.blocked = mask & ~(bit(SIGKILL) | bit(SIGSTOP));
   }
-  return -EINTR;
-}
-
-function deliverWithSavedMask(k: Kernel, saved: bigint): void {
-  const s = signalState(k);
-  // deliverPending builds the frame with the current (temporary) mask as uc_sigmask; store the saved one instead
-  const before = s.blocked;
-  s.blocked = saved;
-  const idx = s.pending.findIndex((p) => (before & bit(p.sig)) === 0n);
-  if (idx < 0) return;
-  const p = s.pending.splice(idx, 1)[0];
-  // the frame records `saved`, but the handler's mask starts from the temporary one
-  dispatch(k, p, null);
+  return k.sched.park(k, { retry: () => RESULT_BLOCK, deadline: null, onSignal: "eintr" });
 }
 
 defineSyscall({ nr: 34, name: "pause", args: [], fn: (k) => waitForSignal(k, null) });
@@ -522,17 +580,15 @@ defineSyscall({
   },
 });
 
-defineSyscall({ nr: 200, name: "tkill", args: ["d", "sig"], fn: (k, a) => killSelfOr(k, a.i32(0), a.i32(1), SI_TKILL) });
-defineSyscall({ nr: 234, name: "tgkill", args: ["d", "d", "sig"], fn: (k, a) => (a.i32(0) === k.host.getpid() ? killSelfOr(k, a.i32(1), a.i32(2), SI_TKILL) : -3) });
+defineSyscall({ nr: 200, name: "tkill", args: ["d", "sig"], fn: (k, a) => threadKill(k, -1, a.i32(0), a.i32(1)) });
+defineSyscall({ nr: 234, name: "tgkill", args: ["d", "d", "sig"], fn: (k, a) => threadKill(k, a.i32(0), a.i32(1), a.i32(2)) });
 
-function killSelfOr(k: Kernel, tid: number, sig: number, code: number): number {
-  if (sig < 0 || sig > 64) return -EINVAL;
-  if (tid !== k.host.getpid()) return -3; // ESRCH: a single thread
+/** tkill/tgkill: a signal to one thread (tgid -1: any thread group). */
+function threadKill(k: Kernel, tgid: number, tid: number, sig: number): number {
+  if (sig < 0 || sig > 64 || tid <= 0 || (tgid !== -1 && tgid <= 0)) return -EINVAL;
+  const t = k.sched.task(tid);
+  if (!t || (tgid !== -1 && t.proc.pid !== tgid)) return -3; // ESRCH
   if (sig === 0) return 0;
-  const s = signalState(k);
-  if (!s.pending.some((p) => p.sig === sig)) s.pending.push({ sig, code, pid: k.host.getpid(), uid: k.host.getuid(), addr: 0 });
-  k.cpu.stopRequested = true;
+  queueSignalTo(t, sig, SI_TKILL, k.proc.pid);
   return 0;
 }
-
-void SA_RESTART;

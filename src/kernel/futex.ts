@@ -1,0 +1,253 @@
+/**
+ * futex(2): WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP, WAIT_BITSET,
+ * WAKE_BITSET (PRIVATE and CLOCK_REALTIME flags; timeouts). Waiters are
+ * queued per address space and word address; a waiter parks its task until
+ * woken, timed out or interrupted by a signal. Private and shared futexes
+ * are the same here (memory is not shared between processes). PI futexes:
+ * ENOSYS.
+ */
+import type { Memory } from "../cpu/memory.js";
+import { defineSyscall, RESULT_BLOCK, type Kernel } from "./kernel.js";
+
+const EAGAIN = 11;
+const EINVAL = 22;
+const EFAULT = 14;
+const ETIMEDOUT = 110;
+const ENOSYS = 38;
+
+const FUTEX_WAIT = 0;
+const FUTEX_WAKE = 1;
+const FUTEX_REQUEUE = 3;
+const FUTEX_CMP_REQUEUE = 4;
+const FUTEX_WAKE_OP = 5;
+const FUTEX_WAIT_BITSET = 9;
+const FUTEX_WAKE_BITSET = 10;
+const FUTEX_PRIVATE = 128;
+const FUTEX_CLOCK_REALTIME = 256;
+
+interface Waiter {
+  addr: number;
+  bitset: number;
+  woken: boolean;
+}
+
+/** Waiters by address space, then by word address (FIFO). */
+const queues = new WeakMap<Memory, Map<number, Waiter[]>>();
+
+function queueOf(k: Kernel, addr: number, create: boolean): Waiter[] | null {
+  let m = queues.get(k.cpu.mem);
+  if (!m) {
+    if (!create) return null;
+    queues.set(k.cpu.mem, (m = new Map()));
+  }
+  let q = m.get(addr);
+  if (!q) {
+    if (!create) return null;
+    m.set(addr, (q = []));
+  }
+  return q;
+}
+
+function dropWaiter(k: Kernel, w: Waiter): void {
+  const m = queues.get(k.cpu.mem);
+  const q = m?.get(w.addr);
+  if (!q) return;
+  const i = q.indexOf(w);
+  if (i >= 0) q.splice(i, 1);
+  if (q.length === 0) m!.delete(w.addr);
+}
+
+/** Wake up to n waiters on addr whose bitset meets `bitset`; returns how many. */
+export function futexWake(k: Kernel, addr: number, n: number, bitset: number): number {
+  const q = queueOf(k, addr, false);
+  if (!q) return 0;
+  let woken = 0;
+  for (let j = 0; j < q.length && woken < n; ) {
+    const w = q[j];
+    if ((w.bitset & bitset) !== 0) {
+      w.woken = true;
+      q.splice(j, 1);
+      woken++;
+    } else j++;
+  }
+  if (q.length === 0) queues.get(k.cpu.mem)!.delete(addr);
+  return woken;
+}
+
+/** Move up to n waiters from addr to addr2 (after waking). */
+function requeue(k: Kernel, addr: number, addr2: number, n: number): number {
+  const q = queueOf(k, addr, false);
+  if (!q || n <= 0) return 0;
+  const moved = q.splice(0, Math.min(n, q.length));
+  if (q.length === 0) queues.get(k.cpu.mem)!.delete(addr);
+  const q2 = queueOf(k, addr2, true)!;
+  for (const w of moved) {
+    w.addr = addr2;
+    q2.push(w);
+  }
+  return moved.length;
+}
+
+function read32(k: Kernel, addr: number): number | null {
+  if (addr % 4 !== 0) return null;
+  try {
+    return k.cpu.mem.read32(addr) | 0;
+  } catch {
+    return null;
+  }
+}
+
+/** A timespec at addr in ns, null when unreadable, -1 for invalid. */
+function readTimeout(k: Kernel, addr: number): number | null {
+  try {
+    const b = k.cpu.mem.readBytes(addr, 16);
+    const dv = new DataView(b.buffer);
+    const sec = Number(dv.getBigInt64(0, true));
+    const ns = Number(dv.getBigInt64(8, true));
+    if (sec < 0 || ns < 0 || ns >= 1e9) return -1;
+    return sec * 1e9 + ns;
+  } catch {
+    return null;
+  }
+}
+
+function wait(k: Kernel, addr: number, val: number, timeoutAddr: number, bitset: number, absolute: boolean, realtime: boolean): number {
+  if (bitset === 0) return -EINVAL;
+  let deadline: number | null = null;
+  if (timeoutAddr !== 0) {
+    const t = readTimeout(k, timeoutAddr);
+    if (t === null) return -EFAULT;
+    if (t < 0) return -EINVAL;
+    const mono = Number(k.host.monotonicNs());
+    if (!absolute) deadline = mono + t;
+    else if (realtime) deadline = mono + (t - Number(k.host.realtimeNs()));
+    else deadline = t;
+  }
+  const cur = read32(k, addr);
+  if (cur === null) return addr % 4 ? -EINVAL : -EFAULT;
+  if (cur !== (val | 0)) return -EAGAIN;
+  if (deadline !== null && Number(k.host.monotonicNs()) >= deadline) return -ETIMEDOUT;
+  const w: Waiter = { addr, bitset, woken: false };
+  queueOf(k, addr, true)!.push(w);
+  return k.sched.park(k, {
+    retry: () => {
+      if (w.woken) return 0;
+      if (deadline !== null && Number(k.host.monotonicNs()) >= deadline) {
+        dropWaiter(k, w);
+        return -ETIMEDOUT;
+      }
+      return RESULT_BLOCK;
+    },
+    deadline,
+    onSignal: "restart",
+    cancel: () => dropWaiter(k, w),
+  });
+}
+
+/** FUTEX_WAKE_OP: apply the encoded operation to *addr2 and report whether the comparison with the old value holds. */
+function wakeOp(k: Kernel, addr2: number, enc: number): boolean | null {
+  const op = (enc >>> 28) & 7;
+  const shift = (enc >>> 28) & 8;
+  const cmp = (enc >>> 24) & 15;
+  let oparg = (enc << 8) >> 20; // 12-bit signed
+  const cmparg = (enc << 20) >> 20;
+  if (shift) oparg = 1 << (oparg & 31);
+  const old = read32(k, addr2);
+  if (old === null) return null;
+  let v: number;
+  switch (op) {
+    case 0:
+      v = oparg;
+      break; // SET
+    case 1:
+      v = old + oparg;
+      break; // ADD
+    case 2:
+      v = old | oparg;
+      break; // OR
+    case 3:
+      v = old & ~oparg;
+      break; // ANDN
+    case 4:
+      v = old ^ oparg;
+      break; // XOR
+    default:
+      return null;
+  }
+  try {
+    k.cpu.mem.write32(addr2, v | 0);
+  } catch {
+    return null;
+  }
+  switch (cmp) {
+    case 0:
+      return old === cmparg;
+    case 1:
+      return old !== cmparg;
+    case 2:
+      return old < cmparg;
+    case 3:
+      return old <= cmparg;
+    case 4:
+      return old > cmparg;
+    case 5:
+      return old >= cmparg;
+    default:
+      return null;
+  }
+}
+
+const OPS: Record<number, string> = { 0: "FUTEX_WAIT", 1: "FUTEX_WAKE", 3: "FUTEX_REQUEUE", 4: "FUTEX_CMP_REQUEUE", 5: "FUTEX_WAKE_OP", 6: "FUTEX_LOCK_PI", 7: "FUTEX_UNLOCK_PI", 9: "FUTEX_WAIT_BITSET", 10: "FUTEX_WAKE_BITSET" };
+function fmtFutexOp(_k: Kernel, v: bigint): string {
+  const n = Number(v & 0xffffffffn);
+  let s = OPS[n & 127] ?? String(n & 127);
+  if (n & FUTEX_PRIVATE) s += "_PRIVATE";
+  if (n & FUTEX_CLOCK_REALTIME) s += "|FUTEX_CLOCK_REALTIME";
+  return s;
+}
+
+defineSyscall({
+  nr: 202,
+  name: "futex",
+  args: ["ptr", fmtFutexOp, "d", "ptr", "ptr", "x"],
+  fn: (k, a) => {
+    const addr = a.u(0);
+    const op = a.i32(1);
+    const cmd = op & 127;
+    const val = a.i32(2);
+    const realtime = (op & FUTEX_CLOCK_REALTIME) !== 0;
+    if (realtime && cmd !== FUTEX_WAIT && cmd !== FUTEX_WAIT_BITSET) return -ENOSYS;
+    switch (cmd) {
+      case FUTEX_WAIT:
+        return wait(k, addr, val, a.u(3), -1, false, realtime);
+      case FUTEX_WAIT_BITSET:
+        return wait(k, addr, val, a.u(3), a.i32(5), true, realtime);
+      case FUTEX_WAKE:
+        return futexWake(k, addr, val >>> 0, -1);
+      case FUTEX_WAKE_BITSET:
+        if (a.i32(5) === 0) return -EINVAL;
+        return futexWake(k, addr, val >>> 0, a.i32(5));
+      case FUTEX_REQUEUE:
+      case FUTEX_CMP_REQUEUE: {
+        const n2 = a.u32(3); // val2 travels in the timeout argument
+        if (val < 0 || (n2 | 0) < 0) return -EINVAL;
+        if (cmd === FUTEX_CMP_REQUEUE) {
+          const cur = read32(k, addr);
+          if (cur === null) return -EFAULT;
+          if (cur !== a.i32(5)) return -EAGAIN;
+        }
+        const woken = futexWake(k, addr, val, -1);
+        return woken + requeue(k, addr, a.u(4), n2);
+      }
+      case FUTEX_WAKE_OP: {
+        const hit = wakeOp(k, a.u(4), a.u32(5));
+        if (hit === null) return -EFAULT;
+        let n = futexWake(k, addr, val >>> 0, -1);
+        if (hit) n += futexWake(k, a.u(4), a.u32(3), -1);
+        return n;
+      }
+      default:
+        return -ENOSYS;
+    }
+  },
+});

@@ -1,0 +1,143 @@
+/**
+ * Child processes ending and being reaped: zombies, SIGCHLD to the parent,
+ * the vfork parent woken, descriptors closed; wait4 and waitid (WNOHANG,
+ * WNOWAIT; stopped and continued children are never reported: tasks are
+ * not stopped here).
+ */
+import { defineSyscall, RESULT_BLOCK, type ExitStatus, type Kernel } from "./kernel.js";
+import { closeAllFiles } from "./files.js";
+import { queueSignalToProc, signalState } from "./signals.js";
+import type { Proc } from "./task.js";
+import { exitLine } from "./strace/lines.js";
+
+const ECHILD = 10;
+const EINVAL = 22;
+const EFAULT = 14;
+
+const WNOHANG = 1;
+const WUNTRACED = 2;
+const WEXITED = 4;
+const WCONTINUED = 8;
+const WNOWAIT = 0x1000000;
+const WALL = 0x40000000 | 0x80000000 | 0x20000000; // __WALL __WCLONE __WNOTHREAD
+
+const SIGCHLD = 17;
+const SA_NOCLDWAIT = 2;
+
+/** The wait status word of an ended process. */
+export function waitStatus(s: ExitStatus): number {
+  return s.kind === "exit" ? (s.code & 0xff) << 8 : (s.signal & 0x7f) | (s.core ? 0x80 : 0);
+}
+
+/** Scheduler hook: a process has ended. */
+export function procExited(p: Proc): void {
+  const k = p.kernel;
+  if (k.strace && p !== k.sched.root && p.status) k.strace(exitLine(k.sched.tasks.length > 0 ? `[pid ${p.pid}] ` : "", p.status));
+  closeAllFiles(p.kernel);
+  p.vforkParent = null; // wakes the parent of a vfork
+  const sched = p.kernel.sched;
+  for (const c of p.children) c.parent = null; // orphans: nobody waits for them
+  for (const c of p.children) if (c.status) reap(c);
+  p.children.length = 0;
+  const parent = p.parent;
+  if (!parent || parent.status) {
+    if (p !== sched.root) reap(p);
+    return;
+  }
+  const ps = signalState(parent.kernel);
+  const act = ps.actions[SIGCHLD];
+  // SIGCHLD ignored or SA_NOCLDWAIT: the child is reaped at once (no zombie)
+  if (p.exitSignal === SIGCHLD && (act.handler === 1 || act.flags & SA_NOCLDWAIT)) {
+    reap(p);
+    return;
+  }
+  if (p.exitSignal > 0) queueSignalToProc(parent, p.exitSignal, p.status?.kind === "exit" ? 1 : p.status?.core ? 3 : 2, p.pid);
+}
+
+function reap(p: Proc): void {
+  p.reaped = true;
+  const sched = p.kernel.sched;
+  if (sched.procs.get(p.pid) === p && p !== sched.root) sched.procs.delete(p.pid);
+  if (p.parent) {
+    const i = p.parent.children.indexOf(p);
+    if (i >= 0) p.parent.children.splice(i, 1);
+  }
+}
+
+function matches(k: Kernel, c: Proc, idtype: number, id: number): boolean {
+  if (idtype === 0) return true; // P_ALL
+  if (idtype === 1) return c.pid === id; // P_PID
+  return c.pgid === (id === 0 ? k.proc.pgid : id); // P_PGID
+}
+
+/**
+ * Find an ended child (idtype/id as waitid's); returns the child, 0 when
+ * children exist but none has ended, or -ECHILD.
+ */
+function findChild(k: Kernel, idtype: number, id: number): Proc | number {
+  const kids = k.proc.children.filter((c) => !c.reaped && matches(k, c, idtype, id));
+  if (kids.length === 0) return -ECHILD;
+  return kids.find((c) => c.status !== null) ?? 0;
+}
+
+function rusageOut(k: Kernel, addr: number): boolean {
+  return addr === 0 || k.copyOut(addr, new Uint8Array(144)) === 0;
+}
+
+function wait4(k: Kernel, pid: number, statusAddr: number, options: number, rusage: number): number {
+  if (options & ~(WNOHANG | WUNTRACED | WCONTINUED | WALL)) return -EINVAL;
+  const idtype = pid < -1 ? 2 : pid === -1 ? 0 : pid === 0 ? 2 : 1;
+  const id = pid < -1 ? -pid : pid === 0 ? 0 : pid;
+  const attempt = (): number => {
+    const c = findChild(k, idtype, id);
+    if (typeof c === "number") return c === 0 && !(options & WNOHANG) ? RESULT_BLOCK : c;
+    if (statusAddr) {
+      try {
+        k.cpu.mem.write32(statusAddr, waitStatus(c.status!));
+      } catch {
+        return -EFAULT;
+      }
+    }
+    if (!rusageOut(k, rusage)) return -EFAULT;
+    reap(c);
+    return c.pid;
+  };
+  const r = attempt();
+  if (r !== RESULT_BLOCK) return r;
+  return k.sched.park(k, { retry: attempt, deadline: null, onSignal: "restart" });
+}
+
+const int32 = (_k: Kernel, v: bigint) => String(Number(BigInt.asIntN(32, v)));
+defineSyscall({ nr: 61, name: "wait4", args: [int32, "ptr", "x", "ptr"], fn: (k, a) => wait4(k, a.i32(0), a.u(1), a.i32(2), a.u(3)) });
+
+function waitid(k: Kernel, idtype: number, id: number, infop: number, options: number, rusage: number): number {
+  if (idtype < 0 || idtype > 2 || options & ~(WNOHANG | WEXITED | WUNTRACED | WCONTINUED | WNOWAIT | WALL) || !(options & (WEXITED | WUNTRACED | WCONTINUED))) return -EINVAL;
+  const attempt = (): number => {
+    const c = findChild(k, idtype, id);
+    if (typeof c === "number") {
+      if (c === 0 && !(options & WNOHANG)) return RESULT_BLOCK;
+      if (c === 0 && infop && k.copyOut(infop, new Uint8Array(128)) !== 0) return -EFAULT;
+      return c;
+    }
+    if (!(options & WEXITED)) return options & WNOHANG ? 0 : RESULT_BLOCK;
+    const s = c.status!;
+    if (infop) {
+      const b = new Uint8Array(128);
+      const dv = new DataView(b.buffer);
+      dv.setInt32(0, SIGCHLD, true);
+      dv.setInt32(8, s.kind === "exit" ? 1 : s.core ? 3 : 2, true); // CLD_EXITED, CLD_DUMPED, CLD_KILLED
+      dv.setInt32(16, c.pid, true);
+      dv.setInt32(20, k.host.getuid(), true);
+      dv.setInt32(24, s.kind === "exit" ? s.code : s.signal, true);
+      if (k.copyOut(infop, b) !== 0) return -EFAULT;
+    }
+    if (!rusageOut(k, rusage)) return -EFAULT;
+    if (!(options & WNOWAIT)) reap(c);
+    return 0;
+  };
+  const r = attempt();
+  if (r !== RESULT_BLOCK) return r;
+  return k.sched.park(k, { retry: attempt, deadline: null, onSignal: "restart" });
+}
+
+defineSyscall({ nr: 247, name: "waitid", args: ["d", "d", "ptr", "x", "ptr"], fn: (k, a) => waitid(k, a.i32(0), a.i32(1), a.u(2), a.i32(3), a.u(4)) });

@@ -1,0 +1,73 @@
+/**
+ * The multi-task kernel: pthread programs (threads, futexes), processes
+ * (fork, wait, pipes, execve, vfork, posix_spawn) and busybox shell
+ * pipelines, each compared with the native run.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { IS_X86_64_LINUX, ROOT, runEmu, runNative, shellStatus, tmpDir } from "./helpers/asm.js";
+
+if (!IS_X86_64_LINUX) console.log("task tests skipped: they compare with a native run (x86-64 Linux host needed)");
+
+const PROGRAMS: Array<{ prog: string; tiers: string[][] }> = [
+  { prog: "threads", tiers: [[], ["--no-jit"]] },
+  { prog: "procs", tiers: [[]] },
+];
+
+for (const libc of ["musl", "glibc"]) {
+  describe.skipIf(!IS_X86_64_LINUX)(`tasks: ${libc} programs`, () => {
+    for (const c of PROGRAMS) {
+      const exe = path.join(ROOT, "fixtures/bin", libc, c.prog);
+      it.skipIf(!fs.existsSync(exe))(c.prog, () => {
+        const n = runNative(exe);
+        for (const tier of c.tiers) {
+          const e = runEmu([...tier, exe]);
+          expect(e.stderr, tier.join(" ")).toBe(n.stderr);
+          expect(e.stdout, tier.join(" ")).toBe(n.stdout);
+          expect(shellStatus(e), tier.join(" ")).toBe(shellStatus(n));
+        }
+      });
+    }
+  });
+}
+
+const BUSYBOX = ["/bin/busybox", "/usr/bin/busybox"].find((p) => fs.existsSync(p));
+if (!BUSYBOX) console.log("busybox shell task tests skipped: busybox is not installed (Debian package busybox-static)");
+
+describe.skipIf(!BUSYBOX || !IS_X86_64_LINUX)("tasks: busybox sh", () => {
+  // a PATH of applet links, so that the shell's children are static busybox too
+  const dir = tmpDir();
+  const bin = path.join(dir, "bb-bin");
+  fs.mkdirSync(bin, { recursive: true });
+  for (const a of ["sh", "wc", "tr", "sort", "xargs", "seq", "cat", "find", "head", "expr", "echo", "true"]) {
+    const l = path.join(bin, a);
+    if (!fs.existsSync(l)) fs.symlinkSync(BUSYBOX!, l);
+  }
+  const script = path.join(dir, "script.sh");
+  fs.writeFileSync(script, `#!${bin}/sh\necho "script args: $@"\nexit 5\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(dir, "a.txt"), "x\n");
+  fs.writeFileSync(path.join(dir, "b.txt"), "y\n");
+  const env = { ...process.env, PATH: bin };
+  const CASES = [
+    "echo a | wc -c",
+    'x=$(echo hi; echo there); echo "[$x]"',
+    'for i in 1 2 3; do echo $i; done | tr "\\n" " "; echo',
+    "(echo sub; exit 3); echo st=$?",
+    "seq 1 5 | xargs echo; seq 1 20000 | wc -l",
+    `find ${dir} -name "*.txt" -exec cat {} \\; | sort`,
+    `${script} one two; echo status $?`,
+    "i=0; while [ $i -lt 10 ]; do i=$(expr $i + 1); done; echo $i",
+    "seq 1 100000 | head -n 3; echo done",
+    "/nonexistent-program; echo $?",
+  ];
+  for (const s of CASES) {
+    it(s.slice(0, 60), () => {
+      const n = runNative(path.join(bin, "sh"), ["-c", s], { env });
+      const e = runEmu([path.join(bin, "sh"), "-c", s], { env });
+      expect(e.stdout).toBe(n.stdout);
+      expect(e.stderr).toBe(n.stderr);
+      expect(shellStatus(e)).toBe(shellStatus(n));
+    });
+  }
+});
