@@ -46,6 +46,34 @@ _start:
   { name: "kill", title: "kill PID SIG", file: "kill.s", args: "12345 15" },
   { name: "runoff", title: "the crash off the end of .text", file: "runoff.s", args: "" },
   {
+    name: "cat",
+    title: "cat: copy stdin to stdout",
+    file: "cat.s",
+    args: "",
+    source: `# cat: read(0, buf, 64) until it returns 0, write(1, buf, n) each piece
+	.globl _start
+	.text
+_start:
+1:	xor	%eax, %eax		# SYS_read
+	xor	%edi, %edi		# stdin
+	lea	buf(%rip), %rsi
+	mov	$64, %edx
+	syscall
+	test	%rax, %rax
+	jle	2f			# 0: end of input (negative: an error)
+	mov	%rax, %rdx		# the count read
+	mov	$1, %eax		# SYS_write
+	mov	$1, %edi		# stdout
+	syscall
+	jmp	1b
+2:	mov	$60, %eax
+	xor	%edi, %edi
+	syscall
+	.bss
+buf:	.zero	64
+`,
+  },
+  {
     name: "loop",
     title: "an infinite loop (Stop it)",
     file: "loop.s",

@@ -223,6 +223,15 @@ describe.skipIf(!HAS_CHROMIUM)("assembly playground in headless Chromium", () =>
     await page.click("#stop");
     await waitStatus(page, /^stopped/);
     expect(await page.textContent("#tiers")).toMatch(/compiled JavaScript: 0, WebAssembly: 0$/);
+
+    // standard input from the page
+    await page.selectOption("#preset", "cat");
+    await page.fill("#stdin", "typed on the page\n");
+    await page.click("#run");
+    await waitStatus(page, /^exit status 0$/);
+    expect(await page.textContent("#output")).toBe("typed on the page\n");
+    const names = await page.$$eval("#syscalls li", (els: Element[]) => els.map((e) => e.getAttribute("data-name")));
+    expect(names).toEqual(["read", "write", "read", "exit"]);
     expect(errors).toEqual([]);
   });
 });
