@@ -23,6 +23,7 @@ export const CPUID1_ECX = {
   sse3: 1 << 0,
   pclmulqdq: 1 << 1,
   ssse3: 1 << 9,
+  fma: 1 << 12,
   cx16: 1 << 13,
   sse41: 1 << 19,
   fma: 1 << 12,
@@ -69,8 +70,11 @@ export const features: CpuFeatures = {
   // integer ISA extensions (src/cpu/isa/bits.ts atomic.ts bmi.ts random.ts)
   // + SSE families (src/cpu/isa/sse-core.ts sse4.ts sse42.ts)
   // + crypto (src/cpu/isa/crypto.ts)
-  leaf1Ecx: CPUID1_ECX.popcnt | CPUID1_ECX.movbe | CPUID1_ECX.cx16 | CPUID1_ECX.rdrand | CPUID1_ECX.sse3 | CPUID1_ECX.ssse3 | CPUID1_ECX.sse41 | CPUID1_ECX.sse42 | CPUID1_ECX.aes | CPUID1_ECX.pclmulqdq,
-  leaf7Ebx: CPUID7_EBX.fsgsbase | CPUID7_EBX.bmi1 | CPUID7_EBX.bmi2 | CPUID7_EBX.adx | CPUID7_EBX.rdseed | CPUID7_EBX.sha,
+  // + AVX, FMA, F16C and the xsave family with XCR0 = x87|SSE|AVX (src/cpu/isa/avx-*.ts, src/cpu/xsave.ts)
+  leaf1Ecx:
+    CPUID1_ECX.popcnt | CPUID1_ECX.movbe | CPUID1_ECX.cx16 | CPUID1_ECX.rdrand | CPUID1_ECX.sse3 | CPUID1_ECX.ssse3 | CPUID1_ECX.sse41 | CPUID1_ECX.sse42 | CPUID1_ECX.aes | CPUID1_ECX.pclmulqdq |
+    CPUID1_ECX.xsave | CPUID1_ECX.osxsave | CPUID1_ECX.avx | CPUID1_ECX.fma | CPUID1_ECX.f16c,
+  leaf7Ebx: CPUID7_EBX.fsgsbase | CPUID7_EBX.bmi1 | CPUID7_EBX.bmi2 | CPUID7_EBX.adx | CPUID7_EBX.rdseed | CPUID7_EBX.sha | CPUID7_EBX.avx2,
   leaf7Ecx: CPUID7_ECX.gfni | CPUID7_ECX.rdpid,
   leaf7Edx: 0,
   ext1Ecx: CPUID81_ECX.lahf | CPUID81_ECX.abm,
@@ -222,7 +226,7 @@ export function cpuid(leaf: number, sub: number, f: CpuFeatures = features): Int
   OUT.fill(0);
   switch (leaf) {
     case 0:
-      OUT[0] = 7;
+      OUT[0] = 0xd;
       OUT[1] = str4(VENDOR, 0);
       OUT[3] = str4(VENDOR, 4);
       OUT[2] = str4(VENDOR, 8);
@@ -238,6 +242,20 @@ export function cpuid(leaf: number, sub: number, f: CpuFeatures = features): Int
         OUT[1] = f.leaf7Ebx;
         OUT[2] = f.leaf7Ecx;
         OUT[3] = f.leaf7Edx;
+      }
+      break;
+    case 0xd:
+      // XSAVE: XCR0 = x87|SSE|AVX, 832-byte area; sub-leaf 1: xsaveopt, xsavec, xgetbv(1); 2: the AVX component
+      if (sub === 0) {
+        OUT[0] = 7;
+        OUT[1] = 832;
+        OUT[2] = 832;
+      } else if (sub === 1) {
+        OUT[0] = 7;
+        OUT[1] = 832;
+      } else if (sub === 2) {
+        OUT[0] = 256;
+        OUT[1] = 576;
       }
       break;
     case 0x80000000:

@@ -6,9 +6,10 @@
  * siginfo). Faults, kill/tgkill to ourselves and signals from the host
  * (queued by the CLI) all arrive here.
  */
-import type { FaultInfo } from "../cpu/cpu.js";
+import { YMM_HI, type FaultInfo } from "../cpu/cpu.js";
 import { getFlags, setFlags, USER_WRITABLE } from "../cpu/flags.js";
-import { fxrstorImage, fxsaveImage } from "../cpu/fxsave.js";
+import { fxrstorImage } from "../cpu/fxsave.js";
+import { XCR0, xrstorFrom, xsaveInto, XSAVE_SIZE } from "../cpu/xsave.js";
 import { fmtSigHow } from "./strace/flags.js";
 import { signalLine } from "./strace/lines.js";
 import { defaultAction, defineSyscall, ProcessExit, RESULT_BLOCK, RESULT_KEEP, type Kernel } from "./kernel.js";
@@ -167,6 +168,43 @@ function put64(dv: DataView, o: number, v: number | bigint): void {
   dv.setBigUint64(o, BigInt.asUintN(64, BigInt(typeof v === "number" ? Math.round(v) : v)), true);
 }
 
+/** Linux's struct _fpx_sw_bytes (in the legacy region's bytes 464-511) and the magic word after the XSAVE area. */
+const FP_XSTATE_MAGIC1 = 0x46505853;
+const FP_XSTATE_MAGIC2 = 0x46505845;
+const FPSTATE_SIZE = XSAVE_SIZE + 4;
+
+/** The signal frame's fpstate: xsave of x87|SSE|AVX (XSTATE_BV always has x87 and SSE, as Linux sets them). */
+function fpstateImage(c: Kernel["cpu"]): Uint8Array {
+  const fp = new Uint8Array(FPSTATE_SIZE);
+  xsaveInto(c, fp, XCR0, false);
+  fp[512] |= 3;
+  const dv = new DataView(fp.buffer);
+  dv.setUint32(464, FP_XSTATE_MAGIC1, true);
+  dv.setUint32(468, FPSTATE_SIZE, true); // extended_size
+  dv.setUint32(472, XCR0, true); // xfeatures
+  dv.setUint32(480, XSAVE_SIZE, true); // xstate_size
+  dv.setUint32(XSAVE_SIZE, FP_XSTATE_MAGIC2, true);
+  return fp;
+}
+
+/**
+ * rt_sigreturn's fpstate: the XSAVE image when its software bytes and magic
+ * words are Linux's (ymm upper halves included), else the FXSAVE part alone
+ * with the AVX state initialized, as Linux's fx-only restore.
+ */
+function restoreFpstate(c: Kernel["cpu"], addr: number): void {
+  const legacy = c.mem.readBytes(addr, 512);
+  const dv = new DataView(legacy.buffer);
+  if (dv.getUint32(464, true) === FP_XSTATE_MAGIC1 && dv.getUint32(480, true) >= XSAVE_SIZE) {
+    const size = dv.getUint32(468, true);
+    const img = c.mem.readBytes(addr, XSAVE_SIZE);
+    const magic2 = size >= FPSTATE_SIZE ? new DataView(c.mem.readBytes(addr + size - 4, 4).buffer).getUint32(0, true) : 0;
+    if (magic2 === FP_XSTATE_MAGIC2 && xrstorFrom(c, img, dv.getUint32(472, true) & XCR0)) return;
+  }
+  fxrstorImage(c, legacy);
+  c.xmm.fill(0, YMM_HI * 4, (YMM_HI + 16) * 4);
+}
+
 /** Build the signal frame and redirect execution to the handler. Returns false if the frame cannot be written. */
 function deliver(k: Kernel, p: Pending, act: Action): boolean {
   const c = k.cpu;
@@ -175,8 +213,8 @@ function deliver(k: Kernel, p: Pending, act: Action): boolean {
   const onAlt = s.altFlags === 0 && sp > s.altSp && sp <= s.altSp + s.altSize;
   if (act.flags & SA_ONSTACK && s.altFlags === 0 && !onAlt) sp = s.altSp + s.altSize;
   else sp -= 128; // red zone
-  // fpstate (FXSAVE image, 64-byte aligned), then the frame
-  sp = Math.floor((sp - 512) / 64) * 64;
+  // fpstate (the XSAVE image with Linux's software bytes and FP_XSTATE_MAGIC2 after it, 64-byte aligned), then the frame
+  sp = Math.floor((sp - FPSTATE_SIZE) / 64) * 64;
   const fpAddr = sp;
   const FRAME = 8 + 304 + 128;
   const frame = Math.floor((sp - FRAME) / 16) * 16 - 8;
@@ -185,7 +223,7 @@ function deliver(k: Kernel, p: Pending, act: Action): boolean {
   put64(dv, 0, act.restorer);
   // ucontext at 8
   const uc = 8;
-  put64(dv, uc, 6); // UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS
+  put64(dv, uc, 7); // UC_FP_XSTATE | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS
   put64(dv, uc + 8, 0);
   put64(dv, uc + 16, s.altSp);
   dv.setInt32(uc + 24, s.altFlags | (onAlt ? SS_ONSTACK : 0), true);
@@ -213,8 +251,7 @@ function deliver(k: Kernel, p: Pending, act: Action): boolean {
     dv.setInt32(si + 16, p.pid, true);
     dv.setInt32(si + 20, p.uid, true);
   } else put64(dv, si + 16, p.addr);
-  const fp = new Uint8Array(512);
-  fxsaveImage(c, fp);
+  const fp = fpstateImage(c);
   try {
     c.mem.writeBytes(fpAddr, fp);
     c.mem.writeBytes(frame, buf);
@@ -422,7 +459,7 @@ defineSyscall({
     const fp = Number(dv.getBigUint64(mc + 184, true));
     if (fp) {
       try {
-        fxrstorImage(c, c.mem.readBytes(fp, 512));
+        restoreFpstate(c, fp);
       } catch {
         /* a bad fpstate pointer leaves the FPU state alone */
       }

@@ -19,4 +19,5 @@ import "./x87.js";
 import "./avx-move.js";
 import "./avx-perm.js";
 import "./avx-fma.js";
+import "./avx-xsave.js";
 import "./avx-sse.js"; // last: VEX forms of SSE instructions without a handler of their own
