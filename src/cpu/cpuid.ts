@@ -26,7 +26,6 @@ export const CPUID1_ECX = {
   fma: 1 << 12,
   cx16: 1 << 13,
   sse41: 1 << 19,
-  fma: 1 << 12,
   sse42: 1 << 20,
   movbe: 1 << 22,
   popcnt: 1 << 23,
@@ -164,6 +163,7 @@ requires("leaf7Ecx", CPUID7_ECX.gfni, "GFNI", "gf2p8mulb gf2p8affineqb gf2p8affi
 requires("leaf7Ecx", CPUID7_ECX.rdpid, "RDPID", "rdpid");
 requires("ext1Ecx", CPUID81_ECX.lahf, "LAHF-SAHF", "lahf sahf");
 requires("ext1Edx", CPUID81_EDX.rdtscp, "RDTSCP", "rdtscp");
+requires("leaf1Ecx", CPUID1_ECX.xsave, "XSAVE", "xsave xsaveopt xsavec xrstor xgetbv");
 
 /**
  * The feature an instruction needs and model `f` lacks, or null. `key` is its
