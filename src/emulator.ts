@@ -7,7 +7,7 @@ import { CPU_MODELS, cpuModel } from "./cpu/cpuid.js";
 import { Memory } from "./cpu/memory.js";
 import { formatBytes } from "./decoder/format.js";
 import type { Host } from "./host/host.js";
-import { Kernel, type ExitStatus, type KernelOptions, sigName, installSignals, Scheduler } from "./kernel/index.js";
+import { Kernel, type ExitStatus, type KernelOptions, sigName, installSignals, Scheduler, idleUntil } from "./kernel/index.js";
 import { loadProgram } from "./kernel/exec.js";
 import type { ElfSymbol } from "./loader/elf.js";
 import type { LoadedImage } from "./loader/load.js";
@@ -85,12 +85,11 @@ export class Process {
       if (r === "done") break;
       if (r === "idle") {
         const host = this.kernel.host;
-        if (this.waitMode === "async" || s.idleDeadline === null || !host.sleepMs) {
+        if (this.waitMode === "async" || s.idleDeadline === null) {
           s.idle = true;
           return null;
         }
-        const ms = (s.idleDeadline - Number(host.monotonicNs())) / 1e6;
-        if (ms > 0) host.sleepMs(Math.min(Math.ceil(ms), 50));
+        idleUntil(host, s.idleDeadline);
       }
     }
     return s.root.status ?? (s.root.kernel.status || null);

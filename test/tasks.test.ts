@@ -3,16 +3,18 @@
  * (fork, wait, pipes, execve, vfork, posix_spawn) and busybox shell
  * pipelines, each compared with the native run.
  */
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { IS_X86_64_LINUX, ROOT, runEmu, runNative, shellStatus, tmpDir } from "./helpers/asm.js";
+import { CLI, IS_X86_64_LINUX, ROOT, runEmu, runNative, shellStatus, tmpDir } from "./helpers/asm.js";
 
 if (!IS_X86_64_LINUX) console.log("task tests skipped: they compare with a native run (x86-64 Linux host needed)");
 
 const PROGRAMS: Array<{ prog: string; tiers: string[][] }> = [
   { prog: "threads", tiers: [[], ["--no-jit"]] },
   { prog: "procs", tiers: [[]] },
+  { prog: "sleepint", tiers: [[]] },
 ];
 
 for (const libc of ["musl", "glibc"]) {
@@ -31,6 +33,40 @@ for (const libc of ["musl", "glibc"]) {
     }
   });
 }
+
+/** Start a program, send SIGTERM once it says "ready", collect its output (killed after 20 s at most). */
+function termWhenReady(cmd: string, args: string[]): Promise<{ out: string; code: number | null }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20000);
+    let out = "";
+    let sent = false;
+    child.stdout.on("data", (d) => {
+      out += d;
+      if (!sent && out.includes("ready\n")) {
+        sent = true;
+        child.kill("SIGTERM");
+      }
+    });
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ out, code });
+    });
+  });
+}
+
+describe.skipIf(!IS_X86_64_LINUX)("tasks: a sleep interrupted from outside", () => {
+  for (const libc of ["musl", "glibc"]) {
+    const exe = path.join(ROOT, "fixtures/bin", libc, "sleepint");
+    it.skipIf(!fs.existsSync(exe))(`sleep(30) ends at a handled SIGTERM (${libc})`, async () => {
+      const n = await termWhenReady(exe, ["wait"]);
+      const e = await termWhenReady(process.execPath, [CLI, exe, "wait"]);
+      expect(e.out).toContain("more than 20 s left: 1");
+      expect(e.out).toBe(n.out);
+      expect(e.code).toBe(n.code);
+    });
+  }
+});
 
 const BUSYBOX = ["/bin/busybox", "/usr/bin/busybox"].find((p) => fs.existsSync(p));
 if (!BUSYBOX) console.log("busybox shell task tests skipped: busybox is not installed (Debian package busybox-static)");

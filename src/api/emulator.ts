@@ -8,7 +8,7 @@ import { Memory, PROT_EXEC, PROT_READ, PROT_WRITE } from "../cpu/memory.js";
 import { formatInsn } from "../decoder/format.js";
 import type { Host } from "../host/host.js";
 import { MemoryHost } from "../host/memory.js";
-import { Kernel, type ExitStatus, installSignals, Scheduler } from "../kernel/index.js";
+import { Kernel, type ExitStatus, installSignals, Scheduler, idleUntil } from "../kernel/index.js";
 import { installAbiNames } from "../kernel/names.js";
 import { Process } from "../emulator.js";
 import type { ElfSymbol } from "../loader/elf.js";
@@ -252,9 +252,8 @@ export class Emulator {
         if (r === "idle") {
           // nothing can run: sleep until the next timer, or report that only the host can wake the guest
           const d = sched.idleDeadline;
-          if (d === null || !this.host.sleepMs) return { kind: "stopped", reason: "wait" };
-          const ms = (d - Number(this.host.monotonicNs())) / 1e6;
-          if (ms > 0) this.host.sleepMs(Math.min(Math.ceil(ms), 50));
+          if (d === null) return { kind: "stopped", reason: "wait" };
+          idleUntil(this.host, d);
           continue;
         }
         if (needHook && c.stopRequested) {

@@ -14,4 +14,4 @@ import "./futex.js";
 import "./wait.js";
 import "./exec.js";
 export { installSignals, deliverPending, queueSignal, signalState } from "./signals.js";
-export { Scheduler, Task, Proc, type Wait } from "./task.js";
+export { Scheduler, Task, Proc, idleUntil, type Wait } from "./task.js";

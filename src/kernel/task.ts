@@ -344,3 +344,16 @@ export class Scheduler {
     }
   }
 }
+
+/** Wait (synchronously) until a monotonic deadline, at most 50 ms at a time: the host's sleep, or a spin where it has none. */
+export function idleUntil(host: { monotonicNs(): bigint; sleepMs?(ms: number): void }, deadline: number): void {
+  const ms = (deadline - Number(host.monotonicNs())) / 1e6;
+  if (ms <= 0) return;
+  if (host.sleepMs) host.sleepMs(Math.min(Math.ceil(ms), 50));
+  else {
+    const end = Math.min(deadline, Number(host.monotonicNs()) + 50e6);
+    while (Number(host.monotonicNs()) < end) {
+      /* no way to sleep here (a browser's main thread): wait out the time */
+    }
+  }
+}

@@ -1,5 +1,5 @@
 /** Time syscalls: clock_gettime, clock_getres, gettimeofday, time, nanosleep, times (getrusage: procinfo.ts). */
-import { defineSyscall, type Kernel } from "./kernel.js";
+import { defineSyscall, RESULT_BLOCK, type Kernel } from "./kernel.js";
 
 const EINVAL = 22;
 const EFAULT = 14;
@@ -90,10 +90,26 @@ function readTimespec(k: Kernel, addr: number): bigint | null {
   }
 }
 
-function sleepNs(k: Kernel, ns: bigint): void {
-  const ms = Number(ns / 1000000n);
-  const sleep = (k.host as { sleepMs?: (ms: number) => void }).sleepMs;
-  if (sleep) sleep.call(k.host, ms);
+/**
+ * Park until the monotonic deadline; a handled signal ends the sleep with
+ * -EINTR (and the time left in `rem`, when given), as nanosleep(2) says.
+ */
+function sleepUntil(k: Kernel, deadline: number, rem: number): number {
+  if (Number(k.host.monotonicNs()) >= deadline) return 0;
+  return k.sched.park(k, {
+    retry: () => (Number(k.host.monotonicNs()) >= deadline ? 0 : RESULT_BLOCK),
+    deadline,
+    onSignal: "eintr",
+    cancel: () => {
+      if (!rem) return;
+      const left = Math.max(0, deadline - Number(k.host.monotonicNs()));
+      const b = new Uint8Array(16);
+      const dv = new DataView(b.buffer);
+      dv.setBigInt64(0, BigInt(Math.floor(left / 1e9)), true);
+      dv.setBigInt64(8, BigInt(Math.floor(left % 1e9)), true);
+      k.copyOut(rem, b);
+    },
+  });
 }
 
 defineSyscall({
@@ -104,8 +120,7 @@ defineSyscall({
     const ns = readTimespec(k, a.u(0));
     if (ns === null) return -EFAULT;
     if (ns < 0n) return -EINVAL;
-    sleepNs(k, ns);
-    return 0;
+    return sleepUntil(k, Number(k.host.monotonicNs() + ns), a.u(1));
   },
 });
 defineSyscall({
@@ -115,10 +130,12 @@ defineSyscall({
   fn: (k, a) => {
     const ns = readTimespec(k, a.u(2));
     if (ns === null) return -EFAULT;
-    if (ns < 0n || nowNs(k, a.i32(0)) === null) return -EINVAL;
-    const abs = a.i32(1) & 1;
-    sleepNs(k, abs ? ns - nowNs(k, a.i32(0))! : ns);
-    return 0;
+    const clock = a.i32(0);
+    const now = nowNs(k, clock);
+    if (ns < 0n || now === null) return -EINVAL;
+    const abs = (a.i32(1) & 1) !== 0;
+    const rel = abs ? ns - now : ns;
+    return sleepUntil(k, Number(k.host.monotonicNs() + rel), abs ? 0 : a.u(3));
   },
 });
 
