@@ -7,8 +7,7 @@
 import type { CPU, FaultInfo } from "../cpu/cpu.js";
 import type { Host } from "../host/host.js";
 import type { ArgFormat } from "./strace/format.js";
-import { straceEnter, straceExit, type TracedCall } from "./strace/format.js";
-import { callFormat } from "./strace/calls.js";
+import { callFormat, straceEnter, straceExit, type TracedCall } from "./strace/index.js";
 import type { Proc, Scheduler, Task } from "./task.js";
 
 export const ENOSYS = 38;

@@ -1,7 +1,6 @@
 /**
- * How strace prints each system call, by name (as strace's own syscall
- * table does): argument decoders, output arguments and result formats. Calls
- * missing here print with their definition's formats, or as raw hex.
+ * How strace prints the file, memory, signal and time system calls (see
+ * table.ts): argument decoders, output arguments and result formats.
  */
 import type { Kernel } from "../kernel.js";
 import {
@@ -9,7 +8,6 @@ import {
   ARCH_PRCTL,
   bits,
   CLOCK,
-  CLONE,
   FCNTL,
   FD_FLAGS,
   flagNames,
@@ -27,12 +25,13 @@ import {
   MADV,
   MREMAP,
   named,
+  OPEN,
   openFlags,
   RLIMIT,
   SEEK,
 } from "./flags.js";
-import { out, type ArgFormat, type CallFormat } from "./format.js";
-import { SYSCALL_NAMES } from "./names.js";
+import { out } from "./format.js";
+import { def } from "./table.js";
 import {
   fmtFdPair,
   fmtIovecIn,
@@ -54,22 +53,7 @@ import {
   fmtWinsize,
   pollResult,
 } from "./structs.js";
-import { buffer, hex, ptr, signalArg, type Decoder, type StraceCtx } from "./values.js";
-
-const BY_NR: (CallFormat | undefined)[] = [];
-const NR = new Map<string, number>();
-SYSCALL_NAMES.forEach((n, j) => NR.set(n, j));
-
-function def(name: string, args: ArgFormat[], ret?: CallFormat["ret"]): void {
-  const nr = NR.get(name);
-  if (nr === undefined) throw new Error(`strace table: no syscall ${name}`);
-  BY_NR[nr] = { args, ret };
-}
-
-/** The strace format of syscall `nr`, if it has one. */
-export function callFormat(nr: number): CallFormat | undefined {
-  return BY_NR[nr];
-}
+import { buffer, hex, ptr, type Decoder, type StraceCtx } from "./values.js";
 
 // ---- argument decoders that depend on other arguments ---------------------------
 
@@ -130,13 +114,6 @@ function countDirents(k: Kernel, v: bigint, len: number): number {
 }
 const getcwdBuf: Decoder = (k, v, c) => buffer(k, v, Math.max(0, c.res - 1), Infinity);
 const umaskRet = (_k: Kernel, c: StraceCtx) => "0" + c.res.toString(8).padStart(2, "0");
-const cloneFlags: Decoder = (_k, v) => {
-  const n = v & 0xffffffffn;
-  const sig = Number(n & 0xffn);
-  const rest = flagNames(CLONE, n & ~0xffn, "");
-  const signal = sig ? signalArg(sig) : "";
-  return [rest, signal].filter((x) => x).join("|") || "0";
-};
 
 // ---- the table -------------------------------------------------------------------
 
@@ -179,11 +156,9 @@ def("getpid", []);
 def("socket", [named([["AF_UNIX", 1], ["AF_INET", 2], ["AF_INET6", 10]]), "x", "d"]);
 def("connect", ["fd", fmtSockaddr, "u"]);
 def("bind", ["fd", fmtSockaddr, "u"]);
-def("clone", [cloneFlags, "ptr", "ptr", "ptr", "x"]);
 def("fork", []);
 def("vfork", []);
 def("exit", ["d"]);
-def("wait4", ["d", "ptr", "x", "ptr"]);
 def("kill", ["d", "sig"]);
 def("uname", [out(fmtUtsname)]);
 def("fcntl", ["fd", named(FCNTL, (v) => `${v} /* F_??? */`), fcntlArg], fcntlRet);
@@ -244,15 +219,14 @@ def("fchmodat", [fmtDirfd, "str", fmtMode]);
 def("faccessat", [fmtDirfd, "str", named([["F_OK", 0]], (v) => flagNames(ACCESS, BigInt(v)))]);
 def("faccessat2", [fmtDirfd, "str", named([["F_OK", 0]], (v) => flagNames(ACCESS, BigInt(v))), atFlags]);
 def("utimensat", [fmtDirfd, "str", fmtTimespec2, atFlags]);
-def("dup3", ["fd", "fd", fmtOpenFlags]);
-def("pipe2", [out(fmtFdPair), fmtOpenFlags]);
+def("dup3", ["fd", "fd", bits(OPEN)]);
+def("pipe2", [out(fmtFdPair), bits(OPEN)]);
 def("prlimit64", ["d", rlimitRes, fmtRlimit, out(fmtRlimit)]);
 def("getrandom", [out(randomBuf), "u", bits(GRND)]);
 def("set_robust_list", ["ptr", "u"]);
 def("getdents64", ["fd", out(direntBuf), "u"]);
 def("renameat2", [fmtDirfd, "str", fmtDirfd, "str", bits([["RENAME_NOREPLACE", 1], ["RENAME_EXCHANGE", 2], ["RENAME_WHITEOUT", 4]])]);
 def("rseq", ["ptr", "x", "x", "x"]);
-def("sched_getaffinity", ["d", "u", "ptr"]);
 def("sched_setaffinity", ["d", "u", "ptr"]);
 def("getrusage", [named([["RUSAGE_SELF", 0], ["RUSAGE_CHILDREN", -1], ["RUSAGE_THREAD", 1]]), "ptr"]);
 def("mlock", ["ptr", "u"]);

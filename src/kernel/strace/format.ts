@@ -10,11 +10,14 @@ import { errnoMessage, errnoName } from "../names.js";
 import { SYSCALL_NAMES } from "./names.js";
 import { buffer, cstring, hex, ptr, signalArg, type Decoder, type StraceCtx } from "./values.js";
 
-/** Shown after the call (a successful one; a failed call shows the address). */
+/** Shown after the call (a successful one; a failed call shows the address, unless `always`). */
 export interface OutArg {
   out: Decoder;
+  always?: boolean;
 }
 export const out = (d: Decoder): OutArg => ({ out: d });
+/** Decoded after the call whatever its result (clone's fields). */
+export const after = (d: Decoder): OutArg => ({ out: d, always: true });
 
 /**
  * How an argument prints: `d` int, `l` signed 64-bit, `u` unsigned, `x` hex,
@@ -57,7 +60,7 @@ class Ctx implements StraceCtx {
 export interface TracedCall {
   name: string;
   parts: (string | undefined)[];
-  outs: Array<[number, Decoder]>;
+  outs: Array<[number, Decoder, boolean]>;
   format: CallFormat | null;
   ctx: Ctx;
 }
@@ -96,14 +99,14 @@ export function straceEnter(k: Kernel, nr: number, def: SyscallDef | undefined, 
   const name = def?.name ?? SYSCALL_NAMES[nr] ?? `syscall_${hex(nr)}`;
   const fmt: CallFormat | null = format ?? (def ? { args: def.args as ArgFormat[], ret: def.ret === "none" ? undefined : def.ret } : null);
   const parts: (string | undefined)[] = [];
-  const outs: Array<[number, Decoder]> = [];
+  const outs: Array<[number, Decoder, boolean]> = [];
   if (!fmt) {
     for (let j = 0; j < 6; j++) parts.push(hex(ctx.arg(j)));
   } else {
     fmt.args.forEach((f, j) => {
       const isOut = typeof f === "object" || (typeof f === "string" && f.startsWith("obuf"));
       if (isOut) {
-        outs.push([j, typeof f === "object" ? f.out : (kk, v, c) => formatArg(kk, f, v, c, true)]);
+        outs.push([j, typeof f === "object" ? f.out : (kk, v, c) => formatArg(kk, f, v, c, true), typeof f === "object" && f.always === true]);
         parts.push("");
       } else parts.push(formatArg(k, f, ctx.arg(j), ctx, false));
     });
@@ -136,9 +139,9 @@ export function straceExit(k: Kernel, t: TracedCall, res: number | null, prefix 
   }
   t.ctx.res = res ?? 0;
   const ok = res !== null && (res >= 0 || res < -4095);
-  for (const [j, d] of t.outs) {
+  for (const [j, d, always] of t.outs) {
     const v = t.ctx.arg(j);
-    t.parts[j] = ok ? d(k, v, t.ctx) : ptr(v);
+    t.parts[j] = ok || always ? d(k, v, t.ctx) : ptr(v);
   }
   const call = `${t.name}(${t.parts.filter((p) => p !== undefined).join(", ")})`;
   return syscallLine(prefix, call, res === null ? "?" : resultText(k, t, res));

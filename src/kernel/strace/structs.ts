@@ -86,10 +86,10 @@ export const fmtIovecIn: Decoder = (k, v, c) => iovec(k, v, Number(c.arg(2)), c,
 /** readv's iovec, after the call */
 export const fmtIovecOut: Decoder = (k, v, c) => iovec(k, v, Number(c.arg(2)), c, true);
 
-/** rlimit values: RLIM64_INFINITY, or multiples of 1024 as N*1024, as strace does. */
+/** rlimit values: RLIM64_INFINITY, or multiples of 1024 above it as N*1024, as strace does. */
 function rlim(v: bigint): string {
   if (v === 0xffffffffffffffffn) return "RLIM64_INFINITY";
-  if (v > 0n && v % 1024n === 0n) return `${v / 1024n}*1024`;
+  if (v > 1024n && v % 1024n === 0n) return `${v / 1024n}*1024`;
   return String(v);
 }
 export const fmtRlimit: Decoder = (k, v) => struct(k, v, 16, (s) => `{rlim_cur=${rlim(s.u64(0))}, rlim_max=${rlim(s.u64(8))}}`);

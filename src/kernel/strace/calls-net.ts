@@ -1,0 +1,188 @@
+/**
+ * How strace prints waiting and networking calls: select/pselect6/ppoll,
+ * epoll, eventfd/timerfd/signalfd, and the socket calls.
+ */
+import type { Kernel } from "../kernel.js";
+import { AF, bits, flagNames, named, type Table } from "./flags.js";
+import { after, out } from "./format.js";
+import { fmtPollfds, fmtSigset, fmtSockaddr, fmtTimespec, fmtTimeval, pollResult, timespec } from "./structs.js";
+import { def } from "./table.js";
+import { buffer, peek, ptr, struct, View, type Decoder, type StraceCtx } from "./values.js";
+
+/** The context with argument `j` replaced (a struct decoder reading its length from another position). */
+function withArg(c: StraceCtx, j: number, v: bigint): StraceCtx {
+  return { k: c.k, res: c.res, limit: c.limit, arg: (i: number) => (i === j ? v : c.arg(i)) };
+}
+
+/** An fd_set of `n` descriptors: `[0 3]`. */
+function fdSet(k: Kernel, v: bigint, n: number): string {
+  if (v === 0n) return "NULL";
+  const bytes = Math.ceil(n / 64) * 8;
+  const b = peek(k, Number(v), bytes);
+  if (!b) return ptr(v);
+  const fds: number[] = [];
+  for (let j = 0; j < n; j++) if (b[j >> 3] & (1 << (j & 7))) fds.push(j);
+  return `[${fds.join(" ")}]`;
+}
+/** select's sets are shown before the call; the result names the ready ones. */
+const fdSetIn: Decoder = (k, v, c) => fdSet(k, v, Number(c.arg(0)));
+function selectResult(k: Kernel, c: StraceCtx, timeout: "timeval" | "timespec"): string {
+  if (c.res <= 0) return c.res === 0 ? "0 (Timeout)" : String(c.res);
+  const n = Number(c.arg(0));
+  const parts: string[] = [];
+  ["in", "out", "except"].forEach((name, j) => {
+    const v = c.arg(1 + j);
+    if (v === 0n) return;
+    const s = fdSet(k, v, n);
+    if (s !== "[]") parts.push(`${name} ${s}`);
+  });
+  const t = c.arg(4);
+  if (t !== 0n) {
+    const left = struct(k, t, 16, (s) => (timeout === "timeval" ? `{tv_sec=${s.i64(0)}, tv_usec=${s.i64(8)}}` : timespec(s)));
+    parts.push(`left ${left}`);
+  }
+  return `${c.res} (${parts.join(", ")})`;
+}
+
+/** ppoll: as poll, with the time left */
+function ppollResult(k: Kernel, c: StraceCtx): string {
+  const r = pollResult(k, c);
+  const t = c.arg(2);
+  if (c.res <= 0 || t === 0n) return r;
+  return r.replace(/\)$/, `, left ${struct(k, t, 16, (s) => timespec(s))})`);
+}
+
+const EPOLL_EVENTS: Table = [
+  ["EPOLLIN", 1],
+  ["EPOLLPRI", 2],
+  ["EPOLLOUT", 4],
+  ["EPOLLERR", 8],
+  ["EPOLLHUP", 0x10],
+  ["EPOLLRDNORM", 0x40],
+  ["EPOLLRDBAND", 0x80],
+  ["EPOLLWRNORM", 0x100],
+  ["EPOLLWRBAND", 0x200],
+  ["EPOLLMSG", 0x400],
+  ["EPOLLRDHUP", 0x2000],
+  ["EPOLLEXCLUSIVE", 0x10000000],
+  ["EPOLLWAKEUP", 0x20000000],
+  ["EPOLLONESHOT", 0x40000000],
+  ["EPOLLET", 0x80000000],
+];
+/** struct epoll_event (12 bytes, packed on x86-64) */
+function epollEvent(s: View, o: number): string {
+  const data = s.u64(o + 4);
+  return `{events=${flagNames(EPOLL_EVENTS, BigInt(s.u32(o)))}, data={u32=${Number(data & 0xffffffffn)}, u64=${data}}}`;
+}
+const epollEventIn: Decoder = (k, v) => struct(k, v, 12, (s) => epollEvent(s, 0));
+const epollEventsOut: Decoder = (k, v, c) => {
+  const n = Math.max(0, Math.min(c.res, 1024));
+  return struct(k, v, 12 * n, (s) => `[${Array.from({ length: n }, (_, j) => epollEvent(s, 12 * j)).join(", ")}]`);
+};
+
+const SOCK_TYPE: Table = [
+  ["SOCK_STREAM", 1],
+  ["SOCK_DGRAM", 2],
+  ["SOCK_RAW", 3],
+  ["SOCK_RDM", 4],
+  ["SOCK_SEQPACKET", 5],
+  ["SOCK_PACKET", 10],
+];
+/** socket's type: the kind, then SOCK_NONBLOCK / SOCK_CLOEXEC */
+const sockType: Decoder = (_k, v) => {
+  const n = Number(v & 0xffffffffn);
+  const kind = named(SOCK_TYPE, (x) => String(x))(_k, BigInt(n & 0xf));
+  const extra = bits([
+    ["SOCK_CLOEXEC", 0o2000000],
+    ["SOCK_NONBLOCK", 0o4000],
+  ])(_k, BigInt(n & ~0xf));
+  return extra === "0" ? kind : `${kind}|${extra}`;
+};
+/** the protocol: IPPROTO_* names for the inet families */
+const sockProto: Decoder = (_k, v, c) => {
+  const fam = Number(c.arg(0) & 0xffffffffn);
+  const p = Number(v & 0xffffffffn);
+  if (fam !== 2 && fam !== 10) return String(p);
+  return named([["IPPROTO_IP", 0], ["IPPROTO_ICMP", 1], ["IPPROTO_TCP", 6], ["IPPROTO_UDP", 17], ["IPPROTO_IPV6", 41], ["IPPROTO_ICMPV6", 58]], (x) => String(x))(_k, v);
+};
+/** an int written by the kernel: `[16]` */
+const intOut: Decoder = (k, v) => struct(k, v, 4, (s) => `[${s.i32(0)}]`);
+const intIn = intOut;
+/** accept/getsockname: the address the kernel wrote (its length at argument 2, a pointer) */
+const sockaddrOut: Decoder = (k, v, c) => {
+  if (v === 0n) return "NULL";
+  const lenPtr = c.arg(2);
+  const lb = lenPtr === 0n ? null : peek(k, Number(lenPtr), 4);
+  const len = lb ? new View(lb).u32(0) : 16;
+  return fmtSockaddr(k, v, withArg(c, 2, BigInt(len)));
+};
+const SOL: Table = [
+  ["SOL_IP", 0],
+  ["SOL_SOCKET", 1],
+  ["SOL_TCP", 6],
+  ["SOL_UDP", 17],
+  ["SOL_IPV6", 41],
+];
+const SO: Table = [
+  ["SO_DEBUG", 1],
+  ["SO_REUSEADDR", 2],
+  ["SO_TYPE", 3],
+  ["SO_ERROR", 4],
+  ["SO_DONTROUTE", 5],
+  ["SO_BROADCAST", 6],
+  ["SO_SNDBUF", 7],
+  ["SO_RCVBUF", 8],
+  ["SO_KEEPALIVE", 9],
+  ["SO_OOBINLINE", 10],
+  ["SO_LINGER", 13],
+  ["SO_REUSEPORT", 15],
+  ["SO_RCVTIMEO", 20],
+  ["SO_SNDTIMEO", 21],
+];
+const MSG: Table = [
+  ["MSG_OOB", 1],
+  ["MSG_PEEK", 2],
+  ["MSG_DONTROUTE", 4],
+  ["MSG_TRUNC", 0x20],
+  ["MSG_DONTWAIT", 0x40],
+  ["MSG_EOR", 0x80],
+  ["MSG_WAITALL", 0x100],
+  ["MSG_NOSIGNAL", 0x4000],
+  ["MSG_MORE", 0x8000],
+  ["MSG_CMSG_CLOEXEC", 0x40000000],
+];
+const family = named(AF, (x) => String(x));
+/** sendto/recvfrom's address (length in argument 5) */
+const sockaddr5: Decoder = (k, v, c) => fmtSockaddr(k, v, withArg(c, 2, c.arg(5)));
+const recvBuf: Decoder = (k, v, c) => buffer(k, v, Math.max(0, c.res), c.limit);
+const itimerspec: Decoder = (k, v) => struct(k, v, 32, (s) => `{it_interval=${timespec(s, 0)}, it_value=${timespec(s, 16)}}`);
+
+def("select", ["d", fdSetIn, fdSetIn, fdSetIn, fmtTimeval], (k, c) => selectResult(k, c, "timeval"));
+def("pselect6", ["d", fdSetIn, fdSetIn, fdSetIn, fmtTimespec, "ptr"], (k, c) => selectResult(k, c, "timespec"));
+def("ppoll", [fmtPollfds, "u", fmtTimespec, fmtSigset, "u"], ppollResult);
+def("epoll_create", ["d"]);
+def("epoll_create1", [bits([["EPOLL_CLOEXEC", 0o2000000]])]);
+def("epoll_ctl", ["fd", named([["EPOLL_CTL_ADD", 1], ["EPOLL_CTL_DEL", 2], ["EPOLL_CTL_MOD", 3]]), "fd", epollEventIn]);
+def("epoll_wait", ["fd", out(epollEventsOut), "d", "d"]);
+def("epoll_pwait", ["fd", out(epollEventsOut), "d", "d", fmtSigset, "u"]);
+def("eventfd2", ["u", bits([["EFD_SEMAPHORE", 1], ["EFD_NONBLOCK", 0o4000], ["EFD_CLOEXEC", 0o2000000]])]);
+def("timerfd_create", [named([["CLOCK_REALTIME", 0], ["CLOCK_MONOTONIC", 1], ["CLOCK_BOOTTIME", 7]]), bits([["TFD_NONBLOCK", 0o4000], ["TFD_CLOEXEC", 0o2000000]])]);
+def("timerfd_settime", ["fd", bits([["TFD_TIMER_ABSTIME", 1], ["TFD_TIMER_CANCEL_ON_SET", 2]]), itimerspec, out(itimerspec)]);
+def("timerfd_gettime", ["fd", out(itimerspec)]);
+def("signalfd4", ["fd", fmtSigset, "u", bits([["SFD_NONBLOCK", 0o4000], ["SFD_CLOEXEC", 0o2000000]])]);
+def("memfd_create", ["str", bits([["MFD_CLOEXEC", 1], ["MFD_ALLOW_SEALING", 2], ["MFD_HUGETLB", 4]])]);
+def("flock", ["fd", bits([["LOCK_SH", 1], ["LOCK_EX", 2], ["LOCK_NB", 4], ["LOCK_UN", 8]])]);
+def("socket", [family, sockType, sockProto]);
+def("socketpair", [family, sockType, sockProto, out((k, v) => struct(k, v, 8, (s) => `[${s.i32(0)}, ${s.i32(4)}]`))]);
+def("connect", ["fd", fmtSockaddr, "u"]);
+def("bind", ["fd", fmtSockaddr, "u"]);
+def("listen", ["fd", "d"]);
+def("accept", ["fd", out(sockaddrOut), out(intOut)]);
+def("accept4", ["fd", out(sockaddrOut), out(intOut), bits([["SOCK_NONBLOCK", 0o4000], ["SOCK_CLOEXEC", 0o2000000]])]);
+def("getsockname", ["fd", out(sockaddrOut), out(intOut)]);
+def("getpeername", ["fd", out(sockaddrOut), out(intOut)]);
+def("setsockopt", ["fd", named(SOL, (x) => String(x)), named(SO, (x) => String(x)), intIn, "u"]);
+def("getsockopt", ["fd", named(SOL, (x) => String(x)), named(SO, (x) => String(x)), out(intOut), after(intOut)]);
+def("sendto", ["fd", "buf2", "u", bits(MSG), sockaddr5, "u"]);
+def("recvfrom", ["fd", out(recvBuf), "u", bits(MSG), out(sockaddr5), out(intOut)]);
+def("shutdown", ["fd", named([["SHUT_RD", 0], ["SHUT_WR", 1], ["SHUT_RDWR", 2]])]);

@@ -1,0 +1,7 @@
+/** strace output: the call formats of every family, and the line builders. */
+import "./calls.js";
+import "./calls-proc.js";
+import "./calls-net.js";
+export { callFormat } from "./table.js";
+export { straceEnter, straceExit, syscallLine, type ArgFormat, type CallFormat, type TracedCall } from "./format.js";
+export { execveLine, exitLine, signalLine } from "./lines.js";
