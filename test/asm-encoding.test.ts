@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { AsmError, assembleProgram } from "../src/asm/index.js";
+import { Emulator, MemoryHost } from "../src/index.js";
 import { generateInstructions } from "./helpers/asm-gen.js";
 import { HAS_AS, ROOT, tmpDir } from "./helpers/asm.js";
 
@@ -157,6 +158,20 @@ msg: .byte 1
 	cvtsi2sd xmm1, QWORD PTR [rax]
 `;
 
+/** A C program without libc, for gcc -S. */
+const C_PROGRAM = `static long sys3(long n, long a, long b, long c) { long r; __asm__ volatile("syscall" : "=a"(r) : "a"(n), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory"); return r; }
+static const char msg[] = "from C\\n";
+int counter = 5;
+static char buf[100];
+int fib(int n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }
+void _start(void) {
+  for (int i = 0; i < 7; i++) buf[i] = msg[i];
+  sys3(1, 1, (long)buf, 7);
+  sys3(60, fib(10) + counter, 0, 0);
+}
+`;
+const HAS_GCC = spawnSync("sh", ["-c", "command -v gcc"]).status === 0;
+
 afterAll(() => fs.rmSync(tmpDir(), { recursive: true, force: true }));
 
 describe("assembler vs GNU as" + why, () => {
@@ -213,6 +228,22 @@ describe("assembler vs GNU as" + why, () => {
 
   it.skipIf(!TOOLS)(".intel_syntax noprefix: sizes with PTR, OFFSET, rip-relative, movabs, scalar SSE", () => {
     compareWithLd("intel", INTEL);
+  });
+
+  it.skipIf(!TOOLS || !HAS_GCC)("gcc -S output (sections with entry sizes, .local/.comm, .note.GNU-stack, alignment) links as ld links it", () => {
+    const dir = tmpDir();
+    const c = path.join(dir, "c1.c");
+    fs.writeFileSync(c, C_PROGRAM);
+    for (const opt of ["-O0", "-O2", "-Os"]) {
+      const s = path.join(dir, `c1${opt}.s`);
+      execFileSync("gcc", [opt, "-S", "-fno-pie", "-fno-stack-protector", "-fcf-protection=none", "-fno-asynchronous-unwind-tables", "-o", s, c]);
+      compareWithLd(`c1${opt}`, fs.readFileSync(s, "utf8"));
+      // with .cfi_* directives (ignored: no .eh_frame) it still runs
+      execFileSync("gcc", [opt, "-S", "-fno-pie", "-fno-stack-protector", "-fcf-protection=none", "-o", s, c]);
+      const emu = Emulator.fromElf(assembleProgram(fs.readFileSync(s, "utf8"), s), { host: new MemoryHost() });
+      expect(emu.run()).toEqual({ kind: "exit", code: 60 });
+      expect((emu.host as MemoryHost).stdoutText()).toBe("from C\n");
+    }
   });
 
   it.skipIf(!TOOLS)("branches are relaxed as GNU as relaxes them (short and near jumps, forward and back)", () => {

@@ -14,6 +14,7 @@ const BASE = 0x400000;
 const PAGE = 0x1000;
 const EHDR = 64, PHDR = 56, SHDR = 64, SYM = 24;
 const SHN_ABS = 0xfff1;
+const SHF_MERGE = 0x10, SHF_STRINGS = 0x20;
 
 const alignUp = (v: number, a: number) => Math.ceil(v / a) * a;
 
@@ -76,11 +77,11 @@ export function link(obj: ObjectFile, opts: LinkOptions = {}): Linked {
     const name = outputName(s.name);
     let o = byName.get(name);
     if (!o) {
-      o = { name, flags: s.flags, nobits: s.nobits, align: 1, kind: kindOf(s), inputs: [], size: 0, addr: 0, fileOff: 0 };
+      o = { name, flags: 0, nobits: s.nobits, align: 1, kind: kindOf(s), inputs: [], size: 0, addr: 0, fileOff: 0 };
       byName.set(name, o);
       outs.push(o);
     }
-    o.flags |= s.flags;
+    o.flags |= s.flags & ~(SHF_MERGE | SHF_STRINGS); // ld's output sections are not merge sections
     o.nobits &&= s.nobits;
     o.size = alignUp(o.size, s.align);
     o.align = Math.max(o.align, s.align);
@@ -94,7 +95,9 @@ export function link(obj: ObjectFile, opts: LinkOptions = {}): Linked {
 
   const kinds: SegKind[] = ["text", "ro", "rw"];
   const present = kinds.filter((k) => ordered.some((o) => o.kind === k));
-  const phnum = 1 + present.length;
+  // .note.GNU-stack in the input: ld adds PT_GNU_STACK (RW, or RWE when the note is executable)
+  const stackNote = obj.sections.find((s) => s.name === ".note.GNU-stack");
+  const phnum = 1 + present.length + (stackNote ? 1 : 0);
   const segs: { kind: SegKind; vaddr: number; off: number; filesz: number; memsz: number; flags: number }[] = [];
 
   // addresses
@@ -111,6 +114,8 @@ export function link(obj: ObjectFile, opts: LinkOptions = {}): Linked {
       cursor = alignUp(cursor, o.align);
       o.addr = cursor;
       if (segStart < 0) segStart = cursor;
+      // ld's script ends .bss aligned to 8 (". = ALIGN(. != 0 ? 64 / 8 : 1)" inside it)
+      if (o.name === ".bss") o.size = alignUp(cursor + o.size, 8) - cursor;
       cursor += o.size;
       if (!o.nobits) fileTop = cursor;
     }
@@ -279,6 +284,12 @@ export function link(obj: ObjectFile, opts: LinkOptions = {}): Linked {
   };
   phdr(0, 4, 0, BASE, EHDR + PHDR * phnum, EHDR + PHDR * phnum);
   segs.forEach((s, i) => phdr(i + 1, s.flags, s.off, s.vaddr, s.filesz, s.memsz));
+  if (stackNote) {
+    const o = EHDR + (segs.length + 1) * PHDR;
+    u32(o, 0x6474e551); // PT_GNU_STACK
+    u32(o + 4, stackNote.flags & SHF_EXECINSTR ? 7 : 6);
+    u64(o + 48, 16);
+  }
 
   for (const o of ordered) if (!o.nobits) out.set(image.get(o)!, o.fileOff);
   syms.forEach((s, i) => {

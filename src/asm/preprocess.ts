@@ -274,6 +274,7 @@ export function preprocess(source: string, file: string, opts: PreprocessOptions
   const errors: AsmDiagnostic[] = [];
   const consts = new Map<string, bigint>();
   const labelCount = new Map<string, number>();
+  const localNames = new Set<string>();
   const commons: { name: string; size: number; align: number; global: boolean; loc: SourceLoc }[] = [];
   const block = { inBlock: false };
   let ended = false;
@@ -399,6 +400,15 @@ export function preprocess(source: string, file: string, opts: PreprocessOptions
         commons.push({ name, size, align, global: word === ".comm", loc });
         return;
       }
+      case ".local":
+        for (const n of args()) localNames.add(n);
+        break;
+      case ".section": {
+        // as's optional entry size and group arguments (",4" after @progbits): the library takes name, flags, type
+        const a = args();
+        if (a.length > 3) stmt = `.section ${a.slice(0, 3).join(", ")}`;
+        break;
+      }
       case ".size": {
         const [name, expr] = args();
         if (!name || !expr) return err(loc, ".size: expected name, expression");
@@ -508,7 +518,7 @@ export function preprocess(source: string, file: string, opts: PreprocessOptions
   for (const c of commons) {
     emit(".bss", c.loc);
     if (c.align > 1) statement(`.balign ${c.align}`, c.loc);
-    if (c.global) emit(`.globl ${c.name}`, c.loc);
+    if (c.global && !localNames.has(c.name)) emit(`.globl ${c.name}`, c.loc); // .local + .comm: a local common
     emit(`${c.name}:`, c.loc);
     for (const l of byteLines(c.size, 0)) emit(l, c.loc);
   }
