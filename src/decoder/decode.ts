@@ -34,7 +34,7 @@ import {
 } from "./insn.js";
 import { ONE_BYTE, THREE_38, THREE_3A, TWO_BYTE, VEX_0F, VEX_38, VEX_3A, type Spec } from "./tables.js";
 import { SSE_0F, SSE_38, SSE_3A } from "./sse-tables.js";
-import { ATTR_LIG, ATTR_VW0, installVex, VEX_ATTRS, vexSize } from "./vex-tables.js";
+import { ATTR_LIG, ATTR_VSIB, ATTR_VSIBX, ATTR_VW0, installVex, VEX_ATTRS, vexSize } from "./vex-tables.js";
 
 for (const [op, s] of SSE_0F) TWO_BYTE[op] = s;
 for (const [op, s] of SSE_38) THREE_38[op] = s;
@@ -362,6 +362,7 @@ export function decode(fetch: (addr: number) => number, addr: number, out: Insn)
   i.size = size;
   if (mandatory === 0x66 && !isVex) i.opsizePrefix = false; // consumed as a mandatory prefix
 
+  let vsibIndex = -1; // the SIB index field, for the vector index of gathers
   // memory operand (decoded whenever mod != 3 so the length is right even for invalid forms)
   if (hasModrm && mod !== 3) {
     i.hasMem = true;
@@ -372,6 +373,7 @@ export function decode(fetch: (addr: number) => number, addr: number, out: Insn)
       i.scale = sib >> 6;
       const idx = ((sib >> 3) & 7) | (rexX << 3);
       i.index = idx === 4 ? BASE_NONE : idx;
+      vsibIndex = idx;
       base = sib & 7;
       if (base === 5 && mod === 0) {
         i.base = BASE_NONE;
@@ -570,6 +572,18 @@ export function decode(fetch: (addr: number) => number, addr: number, out: Insn)
     setOperand(i, k, kind, reg, sz);
   }
   i.nops = ops.length;
+  if (def.attrs & ATTR_VSIB) {
+    // gathers: the SIB index is a vector register (operand 3, not printed as one); no SIB, or
+    // destination, index and mask not all different: #UD
+    i.index = BASE_NONE;
+    i.k3 = K_XMM;
+    i.r3 = vsibIndex;
+    i.s3 = i.vexL && !(def.attrs & ATTR_VSIBX) ? 32 : 16;
+    if (vsibIndex < 0 || i.r0 === i.r2 || i.r0 === vsibIndex || i.r2 === vsibIndex) {
+      i.def = INVALID;
+      i.mnem = INVALID.mnem;
+    }
+  }
 
   i.len = ctx.pos - addr;
   i.next = ctx.pos;

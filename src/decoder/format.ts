@@ -1,4 +1,5 @@
 /** Intel-syntax formatter for decoded instructions (objdump -M intel style). */
+import { ATTR_VSIB } from "./vex-tables.js";
 import { BASE_NONE, Insn, K_CTL, K_IMM, K_MEM, K_MMX, K_REG, K_SEG, K_ST, K_XMM, SEG_FS, SEG_GS } from "./insn.js";
 
 const R64 = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"];
@@ -35,6 +36,7 @@ function memText(i: Insn, size: number): string {
   } else {
     if (i.base !== BASE_NONE) s = a[i.base];
     if (i.index !== BASE_NONE) s += (s ? "+" : "") + a[i.index] + "*" + (1 << i.scale);
+    else if (i.k3 === K_XMM && i.nops === 3 && i.def.attrs & ATTR_VSIB) s += (s ? "+" : "") + (i.s3 === 32 ? "ymm" : "xmm") + i.r3 + "*" + (1 << i.scale); // gather
     if (i.disp !== 0 || s === "") {
       if (s === "") s = hex(i.disp);
       else s += i.disp < 0 ? "-" + hex(-i.disp) : "+" + hex(i.disp);

@@ -23,6 +23,9 @@ export const ATTR_NW = 1 << 13;
 export const ATTR_SRCLO = 1 << 14;
 export const ATTR_WIDEN = 1 << 15;
 export const ATTR_NARROW = 1 << 16;
+/** A gather's VSIB memory operand: the index is a vector register (ymm with VEX.256, or always xmm: VSIBX). */
+export const ATTR_VSIB = 1 << 21;
+export const ATTR_VSIBX = 1 << 22;
 /** VEX.W must be 0 (decoder). */
 export const ATTR_VW0 = 1 << 20;
 /** imm8 shift for the upper lane, 3 bits from here. */
@@ -35,6 +38,8 @@ export const VEX_ATTRS: Record<string, number> = {
   widen: ATTR_WIDEN,
   narrow: ATTR_NARROW,
   vw0: ATTR_VW0,
+  vsib: ATTR_VSIB,
+  vsibx: ATTR_VSIB | ATTR_VSIBX,
   i1s2: 2 << ATTR_I1S_SHIFT,
   i1s3: 3 << ATTR_I1S_SHIFT,
   i1s4: 4 << ATTR_I1S_SHIFT,
@@ -205,6 +210,11 @@ const VEX38: Row[] = [
   [0x79, { p66: "vpbroadcastw Vx,Ww vw0 @vbroadcast" }],
   [0x8c, { p66: { w0: "vpmaskmovd Vx,Hx,Mx", w1: "vpmaskmovq Vx,Hx,Mx" } }],
   [0x8e, { p66: { w0: "vpmaskmovd Mx,Hx,Vx", w1: "vpmaskmovq Mx,Hx,Vx" } }],
+  // gathers: destination, VSIB memory (the element size), mask
+  [0x90, { p66: { w0: "vpgatherdd Vx,Md,Hx memonly vsib @vgather", w1: "vpgatherdq Vx,Mq,Hx memonly vsibx @vgather" } }],
+  [0x91, { p66: { w0: "vpgatherqd Vdq,Md,Hdq memonly vsib @vgather", w1: "vpgatherqq Vx,Mq,Hx memonly vsib @vgather" } }],
+  [0x92, { p66: { w0: "vgatherdps Vx,Md,Hx memonly vsib @vgather", w1: "vgatherdpd Vx,Mq,Hx memonly vsibx @vgather" } }],
+  [0x93, { p66: { w0: "vgatherqps Vdq,Md,Hdq memonly vsib @vgather", w1: "vgatherqpd Vx,Mq,Hx memonly vsib @vgather" } }],
   [0xdb, { p66: "vaesimc Vx,Wx vl0" }],
   [0xdc, { p66: "vaesenc Vx,Hx,Wx vl0" }],
   [0xdd, { p66: "vaesenclast Vx,Hx,Wx vl0" }],

@@ -89,7 +89,7 @@ export function avxCase(g: G): Case {
   const X = (n: number) => `xmm${n}`;
   const VM = () => `${w ? "ymmword" : "xmmword"} ptr [rip+m+${32 + g.int(3)}]`;
   const src = () => (g.int(3) === 0 ? VM() : R(g.int(4) === 0 ? 0 : 2));
-  const kind = g.int(13);
+  const kind = g.int(14);
   let op: string;
   let fp: "s" | "d" | "i";
   let undefFlags = 0;
@@ -179,6 +179,17 @@ export function avxCase(g: G): Case {
     ][c];
     if (c === 1) undefFlags = 0;
     fp = c === 5 ? "s" : c === 7 || c === 8 ? g.pick(["s", "d"] as const) : kindOf(op.split(" ")[0]);
+  } else if (kind === 13) {
+    // gathers from m (rsi = m), indices made small (0-15) from ymm1's random bits, mask ymm3
+    const o = g.pick(["vpgatherdd", "vpgatherdq", "vpgatherqd", "vpgatherqq", "vgatherdps", "vgatherdpd", "vgatherqps", "vgatherqpd"]);
+    const qidx = o.charAt(o.length - (o.startsWith("vp") ? 2 : 3)) === "q";
+    const q = o.endsWith("q") || o.endsWith("pd");
+    const sc = g.pick(q ? [1, 2, 4, 8] : [1, 2, 4]);
+    const dst = qidx && !q ? "xmm0" : R(0);
+    const mask = qidx && !q ? "xmm3" : R(3);
+    const index = !qidx && q ? "xmm1" : R(1);
+    op = `lea rsi, [rip+m]\n${qidx ? "vpsrlq" : "vpsrld"} ymm1, ymm1, ${qidx ? 60 : 28}\n${o} ${dst}, ${q ? "qword" : "dword"} ptr [rsi+${index}*${sc}+${g.int(2) * 4}], ${mask}`;
+    fp = "i";
   } else {
     // VEX.128 forms of SSE4 and the GPR ones
     const c = g.int(8);

@@ -141,3 +141,49 @@ export function slotIdx(r: number, off: number): number {
 registerAll(["vmaskmovps", "vpmaskmovd"], maskmov(4));
 registerAll(["vmaskmovpd", "vpmaskmovq"], maskmov(8));
 
+
+/**
+ * AVX2 gathers: element j (mask sign bit set) loads from base + disp +
+ * index[j] * scale (dword indices sign-extended) and its mask element is
+ * cleared as it completes, so a fault leaves the finished elements done and
+ * re-execution resumes after them. At the end the whole mask is zero; VEX.128
+ * (and the qword-index, dword-element forms) zero what lies above.
+ */
+register("vgather", (c: CPU, i: Insn) => {
+  const x = c.xmm;
+  const m = i.mnem;
+  const qidx = m.charCodeAt(m.length - (m.charCodeAt(1) === 112 ? 2 : 3)) === 113; // vpgather?? / vgather?p?: 'q'
+  const es = i.s1; // 4 or 8
+  const n = (i.vexL ? 32 : 16) / (qidx || es === 8 ? 8 : 4);
+  const base = ea(c, i);
+  const d = i.r0;
+  const mask = i.r2;
+  const idx = i.r3;
+  const sc = 1 << i.scale;
+  const mem = c.mem;
+  for (let j = 0; j < n; j++) {
+    const mo = es === 8 ? 8 * j + 4 : 4 * j; // the element's sign dword
+    if (x[slotIdx(mask, mo)] >= 0) continue;
+    let off: number;
+    if (qidx) off = x[slotIdx(idx, 8 * j + 4)] * 4294967296 + (x[slotIdx(idx, 8 * j)] >>> 0);
+    else off = x[slotIdx(idx, 4 * j)];
+    const a = base + off * sc;
+    if (es === 8) {
+      const lo = mem.read32(a);
+      const hi = mem.read32(a + 4);
+      x[slotIdx(d, 8 * j)] = lo;
+      x[slotIdx(d, 8 * j + 4)] = hi;
+      x[slotIdx(mask, 8 * j)] = 0;
+      x[slotIdx(mask, 8 * j + 4)] = 0;
+    } else {
+      x[slotIdx(d, 4 * j)] = mem.read32(a);
+      x[slotIdx(mask, 4 * j)] = 0;
+    }
+  }
+  // the rest of the mask, and above the elements: zero
+  const bytes = n * es;
+  for (let off = 0; off < 32; off += 4) {
+    x[slotIdx(mask, off)] = 0;
+    if (off >= bytes) x[slotIdx(d, off)] = 0;
+  }
+});
