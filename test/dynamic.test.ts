@@ -18,7 +18,7 @@ fs.writeFileSync(path.join(dir, "in.txt"), "pear 3\napple 10\nfig 7\nbanana 2\n"
 fs.writeFileSync(path.join(dir, "other.txt"), "pear 3\napple 11\nfig 7\n");
 fs.mkdirSync(path.join(dir, "sub"));
 fs.writeFileSync(path.join(dir, "sub/a"), "a\n");
-const env = { PATH: "/usr/bin:/bin", LC_ALL: "C", TZ: "UTC", HOME: dir };
+const env = { PATH: "/usr/bin:/bin", LC_ALL: "C", TZ: "UTC", HOME: dir, RUST_BACKTRACE: "0" };
 
 function run(argv: string[], emulated: boolean, input?: string) {
   const [cmd, args] = emulated ? [process.execPath, [CLI, ...argv]] : [argv[0], argv.slice(1)];
@@ -74,6 +74,11 @@ describe.skipIf(!IS_X86_64_LINUX)("host dynamically linked programs give the nat
     fs.writeFileSync(path.join(dir, "in.gz"), gz.stdout, "latin1");
     expect(run(["/bin/gzip", "-d", "-c", "in.gz"], true).stdout).toBe(fs.readFileSync(path.join(dir, "in.txt"), "latin1"));
   });
+  it.skipIf(!has("/usr/bin/python3"))("python3 -c (json, hashlib, re)", () => {
+    const argv = ["/usr/bin/python3", "-S", "-c", 'import json, hashlib, re; print(json.dumps({"k": [1, 2]}), hashlib.sha256(b"x").hexdigest()[:16], re.sub(r"(a+)", r"<\\1>", "baaad"))'];
+    const e = run(argv, true);
+    expect(e).toEqual(run(argv, false));
+  });
 });
 
 const HELLO = '#include <stdio.h>\n#include <stdlib.h>\nint main(int c, char **v) { printf("hello %s from %d args\\n", c > 1 ? v[1] : "nobody", c); char *p = malloc(100000); p[99999] = 1; free(p); return 3; }\n';
@@ -99,6 +104,20 @@ describe.skipIf(!IS_X86_64_LINUX)("hello programs linked dynamically", () => {
       expect(run([exe, "x"], true)).toEqual(n);
     });
   }
+  it("a Rust std program (collections, fmt, stderr, a caught panic, exit status)", () => {
+    if (spawnSync("sh", ["-c", "command -v rustc"]).status !== 0) return console.log("skipped: rustc not installed");
+    const src = path.join(dir, "hello.rs");
+    fs.writeFileSync(
+      src,
+      'use std::collections::HashMap;\nuse std::io::Write;\nfn main() {\n  let mut m = HashMap::new();\n  for w in "a b c a b a".split(\' \') { *m.entry(w).or_insert(0) += 1; }\n  let mut v: Vec<_> = m.into_iter().collect();\n  v.sort();\n  println!("{:?}", v);\n  writeln!(std::io::stderr(), "args {}", std::env::args().count()).unwrap();\n  let r = std::panic::catch_unwind(|| { let x: Vec<i32> = vec![]; x[3] });\n  println!("caught {}", r.is_err());\n  std::process::exit(4);\n}\n',
+    );
+    const exe = path.join(dir, "hello-rust");
+    execFileSync("rustc", ["-O", "-o", exe, src]);
+    const tid = (r: ReturnType<typeof run>) => ({ ...r, stderr: r.stderr.replace(/thread 'main' \(\d+\)/, "thread 'main' (TID)") });
+    const n = tid(run([exe, "x"], false));
+    expect(n.stdout).toBe('[("a", 3), ("b", 2), ("c", 1)]\ncaught true\n');
+    expect(tid(run([exe, "x"], true))).toEqual(n);
+  });
   it("-L/--sysroot and X64EMU_LD_PREFIX: the interpreter found under the sysroot through an absolute symlink", () => {
     const exe = build("musl-gcc", "hello-musl-sr");
     const ldso = "/lib/ld-musl-x86_64.so.1";

@@ -52,6 +52,8 @@ export interface OFile {
   pipe?: Pipe;
   /** contents of a virtual file (h is -1) */
   data?: Uint8Array;
+  /** POLL* readiness of descriptors that have their own (eventfd, timerfd, signalfd, epoll: poll.ts) */
+  ready?: (k: Kernel) => number;
 }
 
 interface FileState {

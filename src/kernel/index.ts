@@ -5,6 +5,7 @@ import "./files.js";
 import "./fsext.js";
 import "./proc.js";
 import "./procinfo.js";
+import "./poll.js";
 import "./mm.js";
 import "./misc.js";
 import "./time.js";
