@@ -71,6 +71,7 @@ if (cachedData === undefined || script.cachedDataRejected || process.env.X64EMU_
   // made lazily at exit, so the functions start-up needs are compiled and included
   process.on("exit", () => {
     try {
+      fs.accessSync(__dirname, fs.constants.W_OK); // a system-wide install: do not make a cache that cannot be kept
       const data = script.createCachedData();
       const tmp = cacheFile + "." + process.pid + ".tmp";
       fs.writeFileSync(tmp, Buffer.concat([Buffer.from(key + "\\t" + data.length + "\\t" + checksum(data) + "\\n", "latin1"), data]));
