@@ -79,6 +79,7 @@ far2:	jne far
 	jmp *table(,%rax,8)
 	lea table(%rip), %rax
 	mov $table, %rbx
+	movabs $table+8, %r11
 	.data
 	.byte 1
 	.align 8

@@ -105,8 +105,20 @@ function aluAxImm8(stmt: string, intel: boolean): string {
   return `.byte 0x66, 0x83, ${0xc0 | (n << 3)}, ${v & 0xff}`;
 }
 
+const REG64 = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"];
+
+/** `movabs $symbol, %reg` (the library fails on a symbolic imm64): REX.W B8+r and the address as a .quad. */
+function movabsSymbol(stmt: string, intel: boolean): string {
+  if (intel) return stmt;
+  const m = /^movabsq?\s+\$(.+?)\s*,\s*%(\w+)$/i.exec(stmt);
+  if (!m || /^-?(0x[0-9a-f]+|\d+)$/i.test(m[1])) return stmt;
+  const r = REG64.indexOf(m[2].toLowerCase());
+  if (r < 0) return stmt;
+  return `.byte ${0x48 | (r >> 3)}, ${0xb8 + (r & 7)}; .quad ${m[1]}`;
+}
+
 /** Applies the rewrites to one instruction statement (labels already removed). */
 export function normalizeInstruction(stmt: string, intel: boolean): string {
   if (/ds:/i.test(stmt)) stmt = dropDefaultDs(stmt, intel);
-  return aluAxImm8(signImmediate(stmt, intel), intel);
+  return movabsSymbol(aluAxImm8(signImmediate(stmt, intel), intel), intel);
 }
