@@ -85,7 +85,10 @@ export const L_RET = 33;
  * fa/fb/fr (stored into the slot only where something reads it: see Gen.materialize).
  */
 export const L_PK = 34;
-export const LOCALS = [I32, I32, I32, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, V128, V128, ...new Array<number>(16).fill(I64), I32, I32];
+/** The pending record's aux word (see flags.ts), and a temporary for an aux word being computed. */
+export const L_PAUX = 35;
+export const L_AUXT = 36;
+export const LOCALS = [I32, I32, I32, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, V128, V128, ...new Array<number>(16).fill(I64), I32, I32, I32, I32];
 /** Byte offset of xmm register n in linear memory. */
 export const XMM = (n: number) => 256 + 16 * n;
 

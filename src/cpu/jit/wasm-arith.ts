@@ -149,7 +149,7 @@ export function overflowRecord(g: Gen, size: number): void {
   c.i64(0x801, 0);
   c.op(OP.i64_mul);
   c.set(L_V);
-  g.storeFlags(F_RES, size, "local");
+  g.setPending(F_RES, size, "local");
 }
 
 /**
@@ -276,7 +276,7 @@ export function shiftFlags(g: Gen, key: string, size: number, cnt: number | null
     c.op(OP.i64_or);
     c.set(L_V);
   }
-  g.storeFlags(F_RES, size, "local");
+  g.setPending(F_RES, size, "local");
 }
 
 /** shl/shr/sar r32/r64, cl: nothing changes for a zero count (but a 32-bit register is still zero-extended). */

@@ -29,13 +29,13 @@ export const T_NONE = 0, // neither reads the flag record nor writes it
   T_READ = 5; // reads the groups in the mask (handlers: everything)
 
 /**
- * What an instruction does to the flags: [type, groups, visibility, pending].
- * The visibility bits say whether it may fault (all flags are seen before it:
- * a signal frame) or store (all flags are seen after it: a store into code
- * leaves the region). `pending` is 1 for a producer whose record is never
- * stored inline (see `pendingProducer`).
+ * What an instruction does to the flags: [type, groups, visibility]. The
+ * visibility bits say whether it may fault (all flags are seen before it: a
+ * signal frame) or store (all flags are seen after it: a store into code
+ * leaves the region). A live record is not stored at once but left pending
+ * (L_PK in wasm-abi): stored by whatever reads the slot, or on the way out.
  */
-export type Effect = [number, number, number, number];
+export type Effect = [number, number, number];
 export const V_FAULT = 1,
   V_STORE = 2;
 
@@ -44,23 +44,8 @@ export function effectOf(key: string, i: Insn, known: number): Effect {
   let v = 0;
   if (key !== "lea" && key !== "nop" && (i.hasMem || ["push", "pop", "call", "calli", "ret", "jmpi", "div", "idiv"].includes(key))) v |= V_FAULT;
   if (i.k0 === K_MEM && key !== "lea" && key !== "nop" || key === "push" || key === "call" || key === "calli") v |= V_STORE;
-  return [t, m, v, pendingProducer(key, i) ? 1 : 0];
+  return [t, m, v];
 }
-
-/**
- * A compiled producer whose whole flag record is its operands and result in
- * the locals fa/fb/fr (no aux word). It never stores its record: it leaves
- * its kind in the pending local, and whatever reads the record (a handler, a
- * condition not evaluated inline, the region's exit, so also faults) stores
- * it first.
- */
-export function pendingProducer(key: string, i: Insn): boolean {
-  if (i.lock || (i.hasMem && i.asize !== 8)) return false;
-  return key === "add" || key === "sub" || key === "cmp" || key === "and" || key === "or" || key === "xor" || key === "test" || key === "neg";
-}
-
-/** Compiled forms that use fa/fb/fr without being pending producers: the pending record is stored before them. */
-export const CLOBBERS_FLAG_LOCALS = new Set(["inc", "dec", "shl", "sal", "shr", "sar", "imul2", "imul3", "mul", "imul1"]);
 
 /** How an instruction's compiled form or handler uses the flag record: [type, mask]. */
 export function flagEffect(key: string, i: Insn, known: number): [number, number] {
@@ -118,7 +103,6 @@ export function flagEffect(key: string, i: Insn, known: number): [number, number
  * live after; `dead` tells whether its own record store can be skipped.
  */
 export function flagStep(e: Effect, after: number): { before: number; dead: boolean } {
-  if (e[3]) return { before: e[2] & V_FAULT ? FALL : 0, dead: true }; // a pending producer: its record is stored where it is read
   const st = flagStep1(e, e[2] & V_STORE ? FALL : after);
   if (e[2] & V_STORE) st.dead = false;
   if (e[2] & V_FAULT) st.before = FALL;

@@ -5,10 +5,10 @@
  * inline conditions, and the fall back to the interpreter's handler.
  */
 import { BASE_NONE, K_IMM, K_REG, SEG_FS, SEG_GS, type Insn } from "../../decoder/insn.js";
-import { F_ADD, F_DEC, F_INC, F_LOGIC, F_RES, F_SUB } from "../flags.js";
+import { F_ADD, F_DEC, F_INC, F_LOGIC, F_SUB } from "../flags.js";
 import { PAGE_SIZE, TLB_MASK, TLB_R_FRAME, TLB_R_TAG, TLB_W_FRAME, TLB_W_TAG } from "../memory.js";
 import { Code, I64, OP, SIMD, V128 } from "./wasm-enc.js";
-import { F_CALL, F_COND, F_RD, F_WR, L_PK, L_CNT, L_EA, L_FA, L_FB, L_FR, L_MAX, L_PC, L_PG, L_REG, L_RET, L_SMC, L_T, L_TI, L_V, S_FDST, S_FOP, S_FRES, S_FS, S_FSIZE, S_FSRC, S_FAUX, S_GS, S_RIP, S_VAL, XMM, lowMask } from "./wasm-abi.js";
+import { F_CALL, F_COND, F_RD, F_WR, L_AUXT, L_PAUX, L_PK, L_CNT, L_EA, L_FA, L_FB, L_FR, L_MAX, L_PC, L_PG, L_REG, L_RET, L_SMC, L_T, L_TI, L_V, S_FDST, S_FOP, S_FRES, S_FS, S_FSIZE, S_FSRC, S_FAUX, S_GS, S_RIP, S_VAL, XMM, lowMask } from "./wasm-abi.js";
 
 /** Flag kinds a condition can be evaluated from inline; returns false when it needs the full flags. */
 export function inlineCond(op: number, cc: number): boolean {
@@ -366,15 +366,31 @@ export class Gen {
       c.mem(OP.i64_store, off);
     }
     c.i32(0);
+    c.get(L_PAUX);
+    c.mem(OP.i32_store, S_FAUX);
+    c.i32(0);
     c.set(L_PK);
     c.close();
     if (top) this.pkZero = true;
   }
 
-  /** A pending producer of `kind` and `size` has its operands and result in fa/fb/fr. */
-  setPending(kind: number, size: number): void {
-    this.c.i32(kind | (size << 8));
-    this.c.set(L_PK);
+  /**
+   * A producer of `kind` and `size` has its operands and result in fa/fb/fr
+   * (and its aux word, if the kind has one, in L_V as i64 or L_AUXT as i32):
+   * its record is now the pending one.
+   */
+  setPending(kind: number, size: number, aux: "none" | "local" | "staged" = "none"): void {
+    const c = this.c;
+    if (aux === "local") {
+      c.get(L_V);
+      c.op(OP.i32_wrap_i64);
+      c.set(L_PAUX);
+    } else if (aux === "staged") {
+      c.get(L_AUXT);
+      c.set(L_PAUX);
+    }
+    c.i32(kind | (size << 8));
+    c.set(L_PK);
     this.pkZero = false;
   }
 
@@ -445,36 +461,6 @@ export class Gen {
   }
 
   // ---- flags ------------------------------------------------------------------
-
-  /** Store the lazy-flag record (op, size, dst=fa, src=fb, res=fr, aux). */
-  storeFlags(op: number, size: number, aux: "none" | "local" | number): void {
-    const c = this.c;
-    c.i32(0);
-    c.i32(op);
-    c.mem(OP.i32_store, S_FOP);
-    c.i32(0);
-    c.i32(size);
-    c.mem(OP.i32_store, S_FSIZE);
-    if (op !== F_LOGIC && op !== F_RES) {
-      c.i32(0);
-      c.get(L_FA);
-      c.mem(OP.i64_store, S_FDST);
-      c.i32(0);
-      c.get(L_FB);
-      c.mem(OP.i64_store, S_FSRC);
-    }
-    c.i32(0);
-    c.get(L_FR);
-    c.mem(OP.i64_store, S_FRES);
-    if (aux !== "none") {
-      c.i32(0);
-      if (aux === "local") {
-        c.get(L_V);
-        c.op(OP.i32_wrap_i64);
-      } else c.i32(aux);
-      c.mem(OP.i32_store, S_FAUX);
-    }
-  }
 
   unsignedOf(l: number, size: number): void {
     const c = this.c;

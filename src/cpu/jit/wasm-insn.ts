@@ -2,10 +2,10 @@
 import { K_IMM, K_MEM, K_REG, type Insn } from "../../decoder/insn.js";
 import { F_ADD, F_DEC, F_INC, F_LOGIC, F_SUB } from "../flags.js";
 import { OP } from "./wasm-enc.js";
-import { F_CF, L_A, L_B, L_EA, L_FA, L_FB, L_FR, L_R, L_REG, L_T, L_V, keyOf } from "./wasm-abi.js";
+import { F_CF, L_AUXT, L_A, L_B, L_EA, L_FA, L_FB, L_FR, L_R, L_REG, L_T, L_V, keyOf } from "./wasm-abi.js";
 import { emitDiv, emitMul, emitShiftCl, mulOverflow64, overflowRecord, shiftFlags } from "./wasm-arith.js";
-import { CLOBBERS_FLAG_LOCALS, CONDS, NEUTRAL, producerKind } from "./wasm-flags.js";
-import type { Gen } from "./wasm-gen.js";
+import { CONDS, NEUTRAL, producerKind } from "./wasm-flags.js";
+import { inlineCond, type Gen } from "./wasm-gen.js";
 import { emitSse } from "./wasm-sse.js";
 
 /** Registers the compiled forms of these instructions may write (a superset). */
@@ -111,7 +111,6 @@ export const ALU_OP: Record<string, number> = { add: OP.i64_add, sub: OP.i64_sub
 /** One non-branch instruction: compiled, or the interpreter's handler. */
 export function emitInsn(g: Gen, i: Insn, key: string): void {
   g.wrote = false;
-  if (CLOBBERS_FLAG_LOCALS.has(key)) g.materialize(true);
   const compiled = emitCompiled(g, i, key);
   if (!compiled) g.fallback();
   if (g.wrote) g.smcCheck(i.next);
@@ -123,7 +122,7 @@ export function emitInsn(g: Gen, i: Insn, key: string): void {
 }
 
 /** A pending producer's operands (L_A, L_B) and result (L_R) become fa/fb/fr; its record stays pending. */
-function setProducer(g: Gen, kind: number, size: number): void {
+function setProducer(g: Gen, kind: number, size: number, dead: boolean): void {
   const c = g.c;
   for (const [from, to] of [
     [L_A, L_FA],
@@ -133,7 +132,7 @@ function setProducer(g: Gen, kind: number, size: number): void {
     c.get(from);
     c.set(to);
   }
-  g.setPending(kind, size);
+  if (!dead) g.setPending(kind, size);
 }
 
 export function emitCompiled(g: Gen, i: Insn, key: string): boolean {
@@ -166,7 +165,7 @@ export function emitCompiled(g: Gen, i: Insn, key: string): boolean {
         g.writeOp0(i, size, L_R, true);
         wrote = i.k0 === K_MEM;
       }
-      setProducer(g, ALU_KIND[key], size);
+      setProducer(g, ALU_KIND[key], size, g.dead);
       break;
     }
     case "neg":
@@ -196,7 +195,7 @@ export function emitCompiled(g: Gen, i: Insn, key: string): boolean {
       if (key === "neg") {
         c.get(L_T);
         c.set(L_R);
-        setProducer(g, F_SUB, size);
+        setProducer(g, F_SUB, size, g.dead);
       }
       break;
     }
@@ -204,23 +203,35 @@ export function emitCompiled(g: Gen, i: Insn, key: string): boolean {
     case "dec": {
       if (i.lock) return false;
       const size = i.s0;
+      if (!g.dead) {
+        // the preserved CF, before anything changes: inline from a known producer, else from the record
+        if (g.kOp !== 0 && inlineCond(g.kOp, 2)) g.cond(2);
+        else {
+          g.materialize(false);
+          c.call(F_CF);
+        }
+        c.set(L_AUXT);
+      }
+      // (temporaries until the store is done: fa/fb/fr may hold the pending record)
       g.readOp(i, i.k0, i.r0, size);
-      c.set(L_FA);
-      c.i64(1, 0);
-      c.set(L_FB);
-      c.get(L_FA);
+      c.set(L_A);
+      c.get(L_A);
       c.i64(1, 0);
       c.op(key === "inc" ? OP.i64_add : OP.i64_sub);
-      c.set(L_FR);
-      if (!g.dead) {
-        // the preserved CF, before anything changes
-        c.call(F_CF);
-        c.op(OP.i64_extend_i32_u);
-        c.set(L_V);
-      }
-      g.writeOp0(i, size, L_FR, true);
+      c.set(L_R);
+      g.writeOp0(i, size, L_R, true);
       wrote = i.k0 === K_MEM;
-      if (!g.dead) g.storeFlags(key === "inc" ? F_INC : F_DEC, size, "local");
+      c.i64(1, 0);
+      c.set(L_B);
+      for (const [from, to] of [
+        [L_A, L_FA],
+        [L_B, L_FB],
+        [L_R, L_FR],
+      ]) {
+        c.get(from);
+        c.set(to);
+      }
+      if (!g.dead) g.setPending(key === "inc" ? F_INC : F_DEC, size, "staged");
       break;
     }
     case "mov": {
