@@ -299,19 +299,22 @@ defineSyscall({
     if (!f || !writable(f)) return -EBADF;
     const v = iovecs(k, a.u(1), a.i32(2));
     if (typeof v === "number") return v;
+    // as Linux: the buffers are gathered up to the first unreadable byte; nothing readable at all is EFAULT
     const parts: Uint8Array[] = [];
     let total = 0;
-    try {
-      for (const [base, len] of v) {
-        if (len === 0) continue;
-        const b = k.cpu.mem.readBytes(base, Math.min(len, MAX_IO));
-        parts.push(b);
-        total += b.length;
+    let fault = false;
+    for (const [base, len] of v) {
+      const want = Math.min(len, MAX_IO - total);
+      if (want === 0) continue;
+      const have = k.cpu.mem.readablePrefix(base, want);
+      if (have > 0) parts.push(k.cpu.mem.readBytes(base, have));
+      total += have;
+      if (have < want) {
+        fault = true;
+        break;
       }
-    } catch {
-      return -EFAULT;
     }
-    if (total === 0) return 0;
+    if (total === 0) return fault ? -EFAULT : 0;
     const all = new Uint8Array(total);
     let o = 0;
     for (const p of parts) {
@@ -331,8 +334,19 @@ defineSyscall({
     if (!f || !readable(f)) return -EBADF;
     const v = iovecs(k, a.u(1), a.i32(2));
     if (typeof v === "number") return v;
-    const total = v.reduce((n, [, l]) => n + l, 0);
-    const buf = new Uint8Array(Math.min(total, MAX_IO));
+    // room up to the first unwritable byte (Linux returns the count copied before a fault)
+    let total = 0;
+    for (const [base, len] of v) {
+      const want = Math.min(len, MAX_IO - total);
+      const room = k.cpu.mem.writablePrefix(base, want);
+      total += room;
+      if (room < want) break;
+    }
+    if (total === 0 && v.some(([, l]) => l > 0)) {
+      const probe = readInto(k, f, new Uint8Array(1), f.kind === "file" ? f.pos : null);
+      return probe > 0 && probe !== RESULT_BLOCK ? -EFAULT : probe;
+    }
+    const buf = new Uint8Array(total);
     const n = readInto(k, f, buf, null);
     if (n <= 0 || n === RESULT_BLOCK) return n;
     let o = 0;

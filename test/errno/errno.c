@@ -250,6 +250,18 @@ int main(int argc, char **argv) {
   T("stat path too long", syscall(SYS_stat, longpath, &st));
   T("chdir name too long", syscall(SYS_chdir, longname));
   T("readlink path too long", syscall(SYS_readlink, longpath, buf, 10));
+  {
+    struct iovec iov[3] = {{data, 10}, {two + 4096, 10}, {data, 10}};
+    int vf = open(file, O_RDWR);
+    T("writev second iov unmapped", syscall(SYS_writev, vf, iov, 3));
+    struct iovec iov2[3] = {{edge, 60}, {edge + 60, 100}, {buf, 10}};
+    lseek(vf, 0, SEEK_SET);
+    T("readv running into a hole", syscall(SYS_readv, vf, iov2, 3));
+    T("offset after partial readv", lseek(vf, 0, SEEK_CUR));
+    struct iovec iov3[1] = {{0, 10}};
+    T("writev NULL base", syscall(SYS_writev, vf, iov3, 1));
+    close(vf);
+  }
   T("close twice", (close(pfd[1]), syscall(SYS_close, pfd[1])));
   unlink(subfile);
   rmdir(sub);
