@@ -2,14 +2,15 @@
  * The x87 FPU with exact 80-bit extended precision (src/cpu/f80.ts).
  * One handler (key "x87") dispatches on the mnemonic; the register stack is
  * cpu.fpr (8 physical registers in the 80-bit format), ST(i) = R[(top+i)&7].
- * Transcendentals (fsin fcos fsincos fptan fpatan f2xm1 fyl2x fyl2xp1) are
- * computed in double precision and then rounded: they are approximations
- * (about 53 correct bits), as the README states.
+ * Transcendentals (fsin fcos fsincos fptan fpatan f2xm1 fyl2x fyl2xp1): the
+ * value from src/cpu/x87-trans.ts (200 bits), rounded once to 64 bits
+ * whatever the precision control; special operands, C1/C2 and the flags here.
  */
 import { K_MEM, K_ST, type Insn } from "../../decoder/insn.js";
 import type { CPU } from "../cpu.js";
 import { CpuException, SIGFPE, SIGILL, ILL_ILLOPN } from "../exceptions.js";
 import * as F from "../f80.js";
+import * as T from "../x87-trans.js";
 import { ea, setReg } from "../ops.js";
 import { register } from "../registry.js";
 import { getFlags, setFlags } from "../flags.js";
@@ -388,11 +389,155 @@ function fcmov(cond: (f: number) => boolean): Op {
   };
 }
 
-function transcendental(fn: (x: number) => number): Op {
-  return (c) => {
-    const x = st(c, 0);
-    storeArith(c, 0, { v: F.fromNumber(fn(F.toNumber(x))), flags: 0, sticky: false });
-  };
+// ---- transcendentals (the arithmetic: src/cpu/x87-trans.ts) --------------------------
+
+const TRIG_SIN = 0,
+  TRIG_COS = 1,
+  TRIG_SINCOS = 2,
+  TRIG_TAN = 3;
+
+/**
+ * An inexact result, rounded once to 64 bits whatever the precision control
+ * (which governs only the basic arithmetic): C1, PE, UE as it rounds.
+ */
+const inexact = (v: F.F): F.Result => ({ v, flags: 0, sticky: true });
+const exact = (v: F.F, flags = 0): F.Result => ({ v, flags, sticky: false });
+const ONE: F.F = F.fin(0, 1n, 0);
+
+/**
+ * fsin fcos fsincos fptan: operands of magnitude 2^63 or more set C2 and are
+ * left alone; otherwise C2 = 0, ST(0) gets sin/cos/tan (fsincos: sin, then cos
+ * pushed; fptan: tan, then 1.0 pushed). Infinities are invalid (the indefinite).
+ */
+function trig(c: CPU, kind: number): void {
+  const x = st(c, 0);
+  c.fpuStatus &= ~C2;
+  const two = kind === TRIG_SINCOS || kind === TRIG_TAN;
+  if (x.cls === F.CLS_NAN || x.cls === F.CLS_INF) {
+    const r = x.cls === F.CLS_NAN ? F.nan1(x) : exact({ ...F.INDEFINITE }, F.IE);
+    storeTrans(c, 0, r);
+    if (two) push(c, r.v, true);
+    return;
+  }
+  if (!T.inTrigRange(x)) {
+    c.fpuStatus |= C2;
+    return;
+  }
+  if (two && tag(c, phys(c, 7)) !== 3) {
+    // no room for the second result: stack overflow, the indefinite in both
+    raiseFlags(c, F.IE | SF);
+    c.fpuStatus |= C1;
+    storeST(c, 0, { ...F.INDEFINITE }, false);
+    c.fpuStatus |= C1;
+    return push(c, { ...F.INDEFINITE }, true);
+  }
+  let first: F.Result;
+  let second: F.Result | null = null;
+  if (x.m === 0n) {
+    // sin(±0) = ±0, tan(±0) = ±0, cos(±0) = 1: exact
+    first = exact(kind === TRIG_COS ? ONE : x);
+    if (kind === TRIG_SINCOS) second = exact(ONE);
+  } else if (kind === TRIG_TAN) {
+    first = inexact(T.tanF(x));
+  } else {
+    const [s, co] = T.sinCosF(x);
+    first = inexact(kind === TRIG_COS ? co : s);
+    if (kind === TRIG_SINCOS) second = inexact(co);
+  }
+  storeTrans(c, 0, first);
+  if (kind === TRIG_TAN) {
+    const c1 = c.fpuStatus & C1; // C1 tells how tan rounded; pushing 1.0 keeps it
+    push(c, ONE, true);
+    c.fpuStatus |= c1;
+  } else if (second) {
+    const c1 = c.fpuStatus & C1; // C1 tells how sin rounded
+    pushSlot(c);
+    storeTrans(c, 0, second);
+    c.fpuStatus = (c.fpuStatus & ~C1) | c1;
+  }
+}
+
+/** Store a transcendental's result into ST(i): rounded to 64 bits, whatever the precision control. */
+function storeTrans(c: CPU, i: number, r: F.Result): void {
+  const packed = F.pack80(r.v, 64, rc(c), r.sticky);
+  // tininess after rounding: a result delivered as a normal number does not underflow (as the host reports)
+  const flags = r.flags | (packed.se & 0x7fff ? packed.flags & ~F.UE : packed.flags);
+  raiseFlags(c, flags);
+  if (packed.c1) c.fpuStatus |= C1;
+  else c.fpuStatus &= ~C1;
+  writeRaw(c, phys(c, i), packed.mant, packed.se);
+  raiseFlags(c, operandDE(r.flags));
+}
+
+/** fpatan fyl2x fyl2xp1: ST(1) = f(ST(1), ST(0)), then pop; NaN operands propagate as in arithmetic. */
+function twoOperand(c: CPU, f: (y: F.F, x: F.F) => F.Result): void {
+  const x = st(c, 0);
+  const y = st(c, 1);
+  const r = x.cls === F.CLS_NAN || y.cls === F.CLS_NAN ? F.add(y, x, rc(c)) : f(y, x);
+  storeTrans(c, 1, r);
+  pop(c);
+}
+
+const zero = (s: number): F.F => F.fin(s, 0n, 0);
+const inf = (s: number): F.F => ({ s, m: 0n, e: 0, cls: F.CLS_INF });
+const invalid = (): F.Result => exact({ ...F.INDEFINITE }, F.IE);
+
+/** atan2(y, x) with the SDM's table for zeros and infinities. */
+function fpatan(y: F.F, x: F.F): F.Result {
+  const yInf = y.cls === F.CLS_INF;
+  const xInf = x.cls === F.CLS_INF;
+  if (yInf || xInf) {
+    if (yInf && xInf) return inexact(T.piQuarters(x.s ? 3 : 1, y.s));
+    if (yInf) return inexact(T.piQuarters(2, y.s));
+    return x.s ? inexact(T.piQuarters(4, y.s)) : exact(zero(y.s));
+  }
+  if (y.m === 0n) return x.s ? inexact(T.piQuarters(4, y.s)) : exact(zero(y.s));
+  return inexact(T.atan2F(y, x));
+}
+
+/** The exponent k when x is exactly 2^k (log2 exact), else null. */
+function powerOfTwo(x: F.F): number | null {
+  if (x.cls !== F.CLS_FINITE || x.m === 0n || x.s) return null;
+  let m = x.m;
+  let e = x.e;
+  while ((m & 1n) === 0n) {
+    m >>= 1n;
+    e++;
+  }
+  return m === 1n ? e : null;
+}
+
+/** y * log2(x). */
+function fyl2x(y: F.F, x: F.F): F.Result {
+  const xZero = x.cls === F.CLS_FINITE && x.m === 0n;
+  const yZero = y.cls === F.CLS_FINITE && y.m === 0n;
+  if (x.s && !xZero) return invalid(); // log of a negative number
+  if (xZero) return yZero ? invalid() : y.cls === F.CLS_INF ? exact(inf(y.s ^ 1)) : exact(inf(y.s ^ 1), F.ZE);
+  if (x.cls === F.CLS_INF) return yZero ? invalid() : exact(inf(y.s));
+  const k = powerOfTwo(x);
+  if (y.cls === F.CLS_INF) {
+    if (k === 0) return invalid(); // inf * log2(1) = inf * 0
+    const below1 = k !== null ? k < 0 : F.compare(x, ONE) < 0;
+    return exact(inf(y.s ^ (below1 ? 1 : 0)));
+  }
+  // x = 2^k: one rounding of y * k; the host reports PE even when that is exact (not for x = 1 or y = 0)
+  if (k !== null) return { ...F.mul(y, F.fin(k < 0 ? 1 : 0, BigInt(Math.abs(k)), 0)), flags: k && y.m !== 0n ? F.PE : 0 };
+  if (yZero) return exact(zero(y.s ^ (F.compare(x, ONE) < 0 ? 1 : 0)));
+  return inexact(T.yl2xF(y, x));
+}
+
+/** y * log2(1 + x) (the SDM defines it for |x| < 1 - sqrt(2)/2). */
+function fyl2xp1(y: F.F, x: F.F): F.Result {
+  const xZero = x.cls === F.CLS_FINITE && x.m === 0n;
+  const yZero = y.cls === F.CLS_FINITE && y.m === 0n;
+  if (x.cls === F.CLS_INF || (x.s && F.compare(x, F.fin(1, 1n, 0)) <= 0)) {
+    if (x.cls === F.CLS_INF && !x.s) return yZero ? invalid() : exact(inf(y.s));
+    return invalid();
+  }
+  if (xZero) return y.cls === F.CLS_INF ? invalid() : exact(zero(y.s ^ x.s));
+  if (y.cls === F.CLS_INF) return exact(inf(y.s ^ x.s));
+  if (yZero) return exact(zero(y.s ^ x.s));
+  return inexact(T.yl2xp1F(y, x));
 }
 
 const OPS: Record<string, Op> = {
@@ -618,33 +763,20 @@ const OPS: Record<string, Op> = {
   fcmovne: fcmov((f) => (f & 0x40) === 0),
   fcmovnbe: fcmov((f) => (f & 0x41) === 0),
   fcmovnu: fcmov((f) => (f & 4) === 0),
-  fsin: transcendental(Math.sin),
-  fcos: transcendental(Math.cos),
-  f2xm1: transcendental((x) => Math.expm1(x * Math.LN2)),
-  fptan: (c) => {
-    transcendental(Math.tan)(c, null as unknown as Insn);
-    push(c, F.fin(0, 1n, 0));
+  fsin: (c) => trig(c, TRIG_SIN),
+  fcos: (c) => trig(c, TRIG_COS),
+  fsincos: (c) => trig(c, TRIG_SINCOS),
+  fptan: (c) => trig(c, TRIG_TAN),
+  f2xm1: (c) => {
+    const x = st(c, 0);
+    if (x.cls === F.CLS_NAN) return storeTrans(c, 0, F.nan1(x));
+    if (x.cls === F.CLS_INF) return storeTrans(c, 0, exact(x.s ? F.fin(1, 1n, 0) : x)); // 2^-inf - 1 = -1
+    if (x.m === 0n) return storeTrans(c, 0, exact(x));
+    storeTrans(c, 0, inexact(T.f2xm1F(x)));
   },
-  fsincos: (c) => {
-    const x = F.toNumber(st(c, 0));
-    storeST(c, 0, F.fromNumber(Math.sin(x)));
-    push(c, F.fromNumber(Math.cos(x)));
-  },
-  fpatan: (c) => {
-    const r = Math.atan2(F.toNumber(st(c, 1)), F.toNumber(st(c, 0)));
-    storeST(c, 1, F.fromNumber(r));
-    pop(c);
-  },
-  fyl2x: (c) => {
-    const r = F.toNumber(st(c, 1)) * Math.log2(F.toNumber(st(c, 0)));
-    storeST(c, 1, F.fromNumber(r));
-    pop(c);
-  },
-  fyl2xp1: (c) => {
-    const r = (F.toNumber(st(c, 1)) * Math.log1p(F.toNumber(st(c, 0)))) / Math.LN2;
-    storeST(c, 1, F.fromNumber(r));
-    pop(c);
-  },
+  fpatan: (c) => twoOperand(c, fpatan),
+  fyl2x: (c) => twoOperand(c, fyl2x),
+  fyl2xp1: (c) => twoOperand(c, fyl2xp1),
 };
 
 OPS.fxch4 = OPS.fxch;
