@@ -40,8 +40,14 @@ const O_CLOEXEC = 0x80000;
 const O_PATH = 0x200000;
 
 
+/** The behaviour of an anonymous-inode descriptor. */
+export interface AnonOps {
+  read(k: Kernel, buf: Uint8Array, nonblock: boolean): number;
+  write(k: Kernel, data: Uint8Array, nonblock: boolean): number;
+}
+
 export interface OFile {
-  kind: "std" | "file" | "dir" | "pipe-r" | "pipe-w";
+  kind: "std" | "file" | "dir" | "pipe-r" | "pipe-w" | "anon";
   /** host fd (std) or host handle (file/dir) */
   h: number;
   pos: number;
@@ -54,6 +60,8 @@ export interface OFile {
   data?: Uint8Array;
   /** POLL* readiness of descriptors that have their own (eventfd, timerfd, signalfd, epoll: poll.ts) */
   ready?: (k: Kernel) => number;
+  /** read/write of an "anon" descriptor (eventfd, timerfd, signalfd, epoll: events.ts) */
+  anon?: AnonOps;
 }
 
 interface FileState {
@@ -183,6 +191,8 @@ export function readInto(k: Kernel, f: OFile, buf: Uint8Array, pos: number | nul
       return -EISDIR;
     case "pipe-r":
       return pipeRead(k, f.pipe!, buf, (f.flags & O_NONBLOCK) !== 0);
+    case "anon":
+      return f.anon!.read(k, buf, (f.flags & O_NONBLOCK) !== 0);
     default:
       return -EBADF;
   }
@@ -223,6 +233,8 @@ export function writeFrom(k: Kernel, f: OFile, data: Uint8Array, pos: number | n
     }
     case "pipe-w":
       return pipeWrite(k, f.pipe!, data, (f.flags & O_NONBLOCK) !== 0);
+    case "anon":
+      return f.anon!.write(k, data, (f.flags & O_NONBLOCK) !== 0);
     case "dir":
       return -EISDIR;
     default:
@@ -522,6 +534,7 @@ export function statOf(k: Kernel, f: OFile): HostStat | number {
   if (f.kind === "std") return stdStat(k, f.h);
   if (f.data || (f.kind === "dir" && f.h < 0)) return virtualFiles?.stat(k, f.path, true) ?? -EBADF;
   if (f.kind === "pipe-r" || f.kind === "pipe-w") return { ...stdStat(k, -1), mode: 0o10600, ino: 7777 };
+  if (f.kind === "anon") return { ...stdStat(k, -1), dev: 0xf, mode: 0o600, ino: 1000 }; // anon_inode: no file type bits
   return fsOf(k)!.fstat(f.h);
 }
 

@@ -6,6 +6,7 @@ import "./fsext.js";
 import "./proc.js";
 import "./procinfo.js";
 import "./poll.js";
+import "./events.js";
 import "./mm.js";
 import "./misc.js";
 import "./time.js";
