@@ -301,7 +301,7 @@ export class Emulator {
   /**
    * Read a register by name, zero-extended: rax..r15, eax..r15d, ax..r15w,
    * al..r15b (spl bpl sil dil), ah bh ch dh, rip, rflags (eflags), fs_base,
-   * gs_base, xmm0..xmm15 (128-bit).
+   * gs_base, xmm0..xmm15 (128-bit), ymm0..ymm15 (256-bit).
    * @throws {@link EmulatorError} for an unknown name.
    */
   reg(name: string): bigint {

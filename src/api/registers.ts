@@ -1,5 +1,5 @@
 /** Register access by name for the API (bigint values; cold path). */
-import type { CPU } from "../cpu/cpu.js";
+import { YMM_HI, type CPU } from "../cpu/cpu.js";
 import { EmulatorError } from "./errors.js";
 
 const R64 = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"];
@@ -10,7 +10,7 @@ const H8 = ["ah", "ch", "dh", "bh"];
 
 /** A resolved register: kind and index. */
 export interface RegRef {
-  kind: "gpr" | "rip" | "rflags" | "fs_base" | "gs_base" | "xmm";
+  kind: "gpr" | "rip" | "rflags" | "fs_base" | "gs_base" | "xmm" | "ymm";
   index: number;
   size: number;
   high?: boolean;
@@ -29,7 +29,14 @@ export function regIndex(name: string): RegRef {
   if (n === "fs_base" || n === "gs_base") return { kind: n, index: 0, size: 8 };
   const m = /^xmm(\d+)$/.exec(n);
   if (m && Number(m[1]) < 16) return { kind: "xmm", index: Number(m[1]), size: 16 };
+  const y = /^ymm(\d+)$/.exec(n);
+  if (y && Number(y[1]) < 16) return { kind: "ymm", index: Number(y[1]), size: 32 };
   throw new EmulatorError(`unknown register '${name}'`);
+}
+
+/** Index in cpu.xmm of dword j (0-7) of ymm register n (the upper half lives at slot n + YMM_HI). */
+function lane(n: number, j: number): number {
+  return (j < 4 ? n : n + YMM_HI) * 4 + (j & 3);
 }
 
 export function readRegister(c: CPU, r: RegRef): bigint {
@@ -42,9 +49,10 @@ export function readRegister(c: CPU, r: RegRef): bigint {
       return BigInt(c.fsBase);
     case "gs_base":
       return BigInt(c.gsBase);
-    case "xmm": {
+    case "xmm":
+    case "ymm": {
       let v = 0n;
-      for (let j = 3; j >= 0; j--) v = (v << 32n) | BigInt(c.xmm[r.index * 4 + j] >>> 0);
+      for (let j = r.size / 4 - 1; j >= 0; j--) v = (v << 32n) | BigInt(c.xmm[lane(r.index, j)] >>> 0);
       return v;
     }
     default: {
@@ -69,8 +77,9 @@ export function writeRegister(c: CPU, r: RegRef, v: bigint): void {
     case "gs_base":
       c.gsBase = Number(BigInt.asUintN(64, v));
       return;
-    case "xmm":
-      for (let j = 0; j < 4; j++) c.xmm[r.index * 4 + j] = Number((v >> BigInt(32 * j)) & 0xffffffffn) | 0;
+    case "xmm": // a legacy-style write: the upper half of the ymm register is kept
+    case "ymm":
+      for (let j = 0; j < r.size / 4; j++) c.xmm[lane(r.index, j)] = Number((v >> BigInt(32 * j)) & 0xffffffffn) | 0;
       return;
     default: {
       const old = c.getReg64(r.index);

@@ -37,6 +37,8 @@ export function handlerKeys(): string[] {
 
 /** #UD: an invalid opcode. */
 export const invalidOpcode: Handler = (c, i) => {
+  // 62 in 64-bit mode is the EVEX prefix: name the extension rather than calling it a decoding error
+  if (i.map === 0 && i.opcode === 0x62) throw new CpuException(SIGILL, ILL_ILLOPN, i.addr, "invalid instruction: AVX-512 (EVEX-encoded) is not implemented, and CPUID does not advertise it");
   throw new CpuException(SIGILL, ILL_ILLOPN, i.addr, "invalid instruction");
 };
 
