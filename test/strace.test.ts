@@ -110,4 +110,20 @@ describe("--strace formatting", () => {
     expect(r.stderr).toMatch(/^--- SIGSEGV \{si_signo=SIGSEGV, si_code=SEGV_MAPERR, si_addr=NULL\} ---$/m);
     expect(r.stderr).toMatch(/^\+\+\+ killed by SIGSEGV \+\+\+$/m);
   });
+
+  it("with several tasks, lines get strace -f's [pid N] prefix from the moment the second one exists", () => {
+    const prog = path.join(ROOT, "fixtures/bin/musl/forkwait");
+    if (!fs.existsSync(prog)) return console.log("skipped: fixtures/bin/musl/forkwait not built");
+    const r = runEmu(["--strace", prog]);
+    expect(r.stdout).toBe("child\nparent 3\n");
+    const lines = r.stderr.trimEnd().split("\n");
+    const fork = lines.findIndex((l) => /^(fork|clone)\(/.test(l));
+    expect(fork).toBeGreaterThan(0);
+    const child = /= (\d+)$/.exec(lines[fork])![1];
+    const line = (head: string, res: string) => `${head.padEnd(39)} = ${res}`;
+    expect(lines).toContain(line(`[pid ${child}] write(1, "child\\n", 6)`, "6"));
+    expect(lines).toContain(`[pid ${child}] +++ exited with 3 +++`);
+    expect(lines).toContain(line(`wait4(${child}, [{WIFEXITED(s) && WEXITSTATUS(s) == 3}], 0, NULL)`, child));
+    expect(lines[lines.length - 1]).toBe("+++ exited with 0 +++");
+  });
 });

@@ -144,6 +144,7 @@ export class Kernel {
     this.state.currentSyscall = nr;
     let traced: TracedCall | null = null;
     if (this.strace) traced = straceEnter(this, nr, def, callFormat(nr), this.straceStringLimit);
+    const prefix = traced ? this.stracePrefix() : ""; // as strace, the line's prefix is the one at entry (fork's has none)
     let res: number;
     try {
       const hooked = this.syscallHook ? this.syscallHook(nr, this.args, this) : undefined;
@@ -168,11 +169,11 @@ export class Kernel {
       this.task.parkedNr = nr;
       return;
     }
-    this.finish(traced, res);
+    this.finish(traced, res, prefix);
   }
 
-  private finish(traced: TracedCall | null, res: number): void {
-    if (traced) this.strace!(straceExit(this, traced, res, this.stracePrefix()));
+  private finish(traced: TracedCall | null, res: number, prefix = this.stracePrefix()): void {
+    if (traced) this.strace!(straceExit(this, traced, res, prefix));
     if (res !== RESULT_KEEP) this.cpu.setRegNum(0, res);
     if (this.afterSyscall) this.afterSyscall(this);
   }
