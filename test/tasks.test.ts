@@ -3,7 +3,7 @@
  * (fork, wait, pipes, execve, vfork, posix_spawn) and busybox shell
  * pipelines, each compared with the native run.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -101,6 +101,33 @@ describe.skipIf(!BUSYBOX || !IS_X86_64_LINUX)("tasks: busybox sh", () => {
     it(s.slice(0, 60), () => {
       const n = runNative(path.join(bin, "sh"), ["-c", s], { env });
       const e = runEmu([path.join(bin, "sh"), "-c", s], { env });
+      expect(e.stdout).toBe(n.stdout);
+      expect(e.stderr).toBe(n.stderr);
+      expect(shellStatus(e)).toBe(shellStatus(n));
+    });
+  }
+});
+
+/** Toolchains present here: C++, Go, Rust thread programs built in the test and compared with their native run. */
+function has(cmd: string): boolean {
+  return spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
+}
+const LANGS: Array<{ name: string; tool: string; build: (src: string, out: string) => [string, string[], NodeJS.ProcessEnv?] }> = [
+  { name: "threads.cpp", tool: "g++", build: (src, out) => ["g++", ["-static", "-O2", "-pthread", "-o", out, src]] },
+  { name: "goroutines.go", tool: "go", build: (src, out) => ["go", ["build", "-o", out, src], { ...process.env, CGO_ENABLED: "0", GO111MODULE: "off", GOCACHE: path.join(tmpDir(), "gocache") }] },
+  { name: "threads.rs", tool: "rustc", build: (src, out) => ["rustc", ["-O", "-C", "target-feature=+crt-static", "-o", out, src]] },
+];
+describe.skipIf(!IS_X86_64_LINUX)("tasks: thread libraries of other languages", () => {
+  for (const l of LANGS) {
+    const ok = has(l.tool);
+    if (!ok) console.log(`${l.name} skipped: ${l.tool} is not installed`);
+    it.skipIf(!ok)(l.name, () => {
+      const out = path.join(tmpDir(), l.name.replace(/\W/g, "_"));
+      const [cmd, args, env] = l.build(path.join(ROOT, "test/tasks", l.name), out);
+      const b = spawnSync(cmd, args, { encoding: "utf8", env: env ?? process.env, timeout: 240000 });
+      expect(b.status, b.stderr).toBe(0);
+      const n = runNative(out);
+      const e = runEmu([out]);
       expect(e.stdout).toBe(n.stdout);
       expect(e.stderr).toBe(n.stderr);
       expect(shellStatus(e)).toBe(shellStatus(n));
