@@ -187,7 +187,7 @@ function doExec(k: Kernel, path: string, argv: string[], envp: string[]): number
   sched.forgetCpu(old);
   k.setCpu(cpu);
   sched.adopt(cpu, t);
-  for (const key of ["mm", "brk", "image", "exePath"]) delete k.state[key];
+  for (const key of ["mm", "brk", "image", "exePath", "mapNames", "comm", "sharedMaps"]) delete k.state[key];
   k.state.brk = image.brk;
   k.state.image = image;
   k.state.exePath = file;

@@ -66,6 +66,9 @@ export class Args {
 
 const table: (SyscallDef | undefined)[] = [];
 
+/** Run once when a process ends, before its memory goes (mm.ts writes MAP_SHARED file pages back). */
+export const exitHooks: Array<(k: Kernel) => void> = [];
+
 /** Register a syscall (families call this at module load). */
 export function defineSyscall(def: SyscallDef): void {
   table[def.nr] = def;
@@ -216,8 +219,10 @@ export class Kernel {
 
   /** End the process. */
   terminate(status: ExitStatus): void {
+    const first = this.status === null;
     this.status = status;
     this.cpu.stopRequested = true;
+    if (first) for (const h of exitHooks) h(this);
   }
 
   /** A synchronous fault from the CPU: delivered as a signal. */

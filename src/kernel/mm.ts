@@ -1,9 +1,9 @@
 /** Memory syscalls: brk, mmap, munmap, mprotect, mremap, madvise, msync, mlock. */
 import { MAX_MAP_COUNT, PAGE_SIZE, PROT_READ, PROT_WRITE, USER_TOP } from "../cpu/memory.js";
-import { defineSyscall, type Kernel } from "./kernel.js";
+import { defineSyscall, exitHooks, type Kernel } from "./kernel.js";
 import { RLIMIT_AS, RLIMIT_MEMLOCK, rlimits } from "./misc.js";
 import { fmtMapFlags, fmtProt } from "./strace/flags.js";
-import { get as getFile } from "./files.js";
+import { get as getFile, release as releaseFile, type OFile } from "./files.js";
 
 const ENOMEM = 12;
 const EOVERFLOW = 75;
@@ -132,8 +132,79 @@ export function nameRange(k: Kernel, start: number, end: number, name: Omit<MapN
 const EACCES = 13;
 const ENODEV = 19;
 
+/**
+ * MAP_SHARED file mappings: their pages are written back to the file at
+ * msync, munmap and process exit (the mapping holds the file open).
+ */
+interface SharedMap {
+  start: number;
+  end: number;
+  offset: number;
+  file: OFile;
+}
+
+function sharedMaps(k: Kernel): SharedMap[] {
+  let l = k.state.sharedMaps as SharedMap[] | undefined;
+  if (!l) {
+    l = [];
+    k.state.sharedMaps = l;
+  }
+  return l;
+}
+
+exitHooks.push((k) => flushShared(k, 0, USER_TOP));
+
+function addShared(k: Kernel, m: SharedMap): void {
+  m.file.refs++;
+  sharedMaps(k).push(m);
+}
+
+/** Write the pages of shared file mappings in [start, end) back to their files (not beyond the end of file). */
+function flushShared(k: Kernel, start: number, end: number): void {
+  const fsx = k.host.fs;
+  const list = k.state.sharedMaps as SharedMap[] | undefined;
+  if (!fsx || !list) return;
+  for (const m of list) {
+    const lo = Math.max(start, m.start);
+    const hi = Math.min(end, m.end);
+    if (lo >= hi) continue;
+    const st = fsx.fstat(m.file.h);
+    if (typeof st === "number") continue;
+    const fileLo = m.offset + (lo - m.start);
+    const fileHi = Math.min(m.offset + (hi - m.start), st.size);
+    if (fileHi <= fileLo) continue;
+    try {
+      fsx.pwrite(m.file.h, k.cpu.mem.readBytes(lo, fileHi - fileLo, false), fileLo);
+    } catch {
+      /* pages gone (unmapped underneath): nothing to write */
+    }
+  }
+}
+
+/** Forget shared mappings in [start, end) (after writing them back when `flush`), releasing their files. */
+function dropShared(k: Kernel, start: number, end: number, flush: boolean): void {
+  const list = k.state.sharedMaps as SharedMap[] | undefined;
+  if (!list || !list.some((m) => m.start < end && m.end > start)) return;
+  if (flush) flushShared(k, start, end);
+  const out: SharedMap[] = [];
+  for (const m of list) {
+    if (m.end <= start || m.start >= end) {
+      out.push(m);
+      continue;
+    }
+    const pieces: SharedMap[] = [];
+    if (m.start < start) pieces.push({ ...m, end: start });
+    if (m.end > end) pieces.push({ ...m, start: end, offset: m.offset + (end - m.start) });
+    for (const p of pieces) p.file.refs++;
+    out.push(...pieces);
+    releaseFile(k, m.file);
+  }
+  list.length = 0;
+  list.push(...out);
+}
+
 /** The bytes of a file mapping: [off, off+len) of fd's file, shorter at end of file. */
-function fileContents(k: Kernel, fd: number, off: number, len: number, prot: number, shared: boolean): { data: Uint8Array; name: Omit<MapName, "start" | "end"> } | number {
+function fileContents(k: Kernel, fd: number, off: number, len: number, prot: number, shared: boolean): { data: Uint8Array; name: Omit<MapName, "start" | "end">; file: OFile } | number {
   const f = getFile(k, fd);
   if (!f) return -EBADF;
   if (f.kind !== "file") return f.kind === "dir" ? -ENODEV : -EACCES;
@@ -150,7 +221,7 @@ function fileContents(k: Kernel, fd: number, off: number, len: number, prot: num
     if (r === 0) break;
     o += r;
   }
-  return { data, name: { offset: off, path: f.path, dev: st.dev, ino: st.ino } };
+  return { data, name: { offset: off, path: f.path, dev: st.dev, ino: st.ino }, file: f };
 }
 
 function doMmap(k: Kernel, addr: number, len: number, prot: number, flags: number, fd: number, off: number): number {
@@ -164,7 +235,7 @@ function doMmap(k: Kernel, addr: number, len: number, prot: number, flags: numbe
   if (!(flags & MAP_ANONYMOUS) && off + size > 2 ** 64) return -EOVERFLOW; // the page offset would wrap
   const mem = k.cpu.mem;
   const noreserve = (flags & MAP_NORESERVE) !== 0;
-  let file: { data: Uint8Array; name: Omit<MapName, "start" | "end"> } | null = null;
+  let file: { data: Uint8Array; name: Omit<MapName, "start" | "end">; file: OFile } | null = null;
   if (!(flags & MAP_ANONYMOUS)) {
     const r = fileContents(k, fd, off, len, prot, type === MAP_SHARED);
     if (typeof r === "number") return r;
@@ -187,6 +258,8 @@ function doMmap(k: Kernel, addr: number, len: number, prot: number, flags: numbe
   mem.map(at, size, prot & PROT_MASK, noreserve);
   if (file && file.data.length) mem.writeBytes(at, file.data, false);
   nameRange(k, at, at + size, file ? { ...file.name, shared: type === MAP_SHARED } : null);
+  dropShared(k, at, at + size, false);
+  if (file && type === MAP_SHARED && file.file.h >= 0) addShared(k, { start: at, end: at + size, offset: off, file: file.file });
   void MAP_GROWSDOWN;
   return at;
 }
@@ -210,6 +283,7 @@ defineSyscall({
     const mem = k.cpu.mem;
     // unmapping from the middle of a mapping splits it in two
     if (mem.splitsAt(addr, pageUp(len)) === 2 && mem.mapCount >= MAX_MAP_COUNT) return -ENOMEM;
+    dropShared(k, addr, addr + pageUp(len), true);
     mem.unmap(addr, pageUp(len));
     nameRange(k, addr, addr + pageUp(len), null);
     return 0;
@@ -279,6 +353,7 @@ defineSyscall({
     if (dest % PAGE_SIZE !== 0 || dest + newLen > USER_TOP) return -EINVAL;
     if (flags & MREMAP_FIXED && dest < old + oldLen && old < dest + newLen) return -EINVAL; // overlapping
     const name = mapNames(k).find((r) => r.start <= old && r.end > old);
+    dropShared(k, old, old + oldLen, true); // a moved shared mapping keeps its pages but no longer writes them back
     mem.remap(old, oldLen, dest, newLen);
     nameRange(k, old, old + oldLen, null);
     nameRange(k, dest, dest + newLen, name ? { ...name, offset: name.offset + (old - name.start) } : null);
@@ -318,7 +393,20 @@ defineSyscall({
     return 0;
   },
 });
-defineSyscall({ nr: 26, name: "msync", args: ["ptr", "u", "x"], fn: (k, a) => (a.u(0) % PAGE_SIZE ? -EINVAL : 0) });
+defineSyscall({
+  nr: 26,
+  name: "msync",
+  args: ["ptr", "u", "x"],
+  fn: (k, a) => {
+    const addr = a.u(0);
+    const flags = a.i32(2);
+    if (addr % PAGE_SIZE || flags & ~7 || (flags & 1 && flags & 4)) return -EINVAL; // MS_ASYNC 1, MS_INVALIDATE 2, MS_SYNC 4
+    const end = addr + pageUp(a.u(1));
+    for (let p = addr; p < end; p += PAGE_SIZE) if (!k.cpu.mem.isMapped(p)) return -ENOMEM;
+    flushShared(k, addr, end);
+    return 0;
+  },
+});
 
 /** Bytes locked by mlock (counted against RLIMIT_MEMLOCK). */
 function lockedBytes(k: Kernel, delta: number): number {
