@@ -11,9 +11,12 @@
  * rounded, then differs too), in a few percent of the random cases at most;
  * everything else, the special operands and the stack must match exactly.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { IS_X86_64_LINUX, ROOT, runEmu, runNative as runProgram, shellStatus } from "./helpers/asm.js";
 import { prng } from "./helpers/prng.js";
-import { buildCases, canRunNative, nativeSkipReason, runEmulated, runNative, TIERS, type Case, type Result } from "./isa-native.js";
+import { buildCases, canRunNative, hostIsEmulatedVendor, nativeSkipReason, runEmulated, runNative, TIERS, type Case, type Result } from "./isa-native.js";
 
 const OPS = ["fsin", "fcos", "fsincos", "fptan", "f2xm1", "fyl2x", "fyl2xp1", "fpatan"] as const;
 
@@ -130,4 +133,21 @@ describe.skipIf(!canRunNative)(`x87 transcendentals vs the host's x87 ${nativeSk
     expect(d).toEqual([]);
     expect(ulp).toBeLessThan(cs.length / 20);
   });
+});
+
+describe("fixtures/c/ldmath.c: long double libm and the instructions through inline assembly", () => {
+  // recorded on an AMD host; natively compared there only (another vendor's microcode rounds its own way)
+  const expected = fs.readFileSync(path.join(ROOT, "fixtures/expected/ldmath.out"), "utf8");
+  for (const libc of ["musl", "glibc"]) {
+    const exe = path.join(ROOT, "fixtures/bin", libc, "ldmath");
+    it.skipIf(!fs.existsSync(exe))(`${libc}: the recorded output (all tiers, interpreter alone)${IS_X86_64_LINUX && hostIsEmulatedVendor ? ", and natively" : ""}`, () => {
+      expect(expected).toContain("sin(1000000000000000000) = -0.992816104053003436547"); // the hardware's reduction, not the true sine
+      if (IS_X86_64_LINUX && hostIsEmulatedVendor) expect(runProgram(exe).stdout).toBe(expected);
+      for (const tier of [[], ["--no-jit"]]) {
+        const r = runEmu([...tier, exe]);
+        expect(r.stdout, tier.join(" ")).toBe(expected);
+        expect(shellStatus(r)).toBe(0);
+      }
+    });
+  }
 });
