@@ -1,5 +1,5 @@
 /** The compiled forms of single instructions and of the branches that end blocks. */
-import { K_IMM, K_MEM, K_REG, type Insn } from "../../decoder/insn.js";
+import { ATTR_VEX, K_IMM, K_MEM, K_REG, type Insn } from "../../decoder/insn.js";
 import { F_ADD, F_DEC, F_INC, F_LOGIC, F_SUB } from "../flags.js";
 import { OP } from "./wasm-enc.js";
 import { F_CF, L_AUXT, L_A, L_B, L_EA, L_FA, L_FB, L_FR, L_R, L_REG, L_T, L_V, keyOf } from "./wasm-abi.js";
@@ -7,6 +7,7 @@ import { emitDiv, emitMul, emitShiftCl, mulOverflow64, overflowRecord, shiftFlag
 import { CONDS, NEUTRAL, producerKind } from "./wasm-flags.js";
 import { inlineCond, type Gen } from "./wasm-gen.js";
 import { emitSse } from "./wasm-sse.js";
+import { emitAvx } from "./wasm-avx.js";
 
 /** Registers the compiled forms of these instructions may write (a superset). */
 export function dirtyRegs(insns: Insn[]): number[] {
@@ -451,7 +452,9 @@ export function emitCompiled(g: Gen, i: Insn, key: string): boolean {
       break;
     }
     default:
-      if (!emitSse(g, i, key)) return false;
+      if (i.def.attrs & ATTR_VEX) {
+        if (!emitAvx(g, i, key)) return false;
+      } else if (!emitSse(g, i, key)) return false;
       wrote = i.k0 === K_MEM;
   }
   g.wrote = wrote;
