@@ -318,6 +318,31 @@ export class CPU {
     this.pageBlocks.delete(page);
   }
 
+  /**
+   * A forked child's CPU starts with the parent's decoded blocks (and their
+   * compiled JavaScript, which takes the CPU as an argument): the same code
+   * at the same addresses, so nothing is decoded again. WebAssembly regions
+   * belong to the parent's memory and are not taken.
+   */
+  copyBlocksFrom(parent: CPU): void {
+    for (const [addr, b] of parent.blocks) {
+      if (!b.valid) continue;
+      const nb = new Block(addr, b.insns, b.endAddr);
+      nb.count = b.count;
+      nb.jit = b.jit;
+      nb.jitTried = b.jitTried;
+      this.blocks.set(addr, nb);
+      const p0 = Math.floor(addr / PAGE_SIZE);
+      const p1 = Math.floor((b.endAddr - 1) / PAGE_SIZE);
+      for (let p = p0; p <= p1; p++) {
+        let list = this.pageBlocks.get(p);
+        if (!list) this.pageBlocks.set(p, (list = []));
+        list.push(nb);
+        this.mem.markCode(p * PAGE_SIZE);
+      }
+    }
+  }
+
   invalidateAll(): void {
     this.codeEpoch++;
     for (const r of this.regionList) this.dropRegion(r);

@@ -133,6 +133,7 @@ function doClone(k: Kernel, ca: CloneArgs): number {
     child = sched.addTask(k.proc, id, ctx, newTaskSignals(psig, true, true));
   } else {
     const ccpu = f & CLONE_VM ? cpu : cpuLike(cpu, cpu.mem.fork());
+    if (ccpu !== cpu) ccpu.copyBlocksFrom(cpu);
     childKernel = new Kernel(ccpu, k.host, { strace: k.strace, syscallHook: k.syscallHook });
     if (ccpu === cpu) {
       // the constructor took the shared CPU's entries: they stay the parent's until a switch
