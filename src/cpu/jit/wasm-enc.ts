@@ -55,6 +55,7 @@ export const OP = {
   i32_lt_u: 0x49,
   i32_ge_u: 0x4f,
   i32_le_u: 0x4d,
+  i32_gt_u: 0x4b,
   i64_eqz: 0x50,
   i64_eq: 0x51,
   i64_ne: 0x52,

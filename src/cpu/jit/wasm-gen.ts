@@ -43,6 +43,8 @@ export class Gen {
   wrote = false;
   constructor(
     readonly blockIndex: Map<number, number>,
+    /** Instructions in each block, by index. */
+    readonly blockLen: number[],
     /** Blocks of the region that follow a call (where rets usually go), at most a few. */
     readonly returnSites: number[],
     /** Registers compiled code of the region may write: written back to memory before leaving or calling out. */
@@ -421,31 +423,31 @@ export class Gen {
     this.exitDynamic();
   }
 
-  /** Continue at addr (cnt already counts the block): inside the region, or leave. */
+  /**
+   * Continue at addr (cnt already counts the block): inside the region, or
+   * leave. A block is entered only when it fits in the budget, so a region
+   * never runs past it by more than its entry block.
+   */
   goto(addr: number, mayFall = true): void {
     const c = this.c;
-    if (mayFall && addr === this.nextAddr && addr !== this.selfAddr) return; // falls into the next block of the layout (always forward: no budget check)
-    if (addr === this.selfAddr) {
-      c.get(L_CNT);
-      c.get(L_MAX);
-      c.op(OP.i32_ge_u);
-      c.open(OP.if);
-      this.exitTo(addr, 0);
-      c.close();
-      c.br(this.selfLabel);
-      return;
-    }
     const j = this.blockIndex.get(addr);
     if (j === undefined) {
       this.exitTo(addr, 0);
       return;
     }
     c.get(L_CNT);
+    c.i32(this.blockLen[j]);
+    c.op(OP.i32_add);
     c.get(L_MAX);
-    c.op(OP.i32_ge_u);
+    c.op(OP.i32_gt_u);
     c.open(OP.if);
     this.exitTo(addr, 0);
     c.close();
+    if (mayFall && addr === this.nextAddr && addr !== this.selfAddr) return; // falls into the next block of the layout
+    if (addr === this.selfAddr) {
+      c.br(this.selfLabel);
+      return;
+    }
     c.i32(j);
     c.set(L_PC);
     c.br(this.top);

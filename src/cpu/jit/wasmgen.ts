@@ -39,11 +39,10 @@ export { S_CUR, S_DTOTAL, S_FAUX, S_FDST, S_FLAGS, S_FOP, S_FRES, S_FS, S_FSIZE,
 const MAX_REGION_BLOCKS = 96;
 const MAX_REGION_INSNS = 1500;
 /**
- * How far a region may run past its budget: it checks the budget before
- * entering a block by a backward or out-of-layout branch, not when falling
- * into the next block of its layout (forward, so at most every block once).
+ * How far a region may run past its budget: it enters a block only when the
+ * block fits, but the entry block runs whole (blocks have at most 64 instructions).
  */
-export const REGION_OVERSHOOT = MAX_REGION_INSNS + 64;
+export const REGION_OVERSHOOT = 64;
 
 /** What the region compiler needs to know of a block. */
 export interface RegionBlock {
@@ -239,7 +238,7 @@ export function compileRegion(entry: RegionBlock, blockAt: (addr: number) => Reg
     const k = keyOf(last);
     if ((k === "call" || k === "calli") && index.has(last.next) && !sites.includes(last.next) && sites.length < 8) sites.push(last.next);
   }
-  const g = new Gen(index, sites, dirtyRegs(insns));
+  const g = new Gen(index, blocks.map((b) => b.insns.length), sites, dirtyRegs(insns));
   const c = g.c;
   g.loadRegs();
   // out: { loop { block_{n-1} ... block_0 { br_table } code_0 } code_1 ... } }; write back registers; return L_RET
