@@ -66,6 +66,8 @@ export interface Host {
   resourceUsage?(): { userUs: number; systemUs: number; maxRssKb: number; minorFaults: number; majorFaults: number; fsRead: number; fsWrite: number; voluntarySwitches: number; involuntarySwitches: number };
   /** Memory figures for sysinfo, in bytes. */
   memoryInfo?(): { total: number; free: number; buffers?: number; shared?: number };
+  /** TCP/UDP through the host's network; without it inet sockets reach only other guest sockets. */
+  net?: HostNet;
 }
 
 /** File system figures (statfs). */
@@ -117,4 +119,45 @@ export interface HostFs {
   /** chown (follow: the last symlink too); -1 leaves an id unchanged */
   chown?(path: string, uid: number, gid: number, follow: boolean): number;
   createLink?(existing: string, path: string): number;
+}
+
+/**
+ * A socket of the host's network (Host.net): everything is non-blocking;
+ * results are values or -errno (-EAGAIN: not now). Events of the host
+ * (data, connections, errors) call the wake function given to Host.net.
+ */
+export interface HostSocket {
+  /** POLL* readiness now (POLLIN, POLLOUT, POLLHUP, POLLERR, POLLRDHUP). */
+  ready(): number;
+  /** Bytes received (0: end of stream), or -errno. */
+  recv(buf: Uint8Array, peek: boolean): number;
+  /** Bytes taken, or -errno; `to` is a sockaddr for unconnected UDP. */
+  send(data: Uint8Array, to: Uint8Array | null): number;
+  /** Bytes waiting (FIONREAD). */
+  pending(): number;
+  close(): void;
+  /** Half-close the sending side. */
+  shutdownWrite(): void;
+  /** A connect in progress: 0 when connected, -errno when it failed, -EINPROGRESS meanwhile. */
+  connectState(): number;
+  /** sockaddr of this end and of the peer. */
+  localAddr(): Uint8Array | null;
+  peerAddr(): Uint8Array | null;
+  /** A listener: the next accepted connection, or null. */
+  accept?(): HostSocket | null;
+  /** The sender of the datagram the last recv returned, and its full length. */
+  dgramFrom?: Uint8Array | null;
+  dgramLen?: number;
+}
+
+/** The host's TCP/UDP networking (Node's net and dgram). Addresses are sockaddr_in/in6 bytes. */
+export interface HostNet {
+  /** Start a TCP connection (its connectState() tells when it is made). */
+  connect(family: number, to: Uint8Array): HostSocket | number;
+  /** A TCP listener on a host port (bind + listen). */
+  listen(family: number, at: Uint8Array, backlog: number): HostSocket | number;
+  /** A UDP socket bound at `at`. */
+  udp(family: number, at: Uint8Array): HostSocket | number;
+  /** Called on every host network event (the run loop awaits it when idle). */
+  wake: (() => void) | null;
 }

@@ -46,8 +46,20 @@ export interface AnonOps {
   write(k: Kernel, data: Uint8Array, nonblock: boolean): number;
 }
 
+/** Behaviour of descriptors implemented outside this file (sockets: socket.ts). */
+export interface FileOps {
+  read(k: Kernel, f: OFile, buf: Uint8Array): number;
+  write(k: Kernel, f: OFile, data: Uint8Array): number;
+  /** The last reference is gone. */
+  close(k: Kernel, f: OFile): void;
+  /** st_mode of fstat (S_IFSOCK...) */
+  mode: number;
+  /** Bytes waiting to be read (FIONREAD). */
+  pending?(f: OFile): number;
+}
+
 export interface OFile {
-  kind: "std" | "file" | "dir" | "pipe-r" | "pipe-w" | "anon";
+  kind: "std" | "file" | "dir" | "pipe-r" | "pipe-w" | "anon" | "sock";
   /** host fd (std) or host handle (file/dir) */
   h: number;
   pos: number;
@@ -62,6 +74,9 @@ export interface OFile {
   ready?: (k: Kernel) => number;
   /** read/write of an "anon" descriptor (eventfd, timerfd, signalfd, epoll: events.ts) */
   anon?: AnonOps;
+  ops?: FileOps;
+  /** State of an ops descriptor (a socket) */
+  obj?: unknown;
 }
 
 interface FileState {
@@ -105,6 +120,7 @@ export function install(k: Kernel, f: OFile, cloexec: boolean, min = 0): number 
 
 export function release(k: Kernel, f: OFile): void {
   if (--f.refs > 0) return;
+  if (f.ops) f.ops.close(k, f);
   if ((f.kind === "file" || f.kind === "dir") && f.h >= 0 && k.host.fs) k.host.fs.close(f.h);
   if (f.kind === "pipe-r") f.pipe!.readers--;
   if (f.kind === "pipe-w") f.pipe!.writers--;
@@ -178,6 +194,7 @@ function procLink(k: Kernel, p: string): string | null {
 // ---- read / write -------------------------------------------------------------
 
 export function readInto(k: Kernel, f: OFile, buf: Uint8Array, pos: number | null): number {
+  if (f.ops) return f.ops.read(k, f, buf);
   switch (f.kind) {
     case "std":
       return k.host.read(f.h, buf);
@@ -205,6 +222,7 @@ function readData(data: Uint8Array, buf: Uint8Array, at: number): number {
 }
 
 export function writeFrom(k: Kernel, f: OFile, data: Uint8Array, pos: number | null): number {
+  if (f.ops) return f.ops.write(k, f, data);
   switch (f.kind) {
     case "std": {
       const n = k.host.write(f.h, data);
@@ -535,6 +553,7 @@ export function statOf(k: Kernel, f: OFile): HostStat | number {
   if (f.data || (f.kind === "dir" && f.h < 0)) return virtualFiles?.stat(k, f.path, true) ?? -EBADF;
   if (f.kind === "pipe-r" || f.kind === "pipe-w") return { ...stdStat(k, -1), mode: 0o10600, ino: 7777 };
   if (f.kind === "anon") return { ...stdStat(k, -1), dev: 0xf, mode: 0o600, ino: 1000 }; // anon_inode: no file type bits
+  if (f.ops) return { ...stdStat(k, -1), mode: f.ops.mode, ino: 7778, blksize: 4096 };
   return fsOf(k)!.fstat(f.h);
 }
 
@@ -896,7 +915,7 @@ defineSyscall({
     const req = a.u32(1);
     switch (req) {
       case FIONREAD: {
-        const n = f.kind === "pipe-r" ? f.pipe!.size() : 0;
+        const n = f.kind === "pipe-r" ? f.pipe!.size() : (f.ops?.pending?.(f) ?? 0);
         try {
           k.cpu.mem.write32(a.u(2), n);
         } catch {

@@ -7,6 +7,7 @@ import "./proc.js";
 import "./procinfo.js";
 import "./poll.js";
 import "./events.js";
+import "./socket-calls.js";
 import "./mm.js";
 import "./misc.js";
 import "./time.js";

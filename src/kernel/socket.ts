@@ -1,0 +1,454 @@
+/**
+ * Sockets inside the kernel: AF_UNIX stream and datagram sockets (socketpair,
+ * paths and abstract names) and AF_INET/AF_INET6 TCP and UDP between guest
+ * tasks over loopback. A connected stream is two Pipes (one per direction);
+ * a datagram socket has a message queue. Bound names live in a registry per
+ * scheduler, so forked processes find each other. Blocking calls park their
+ * task as pipe reads do (pipe.ts); readiness comes through OFile.ready.
+ * Connections to ports no guest socket listens on go to the host
+ * (socket-host.ts) when the Host offers networking.
+ */
+import { RESULT_BLOCK, RESULT_RESTART, type Kernel } from "./kernel.js";
+import { files, normalize, type FileOps, type OFile } from "./files.js";
+import { Pipe } from "./pipe.js";
+import type { HostSocket } from "../host/host.js";
+
+export const E = { EPERM: 1, ENOENT: 2, EAGAIN: 11, EFAULT: 14, EINVAL: 22, EPIPE: 32, ENOTSOCK: 88, EDESTADDRREQ: 89, EMSGSIZE: 90, EPROTOTYPE: 91, ENOPROTOOPT: 92, EPROTONOSUPPORT: 93, ESOCKTNOSUPPORT: 94, EOPNOTSUPP: 95, EAFNOSUPPORT: 97, EADDRINUSE: 98, EADDRNOTAVAIL: 99, ENETUNREACH: 101, ECONNRESET: 104, EISCONN: 106, ENOTCONN: 107, ECONNREFUSED: 111, EALREADY: 114, EINPROGRESS: 115 };
+
+export const AF_UNIX = 1;
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+export const SOCK_STREAM = 1;
+export const SOCK_DGRAM = 2;
+export const SOCK_SEQPACKET = 5;
+export const MSG_PEEK = 2;
+export const MSG_TRUNC = 0x20;
+export const MSG_DONTWAIT = 0x40;
+export const MSG_WAITALL = 0x100;
+export const MSG_NOSIGNAL = 0x4000;
+const O_NONBLOCK = 0x800;
+const S_IFSOCK = 0o140777;
+
+const POLLIN = 0x1 | 0x40;
+const POLLOUT = 0x4 | 0x100;
+const POLLERR = 0x8;
+const POLLHUP = 0x10;
+const POLLRDHUP = 0x2000;
+const MAX_DGRAMS = 256;
+
+interface Dgram {
+  data: Uint8Array;
+  from: Uint8Array | null;
+}
+
+export class Sock {
+  /** sockaddr of this end (null: unbound) */
+  local: Uint8Array | null = null;
+  /** sockaddr of the peer (connected sockets; datagram default destination) */
+  peerAddr: Uint8Array | null = null;
+  /** the other end (socketpair, connected unix or loopback sockets) */
+  peer: Sock | null = null;
+  rx: Pipe | null = null;
+  tx: Pipe | null = null;
+  dgrams: Dgram[] = [];
+  listening = false;
+  backlog: Sock[] = [];
+  key: string | null = null;
+  shutRd = false;
+  shutWr = false;
+  closed = false;
+  /** pending SO_ERROR */
+  error = 0;
+  /** setsockopt values by (level << 16 | name) */
+  opts = new Map<number, Uint8Array>();
+  /** a connection through the host's network (socket-host.ts) */
+  host: HostSocket | null = null;
+  /** a non-blocking connect in progress (EALREADY) */
+  connecting = false;
+  /** pid of the peer's creator (SO_PEERCRED) */
+  peerPid = 0;
+  /** registry key of a connected datagram socket's destination */
+  peerName: string | null = null;
+  constructor(
+    public readonly family: number,
+    public readonly type: number,
+    public readonly proto: number,
+    /** pid of the creator (SO_PEERCRED) */
+    public readonly pid: number,
+    public readonly reg: Registry,
+  ) {}
+
+  stream(): boolean {
+    return this.type !== SOCK_DGRAM;
+  }
+}
+
+/** Names bound by guest sockets: "unix:/path", "@abstract", "tcp:PORT", "udp:PORT". */
+export class Registry {
+  names = new Map<string, Sock>();
+  nextPort = 40000;
+  ephemeral(proto: "tcp" | "udp"): number {
+    for (let j = 0; j < 28000; j++) {
+      const p = this.nextPort;
+      this.nextPort = p >= 60999 ? 32768 : p + 1;
+      if (!this.names.has(`${proto}:${p}`)) return p;
+    }
+    return 0;
+  }
+}
+
+const registries = new WeakMap<object, Registry>();
+export function registry(k: Kernel): Registry {
+  const key = k.sched as object;
+  let r = registries.get(key);
+  if (!r) registries.set(key, (r = new Registry()));
+  return r;
+}
+
+export function sockOf(f: OFile | null): Sock | null {
+  return f && f.kind === "sock" ? (f.obj as Sock) : null;
+}
+
+// ---- addresses -----------------------------------------------------------------
+
+export function inetAddr(family: number, ip: Uint8Array, port: number): Uint8Array {
+  const b = new Uint8Array(family === AF_INET ? 16 : 28);
+  const dv = new DataView(b.buffer);
+  dv.setUint16(0, family, true);
+  dv.setUint16(2, port, false);
+  b.set(ip, family === AF_INET ? 4 : 8);
+  return b;
+}
+export function addrPort(a: Uint8Array): number {
+  return (a[2] << 8) | a[3];
+}
+export function addrIp(a: Uint8Array): Uint8Array {
+  const fam = a[0] | (a[1] << 8);
+  return fam === AF_INET ? a.slice(4, 8) : a.slice(8, 24);
+}
+const LOOP4 = new Uint8Array([127, 0, 0, 1]);
+const LOOP6 = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+export function loopback(family: number): Uint8Array {
+  return family === AF_INET ? LOOP4 : LOOP6;
+}
+function isAny(ip: Uint8Array): boolean {
+  return ip.every((x) => x === 0);
+}
+/** An address this machine has (we claim loopback and the wildcard only). */
+function isLocal(family: number, ip: Uint8Array): boolean {
+  if (isAny(ip)) return true;
+  if (family === AF_INET) return ip[0] === 127;
+  const v4mapped = ip.subarray(0, 10).every((x) => x === 0) && ip[10] === 0xff && ip[11] === 0xff;
+  return v4mapped ? ip[12] === 127 : ip.every((x, j) => x === (j === 15 ? 1 : 0));
+}
+
+export interface Parsed {
+  key: string;
+  bytes: Uint8Array;
+  /** inet: the port and ip */
+  port: number;
+  ip: Uint8Array | null;
+}
+
+/** Read a sockaddr of `len` bytes for socket s: its registry key, or -errno. */
+export function parseAddr(k: Kernel, s: Sock, addr: number, len: number): Parsed | number {
+  if (len < 2 || len > 128) return -E.EINVAL;
+  let b: Uint8Array;
+  try {
+    b = k.cpu.mem.readBytes(addr, len);
+  } catch {
+    return -E.EFAULT;
+  }
+  const fam = b[0] | (b[1] << 8);
+  if (s.family === AF_UNIX) {
+    if (fam !== AF_UNIX) return -E.EINVAL;
+    if (len === 2) return { key: "", bytes: b, port: 0, ip: null };
+    if (b[2] === 0) return { key: "@" + String.fromCharCode(...b.subarray(3)), bytes: b, port: 0, ip: null };
+    let end = 2;
+    while (end < len && b[end] !== 0) end++;
+    const raw = new TextDecoder().decode(b.subarray(2, end));
+    const path = raw.startsWith("/") ? normalize(raw) : normalize(files(k).cwd + "/" + raw);
+    return { key: "unix:" + path, bytes: b.slice(0, end + 1 > len ? len : end + 1), port: 0, ip: null };
+  }
+  if (fam !== s.family) return s.family === AF_INET6 && fam === AF_INET ? -E.EAFNOSUPPORT : -E.EAFNOSUPPORT;
+  const need = fam === AF_INET ? 16 : 28;
+  if (len < need) return -E.EINVAL;
+  const port = (b[2] << 8) | b[3];
+  const ip = fam === AF_INET ? b.slice(4, 8) : b.slice(8, 24);
+  return { key: `${s.stream() ? "tcp" : "udp"}:${port}`, bytes: b.slice(0, need), port, ip };
+}
+
+/** Write a sockaddr to addr with its length at lenAddr (value-result, truncated as Linux does). */
+export function putAddr(k: Kernel, addr: number, lenAddr: number, bytes: Uint8Array): number {
+  if (addr === 0 || lenAddr === 0) return 0;
+  let room: number;
+  try {
+    room = k.cpu.mem.read32(lenAddr) | 0;
+  } catch {
+    return -E.EFAULT;
+  }
+  if (room < 0) return -E.EINVAL;
+  if (k.copyOut(addr, bytes.subarray(0, Math.min(room, bytes.length)))) return -E.EFAULT;
+  try {
+    k.cpu.mem.write32(lenAddr, bytes.length);
+  } catch {
+    return -E.EFAULT;
+  }
+  return 0;
+}
+
+export function unnamed(family: number): Uint8Array {
+  if (family !== AF_UNIX) return inetAddr(family, new Uint8Array(family === AF_INET ? 4 : 16), 0);
+  return new Uint8Array([AF_UNIX, 0]);
+}
+
+// ---- binding and connecting --------------------------------------------------
+
+/** bind(2) of s to p (port 0: an ephemeral one). */
+export function bindTo(s: Sock, p: Parsed): number {
+  if (s.local !== null) return -E.EINVAL;
+  if (s.family === AF_UNIX) {
+    if (p.key === "") return -E.EINVAL; // autobind is not offered
+    if (s.reg.names.has(p.key)) return -E.EADDRINUSE;
+    s.local = p.bytes;
+    s.key = p.key;
+    s.reg.names.set(p.key, s);
+    return 0;
+  }
+  if (!isLocal(s.family, p.ip!)) return -E.EADDRNOTAVAIL;
+  const proto = s.stream() ? "tcp" : "udp";
+  let port = p.port;
+  if (port === 0) port = s.reg.ephemeral(proto);
+  const key = `${proto}:${port}`;
+  if (s.reg.names.has(key)) return -E.EADDRINUSE;
+  s.local = inetAddr(s.family, p.ip!, port);
+  s.key = key;
+  s.reg.names.set(key, s);
+  return 0;
+}
+
+/** Give an unbound inet socket an ephemeral port on the wildcard address. */
+export function autobind(s: Sock): void {
+  if (s.local !== null || s.family === AF_UNIX) return;
+  const proto = s.stream() ? "tcp" : "udp";
+  const port = s.reg.ephemeral(proto);
+  s.local = inetAddr(s.family, new Uint8Array(s.family === AF_INET ? 4 : 16), port);
+  s.key = `${proto}:${port}`;
+  s.reg.names.set(s.key, s);
+}
+
+/** Join two stream ends with a pipe each way. */
+export function joinStreams(a: Sock, b: Sock): void {
+  const ab = new Pipe();
+  const ba = new Pipe();
+  ab.capacity = ba.capacity = 212992;
+  a.tx = ab;
+  b.rx = ab;
+  b.tx = ba;
+  a.rx = ba;
+  a.peer = b;
+  b.peer = a;
+}
+
+/** The address a connected inet end shows as its own: the bound one, the wildcard made loopback. */
+function concrete(s: Sock): Uint8Array {
+  const l = s.local!;
+  if (s.family === AF_UNIX) return l;
+  const ip = addrIp(l);
+  return isAny(ip) ? inetAddr(s.family, loopback(s.family), addrPort(l)) : l;
+}
+
+/** connect(2) of a stream socket to a guest listener; -ECONNREFUSED when none (the caller may try the host). */
+export function connectLocal(k: Kernel, s: Sock, p: Parsed, nonblock: boolean): number {
+  const l = s.reg.names.get(p.key);
+  if (!l || !l.listening || l.closed) return s.family === AF_UNIX && !l && p.key.startsWith("unix:") ? -E.ENOENT : -E.ECONNREFUSED;
+  autobind(s);
+  const srv = new Sock(l.family, l.type, l.proto, k.proc ? k.proc.pid : 0, l.reg);
+  joinStreams(s, srv);
+  srv.local = concrete(l);
+  srv.peerAddr = s.local ? concrete(s) : unnamed(s.family);
+  s.peerAddr = s.family === AF_UNIX ? l.local : inetAddr(s.family, addrIp(p.bytes).every((x) => x === 0) ? loopback(s.family) : addrIp(p.bytes), p.port);
+  if (s.family !== AF_UNIX) s.local = concrete(s);
+  srv.peerPid = s.pid;
+  s.peerPid = l.pid;
+  l.backlog.push(srv);
+  return nonblock && s.family !== AF_UNIX ? -E.EINPROGRESS : 0;
+}
+
+/** Close one socket: its ends of the pipes, its name, its unaccepted connections. */
+export function closeSock(s: Sock): void {
+  if (s.closed) return;
+  s.closed = true;
+  if (s.rx) s.rx.readers--;
+  if (s.tx && !s.shutWr) s.tx.writers--;
+  s.shutWr = true;
+  if (s.key !== null && s.reg.names.get(s.key) === s) s.reg.names.delete(s.key);
+  for (const c of s.backlog) closeSock(c);
+  s.backlog.length = 0;
+  if (s.host) s.host.close();
+}
+
+// ---- readiness -------------------------------------------------------------------
+
+export function sockReady(s: Sock): number {
+  let r = s.error ? POLLERR : 0;
+  if (s.listening) return r | (s.backlog.length ? POLLIN : 0) | (s.host ? s.host.ready() : 0);
+  if (s.host) return r | s.host.ready();
+  if (!s.stream()) return r | (s.dgrams.length ? POLLIN : 0) | POLLOUT;
+  if (!s.rx || !s.tx) return r | (s.family === AF_UNIX ? 0 : POLLOUT | POLLHUP);
+  const eof = s.rx.writers === 0;
+  if (s.rx.size() > 0 || eof || s.shutRd) r |= POLLIN;
+  if (eof) r |= POLLRDHUP;
+  if (!s.shutWr && s.tx.writeReady()) r |= POLLOUT;
+  // TCP hangs up when both directions are shut; a unix peer's close shuts both
+  if ((eof || s.shutRd) && s.shutWr) r |= POLLHUP;
+  else if (eof && s.family === AF_UNIX) r |= POLLHUP;
+  return r;
+}
+
+// ---- data ------------------------------------------------------------------------
+
+function nonblocking(f: OFile, flags: number): boolean {
+  return (f.flags & O_NONBLOCK) !== 0 || (flags & MSG_DONTWAIT) !== 0;
+}
+
+function peekPipe(p: Pipe, buf: Uint8Array): number {
+  let n = 0;
+  for (const c of p.chunks) {
+    if (n >= buf.length) break;
+    const take = Math.min(c.length, buf.length - n);
+    buf.set(c.subarray(0, take), n);
+    n += take;
+  }
+  return n;
+}
+
+/** What a receive delivered: bytes (and for datagrams the sender and the full length). */
+export interface Received {
+  n: number;
+  from: Uint8Array | null;
+  full: number;
+}
+
+/**
+ * Receive into buf. deliver() copies the result out and gives the syscall's
+ * result; when nothing is there the task parks and the call is retried.
+ */
+export function sockRecv(k: Kernel, f: OFile, s: Sock, buf: Uint8Array, flags: number, deliver: (r: Received) => number): number {
+  const attempt = (): number => {
+    if (s.host) {
+      const n = s.host.recv(buf, (flags & MSG_PEEK) !== 0);
+      if (n === -E.EAGAIN) return RESULT_BLOCK;
+      return n < 0 ? n : deliver({ n, from: s.host.dgramFrom ?? null, full: s.host.dgramLen ?? n });
+    }
+    if (!s.stream()) {
+      const d = s.dgrams[0];
+      if (!d) return s.shutRd ? deliver({ n: 0, from: null, full: 0 }) : RESULT_BLOCK;
+      if (!(flags & MSG_PEEK)) s.dgrams.shift();
+      const n = Math.min(buf.length, d.data.length);
+      buf.set(d.data.subarray(0, n));
+      return deliver({ n, from: d.from, full: d.data.length });
+    }
+    if (!s.rx) return s.family === AF_UNIX ? -E.EINVAL : -E.ENOTCONN;
+    if (s.shutRd && s.rx.size() === 0) return deliver({ n: 0, from: null, full: 0 });
+    if (s.error) {
+      const e = s.error;
+      s.error = 0;
+      return -e;
+    }
+    if (buf.length === 0) return deliver({ n: 0, from: null, full: 0 });
+    const want = flags & MSG_WAITALL && !(flags & MSG_PEEK) ? buf.length : 1;
+    if (s.rx.size() < want && s.rx.writers > 0) {
+      // MSG_WAITALL: wait for all of it (or the end)
+      if (s.rx.size() === 0 || want > 1) return RESULT_BLOCK;
+    }
+    const n = flags & MSG_PEEK ? peekPipe(s.rx, buf) : s.rx.read(buf);
+    return deliver({ n: Math.max(0, n), from: null, full: Math.max(0, n) });
+  };
+  const r = attempt();
+  if (r !== RESULT_BLOCK) return r;
+  if (nonblocking(f, flags)) return -E.EAGAIN;
+  // the call runs again from the start once something is there (its caller copies the data out)
+  return k.sched.park(k, { retry: () => (sockReady(s) & (POLLIN | POLLERR | POLLHUP) ? RESULT_RESTART : RESULT_BLOCK), deadline: null, onSignal: "restart" });
+}
+
+function brokenPipe(k: Kernel, flags: number): number {
+  if (!(flags & MSG_NOSIGNAL)) k.signalHandlers.raise(k, 13, 0, k.proc ? k.proc.pid : k.host.getpid());
+  return -E.EPIPE;
+}
+
+/** Send data (dest: a parsed address for unconnected datagram sockets). */
+export function sockSend(k: Kernel, f: OFile, s: Sock, data: Uint8Array, flags: number, dest: Parsed | null): number {
+  if (s.host) {
+    const r = s.host.send(data, dest ? dest.bytes : null);
+    if (r === -E.EPIPE) return brokenPipe(k, flags);
+    if (r !== -E.EAGAIN || nonblocking(f, flags)) return r;
+    return k.sched.park(k, { retry: () => (s.host!.ready() & POLLOUT ? RESULT_RESTART : RESULT_BLOCK), deadline: null, onSignal: "restart" });
+  }
+  if (!s.stream()) return dgramSend(k, f, s, data, flags, dest);
+  if (s.shutWr && s.tx) return brokenPipe(k, flags);
+  if (!s.tx) return s.family === AF_UNIX ? -E.ENOTCONN : brokenPipe(k, flags);
+  const tx = s.tx;
+  if (tx.readers === 0) return brokenPipe(k, flags);
+  let done = tx.put(data, false);
+  if (done === data.length) return done;
+  if (nonblocking(f, flags)) return done > 0 ? done : -E.EAGAIN;
+  return k.sched.park(k, {
+    retry: () => {
+      if (tx.readers === 0) return done > 0 ? done : brokenPipe(k, flags);
+      done += tx.put(data.subarray(done), false);
+      return done === data.length ? done : RESULT_BLOCK;
+    },
+    deadline: null,
+    onSignal: "restart",
+    partial: () => done,
+  });
+}
+
+function dgramSend(k: Kernel, f: OFile, s: Sock, data: Uint8Array, flags: number, dest: Parsed | null): number {
+  let to: Sock | null;
+  if (dest) {
+    to = s.reg.names.get(dest.key) ?? null;
+    if (!to || to.stream()) return s.family === AF_UNIX ? (to ? -E.EPROTOTYPE : -E.ENOENT) : data.length; // UDP to nobody: lost
+  } else if (s.peer) to = s.peer.closed ? null : s.peer;
+  else if (s.peerName !== null) {
+    to = s.reg.names.get(s.peerName) ?? null;
+    if (!to) return s.family === AF_UNIX ? -E.ECONNREFUSED : data.length;
+  } else return s.family === AF_UNIX ? -E.ENOTCONN : -E.EDESTADDRREQ;
+  if (!to) return -E.ECONNREFUSED;
+  if (data.length > 212992) return -E.EMSGSIZE;
+  autobind(s);
+  const from = s.local ? concrete(s) : null;
+  const put = (): number => {
+    if (to!.closed) return -E.ECONNREFUSED;
+    if (to!.dgrams.length >= MAX_DGRAMS) return RESULT_BLOCK;
+    to!.dgrams.push({ data: data.slice(), from });
+    return data.length;
+  };
+  const r = put();
+  if (r !== RESULT_BLOCK) return r;
+  if (nonblocking(f, flags)) return -E.EAGAIN;
+  return k.sched.park(k, { retry: put, deadline: null, onSignal: "restart" });
+}
+
+export const sockOps: FileOps = {
+  read: (k, f, buf) => {
+    const s = f.obj as Sock;
+    return sockRecv(k, f, s, buf, 0, (r) => r.n);
+  },
+  write: (k, f, data) => sockSend(k, f, f.obj as Sock, data, 0, null),
+  close: (_k, f) => closeSock(f.obj as Sock),
+  mode: S_IFSOCK,
+  pending: (f) => {
+    const s = f.obj as Sock;
+    if (s.host) return s.host.pending();
+    if (!s.stream()) return s.dgrams.length ? s.dgrams[0].data.length : 0;
+    return s.rx ? s.rx.size() : 0;
+  },
+};
+
+/** A new descriptor for socket s. */
+export function sockFile(s: Sock, nonblock: boolean): OFile {
+  return { kind: "sock", h: -1, pos: 0, flags: 2 | (nonblock ? O_NONBLOCK : 0), path: `socket:[${8000 + sockSeq++}]`, refs: 1, ops: sockOps, obj: s, ready: () => sockReady(s) };
+}
+let sockSeq = 0;
