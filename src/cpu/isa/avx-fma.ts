@@ -102,8 +102,8 @@ function sumSign(x1: number, x2: number, x3: number, x4: number): number {
   return 0;
 }
 
-/** a*b + c per MXCSR (flags into FP); NaN operands are handled by the caller. */
-function fma(a: number, b: number, c: number, w32: boolean): number {
+/** a*b + c per MXCSR (flags into FP); NaN operands are handled by the caller. Exported for tests. */
+export function fma(a: number, b: number, c: number, w32: boolean): number {
   const mx = FP.mx;
   const min = w32 ? MIN32 : MIN64;
   if ((mx & ALL_MASKED) === ALL_MASKED) {
@@ -155,7 +155,8 @@ function daz(v: number, min: number): number {
   return v;
 }
 
-function slowFma(a: number, b: number, c: number, w32: boolean): number {
+/** The exact (BigInt) path, the reference the fast path is tested against. */
+export function slowFma(a: number, b: number, c: number, w32: boolean): number {
   const min = w32 ? MIN32 : MIN64;
   const pre = FP.pre;
   a = daz(a, min);
