@@ -109,6 +109,10 @@ describe("CPU models", () => {
     };
     expect(at(andn, "x86-64-v3")).toBe(0x400005n);
     expect(at(andn, "x86-64-v2")).toBe(0x400000n);
+    // fld1; fisttp dword [rsp-8] (SSE3); ud2
+    const fisttp = Uint8Array.from([0xd9, 0xe8, 0xdb, 0x4c, 0x24, 0xf8, 0x0f, 0x0b]);
+    expect(at(fisttp, "x86-64-v2")).toBe(0x400006n);
+    expect(at(fisttp, "x86-64")).toBe(0x400002n);
     const saved = features.leaf1Ecx;
     try {
       features.leaf1Ecx |= CPUID1_ECX.avx; // as when AVX is advertised

@@ -136,7 +136,7 @@ const REQUIRES = new Map<string, [Word, number, string]>();
 function requires(w: Word, bit: number, feature: string, keys: string): void {
   for (const k of keys.split(/\s+/)) if (k) REQUIRES.set(k, [w, bit, feature]);
 }
-requires("leaf1Ecx", CPUID1_ECX.sse3, "SSE3", "addsubps addsubpd haddps haddpd hsubps hsubpd movddup movshdup movsldup lddqu");
+requires("leaf1Ecx", CPUID1_ECX.sse3, "SSE3", "addsubps addsubpd haddps haddpd hsubps hsubpd movddup movshdup movsldup lddqu fisttp");
 requires("leaf1Ecx", CPUID1_ECX.ssse3, "SSSE3", "pshufb phaddw phaddd phaddsw pmaddubsw phsubw phsubd phsubsw psignb psignw psignd pmulhrsw pabsb pabsw pabsd palignr");
 requires(
   "leaf1Ecx",
@@ -198,10 +198,11 @@ const absent = (c: { features: CpuFeatures }, i: Insn) => {
  * whose key no compiler tier knows, so every tier calls that handler.
  */
 export function gateDef(f: CpuFeatures, def: OpDef, map: number): OpDef {
-  if (missingFeature(f, def.key, map, (def.attrs & ATTR_VEX) !== 0) === null) return def;
+  const key = def.key === "x87" ? def.mnem : def.key; // the x87 family has one handler: fisttp (SSE3) by its mnemonic
+  if (missingFeature(f, key, map, (def.attrs & ATTR_VEX) !== 0) === null) return def;
   let g = GATED.get(def);
   if (!g) {
-    g = { ...def, key: `#ud:${def.key}`, fn: absent };
+    g = { ...def, key: `#ud:${key}`, fn: absent };
     GATED.set(def, g);
   }
   return g;
