@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-export { Emulator, GuestFault, EmulatorError, PROT, type RunResult, type RunOptions, type ElfOptions, type CodeOptions, type InstructionHook, type MemoryAccessHook, type SyscallHook, type FaultHook, type SignalHook } from "./api/emulator.js";
+export { Emulator, GuestFault, EmulatorError, PROT, type RunResult, type RunOptions, type ElfOptions, type CodeOptions, type InstructionHook, type MemoryAccessHook, type SyscallHook, type FaultHook, type SignalHook, type TaskInfo } from "./api/emulator.js";
 export { ElfError, parseElf, type ElfFile, type ElfSymbol, type ProgramHeader } from "./loader/elf.js";
 export type { LoadedImage, MappedFile } from "./loader/load.js";
 export { MemoryFault } from "./cpu/memory.js";

@@ -134,3 +134,25 @@ describe.skipIf(!IS_X86_64_LINUX)("tasks: thread libraries of other languages", 
     });
   }
 });
+
+describe("tasks: the API", () => {
+  const exe = path.join(ROOT, "fixtures/bin/musl/threads");
+  it.skipIf(!fs.existsSync(exe))("tasks() lists the threads of a running program; run() runs them all", async () => {
+    const { Emulator, MemoryHost } = await import("../src/index.js");
+    const host = new MemoryHost();
+    const emu = Emulator.fromElf(fs.readFileSync(exe), { host });
+    expect(emu.tasks().length).toBe(1);
+    let most = 1;
+    let r = emu.run({ maxInstructions: 100_000 });
+    while (r.kind === "stopped") {
+      const ts = emu.tasks();
+      most = Math.max(most, ts.length);
+      for (const t of ts) expect(t.pid).toBe(ts[0].pid);
+      expect(new Set(ts.map((t) => t.tid)).size).toBe(ts.length);
+      r = emu.run({ maxInstructions: 100_000 });
+    }
+    expect(r).toEqual({ kind: "exit", code: 0 });
+    expect(most).toBeGreaterThan(1);
+    expect(host.stdoutText()).toContain("200 threads joined, total=900");
+  });
+});

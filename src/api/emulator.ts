@@ -34,6 +34,20 @@ export type RunResult =
   | { kind: "signal"; signal: number; fault: GuestFault | null }
   | { kind: "stopped"; reason: "limit" | "until" | "hook" | "stop" | "wait" };
 
+/** One guest task, as {@link Emulator.tasks} lists them. */
+export interface TaskInfo {
+  /** Thread id (gettid) */
+  tid: number;
+  /** Process id (getpid: the thread group) */
+  pid: number;
+  /** Parent process id */
+  ppid: number;
+  /** "run": runnable; "blocked": parked in a waiting syscall (futex, wait4, read of an empty pipe...) */
+  state: "run" | "blocked";
+  /** Where it is (or resumes) */
+  rip: bigint;
+}
+
 /** Options of {@link Emulator.run}. */
 export interface RunOptions {
   /** Stop after this many instructions (counted from this call). */
@@ -126,9 +140,13 @@ function withFiles(host: Host, files: MemoryFs | Record<string, MemoryFsEntry> |
  */
 export class Emulator {
   /** The CPU (low-level access: registers as lo/hi int32 halves, flags, tiers). */
-  readonly cpu: CPU;
+  get cpu(): CPU {
+    return this.kernel.cpu;
+  }
   /** Guest memory (low-level access). */
-  readonly memory: Memory;
+  get memory(): Memory {
+    return this.kernel.cpu.mem;
+  }
   /** The syscall layer. */
   readonly kernel: Kernel;
   /** The host the guest talks to. */
@@ -145,8 +163,6 @@ export class Emulator {
   private sentinel = 0;
 
   private constructor(cpu: CPU, kernel: Kernel, host: Host, symbols: ElfSymbol[]) {
-    this.cpu = cpu;
-    this.memory = cpu.mem;
     this.kernel = kernel;
     this.host = host;
     this.symbols = symbols;
@@ -294,6 +310,27 @@ export class Emulator {
   private toResult(s: ExitStatus): RunResult {
     if (s.kind === "exit") return { kind: "exit", code: s.code };
     return { kind: "signal", signal: s.signal, fault: s.fault ? new GuestFault(s.fault, this.symbols) : null };
+  }
+
+  // ---- tasks --------------------------------------------------------------------------
+
+  /**
+   * The guest's living tasks (threads and processes, see the README's
+   * "Tasks"): tid, pid (thread group), parent pid, state ("run", or
+   * "blocked" in a waiting syscall) and rip. The first is the thread
+   * `reg()` and `step()` see, the one that ran last in the first process.
+   */
+  tasks(): TaskInfo[] {
+    const s = this.kernel.sched;
+    const cur = this.kernel.task;
+    const list = [cur, ...s.tasks.filter((t) => t !== cur && t.state !== "dead")];
+    return list.map((t) => ({
+      tid: t.tid,
+      pid: t.proc.pid,
+      ppid: t.proc.parent ? t.proc.parent.pid : this.host.getppid(),
+      state: t.state === "blocked" ? "blocked" : "run",
+      rip: BigInt(t.kernel.task === t ? t.kernel.cpu.rip : t.ctx.rip),
+    }));
   }
 
   // ---- registers ----------------------------------------------------------------------
