@@ -4,7 +4,9 @@
  * (fixtures/c/cpudispatch.c: __builtin_cpu_supports, target_clones, cpuid)
  * sees under each model, its results compared with the native run.
  */
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { Emulator } from "../src/index.js";
@@ -170,5 +172,24 @@ describe.skipIf(!fs.existsSync(path.join(ROOT, "dist/cli.js")))("--cpu on the co
   it.skipIf(!fs.existsSync(exe))("X64EMU_CPU chooses the model, -cpu (qemu's spelling) too", () => {
     expect(runEmu([exe], { env: { ...process.env, X64EMU_CPU: "x86-64" } }).stdout).toContain("supports\n");
     expect(runEmu(["-cpu", "x86-64-v2", exe]).stdout).toContain("supports sse3 ssse3 sse4.1 sse4.2 popcnt\n");
+  });
+});
+
+describe.skipIf(!IS_X86_64_LINUX || spawnSync("gcc", ["--version"]).status !== 0)("a program built with -march=x86-64-v2", () => {
+  it("runs under max and x86-64-v2 as natively, and dies by SIGILL under x86-64", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "x64emu-march-"));
+    try {
+      const src = path.join(dir, "k.c");
+      fs.writeFileSync(src, '#include <stdio.h>\nint main(int c, char **v) { unsigned long long s = 0; for (unsigned long long k = 1; k < 100000; k++) s += __builtin_popcountll(k * 0x9e3779b97f4a7c15ULL) + __builtin_ctzll(k); printf("%llu\\n", s); return 0; }\n');
+      const exe = path.join(dir, "k");
+      execFileSync("gcc", ["-O3", "-march=x86-64-v2", "-static", "-o", exe, src]);
+      const n = runNative(exe);
+      for (const model of ["max", "x86-64-v2"]) expect(runEmu(["--cpu", model, exe]).stdout, model).toBe(n.stdout);
+      const r = runEmu(["--cpu", "x86-64", exe]);
+      expect(shellStatus(r)).toBe(132);
+      expect(r.stderr).toMatch(/popcnt .*needs POPCNT, which CPU model x86-64 lacks/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
