@@ -78,8 +78,10 @@ export class NodeHost implements Host {
       return negErrno(e);
     }
   }
+  /** CLOCK_REALTIME as an offset from the monotonic clock, fixed at start (microsecond-accurate), so the two never disagree and absolute sleeps never end early. */
+  private readonly realtimeBase = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e6)) - process.hrtime.bigint();
   realtimeNs(): bigint {
-    return BigInt(Date.now()) * 1000000n + (process.hrtime.bigint() % 1000000n);
+    return this.realtimeBase + process.hrtime.bigint();
   }
   monotonicNs(): bigint {
     return process.hrtime.bigint();

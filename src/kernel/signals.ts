@@ -63,6 +63,8 @@ export interface SignalState {
   altSize: number;
   altFlags: number;
   alarmAt: bigint | null;
+  /** ITIMER_REAL's interval (ns; 0 or absent: one-shot) */
+  alarmInterval?: bigint;
   /** The mask to restore after rt_sigsuspend (recorded in the signal frame instead of the temporary one). */
   savedMask: bigint | null;
   /** Called when the guest changes a disposition (the CLI listens to host signals accordingly). */
@@ -334,8 +336,11 @@ function checkAlarm(k: Kernel): void {
 }
 
 function checkAlarmOf(k: Kernel, s: SignalState): void {
-  if (s.alarmAt !== null && k.host.monotonicNs() >= s.alarmAt) {
-    s.alarmAt = null;
+  const now = k.host.monotonicNs();
+  if (s.alarmAt !== null && now >= s.alarmAt) {
+    const iv = s.alarmInterval ?? 0n;
+    // a periodic timer re-arms at its next multiple (expirations missed meanwhile merge into one SIGALRM)
+    s.alarmAt = iv > 0n ? s.alarmAt + iv * (1n + (now - s.alarmAt) / iv) : null;
     if (!s.pending.some((p) => p.sig === SIGALRM)) s.pending.push({ sig: SIGALRM, code: 0x80, pid: 0, uid: 0, addr: 0 });
   }
 }
@@ -577,43 +582,63 @@ defineSyscall({
     const left = s.alarmAt === null ? 0 : Math.max(1, Math.ceil(Number(s.alarmAt - now) / 1e9));
     const secs = a.u32(0);
     s.alarmAt = secs === 0 ? null : now + BigInt(secs) * 1000000000n;
+    s.alarmInterval = 0n;
     return left;
   },
 });
+
+/** struct itimerval of ITIMER_REAL now: interval, then the time left (timevals). */
+function itimerval(k: Kernel, s: SignalState): Uint8Array {
+  const b = new Uint8Array(32);
+  const dv = new DataView(b.buffer);
+  const iv = s.alarmInterval ?? 0n;
+  dv.setBigInt64(0, iv / 1000000000n, true);
+  dv.setBigInt64(8, (iv % 1000000000n) / 1000n, true);
+  if (s.alarmAt !== null) {
+    const left = s.alarmAt - k.host.monotonicNs();
+    const us = left > 1000n ? left / 1000n : 1n; // an armed timer never reads as 0
+    dv.setBigInt64(16, us / 1000000n, true);
+    dv.setBigInt64(24, us % 1000000n, true);
+  }
+  return b;
+}
 
 defineSyscall({
   nr: 38,
   name: "setitimer",
   args: ["d", "ptr", "ptr"],
   fn: (k, a) => {
-    if (a.i32(0) !== 0) return -EINVAL; // ITIMER_REAL only
+    if (a.i32(0) < 0 || a.i32(0) > 2) return -EINVAL;
+    if (a.i32(0) !== 0) return -EINVAL; // ITIMER_VIRTUAL and ITIMER_PROF are not kept
     const s = signalState(k);
     const m = k.cpu.mem;
-    const now = k.host.monotonicNs();
-    if (a.u(2)) {
-      const b = new Uint8Array(32);
-      const dv = new DataView(b.buffer);
-      if (s.alarmAt !== null) {
-        const left = s.alarmAt - now;
-        dv.setBigInt64(16, left / 1000000000n, true);
-        dv.setBigInt64(24, (left % 1000000000n) / 1000n, true);
-      }
-      try {
-        m.writeBytes(a.u(2), b);
-      } catch {
-        return -EFAULT;
-      }
-    }
+    let next: [bigint, bigint] | null = null;
     if (a.u(1)) {
       try {
         const dv = new DataView(m.readBytes(a.u(1), 32).buffer);
-        const ns = dv.getBigInt64(16, true) * 1000000000n + dv.getBigInt64(24, true) * 1000n;
-        s.alarmAt = ns === 0n ? null : now + ns;
+        const [is, ius, vs, vus] = [0, 8, 16, 24].map((o) => dv.getBigInt64(o, true));
+        if (is < 0n || vs < 0n || ius < 0n || vus < 0n || ius >= 1000000n || vus >= 1000000n) return -EINVAL;
+        next = [is * 1000000000n + ius * 1000n, vs * 1000000000n + vus * 1000n];
       } catch {
         return -EFAULT;
       }
     }
+    if (a.u(2) && k.copyOut(a.u(2), itimerval(k, s))) return -EFAULT;
+    if (next) {
+      s.alarmInterval = next[1] === 0n ? 0n : next[0];
+      s.alarmAt = next[1] === 0n ? null : k.host.monotonicNs() + next[1];
+    }
     return 0;
+  },
+});
+defineSyscall({
+  nr: 36,
+  name: "getitimer",
+  args: ["d", "ptr"],
+  fn: (k, a) => {
+    if (a.i32(0) < 0 || a.i32(0) > 2) return -EINVAL;
+    const s = signalState(k);
+    return k.copyOut(a.u(1), a.i32(0) === 0 ? itimerval(k, s) : new Uint8Array(32));
   },
 });
 
