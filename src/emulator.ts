@@ -1,115 +1,16 @@
 /**
- * One emulated process: CPU + memory + kernel + loaded image. The CLI and the
- * public API (index.ts) are thin layers over this.
+ * The process model lives in src/kernel/program.ts (Process) and the task
+ * table in src/kernel/task.ts; this module keeps the old import path and the
+ * fault message.
  */
-import { CPU, type FaultInfo, hexAddr } from "./cpu/cpu.js";
-import { CPU_MODELS, cpuModel } from "./cpu/cpuid.js";
-import { Memory } from "./cpu/memory.js";
+import { type FaultInfo, hexAddr } from "./cpu/cpu.js";
 import { formatBytes } from "./decoder/format.js";
-import type { Host } from "./host/host.js";
-import { Kernel, type ExitStatus, type KernelOptions, sigName, installSignals, Scheduler, idleUntil } from "./kernel/index.js";
-import { loadProgram } from "./kernel/exec.js";
+import { sigName } from "./kernel/index.js";
 import type { ElfSymbol } from "./loader/elf.js";
-import type { LoadedImage } from "./loader/load.js";
+import { symbolize } from "./kernel/symbols.js";
 
-export interface ProcessOptions extends KernelOptions {
-  argv: string[];
-  envp: string[];
-  host: Host;
-  /** AT_EXECFN (defaults to argv[0]) */
-  execfn?: string;
-  /** Absolute path of the program (readlink("/proc/self/exe")) */
-  exePath?: string;
-  /** Size of the initial stack mapping (default 8 MiB) */
-  stackSize?: number;
-  /** Most bytes of guest RAM (default: as much as the emulator can hold, 4 GiB less 1 MiB). */
-  maxMemory?: number;
-  /** CPU model (src/cpu/cpuid.ts CPU_MODELS: max, x86-64, x86-64-v2, x86-64-v3; default max) */
-  cpu?: string;
-}
-
-export class Process {
-  readonly kernel: Kernel;
-  readonly sched: Scheduler;
-  private readonly firstImage: LoadedImage;
-  /**
-   * When nothing can run and only an outside event (a host signal) or a
-   * timer can help: "sync" sleeps until the timer (or returns null when
-   * there is none); "async" returns null at once and the caller awaits
-   * (see Scheduler.idleDeadline).
-   */
-  waitMode: "sync" | "async" = "sync";
-
-  constructor(bytes: Uint8Array, opts: ProcessOptions) {
-    const cpu = new CPU(new Memory(undefined, { maxBytes: opts.maxMemory }));
-    const model = cpuModel(opts.cpu ?? "max");
-    if (!model) throw new Error(`unknown CPU model '${opts.cpu}' (known: ${CPU_MODELS.join(", ")})`);
-    cpu.features = model;
-    this.kernel = new Kernel(cpu, opts.host, opts);
-    installSignals(this.kernel);
-    const image = loadProgram(this.kernel, cpu, bytes, { argv: opts.argv, envp: opts.envp, execfn: opts.execfn ?? opts.argv[0] ?? "", exePath: opts.exePath, stackSize: opts.stackSize });
-    this.firstImage = image;
-    this.kernel.state.brk = image.brk;
-    this.kernel.state.image = image;
-    if (opts.exePath) this.kernel.state.exePath = opts.exePath;
-    if (opts.stackSize) this.kernel.state.stackSize = opts.stackSize;
-    if (opts.maxMemory) this.kernel.state.maxMemory = opts.maxMemory;
-    // rdx = 0 at entry (no rtld fini function); other registers are zero
-    this.sched = new Scheduler(this.kernel);
-  }
-
-  /** The CPU of the first process (a new one after it calls execve). */
-  get cpu(): CPU {
-    return this.kernel.cpu;
-  }
-  get mem(): Memory {
-    return this.kernel.cpu.mem;
-  }
-  /** The program image of the first process. */
-  get image(): LoadedImage {
-    return (this.kernel.state.image as LoadedImage | undefined) ?? this.firstImage;
-  }
-
-  /**
-   * Run every task until the first process exits or dies (returns how it
-   * ended), `maxInstructions` have run in all (null), or, in "async" wait
-   * mode, nothing can run before an outside event or a timer (null, with
-   * `sched.idle` set).
-   */
-  run(maxInstructions = Infinity): ExitStatus | null {
-    const s = this.sched;
-    const end = s.executed + maxInstructions;
-    s.idle = false;
-    while (!s.root.status && s.executed < end) {
-      const r = s.step(Math.min(end - s.executed, 20_000_000));
-      if (r === "done") break;
-      if (r === "idle") {
-        const host = this.kernel.host;
-        if (this.waitMode === "async" || s.idleDeadline === null) {
-          s.idle = true;
-          return null;
-        }
-        idleUntil(host, s.idleDeadline);
-      }
-    }
-    return s.root.status ?? (s.root.kernel.status || null);
-  }
-
-  symbolize(addr: number): string {
-    return symbolize(this.image.symbols, addr);
-  }
-}
-
-/** `name+off` for an address, or "" when no symbol covers it. */
-export function symbolize(symbols: ElfSymbol[], addr: number): string {
-  let best: ElfSymbol | null = null;
-  for (const s of symbols) {
-    if (s.value <= addr && (best === null || s.value > best.value) && (s.size === 0 || addr < s.value + s.size || s.type === 0)) best = s;
-  }
-  if (!best) return "";
-  const off = addr - best.value;
-  return off ? `${best.name}+${off}` : best.name;
-}
+export { Process, type ProcessOptions } from "./kernel/program.js";
+export { symbolize };
 
 /** The one-line message for a fatal fault: `SIGSEGV at 0x401003 (_start+3): mov rbx, qword ptr [rax] — read of unmapped address 0x0`. */
 export function faultMessage(f: FaultInfo, symbols: ElfSymbol[]): string {
