@@ -1,11 +1,13 @@
 /**
  * The command line of `x64emu`: one table of options (long GNU-style names,
  * qemu-user's single-dash names and short letters, environment variables) from
- * which both the parser and `--help` are made. Parsing stops at the first
+ * which both the yargs configuration and `--help` are made (yargs parses; the
+ * table's conversions, checks and messages are applied to its result). Parsing stops at the first
  * argument that is not an option: that is the program, and everything after it
  * belongs to the guest. Adding an option is one entry in `OPTIONS` (and a field
  * in `CliOptions`).
  */
+import yargs, { type Options } from "yargs";
 
 export interface CliOptions {
   strace: boolean;
@@ -94,9 +96,6 @@ const OPTIONS: OptSpec[] = [
   { key: "help", names: ["--help", "-h", "-help"], kind: "flag", help: "print this help and exit" },
 ];
 
-const BY_NAME = new Map<string, OptSpec>();
-for (const o of OPTIONS) for (const n of o.names) BY_NAME.set(n, o);
-
 /** The qemu -d items we understand. */
 const DEBUG_ITEMS = ["in_asm", "exec", "cpu", "strace"];
 
@@ -170,35 +169,133 @@ function assign(opts: CliOptions, spec: OptSpec, name: string, value: string | u
   }
 }
 
+/** The yargs key of an option: its first spelling without dashes ("-s" and "--stack-size" are yargs aliases). */
+const keyOf = (spec: OptSpec) => spec.names[0].replace(/^--?/, "");
+
+/** yargs' option configuration, made from the table ("off" entries are yargs' --no- negation of their flag). */
+const YARGS_OPTIONS: Record<string, Options> = {};
+/** yargs key -> table entry; every name a spelling can give yargs-parser (aliases included) -> table entry */
+const BY_KEY = new Map<string, OptSpec>();
+const BY_BARE = new Map<string, OptSpec>();
+for (const spec of OPTIONS) {
+  if (spec.kind === "off") continue;
+  const key = keyOf(spec);
+  const alias = [...new Set(spec.names.map((n) => n.replace(/^--?/, "")))].filter((a) => a !== key);
+  const flag = spec.kind === "flag";
+  YARGS_OPTIONS[key] = { type: flag ? "boolean" : "string", nargs: flag ? 0 : 1, alias };
+  BY_KEY.set(key, spec);
+  for (const n of [key, ...alias]) BY_BARE.set(n, spec);
+}
+for (const spec of OPTIONS) {
+  // the table's --no-X must be the negation yargs makes of the flag X with the same field
+  if (spec.kind === "off" && !spec.names.every((n) => BY_BARE.get(n.replace(/^--no-/, ""))?.key === spec.key)) throw new Error(`options: ${spec.names[0]} is not a --no- of a flag`);
+}
+
+/**
+ * How yargs-parser is told to read a qemu-user command line: `-strace` is one
+ * long option, not the letters s,t,r,a,c,e; parsing stops at the first
+ * non-option (the program) and puts it and everything after it, untouched,
+ * in `--` (as it does with what follows a literal `--`); an unknown option
+ * lands in `_` (so it can be reported as typed); an option with a value
+ * takes the next argument whatever it looks like (`-0 -sh`), a flag never
+ * does (`--strace true` runs the program `true`); no number, dot or
+ * camel-case conversions; a repeated option gives an array.
+ */
+const PARSER_CONFIGURATION = {
+  "short-option-groups": false,
+  "halt-at-non-option": true,
+  "populate--": true,
+  "unknown-options-as-args": true,
+  "nargs-eats-options": true,
+  "duplicate-arguments-array": true,
+  "greedy-arrays": false,
+  "boolean-negation": true,
+  "camel-case-expansion": false,
+  "dot-notation": false,
+  "parse-numbers": false,
+  "parse-positional-numbers": false,
+  "strip-aliased": true,
+  "strip-dashed": false,
+} as const;
+
+/**
+ * A lone "-" is a non-option (a program named "-", or a value), but
+ * yargs-parser's unknown-options-as-args counts it as an unknown option and
+ * keeps parsing; it travels through yargs as this stand-in, which is a
+ * non-option to it (no argv string can hold a NUL).
+ */
+const DASH = "\u0000-";
+
+/** The spelling the user typed for an option (for messages): the last of its names before PROGRAM. */
+function spelled(spec: OptSpec, region: readonly string[]): string {
+  for (let i = region.length - 1; i >= 0; i--) {
+    const m = /^(--?)([^=]+)/.exec(region[i]);
+    if (m && BY_BARE.get(m[2]) === spec) return m[1] + m[2];
+  }
+  return spec.names[0];
+}
+
+/** yargs' own complaints (nargs), as the one-line messages x64emu gives. */
+function yargsFailure(msg: string, args: readonly string[]): UsageError {
+  let m = /^Not enough arguments following: (.+)$/.exec(msg);
+  if (m) {
+    // a value option can only run out of arguments at the very end
+    const spec = BY_BARE.get(m[1]);
+    const name = args[args.length - 1] ?? m[1];
+    return new UsageError(`option '${name}' needs an argument${spec?.meta ? ` (${spec.meta})` : ""}`);
+  }
+  m = /^Argument unexpected for: (.+)$/.exec(msg);
+  if (m) {
+    const typed = args.find((a) => a.startsWith("-") && a.replace(/^--?/, "").split("=")[0] === m![1]);
+    return new UsageError(`option '${typed ? typed.split("=")[0] : "--" + m[1]}' takes no argument`);
+  }
+  return new UsageError(msg);
+}
+
 /** Parse the command line (without node and the script), with defaults from `env` (X64EMU_*). */
 export function parseCommandLine(args: readonly string[], env: Record<string, string | undefined> = {}): ParsedCommandLine {
+  const input = args.map((a) => (a === "-" ? DASH : a));
+  const undash = (v: unknown) => (v === DASH ? "-" : v);
+  let argv: Record<string, unknown>;
+  try {
+    argv = yargs()
+      .scriptName("x64emu")
+      .locale("en")
+      .help(false)
+      .version(false)
+      .exitProcess(false)
+      .parserConfiguration(PARSER_CONFIGURATION)
+      .options(YARGS_OPTIONS)
+      .fail((msg: string | null, err: Error | undefined) => {
+        throw yargsFailure(msg ?? err?.message ?? "bad command line", args);
+      })
+      .parseSync(input);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError((e as Error).message);
+  }
+  const rest = ((argv["--"] as string[] | undefined) ?? []).map((a) => String(undash(a)));
+  const region = args.slice(0, args.length - rest.length);
+  const unknown = (argv._ as unknown[]).map(String); // only unknown options can be in _
+  if (unknown.length > 0) throw new UsageError(`unknown option '${unknown[0].startsWith("--") ? unknown[0].split("=")[0] : unknown[0]}'`);
+
   const opts = defaults();
   const given = new Set<keyof CliOptions>();
-  let k = 0;
-  for (; k < args.length; k++) {
-    const arg = args[k];
-    if (arg === "--") {
-      k++;
-      break;
+  for (const [key, spec] of BY_KEY) {
+    const v = argv[key];
+    if (v === undefined) continue;
+    const values = (Array.isArray(v) ? v : [v]).map(undash);
+    const name = spelled(spec, region);
+    if (spec.kind === "flag") {
+      // --no-X: yargs' negation of the flag X
+      assign(opts, values[values.length - 1] === false ? { ...spec, kind: "off" } : spec, name, undefined);
+    } else {
+      // yargs' --no-X of an option that takes a value: not an option of ours
+      const bad = values.find((x) => typeof x !== "string");
+      if (bad !== undefined) throw new UsageError(`unknown option '--no-${key}'`);
+      if (spec.kind === "list") for (const x of values) assign(opts, spec, name, x as string);
+      else assign(opts, spec, name, values[values.length - 1] as string);
     }
-    if (!arg.startsWith("-") || arg === "-") break;
-    let name = arg;
-    let inline: string | undefined;
-    const eq = arg.indexOf("=");
-    if (arg.startsWith("--") && eq > 0) {
-      name = arg.slice(0, eq);
-      inline = arg.slice(eq + 1);
-    }
-    const spec = BY_NAME.get(name);
-    if (!spec) throw new UsageError(`unknown option '${name}'`);
-    const takesValue = spec.kind !== "flag" && spec.kind !== "off";
-    let value: string | undefined;
-    if (takesValue) {
-      if (inline !== undefined) value = inline;
-      else if (k + 1 < args.length) value = args[++k];
-      else throw new UsageError(`option '${name}' needs an argument (${spec.meta})`);
-    } else if (inline !== undefined) throw new UsageError(`option '${name}' takes no argument`);
-    assign(opts, spec, name, value);
     given.add(spec.key);
   }
   // environment variables: defaults that the command line overrides
@@ -221,7 +318,7 @@ export function parseCommandLine(args: readonly string[], env: Record<string, st
   }
   if (opts.straceFile !== undefined) opts.strace = true;
   if (opts.install && !opts.binfmt) throw new UsageError("--install goes with --binfmt");
-  return { opts, rest: args.slice(k) };
+  return { opts, rest };
 }
 
 /** The text of `--help`. */
