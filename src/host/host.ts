@@ -112,7 +112,8 @@ export interface HostFs {
   truncate(h: number, len: number): number;
   chmod(path: string, mode: number): number;
   access(path: string, mode: number): number;
-  utimes?(path: string, atimeNs: bigint | null, mtimeNs: bigint | null): number;
+  /** Set times (null: leave it); follow false: of a symlink itself (AT_SYMLINK_NOFOLLOW). */
+  utimes?(path: string, atimeNs: bigint | null, mtimeNs: bigint | null, follow?: boolean): number;
   createSymlink?(target: string, path: string): number;
   /** statfs(2) figures of the file system holding path */
   statfs?(path: string): HostStatfs | number;

@@ -332,11 +332,11 @@ export class NodeFs implements HostFs {
   createLink(existing: string, p: string): number {
     return this.wrap(() => (fs.linkSync(this.host(existing, false), this.host(p, false)), 0));
   }
-  utimes(p: string, a: bigint | null, m: bigint | null): number {
+  utimes(p: string, a: bigint | null, m: bigint | null, follow = true): number {
     return this.wrap(() => {
-      const hp = this.host(p);
-      const st = fs.statSync(hp);
-      fs.utimesSync(hp, a === null ? st.atime : Number(a) / 1e9, m === null ? st.mtime : Number(m) / 1e9);
+      const hp = this.host(p, follow);
+      const st = follow ? fs.statSync(hp) : fs.lstatSync(hp);
+      (follow ? fs.utimesSync : fs.lutimesSync)(hp, a === null ? st.atime : Number(a) / 1e9, m === null ? st.mtime : Number(m) / 1e9);
       return 0;
     });
   }

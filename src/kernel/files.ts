@@ -816,6 +816,8 @@ defineSyscall({
   args: ["fd", "str", "ptr", "x"],
   fn: (k, a) => {
     const fsx = fsOf(k);
+    const flags = a.i32(3);
+    if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return -EINVAL;
     if (!fsx?.utimes) return 0;
     let at: bigint | null = k.host.realtimeNs();
     let mt: bigint | null = at;
@@ -827,19 +829,25 @@ defineSyscall({
           const ns = dv.getBigInt64(o + 8, true);
           if (ns === 0x3ffffffen) return null; // UTIME_OMIT
           if (ns === 0x3fffffffn) return k.host.realtimeNs(); // UTIME_NOW
+          if (ns < 0n || ns >= 1000000000n) throw new RangeError("tv_nsec");
           return dv.getBigInt64(o, true) * 1000000000n + ns;
         };
-        at = t(0);
-        mt = t(16);
+        try {
+          at = t(0);
+          mt = t(16);
+        } catch {
+          return -EINVAL;
+        }
       } catch {
         return -EFAULT;
       }
+      if (at === null && mt === null) return 0;
     }
     if (a.u(1) === 0) {
       const f = get(k, a.i32(0));
       return f ? fsx.utimes(f.path, at, mt) : -EBADF;
     }
-    return pathOp(k, a.i32(0), a.u(1), (p) => fsx.utimes!(p, at, mt));
+    return pathOp(k, a.i32(0), a.u(1), (p) => fsx.utimes!(p, at, mt, !(flags & AT_SYMLINK_NOFOLLOW)));
   },
 });
 
