@@ -254,6 +254,7 @@ async function runWithHostSignals(proc: Process): Promise<ExitStatus | null> {
   const names = os.constants.signals as Record<string, number>;
   const listeners = new Map<number, () => void>();
   let wake: (() => void) | null = null;
+  if (k.host.net) k.host.net.wake = () => wake?.(); // host network events (src/host/node-net.ts) wake the idle loop
   sigs.onDisposition = (sig, caught) => {
     const name = Object.keys(names).find((n) => names[n] === sig) as NodeJS.Signals | undefined;
     if (!name || sig === 9 || sig === 19) return;

@@ -1,12 +1,15 @@
 /**
  * Sockets: AF_UNIX (socketpair, paths, abstract names, datagrams) and TCP/UDP
  * over loopback between forked guest tasks, compared with the native run
- * (fixtures/c/sockunix.c, socktcp.c).
+ * (fixtures/c/sockunix.c, socktcp.c), and TCP between a guest program and a
+ * host process in both directions.
  */
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { IS_X86_64_LINUX, ROOT, runEmu, runNative, shellStatus, tmpDir } from "./helpers/asm.js";
+import { CLI, IS_X86_64_LINUX, ROOT, runEmu, runNative, shellStatus, tmpDir } from "./helpers/asm.js";
 
 if (!IS_X86_64_LINUX) console.log("socket tests skipped: they compare with a native run (x86-64 Linux host needed)");
 
@@ -26,3 +29,93 @@ for (const libc of ["musl", "glibc"]) {
     }
   });
 }
+
+/** A TCP echo server in a host Node process; resolves with its port. */
+function hostEchoServer(): Promise<{ port: number; stop: () => void }> {
+  const code = `const net=require("net");const s=net.createServer(c=>{c.on("data",d=>c.write(d));c.on("end",()=>c.end())});s.listen(0,"127.0.0.1",()=>console.log(s.address().port))`;
+  const child = spawn(process.execPath, ["-e", code], { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("echo server did not start")), 10000);
+    child.stdout.once("data", (d) => {
+      clearTimeout(timer);
+      resolve({ port: Number(String(d).trim()), stop: () => child.kill() });
+    });
+  });
+}
+
+/** A port nothing listens on now (the host picks it). */
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/** Run a command until it exits (killed after 30 s); `onReady` runs once it prints "ready". */
+function runUntilExit(cmd: string, args: string[], onReady: () => void): Promise<{ out: string; code: number | null }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "inherit"] });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30000);
+    let out = "";
+    let ready = false;
+    child.stdout.on("data", (d) => {
+      out += d;
+      if (!ready && out.includes("ready\n")) {
+        ready = true;
+        onReady();
+      }
+    });
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      resolve({ out, code });
+    });
+  });
+}
+
+/** Connect to 127.0.0.1:port (retrying while the server starts), send text, collect the echo until the server closes. */
+function hostClient(port: number, text: string): Promise<string> {
+  return new Promise((resolve) => {
+    const c = net.connect(port, "127.0.0.1", () => {
+      c.write(text);
+      c.end();
+    });
+    let got = "";
+    c.on("data", (d) => (got += d));
+    c.on("close", () => resolve(got));
+    c.on("error", (e) => resolve(`error ${e.message}`));
+  });
+}
+
+describe.skipIf(!IS_X86_64_LINUX)("sockets: guest and host processes over 127.0.0.1", () => {
+  for (const libc of ["musl", "glibc"]) {
+    const exe = path.join(ROOT, "fixtures/bin", libc, "socktcp");
+    it.skipIf(!fs.existsSync(exe))(`${libc}: guest client, host echo server`, async () => {
+      const srv = await hostEchoServer();
+      try {
+        const n = runNative(exe, [String(srv.port)]);
+        const e = runEmu([exe, String(srv.port)]);
+        expect(n.stdout).toContain("host echo: bye");
+        expect(e.stdout).toBe(n.stdout);
+        expect(shellStatus(e)).toBe(shellStatus(n));
+      } finally {
+        srv.stop();
+      }
+    }, 60000);
+    it.skipIf(!fs.existsSync(exe))(`${libc}: host client, guest echo server`, async () => {
+      const results: string[] = [];
+      for (const cmd of [[exe], [process.execPath, CLI, exe]]) {
+        const port = await freePort();
+        let echoed: Promise<string> = Promise.resolve("");
+        const r = await runUntilExit(cmd[0], [...cmd.slice(1), "serve", String(port)], () => {
+          echoed = hostClient(port, "ping from the host");
+        });
+        results.push(`${r.out}code ${r.code}\necho ${await echoed}`);
+      }
+      expect(results[0]).toContain("echoed 18 bytes");
+      expect(results[1]).toBe(results[0]);
+    }, 60000);
+  }
+});

@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import type { Host, HostDirent, HostFs, HostStat, HostStatfs } from "./host.js";
 import { sysrootPath } from "./sysroot.js";
 import { resolveInRoot } from "./confine.js";
+import { NodeNet } from "./node-net.js";
 
 const ERRNO: Record<string, number> = { EPERM: 1, ENOENT: 2, ESRCH: 3, EINTR: 4, EIO: 5, EBADF: 9, EAGAIN: 11, EACCES: 13, EFAULT: 14, EEXIST: 17, ENOTDIR: 20, EISDIR: 21, EINVAL: 22, EMFILE: 24, ENOTTY: 25, EFBIG: 27, ENOSPC: 28, ESPIPE: 29, EROFS: 30, EPIPE: 32, ENAMETOOLONG: 36, ENOTEMPTY: 39, ELOOP: 40 };
 
@@ -21,6 +22,8 @@ export function negErrno(e: unknown): number {
 
 export class NodeHost implements Host {
   readonly fs: HostFs;
+  /** TCP through node:net (src/host/node-net.ts) */
+  readonly net = new NodeNet();
   /**
    * `root`: confine the guest's file system view to this directory (like a chroot).
    * `sysroot`: look paths up under this directory first, then in the root (-L, X64EMU_LD_PREFIX).

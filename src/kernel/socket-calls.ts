@@ -144,7 +144,10 @@ defineSyscall({
     }
     s.listening = true;
     if (s.family !== AF_UNIX && !s.host) hostListen(k, s, a.i32(1));
-    return 0;
+    if (!s.host || s.host.connectState() !== -E.EINPROGRESS) return 0;
+    // the host's listener binds asynchronously: wait for it (at most a second; guest clients need no host listener)
+    const until = Number(k.host.monotonicNs()) + 1e9;
+    return k.sched.park(k, { retry: () => (s.host && s.host.connectState() === -E.EINPROGRESS && Number(k.host.monotonicNs()) < until ? RESULT_BLOCK : 0), deadline: until, onSignal: "restart" });
   },
 });
 
@@ -184,6 +187,7 @@ defineSyscall({
     if (typeof x === "number") return x;
     const s = x.s;
     const nonblock = (x.f.flags & 0x800) !== 0;
+    if (s.listening) return -E.EINVAL;
     if (s.host && s.stream()) {
       // a connect in progress through the host
       const st = s.host.connectState();
@@ -207,7 +211,6 @@ defineSyscall({
       return 0;
     }
     if (s.rx) return -E.EISCONN;
-    if (s.listening) return -E.EINVAL;
     const r = connectLocal(k, s, p, nonblock);
     if (r !== -E.ECONNREFUSED || s.family === AF_UNIX) return r;
     // nobody in the guest listens there: the host's network
@@ -221,7 +224,13 @@ function parkConnect(k: Kernel, s: Sock): number {
   return k.sched.park(k, {
     retry: () => {
       const st = s.host!.connectState();
-      return st === -E.EINPROGRESS ? RESULT_BLOCK : st;
+      if (st === -E.EINPROGRESS) return RESULT_BLOCK;
+      if (st < 0) {
+        // a failed blocking connect leaves the socket unconnected (it may try again)
+        s.host!.close();
+        s.host = null;
+      }
+      return st;
     },
     deadline: null,
     onSignal: "eintr",
@@ -454,7 +463,7 @@ function optValue(s: Sock, level: number, name: number): Uint8Array | number {
         // SO_ERROR (reading clears it)
         let e = s.error;
         s.error = 0;
-        if (!e && s.host) {
+        if (!e && s.host && !s.listening) {
           const st = s.host.connectState();
           if (st < 0 && st !== -E.EINPROGRESS) e = -st;
         }

@@ -1,0 +1,275 @@
+/**
+ * Host.net on Node: TCP connections and listeners through node:net. Node is
+ * asynchronous, the guest's calls are not: each socket keeps a receive
+ * buffer filled by 'data' events (paused above a high-water mark), a
+ * connection state set by 'connect'/'error', and reports readiness; every
+ * event calls `wake` so an idle run loop retries the parked guest tasks.
+ * Addresses are sockaddr_in / sockaddr_in6 bytes.
+ */
+import * as net from "node:net";
+import * as os from "node:os";
+import type { HostNet, HostSocket } from "./host.js";
+
+const AF_INET = 2;
+const POLLIN = 0x1 | 0x40;
+const POLLOUT = 0x4 | 0x100;
+const POLLERR = 0x8;
+const POLLHUP = 0x10;
+const POLLRDHUP = 0x2000;
+const EAGAIN = 11;
+const EPIPE = 32;
+const EINPROGRESS = 115;
+const ECONNRESET = 104;
+const HIGH = 256 * 1024;
+
+function errnoOf(e: unknown): number {
+  const code = (e as { code?: string }).code ?? "";
+  const n = (os.constants.errno as Record<string, number>)[code];
+  return n ? -n : -ECONNRESET;
+}
+
+/** The host string of a sockaddr's address, its port and family. */
+export function sockaddrHost(a: Uint8Array): { host: string; port: number; v6: boolean } {
+  const fam = a[0] | (a[1] << 8);
+  const port = (a[2] << 8) | a[3];
+  if (fam === AF_INET) return { host: `${a[4]}.${a[5]}.${a[6]}.${a[7]}`, port, v6: false };
+  const parts: string[] = [];
+  for (let j = 0; j < 8; j++) parts.push(((a[8 + 2 * j] << 8) | a[9 + 2 * j]).toString(16));
+  return { host: parts.join(":"), port, v6: true };
+}
+
+/** A sockaddr of `family` for a host address string and port (IPv4 in an IPv6 socket: v4-mapped). */
+export function hostSockaddr(family: number, host: string | undefined, port: number | undefined): Uint8Array {
+  const b = new Uint8Array(family === AF_INET ? 16 : 28);
+  b[0] = family;
+  b[2] = ((port ?? 0) >> 8) & 0xff;
+  b[3] = (port ?? 0) & 0xff;
+  let h = host ?? "";
+  if (family === AF_INET) {
+    if (h.startsWith("::ffff:")) h = h.slice(7);
+    if (net.isIPv4(h)) h.split(".").forEach((x, j) => (b[4 + j] = Number(x)));
+    return b;
+  }
+  if (net.isIPv4(h)) h = "::ffff:" + h;
+  if (!net.isIPv6(h)) return b;
+  let tail: number[] = [];
+  const m = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(h);
+  if (m) {
+    const q = m[2].split(".").map(Number);
+    tail = [(q[0] << 8) | q[1], (q[2] << 8) | q[3]];
+    h = m[1] + "0:0";
+  }
+  const [l, r] = h.split("::");
+  const left = l ? l.split(":").map((x) => parseInt(x, 16)) : [];
+  const right = r !== undefined && r !== "" ? r.split(":").map((x) => parseInt(x, 16)) : [];
+  const groups = r === undefined ? left : [...left, ...new Array(8 - left.length - right.length).fill(0), ...right];
+  if (tail.length) groups.splice(6, 2, ...tail);
+  groups.forEach((g, j) => {
+    b[8 + 2 * j] = (g >> 8) & 0xff;
+    b[9 + 2 * j] = g & 0xff;
+  });
+  return b;
+}
+
+class TcpSocket implements HostSocket {
+  private chunks: Buffer[] = [];
+  private bytes = 0;
+  private eof = false;
+  private err = 0;
+  private state: number;
+  private shutWr = false;
+  constructor(
+    private readonly sock: net.Socket,
+    private readonly family: number,
+    private readonly owner: NodeNet,
+    connected: boolean,
+  ) {
+    this.state = connected ? 0 : -EINPROGRESS;
+    sock.on("connect", () => {
+      this.state = 0;
+      owner.poke();
+    });
+    sock.on("data", (d: Buffer) => {
+      this.chunks.push(d);
+      this.bytes += d.length;
+      if (this.bytes > HIGH) sock.pause();
+      owner.poke();
+    });
+    sock.on("end", () => {
+      this.eof = true;
+      owner.poke();
+    });
+    sock.on("drain", () => owner.poke());
+    sock.on("error", (e) => {
+      const n = errnoOf(e);
+      if (this.state === -EINPROGRESS) this.state = n;
+      else this.err = n;
+      this.eof = true;
+      owner.poke();
+    });
+    sock.on("close", () => {
+      this.eof = true;
+      owner.poke();
+    });
+  }
+  ready(): number {
+    if (this.state === -EINPROGRESS) return 0;
+    if (this.state < 0) return POLLOUT | POLLERR | POLLHUP;
+    let r = this.err ? POLLERR : 0;
+    if (this.bytes > 0 || this.eof) r |= POLLIN;
+    if (this.eof) r |= POLLRDHUP;
+    if (!this.shutWr && !this.eof && this.sock.writableLength < HIGH) r |= POLLOUT;
+    if (this.eof && (this.shutWr || this.err)) r |= POLLHUP;
+    return r;
+  }
+  connectState(): number {
+    return this.state;
+  }
+  recv(buf: Uint8Array, peek: boolean): number {
+    if (this.state !== 0) return this.state === -EINPROGRESS ? -EAGAIN : this.state;
+    if (this.bytes === 0) {
+      if (this.err) {
+        const e = this.err;
+        this.err = 0;
+        return e;
+      }
+      return this.eof ? 0 : -EAGAIN;
+    }
+    let n = 0;
+    let j = 0;
+    while (n < buf.length && j < this.chunks.length) {
+      const c = this.chunks[j];
+      const take = Math.min(c.length, buf.length - n);
+      buf.set(c.subarray(0, take), n);
+      n += take;
+      if (peek) j++;
+      else if (take === c.length) this.chunks.shift();
+      else this.chunks[0] = c.subarray(take);
+    }
+    if (!peek) {
+      this.bytes -= n;
+      if (this.bytes < HIGH / 2 && this.sock.isPaused()) this.sock.resume();
+    }
+    return n;
+  }
+  send(data: Uint8Array): number {
+    if (this.state !== 0) return this.state === -EINPROGRESS ? -EAGAIN : -EPIPE;
+    if (this.err) {
+      const e = this.err;
+      this.err = 0;
+      return e;
+    }
+    if (this.shutWr || this.sock.destroyed || !this.sock.writable) return -EPIPE;
+    if (this.sock.writableLength >= HIGH) return -EAGAIN;
+    this.sock.write(Buffer.from(data));
+    return data.length;
+  }
+  pending(): number {
+    return this.bytes;
+  }
+  shutdownWrite(): void {
+    if (this.shutWr) return;
+    this.shutWr = true;
+    if (this.state === 0) this.sock.end();
+  }
+  close(): void {
+    const s = this.sock;
+    if (this.state !== 0 || s.destroyed) {
+      s.destroy();
+      return;
+    }
+    // what was written still goes out (as a close on Linux), then the socket ends
+    s.end();
+    s.resume();
+    s.once("finish", () => s.destroy());
+    setTimeout(() => s.destroy(), 5000).unref();
+  }
+  localAddr(): Uint8Array | null {
+    return this.sock.localPort === undefined ? null : hostSockaddr(this.family, this.sock.localAddress, this.sock.localPort);
+  }
+  peerAddr(): Uint8Array | null {
+    return this.sock.remotePort === undefined ? null : hostSockaddr(this.family, this.sock.remoteAddress, this.sock.remotePort);
+  }
+}
+
+class TcpListener implements HostSocket {
+  private queue: net.Socket[] = [];
+  /** -EINPROGRESS until the host port is bound, then 0 (or the bind's -errno) */
+  private failed = -EINPROGRESS;
+  constructor(
+    private readonly server: net.Server,
+    private readonly family: number,
+    private readonly at: Uint8Array,
+    private readonly owner: NodeNet,
+  ) {
+    server.on("connection", (s) => {
+      s.pause();
+      this.queue.push(s);
+      owner.poke();
+    });
+    server.on("listening", () => {
+      this.failed = 0;
+      owner.poke();
+    });
+    server.on("error", (e) => {
+      this.failed = errnoOf(e);
+      owner.poke();
+    });
+  }
+  ready(): number {
+    return this.queue.length ? POLLIN : 0;
+  }
+  accept(): HostSocket | null {
+    const s = this.queue.shift();
+    if (!s) return null;
+    const t = new TcpSocket(s, this.family, this.owner, true);
+    s.resume();
+    return t;
+  }
+  connectState(): number {
+    return this.failed;
+  }
+  recv(): number {
+    return -EAGAIN;
+  }
+  send(): number {
+    return -EPIPE;
+  }
+  pending(): number {
+    return 0;
+  }
+  shutdownWrite(): void {}
+  close(): void {
+    for (const s of this.queue) s.destroy();
+    this.queue.length = 0;
+    this.server.close();
+  }
+  localAddr(): Uint8Array | null {
+    return this.at;
+  }
+  peerAddr(): Uint8Array | null {
+    return null;
+  }
+}
+
+export class NodeNet implements HostNet {
+  wake: (() => void) | null = null;
+  poke(): void {
+    this.wake?.();
+  }
+  connect(family: number, to: Uint8Array): HostSocket | number {
+    const { host, port } = sockaddrHost(to);
+    const s = net.connect({ host, port, family: family === AF_INET ? 4 : 6 });
+    s.setNoDelay(true);
+    return new TcpSocket(s, family, this, false);
+  }
+  listen(family: number, at: Uint8Array, backlog: number): HostSocket | number {
+    const { host, port } = sockaddrHost(at);
+    const server = net.createServer({ pauseOnConnect: true });
+    server.listen({ host: family === AF_INET && host === "0.0.0.0" ? "0.0.0.0" : host, port, backlog: Math.max(1, backlog), ipv6Only: false });
+    return new TcpListener(server, family, at, this);
+  }
+  udp(): HostSocket | number {
+    return -97; // EAFNOSUPPORT: UDP stays between guest sockets
+  }
+}
