@@ -4,8 +4,14 @@
  * compacted) and round trip, xgetbv, and AVX-512 failing with a message that
  * names it.
  */
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { Emulator, PROT } from "../src/index.js";
+import { IS_X86_64_LINUX, runEmu, runNative, shellStatus, tmpDir } from "./helpers/asm.js";
+
+const HAS_GCC = spawnSync("sh", ["-c", "command -v gcc"]).status === 0;
 
 const ONES128 = (1n << 128n) - 1n;
 const ONES256 = (1n << 256n) - 1n;
@@ -61,5 +67,34 @@ describe("AVX state", () => {
     if (r.kind !== "signal") return;
     expect(r.signal).toBe(4);
     expect(String(r.fault?.message)).toMatch(/AVX-512/);
+  });
+});
+
+describe.skipIf(!IS_X86_64_LINUX || !HAS_GCC)("AVX in a dynamically linked program", () => {
+  it("glibc's lazy binding trampolines (xsavec/xrstor of the AVX state) and its AVX2 string functions give the native output", () => {
+    const dir = tmpDir();
+    const src = path.join(dir, "avxdyn.c");
+    fs.writeFileSync(
+      src,
+      `#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+int main(void) {
+  char *b = malloc(5000);
+  for (int i = 0; i < 4999; i++) b[i] = 'a' + i % 23;
+  b[4999] = 0;
+  printf("%zu %ld %d\\n", strlen(b), strchr(b, 'w') - b, memcmp(b, b + 23, 100));
+  printf("avx2 %d\\n", __builtin_cpu_supports("avx2") != 0);
+  return 0;
+}
+`,
+    );
+    const exe = path.join(dir, "avxdyn");
+    execFileSync("gcc", ["-O2", "-Wl,-z,lazy", "-o", exe, src]);
+    const n = runNative(exe);
+    const e = runEmu([exe]);
+    expect(e.stdout).toBe(n.stdout.replace("avx2 0", "avx2 1"));
+    expect(e.stdout).toContain("avx2 1");
+    expect(shellStatus(e)).toBe(0);
   });
 });
