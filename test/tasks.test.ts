@@ -156,3 +156,16 @@ describe("tasks: the API", () => {
     expect(host.stdoutText()).toContain("200 threads joined, total=900");
   });
 });
+
+describe.skipIf(!IS_X86_64_LINUX)("tasks: the host's dynamically linked shells", () => {
+  const script = "for i in 1 2; do echo $i; done | cat; (exit 4); echo $?; a=$(echo sub); echo $a; ls / | wc -l";
+  for (const sh of ["/bin/sh", "/bin/bash"]) {
+    it.skipIf(!fs.existsSync(sh))(`${sh} -c: pipelines, subshells, $(...) with the host's dynamic programs`, () => {
+      const n = runNative(sh, ["-c", script]);
+      const e = runEmu([sh, "-c", script]);
+      expect(e.stdout).toBe(n.stdout);
+      expect(e.stderr).toBe(n.stderr);
+      expect(shellStatus(e)).toBe(shellStatus(n));
+    });
+  }
+});
