@@ -102,6 +102,26 @@ function muldivCases(): Case[] {
       }
     }
   }
+  // full-width high halves (edx:eax, rdx:rax) whose quotient still fits
+  for (const s of [4, 8]) {
+    const bits = BigInt(s * 8);
+    const [, c] = REG[s];
+    const mask = (1n << bits) - 1n;
+    for (const hi of [1n, 3n, 0x7fn, mask >> 1n, mask - 2n])
+      for (const lo of [0n, 5n, mask])
+        for (const y of [0x80n, 0xffffn, 0x12345678n, mask >> 1n, mask - 1n]) {
+          const yv = y & mask;
+          const n = (hi << bits) | lo;
+          for (const op of ["div", "idiv"]) {
+            const isS = op === "idiv";
+            const nn = isS ? BigInt.asIntN(Number(bits) * 2, n) : n;
+            const yy = isS ? BigInt.asIntN(Number(bits), yv) : yv;
+            const q = nn / yy;
+            if (isS ? q < -(1n << (bits - 1n)) || q >= 1n << (bits - 1n) : q > mask) continue;
+            cs.push({ name: `${op} s${s} ${hi.toString(16)}:${lo.toString(16)}/${yv.toString(16)}`, code: `${op} ${c}`, regs: { rax: lo, rdx: hi, rcx: yv }, undef: ALL });
+          }
+        }
+  }
   return cs;
 }
 

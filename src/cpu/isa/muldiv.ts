@@ -6,6 +6,7 @@ import { CF, OF, setResultFlags } from "../flags.js";
 import { rd0, rd1, rd2, setReg, sext, wr0, zext } from "../ops.js";
 import { register } from "../registry.js";
 import { sub64 } from "./alu.js";
+import Long from "long";
 
 /** 128-bit product words, low to high (int32). */
 export const PROD = new Int32Array(4);
@@ -151,6 +152,36 @@ function big(lo: number, hi: number): bigint {
   return (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
 }
 
+/**
+ * Dividend and divisor for long.js (which divides through WebAssembly's i64
+ * div/rem): preallocated and refilled, so a divide allocates only its results.
+ */
+const N = [Long.fromBits(0, 0, false), Long.fromBits(0, 0, true)];
+const D = [Long.fromBits(0, 0, false), Long.fromBits(0, 0, true)];
+
+/**
+ * Divide a 64-bit dividend (nlo, nhi) by (dlo, dhi) as long.js Longs: the
+ * common case of `div`/`idiv` (rdx:rax whose rdx only extends rax, and every
+ * 32-bit divide). Writes quotient and remainder of `size` bytes, or raises #DE
+ * when the quotient does not fit.
+ */
+function divLong(c: CPU, i: Insn, signed: boolean, size: number, nlo: number, nhi: number, dlo: number, dhi: number): void {
+  const u = signed ? 0 : 1;
+  const n = N[u];
+  const d = D[u];
+  n.low = nlo | 0;
+  n.high = nhi | 0;
+  d.low = dlo | 0;
+  d.high = dhi | 0;
+  // INT64_MIN / -1 overflows (long.js would give INT64_MIN back)
+  if (signed && size === 8 && nlo === 0 && nhi === -0x80000000 && (dlo & dhi) === -1) divError(i);
+  const q = n.div(d);
+  const r = n.mod(d);
+  if (size === 4 && q.high !== (signed ? q.low >> 31 : 0)) divError(i);
+  setReg(c, 0, size, q.low, q.high);
+  setReg(c, 2, size, r.low, r.high);
+}
+
 function div(c: CPU, i: Insn, signed: boolean): void {
   const size = i.s0;
   const d = rd0(c, i);
@@ -182,13 +213,12 @@ function div(c: CPU, i: Insn, signed: boolean): void {
       setReg(c, 2, 4, a - q * b, 0);
       return;
     }
-    const dividend = signed ? BigInt.asIntN(64, big(eax, edx)) : big(eax, edx);
-    const divisor = signed ? BigInt(d | 0) : BigInt(d >>> 0);
-    const q = dividend / divisor;
-    const rem = dividend % divisor;
-    if (signed ? q !== BigInt.asIntN(32, q) : q > 0xffffffffn) divError(i);
-    setReg(c, 0, 4, Number(BigInt.asIntN(32, q)), 0);
-    setReg(c, 2, 4, Number(BigInt.asIntN(32, rem)), 0);
+    divLong(c, i, signed, 4, eax, edx, d, signed ? d >> 31 : 0);
+    return;
+  }
+  // rdx only extends rax: a 64-bit dividend
+  if (signed ? r[4] === r[1] >> 31 && r[5] === r[1] >> 31 : (r[4] | r[5]) === 0) {
+    divLong(c, i, signed, 8, r[0], r[1], d, dhi);
     return;
   }
   // 128 / 64
