@@ -21,7 +21,7 @@ import { ea } from "../ops.js";
 import { register } from "../registry.js";
 import { HI, SB, storeSlot } from "./avx-common.js";
 import { readSrc, readY, writeY } from "./avx-perm.js";
-import { DE, FP, fpBegin, fpEnd, IE, isSNaN32, isSNaN64, MIN32, MIN64, OE, PE, roundExact, UE } from "./sse-fp.js";
+import { DE, FP, fpBegin, fpEnd, IE, isSNaN32, isSNaN64, MIN32, MIN64, OE, PE, roundExact, step32, step64, UE } from "./sse-fp.js";
 
 const DAZ = 0x40;
 const ALL_MASKED = 0x1f80;
@@ -38,21 +38,10 @@ const GI = new Int32Array(G.buffer);
 /** One ulp up (dir > 0) or down (dir < 0) from finite v. */
 function next64(v: number, dir: number): number {
   if (v === 0) return dir > 0 ? 5e-324 : -5e-324;
-  D[0] = v;
-  const away = v > 0 === dir > 0;
-  if (away) {
-    DI[0] = (DI[0] + 1) | 0;
-    if (DI[0] === 0) DI[1]++;
-  } else {
-    if (DI[0] === 0) DI[1]--;
-    DI[0] = (DI[0] - 1) | 0;
-  }
-  return D[0];
+  return step64(v, v > 0 === dir > 0);
 }
 function next32(v: number, dir: number): number {
-  G[0] = v;
-  GI[0] += v > 0 === dir > 0 ? 1 : -1;
-  return G[0];
+  return step32(v, v > 0 === dir > 0);
 }
 
 /** The exact error of the last twoSum. */

@@ -101,7 +101,7 @@ export function isSNaN32(bits: number): boolean {
 }
 
 /** One ulp further from (away) or closer to zero; v finite and non-zero. */
-function step64(v: number, away: boolean): number {
+export function step64(v: number, away: boolean): number {
   B64[0] = v;
   if (away) {
     B64I[0] = (B64I[0] + 1) | 0;
@@ -112,7 +112,7 @@ function step64(v: number, away: boolean): number {
   }
   return B64[0];
 }
-function step32(v: number, away: boolean): number {
+export function step32(v: number, away: boolean): number {
   B32[0] = v;
   B32I[0] += away ? 1 : -1;
   return B32[0];
