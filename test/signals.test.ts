@@ -16,7 +16,7 @@ function withSignal(cmd: string, args: string[]): Promise<{ out: string; status:
       out += d;
       if (out.includes("ready\n")) child.kill("SIGUSR1");
     });
-    child.on("exit", (code, sig) => resolve({ out, status: sig ? 128 : (code ?? -1) }));
+    child.on("close", (code, sig) => resolve({ out, status: sig ? 128 : (code ?? -1) }));
   });
 }
 

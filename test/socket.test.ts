@@ -68,7 +68,7 @@ function runUntilExit(cmd: string, args: string[], onReady: () => void): Promise
         onReady();
       }
     });
-    child.on("exit", (code) => {
+    child.on("close", (code) => {
       clearTimeout(timer);
       resolve({ out, code });
     });

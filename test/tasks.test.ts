@@ -48,7 +48,8 @@ function termWhenReady(cmd: string, args: string[]): Promise<{ out: string; code
         child.kill("SIGTERM");
       }
     });
-    child.on("exit", (code) => {
+    // "close", not "exit": the exit event can come before the last output has been read
+    child.on("close", (code) => {
       clearTimeout(timer);
       resolve({ out, code });
     });
