@@ -19,11 +19,11 @@ import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dist = (p) => path.join(root, "dist", p);
-if (!fs.existsSync(dist("emulator.js"))) {
+if (!fs.existsSync(dist("kernel/program.js"))) {
   console.error("fuzz: build first (npm run build)");
   process.exit(2);
 }
-const { Process } = await import(dist("emulator.js"));
+const { Process } = await import(dist("kernel/program.js"));
 const { MemoryHost } = await import(dist("host/memory.js"));
 const { ElfError } = await import(dist("loader/elf.js"));
 const { GdbStub } = await import(dist("gdb/stub.js"));

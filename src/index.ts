@@ -16,7 +16,8 @@ export { MemoryFs, type MemoryFsEntry, type MemoryFsOptions } from "./api/memfs.
 // The machinery below is exported for tools and tests built on the internals; it
 // is not part of the documented, stable API (typedoc hides @internal).
 /** @internal */
-export { Process, symbolize, faultMessage, type ProcessOptions } from "./emulator.js";
+export { Process, type ProcessOptions } from "./kernel/program.js";
+export { symbolize, faultMessage } from "./kernel/symbols.js";
 /** @internal */
 export { CPU, CpuException, type FaultInfo, type InsnHook, type FaultHandler, type SyscallHandler } from "./cpu/cpu.js";
 /** @internal */

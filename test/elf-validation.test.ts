@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { MemoryHost } from "../src/host/memory.js";
-import { Process } from "../src/emulator.js";
+import { Process } from "../src/kernel/program.js";
 import { ElfError, parseElf } from "../src/loader/elf.js";
 import { IS_X86_64_LINUX, ROOT, runEmu, runNative, tmpDir } from "./helpers/asm.js";
 import { makeElf } from "./helpers/elf.js";

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { MemoryHost } from "../src/host/memory.js";
-import { Process } from "../src/emulator.js";
+import { Process } from "../src/kernel/program.js";
 import { ElfError } from "../src/loader/elf.js";
 import { makeElf } from "./helpers/elf.js";
 import { prng } from "./helpers/prng.js";

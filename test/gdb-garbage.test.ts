@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { Process } from "../src/emulator.js";
+import { Process } from "../src/kernel/program.js";
 import { GdbStub } from "../src/gdb/stub.js";
 import { MemoryHost } from "../src/host/memory.js";
 import { prng } from "./helpers/prng.js";

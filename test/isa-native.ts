@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { VENDOR } from "../src/cpu/cpuid.js";
-import { Process } from "../src/emulator.js";
+import { Process } from "../src/kernel/program.js";
 import { MemoryHost } from "../src/host/memory.js";
 
 export const REGS = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"] as const;

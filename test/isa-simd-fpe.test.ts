@@ -10,7 +10,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { Process } from "../src/emulator.js";
+import { Process } from "../src/kernel/program.js";
 import { MemoryHost } from "../src/host/memory.js";
 import { canRunNative, firstDiffs, nativeSkipReason, type Case } from "./isa-native.js";
 

@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { Process } from "../src/emulator.js";
+import { Process } from "../src/kernel/program.js";
 import { MemoryHost } from "../src/host/memory.js";
 import { wasmErrors } from "../src/cpu/jit/wasmgen.js";
 import { Emulator } from "../src/index.js";

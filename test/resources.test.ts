@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { Process } from "../src/emulator.js";
+import { Process } from "../src/kernel/program.js";
 import { MemoryHost } from "../src/host/memory.js";
 import { Memory, PROT_READ, PROT_WRITE, OutOfMemory } from "../src/cpu/memory.js";
 import { IS_X86_64_LINUX, ROOT, runEmu, runNative, tmpDir } from "./helpers/asm.js";

@@ -10,7 +10,7 @@ import type { Host } from "../host/host.js";
 import { MemoryHost } from "../host/memory.js";
 import { Kernel, type ExitStatus, installSignals, Scheduler, idleUntil } from "../kernel/index.js";
 import { installAbiNames } from "../kernel/names.js";
-import { Process } from "../emulator.js";
+import { Process } from "../kernel/program.js";
 import type { ElfSymbol } from "../loader/elf.js";
 import { EmulatorError, GuestFault } from "./errors.js";
 import { MemoryFs, type MemoryFsEntry } from "./memfs.js";

@@ -1,6 +1,6 @@
 /** Typed errors of the embedding API. */
 import type { FaultInfo } from "../cpu/cpu.js";
-import { faultMessage } from "../emulator.js";
+import { faultMessage } from "../kernel/symbols.js";
 import type { ElfSymbol } from "../loader/elf.js";
 // eslint-disable-next-line @typescript-eslint/no-unused-vars
 import type { RunResult } from "./emulator.js"; // for {@link}

@@ -6,7 +6,7 @@ import { REG_NAMES, type CPU, type FaultInfo } from "../cpu/cpu.js";
 import { decode } from "../decoder/decode.js";
 import { formatBytes, formatInsn } from "../decoder/format.js";
 import { Insn } from "../decoder/insn.js";
-import { symbolize } from "../emulator.js";
+import { symbolize } from "../kernel/symbols.js";
 import type { ElfSymbol } from "../loader/elf.js";
 
 function hex16(v: bigint): string {

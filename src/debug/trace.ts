@@ -5,7 +5,7 @@
 import { REG_NAMES, type CPU } from "../cpu/cpu.js";
 import { formatBytes, formatInsn } from "../decoder/format.js";
 import type { Insn } from "../decoder/insn.js";
-import { symbolize } from "../emulator.js";
+import { symbolize } from "../kernel/symbols.js";
 import type { ElfSymbol } from "../loader/elf.js";
 
 export interface TraceOptions {

@@ -9,7 +9,7 @@
 import type { CPU, FaultInfo } from "../cpu/cpu.js";
 import { fpuStatusWord } from "../cpu/fxsave.js";
 import { MemoryFault, type MemoryHook } from "../cpu/memory.js";
-import type { Process } from "../emulator.js";
+import type { Process } from "../kernel/program.js";
 import type { ExitStatus } from "../kernel/kernel.js";
 
 const SIGTRAP = 5;

@@ -1,6 +1,6 @@
 /** Node transports for the gdb stub: a TCP listener (127.0.0.1 by default) or stdin/stdout. */
 import * as net from "node:net";
-import type { Process } from "../emulator.js";
+import type { Process } from "../kernel/program.js";
 import { GdbStub } from "../gdb/stub.js";
 import type { ExitStatus } from "../kernel/kernel.js";
 
