@@ -3,16 +3,12 @@
  * byte sequences, compared instruction by instruction (length and mnemonic)
  * at every instruction start objdump finds.
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { decode, INVALID } from "../src/decoder/decode.js";
 import { Insn } from "../src/decoder/insn.js";
-import { tmpDir } from "./helpers/asm.js";
+import { HAS_OBJDUMP, objdump } from "./helpers/objdump.js";
 import { prng } from "./helpers/prng.js";
 
-const HAS_OBJDUMP = spawnSync("sh", ["-c", "command -v objdump"]).status === 0;
 if (!HAS_OBJDUMP) console.log("decoder cross-check skipped: objdump (binutils) is not installed");
 
 function bytes(seed: number): () => number {
@@ -54,25 +50,6 @@ function corpus(seed: number): Uint8Array {
   return Uint8Array.from(out);
 }
 
-interface ObjInsn {
-  off: number;
-  len: number;
-  text: string;
-}
-
-function objdump(bytes: Uint8Array): ObjInsn[] {
-  const file = path.join(tmpDir(), "decoder-corpus.bin");
-  fs.writeFileSync(file, bytes);
-  const txt = execFileSync("objdump", ["-D", "-b", "binary", "-m", "i386:x86-64", "-M", "intel,intel64", "--insn-width=16", file], { encoding: "utf8", maxBuffer: 64 << 20 });
-  const res: ObjInsn[] = [];
-  for (const line of txt.split("\n")) {
-    const m = /^\s*([0-9a-f]+):\t([0-9a-f ]+?)\s*\t(.*)$/.exec(line);
-    if (!m) continue;
-    res.push({ off: parseInt(m[1], 16), len: m[2].trim().split(/\s+/).length, text: m[3].trim() });
-  }
-  return res;
-}
-
 /** objdump's mnemonic without prefixes like rep/lock/data16/rex.W/cs/bnd/notrack. */
 const PREFIX_WORD = /^(rep|repz|repnz|repe|repne|lock|data16|data32|addr32|rex(\.[WRXB]+)?|cs|ds|es|ss|fs|gs|bnd|notrack|xacquire|xrelease|\{[a-z0-9]+\})$/;
 
@@ -111,7 +88,7 @@ describe.skipIf(!HAS_OBJDUMP)("decoder vs objdump", () => {
     const invalidButValid: string[] = [];
     for (const seed of [1, 2, 3]) {
       const bytes = corpus(seed);
-      const list = objdump(bytes);
+      const list = objdump(bytes, "decoder-corpus");
       const fetch = (a: number) => {
         if (a >= bytes.length) throw new Error("past end");
         return bytes[a];

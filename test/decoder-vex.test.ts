@@ -5,17 +5,13 @@
  * and mnemonic wherever both decode an instruction. Where we decode an
  * instruction objdump rejects, that is a decoder bug too.
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { decode, INVALID } from "../src/decoder/decode.js";
 import { formatInsn } from "../src/decoder/format.js";
 import { Insn } from "../src/decoder/insn.js";
-import { tmpDir } from "./helpers/asm.js";
+import { HAS_OBJDUMP, objdump } from "./helpers/objdump.js";
 import { prng } from "./helpers/prng.js";
 
-const HAS_OBJDUMP = spawnSync("sh", ["-c", "command -v objdump"]).status === 0;
 if (!HAS_OBJDUMP) console.log("VEX decoder cross-check skipped: objdump (binutils) is not installed");
 
 /** Each case padded to 32 bytes with int3 so that objdump resynchronizes after it. */
@@ -45,25 +41,6 @@ function corpus(seed: number): Uint8Array {
   return Uint8Array.from(out);
 }
 
-interface ObjInsn {
-  off: number;
-  len: number;
-  text: string;
-}
-
-function objdump(bytes: Uint8Array): ObjInsn[] {
-  const file = path.join(tmpDir(), "vex-corpus.bin");
-  fs.writeFileSync(file, bytes);
-  const txt = execFileSync("objdump", ["-D", "-b", "binary", "-m", "i386:x86-64", "-M", "intel,intel64", "--insn-width=16", file], { encoding: "utf8", maxBuffer: 64 << 20 });
-  const res: ObjInsn[] = [];
-  for (const line of txt.split("\n")) {
-    const m = /^\s*([0-9a-f]+):\t([0-9a-f ]+?)\s*\t(.*)$/.exec(line);
-    if (!m) continue;
-    res.push({ off: parseInt(m[1], 16), len: m[2].trim().split(/\s+/).length, text: m[3].trim() });
-  }
-  return res;
-}
-
 /** objdump spells compare predicates and pclmul selectors into the mnemonic. */
 function same(om: string, ours: string): boolean {
   if (om === ours) return true;
@@ -80,7 +57,7 @@ describe.skipIf(!HAS_OBJDUMP)("VEX decoder vs objdump", () => {
     const missing = new Set<string>();
     for (const seed of [7, 8]) {
       const bytes = corpus(seed);
-      const list = objdump(bytes);
+      const list = objdump(bytes, "vex-corpus");
       const byOff = new Map(list.map((o) => [o.off, o]));
       const fetch = (a: number) => (a < bytes.length ? bytes[a] : 0xcc);
       for (let off = 0; off < bytes.length; off += 32) {
