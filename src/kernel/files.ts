@@ -1,44 +1,30 @@
 /**
- * File syscalls: a per-process descriptor table over the Host (standard
- * descriptors, regular files and directories through Host.fs, in-process
- * pipes), path resolution against the working directory and dirfds, and the
- * x86-64 struct layouts (stat 144 bytes, statx 256, linux_dirent64).
+ * The descriptor table and what every file call shares: a per-process table
+ * over the Host (standard descriptors, regular files and directories through
+ * Host.fs, in-process pipes, anonymous inodes, sockets), path resolution
+ * against the working directory and dirfds, the kernel's virtual files, and
+ * reading/writing/stat of an open file. The syscalls live in file-io.ts
+ * (descriptor calls: read/write, close/dup/pipe, lseek, fcntl, ioctl) and
+ * file-paths.ts (path calls: open, stat, access, directories, links).
  */
 import type { HostDirent, HostStat } from "../host/host.js";
-import { defineSyscall, RESULT_BLOCK, type Args, type Kernel } from "./kernel.js";
-import { Pipe, pipeRead, pipeWrite } from "./pipe.js";
-import { fmtAtFlags, fmtDirfd, fmtMode, fmtOpenFlags } from "./strace/flags.js";
-import { isTtyIoctl, ttyIoctl } from "./tty.js";
+import type { Kernel } from "./kernel.js";
+import { pipeRead, pipeWrite, type Pipe } from "./pipe.js";
 import { RLIMIT_FSIZE, RLIMIT_NOFILE, rlimits } from "./misc.js";
 
-const EPERM = 1;
 const ENOENT = 2;
 const EBADF = 9;
-const EAGAIN = 11;
 const EFAULT = 14;
 const ENOTDIR = 20;
 const EISDIR = 21;
 const EINVAL = 22;
 const EMFILE = 24;
-const ENOTTY = 25;
-const ESPIPE = 29;
 const EFBIG = 27;
 const EPIPE = 32;
-const ERANGE = 34;
-const ENOSYS = 38;
-const MAX_IO = 1 << 24;
 const AT_FDCWD = -100;
-const AT_SYMLINK_NOFOLLOW = 0x100;
-const AT_REMOVEDIR = 0x200;
-const AT_EMPTY_PATH = 0x1000;
 const O_ACCMODE = 3;
-const O_CREAT = 0x40;
 const O_APPEND = 0x400;
 const O_NONBLOCK = 0x800;
-const O_DIRECTORY = 0x10000;
-const O_CLOEXEC = 0x80000;
-const O_PATH = 0x200000;
-
 
 /** The behaviour of an anonymous-inode descriptor. */
 export interface AnonOps {
@@ -152,7 +138,7 @@ export function resolve(k: Kernel, dirfd: number, path: string): string | number
 }
 
 /** A name ending in "/" must be a directory (or a symlink to one): ENOTDIR for anything else. */
-function slashCheck(k: Kernel, raw: string, path: string | number): string | number {
+export function slashCheck(k: Kernel, raw: string, path: string | number): string | number {
   if (typeof path === "number" || !raw.endsWith("/") || path === "/") return path;
   const st = fsOf(k)?.stat(path, true);
   if (st === undefined || typeof st === "number") return path;
@@ -185,13 +171,17 @@ let virtualFiles: VirtualFiles | null = null;
 export function setVirtualFiles(v: VirtualFiles): void {
   virtualFiles = v;
 }
+/** The registered virtual files (null before proc.ts loads). */
+export function virtual(): VirtualFiles | null {
+  return virtualFiles;
+}
 
 /** /proc/self/... links the emulator answers itself. */
-function procLink(k: Kernel, p: string): string | null {
+export function procLink(k: Kernel, p: string): string | null {
   return virtualFiles ? virtualFiles.readlink(k, p) : null;
 }
 
-// ---- read / write -------------------------------------------------------------
+// ---- reading and writing an open file --------------------------------------------
 
 export function readInto(k: Kernel, f: OFile, buf: Uint8Array, pos: number | null): number {
   if (f.ops) return f.ops.read(k, f, buf);
@@ -267,43 +257,6 @@ export function writable(f: OFile): boolean {
   return (f.flags & O_ACCMODE) !== 0 || f.kind === "pipe-w";
 }
 
-function sysRead(k: Kernel, a: Args, pos: number | null): number {
-  const f = get(k, a.i32(0));
-  if (!f || !readable(f)) return -EBADF;
-  if (pos !== null && f.kind !== "file") return -ESPIPE;
-  const len = Math.min(a.u(2), MAX_IO);
-  // Linux copies out until the first unwritable byte and returns that partial count
-  const room = k.cpu.mem.writablePrefix(a.u(1), len);
-  if (room === 0 && len > 0) {
-    // EFAULT only when there was something to copy (a file at EOF still reads 0)
-    const n = readInto(k, f, new Uint8Array(1), f.kind === "file" ? (pos ?? f.pos) : pos);
-    return n === RESULT_BLOCK ? n : n > 0 ? -EFAULT : n;
-  }
-  const buf = new Uint8Array(room);
-  const n = readInto(k, f, buf, pos);
-  if (n <= 0 || n === RESULT_BLOCK) return n;
-  if (k.copyOut(a.u(1), buf.subarray(0, n))) return -EFAULT;
-  return n;
-}
-
-function sysWrite(k: Kernel, a: Args, pos: number | null): number {
-  const f = get(k, a.i32(0));
-  if (!f || !writable(f)) return -EBADF;
-  if (pos !== null && f.kind !== "file") return -ESPIPE;
-  const len = Math.min(a.u(2), MAX_IO);
-  if (len === 0) return 0;
-  // a buffer running into an unmapped page: the readable part is written (Linux's partial count)
-  const have = k.cpu.mem.readablePrefix(a.u(1), len);
-  if (have === 0) return -EFAULT;
-  const data = k.cpu.mem.readBytes(a.u(1), have);
-  return writeFrom(k, f, data, pos);
-}
-
-defineSyscall({ nr: 0, name: "read", args: ["fd", "obuf2", "u"], fn: (k, a) => sysRead(k, a, null) });
-defineSyscall({ nr: 1, name: "write", args: ["fd", "buf2", "u"], fn: (k, a) => sysWrite(k, a, null) });
-defineSyscall({ nr: 17, name: "pread64", args: ["fd", "obuf2", "u", "d"], fn: (k, a) => (a.i(3) < 0 ? -EINVAL : sysRead(k, a, a.i(3))) });
-defineSyscall({ nr: 18, name: "pwrite64", args: ["fd", "buf2", "u", "d"], fn: (k, a) => (a.i(3) < 0 ? -EINVAL : sysWrite(k, a, a.i(3))) });
-
 /** struct iovec { void *base; size_t len; } */
 export function iovecs(k: Kernel, addr: number, count: number): Array<[number, number]> | number {
   if (count < 0 || count > 1024) return -EINVAL;
@@ -320,226 +273,7 @@ export function iovecs(k: Kernel, addr: number, count: number): Array<[number, n
   return out;
 }
 
-defineSyscall({
-  nr: 20,
-  name: "writev",
-  args: ["fd", "ptr", "d"],
-  fn: (k, a) => {
-    const f = get(k, a.i32(0));
-    if (!f || !writable(f)) return -EBADF;
-    const v = iovecs(k, a.u(1), a.i32(2));
-    if (typeof v === "number") return v;
-    // as Linux: the buffers are gathered up to the first unreadable byte; nothing readable at all is EFAULT
-    const parts: Uint8Array[] = [];
-    let total = 0;
-    let fault = false;
-    for (const [base, len] of v) {
-      const want = Math.min(len, MAX_IO - total);
-      if (want === 0) continue;
-      const have = k.cpu.mem.readablePrefix(base, want);
-      if (have > 0) parts.push(k.cpu.mem.readBytes(base, have));
-      total += have;
-      if (have < want) {
-        fault = true;
-        break;
-      }
-    }
-    if (total === 0) return fault ? -EFAULT : 0;
-    const all = new Uint8Array(total);
-    let o = 0;
-    for (const p of parts) {
-      all.set(p, o);
-      o += p.length;
-    }
-    return writeFrom(k, f, all, null);
-  },
-});
-
-defineSyscall({
-  nr: 19,
-  name: "readv",
-  args: ["fd", "ptr", "d"],
-  fn: (k, a) => {
-    const f = get(k, a.i32(0));
-    if (!f || !readable(f)) return -EBADF;
-    const v = iovecs(k, a.u(1), a.i32(2));
-    if (typeof v === "number") return v;
-    // room up to the first unwritable byte (Linux returns the count copied before a fault)
-    let total = 0;
-    for (const [base, len] of v) {
-      const want = Math.min(len, MAX_IO - total);
-      const room = k.cpu.mem.writablePrefix(base, want);
-      total += room;
-      if (room < want) break;
-    }
-    if (total === 0 && v.some(([, l]) => l > 0)) {
-      const probe = readInto(k, f, new Uint8Array(1), f.kind === "file" ? f.pos : null);
-      return probe > 0 && probe !== RESULT_BLOCK ? -EFAULT : probe;
-    }
-    const buf = new Uint8Array(total);
-    const n = readInto(k, f, buf, null);
-    if (n <= 0 || n === RESULT_BLOCK) return n;
-    let o = 0;
-    try {
-      for (const [base, len] of v) {
-        if (o >= n) break;
-        const c = Math.min(len, n - o);
-        k.cpu.mem.writeBytes(base, buf.subarray(o, o + c));
-        o += c;
-      }
-    } catch {
-      return -EFAULT;
-    }
-    return n;
-  },
-});
-
-// ---- open / close / dup / pipe ----------------------------------------------------
-
-function doOpen(k: Kernel, dirfd: number, pathAddr: number, flags: number, mode: number): number {
-  const p = readPath(k, pathAddr);
-  if (typeof p === "number") return p;
-  if (p === "") return -ENOENT;
-  const path = slashCheck(k, p, resolve(k, dirfd, p));
-  if (typeof path === "number") return path;
-  const v = virtualFiles?.open(k, path);
-  if (v) {
-    const cloexec = (flags & O_CLOEXEC) !== 0;
-    if ("dirents" in v) return flags & O_ACCMODE ? -EISDIR : install(k, { kind: "dir", h: -1, pos: 0, flags, path, refs: 1, dirents: v.dirents }, cloexec);
-    return flags & O_DIRECTORY ? -ENOTDIR : install(k, { kind: "file", h: -1, pos: 0, flags, path, refs: 1, data: v.data }, cloexec);
-  }
-  const fsx = fsOf(k);
-  if (!fsx) return -ENOENT;
-  const umask = (k.state.umask as number | undefined) ?? 0o022;
-  const st = fsx.stat(path, true);
-  const isDir = typeof st !== "number" && (st.mode & 0o170000) === 0o040000;
-  if (isDir) {
-    if ((flags & O_ACCMODE) !== 0 && !(flags & O_PATH)) return -EISDIR;
-    const h = fsx.open(path, 0 | O_DIRECTORY, 0);
-    if (h < 0) return h;
-    return install(k, { kind: "dir", h, pos: 0, flags, path, refs: 1 }, (flags & O_CLOEXEC) !== 0);
-  }
-  if (flags & O_DIRECTORY) return typeof st === "number" ? st : -ENOTDIR;
-  const h = fsx.open(path, flags & ~(O_CLOEXEC | O_NONBLOCK | O_PATH | 0x8000), flags & O_CREAT ? mode & ~umask : 0);
-  if (h < 0) return h;
-  return install(k, { kind: "file", h, pos: 0, flags, path, refs: 1 }, (flags & O_CLOEXEC) !== 0);
-}
-
-defineSyscall({ nr: 2, name: "open", args: ["str", fmtOpenFlags, fmtMode], fn: (k, a) => doOpen(k, AT_FDCWD, a.u(0), a.i32(1), a.i32(2)) });
-defineSyscall({ nr: 257, name: "openat", args: [fmtDirfd, "str", fmtOpenFlags, fmtMode], fn: (k, a) => doOpen(k, a.i32(0), a.u(1), a.i32(2), a.i32(3)) });
-defineSyscall({ nr: 85, name: "creat", args: ["str", "x"], fn: (k, a) => doOpen(k, AT_FDCWD, a.u(0), 0x241, a.i32(1)) });
-
-defineSyscall({
-  nr: 3,
-  name: "close",
-  args: ["fd"],
-  fn: (k, a) => {
-    const fd = a.i32(0);
-    const f = get(k, fd);
-    if (!f) return -EBADF;
-    files(k).fds[fd] = null;
-    release(k, f);
-    return 0;
-  },
-});
-
-function dupTo(k: Kernel, old: number, nfd: number, cloexec: boolean): number {
-  const f = get(k, old);
-  if (!f) return -EBADF;
-  if (nfd < 0 || nfd >= fdLimit(k)) return -EBADF;
-  if (old === nfd) return nfd;
-  const fds = files(k).fds;
-  const prev = fds[nfd];
-  if (prev) release(k, prev.f);
-  f.refs++;
-  fds[nfd] = { f, cloexec };
-  return nfd;
-}
-
-defineSyscall({
-  nr: 32,
-  name: "dup",
-  args: ["fd"],
-  fn: (k, a) => {
-    const f = get(k, a.i32(0));
-    if (!f) return -EBADF;
-    const fd = install(k, f, false);
-    if (fd >= 0) f.refs++;
-    return fd;
-  },
-});
-defineSyscall({ nr: 33, name: "dup2", args: ["fd", "fd"], fn: (k, a) => (get(k, a.i32(0)) ? dupTo(k, a.i32(0), a.i32(1), false) : -EBADF) });
-defineSyscall({ nr: 292, name: "dup3", args: ["fd", "fd", "x"], fn: (k, a) => (a.i32(2) & ~O_CLOEXEC || a.i32(0) === a.i32(1) ? -EINVAL : dupTo(k, a.i32(0), a.i32(1), (a.i32(2) & O_CLOEXEC) !== 0)) });
-
-function doPipe(k: Kernel, addr: number, flags: number): number {
-  const p = new Pipe();
-  const r = install(k, { kind: "pipe-r", h: -1, pos: 0, flags: 0, path: "pipe:[1]", refs: 1, pipe: p }, (flags & O_CLOEXEC) !== 0);
-  if (r < 0) return r;
-  const w = install(k, { kind: "pipe-w", h: -1, pos: 0, flags: 1, path: "pipe:[1]", refs: 1, pipe: p }, (flags & O_CLOEXEC) !== 0);
-  if (w < 0) return w;
-  try {
-    k.cpu.mem.write32(addr, r);
-    k.cpu.mem.write32(addr + 4, w);
-  } catch {
-    return -EFAULT;
-  }
-  return 0;
-}
-defineSyscall({ nr: 22, name: "pipe", args: ["ptr"], fn: (k, a) => doPipe(k, a.u(0), 0) });
-// O_CLOEXEC, O_NONBLOCK, O_DIRECT and O_NOTIFICATION_PIPE (O_EXCL); anything else is EINVAL
-defineSyscall({ nr: 293, name: "pipe2", args: ["ptr", "x"], fn: (k, a) => (a.i32(1) & ~(O_CLOEXEC | O_NONBLOCK | 0x4000 | 0x80) ? -EINVAL : doPipe(k, a.u(0), a.i32(1))) });
-
-defineSyscall({
-  nr: 8,
-  name: "lseek",
-  args: ["fd", "d", "d"],
-  fn: (k, a) => {
-    const f = get(k, a.i32(0));
-    if (!f) return -EBADF;
-    if (f.kind === "dir") {
-      if (a.i(1) === 0 && a.i32(2) === 0) {
-        f.pos = 0;
-        f.dirents = undefined;
-        return 0;
-      }
-      return -EINVAL;
-    }
-    if (f.kind !== "file") return -ESPIPE;
-    const off = a.i(1);
-    let base: number;
-    switch (a.i32(2)) {
-      case 0:
-        base = 0;
-        break;
-      case 1:
-        base = f.pos;
-        break;
-      case 2: {
-        const st = statOf(k, f);
-        if (typeof st === "number") return st;
-        base = st.size;
-        break;
-      }
-      case 3: // SEEK_DATA: no holes known, so data is wherever the file is
-      case 4: {
-        // SEEK_HOLE: the one hole is at the end
-        const st = statOf(k, f);
-        if (typeof st === "number") return st;
-        if (off < 0 || off >= st.size) return -6; // ENXIO
-        f.pos = a.i32(2) === 3 ? off : st.size;
-        return f.pos;
-      }
-      default:
-        return -EINVAL;
-    }
-    // past what a file may hold (and what a JS number holds exactly): EINVAL, as from the file system's s_maxbytes
-    if (base + off < 0 || base + off > Number.MAX_SAFE_INTEGER) return -EINVAL;
-    f.pos = base + off;
-    return f.pos;
-  },
-});
-
-// ---- stat ----------------------------------------------------------------------------
+// ---- stat of an open file ---------------------------------------------------------
 
 function stdStat(k: Kernel, fd: number): HostStat {
   const real = k.host.fstatFd?.(fd);
@@ -557,222 +291,7 @@ export function statOf(k: Kernel, f: OFile): HostStat | number {
   return fsOf(k)!.fstat(f.h);
 }
 
-function putStat(k: Kernel, addr: number, st: HostStat): number {
-  const b = new Uint8Array(144);
-  const dv = new DataView(b.buffer);
-  dv.setBigUint64(0, BigInt(st.dev), true);
-  dv.setBigUint64(8, BigInt(st.ino), true);
-  dv.setBigUint64(16, BigInt(st.nlink), true);
-  dv.setUint32(24, st.mode, true);
-  dv.setUint32(28, st.uid, true);
-  dv.setUint32(32, st.gid, true);
-  dv.setBigUint64(40, BigInt(st.rdev), true);
-  dv.setBigInt64(48, BigInt(st.size), true);
-  dv.setBigInt64(56, BigInt(st.blksize), true);
-  dv.setBigInt64(64, BigInt(st.blocks), true);
-  const ts = (o: number, ns: bigint) => {
-    dv.setBigInt64(o, ns / 1000000000n, true);
-    dv.setBigInt64(o + 8, ns % 1000000000n, true);
-  };
-  ts(72, st.atimeNs);
-  ts(88, st.mtimeNs);
-  ts(104, st.ctimeNs);
-  return k.copyOut(addr, b);
-}
-
-function statPath(k: Kernel, dirfd: number, pathAddr: number, flags: number): HostStat | number {
-  const p = readPath(k, pathAddr);
-  if (typeof p === "number") return p;
-  if (p === "") {
-    if (!(flags & AT_EMPTY_PATH)) return -ENOENT;
-    if (dirfd === AT_FDCWD) {
-      const fsx = fsOf(k);
-      return fsx ? fsx.stat(files(k).cwd, true) : -ENOENT;
-    }
-    const f = get(k, dirfd);
-    return f ? statOf(k, f) : -EBADF;
-  }
-  const path = slashCheck(k, p, resolve(k, dirfd, p));
-  if (typeof path === "number") return path;
-  const vs = virtualFiles?.stat(k, path, !(flags & AT_SYMLINK_NOFOLLOW));
-  if (vs) return vs;
-  const fsx = fsOf(k);
-  if (!fsx) return -ENOENT;
-  const link = procLink(k, path);
-  if (link && !(flags & AT_SYMLINK_NOFOLLOW)) return fsx.stat(link, true);
-  return fsx.stat(path, !(flags & AT_SYMLINK_NOFOLLOW));
-}
-
-function statResult(k: Kernel, st: HostStat | number, addr: number): number {
-  return typeof st === "number" ? st : putStat(k, addr, st);
-}
-
-defineSyscall({
-  nr: 5,
-  name: "fstat",
-  args: ["fd", "ptr"],
-  fn: (k, a) => {
-    const f = get(k, a.i32(0));
-    return f ? statResult(k, statOf(k, f), a.u(1)) : -EBADF;
-  },
-});
-defineSyscall({ nr: 4, name: "stat", args: ["str", "ptr"], fn: (k, a) => statResult(k, statPath(k, AT_FDCWD, a.u(0), 0), a.u(1)) });
-defineSyscall({ nr: 6, name: "lstat", args: ["str", "ptr"], fn: (k, a) => statResult(k, statPath(k, AT_FDCWD, a.u(0), AT_SYMLINK_NOFOLLOW), a.u(1)) });
-// flags beyond AT_SYMLINK_NOFOLLOW, AT_NO_AUTOMOUNT, AT_EMPTY_PATH and AT_STATX_SYNC_TYPE: EINVAL
-defineSyscall({ nr: 262, name: "newfstatat", args: [fmtDirfd, "str", "ptr", fmtAtFlags], fn: (k, a) => a.i32(3) & ~(AT_SYMLINK_NOFOLLOW | 0x800 | AT_EMPTY_PATH | 0x6000) ? -EINVAL : statResult(k, statPath(k, a.i32(0), a.u(1), a.i32(3)), a.u(2)) });
-
-defineSyscall({
-  nr: 332,
-  name: "statx",
-  args: ["fd", "str", "x", "x", "ptr"],
-  fn: (k, a) => {
-    const st = statPath(k, a.i32(0), a.u(1), a.i32(2));
-    if (typeof st === "number") return st;
-    const b = new Uint8Array(256);
-    const dv = new DataView(b.buffer);
-    const btime = st.btimeNs !== undefined && st.btimeNs > 0n;
-    dv.setUint32(0, 0x7ff | (btime ? 0x800 : 0), true); // STATX_BASIC_STATS | STATX_BTIME
-    dv.setUint32(4, st.blksize, true);
-    dv.setUint32(16, st.nlink, true);
-    dv.setUint32(20, st.uid, true);
-    dv.setUint32(24, st.gid, true);
-    dv.setUint16(28, st.mode, true);
-    dv.setBigUint64(32, BigInt(st.ino), true);
-    dv.setBigUint64(40, BigInt(st.size), true);
-    dv.setBigUint64(48, BigInt(st.blocks), true);
-    const ts = (o: number, ns: bigint) => {
-      dv.setBigInt64(o, ns / 1000000000n, true);
-      dv.setUint32(o + 8, Number(ns % 1000000000n), true);
-    };
-    ts(0x40, st.atimeNs);
-    if (btime) ts(0x50, st.btimeNs!);
-    ts(0x60, st.ctimeNs);
-    ts(0x70, st.mtimeNs);
-    dv.setUint32(0x80, (st.rdev >> 8) & 0xfff, true);
-    dv.setUint32(0x84, st.rdev & 0xff, true);
-    dv.setUint32(0x88, (st.dev >> 8) & 0xfff, true);
-    dv.setUint32(0x8c, st.dev & 0xff, true);
-    return k.copyOut(a.u(4), b);
-  },
-});
-
-function doAccess(k: Kernel, dirfd: number, pathAddr: number, mode: number): number {
-  const p = readPath(k, pathAddr);
-  if (typeof p === "number") return p;
-  const path = slashCheck(k, p, resolve(k, dirfd, p));
-  if (typeof path === "number") return path;
-  const fsx = fsOf(k);
-  return fsx ? fsx.access(path, mode) : -ENOENT;
-}
-// mode beyond R_OK|W_OK|X_OK, or faccessat2 flags beyond AT_EACCESS|AT_SYMLINK_NOFOLLOW|AT_EMPTY_PATH: EINVAL
-const badAccess = (mode: number, flags: number) => (mode & ~7) !== 0 || (flags & ~(0x200 | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) !== 0;
-defineSyscall({ nr: 21, name: "access", args: ["str", "x"], fn: (k, a) => (badAccess(a.i32(1), 0) ? -EINVAL : doAccess(k, AT_FDCWD, a.u(0), a.i32(1))) });
-defineSyscall({ nr: 269, name: "faccessat", args: [fmtDirfd, "str", "x"], fn: (k, a) => (badAccess(a.i32(2), 0) ? -EINVAL : doAccess(k, a.i32(0), a.u(1), a.i32(2))) });
-defineSyscall({ nr: 439, name: "faccessat2", args: ["fd", "str", "x", "x"], fn: (k, a) => (badAccess(a.i32(2), a.i32(3)) ? -EINVAL : doAccess(k, a.i32(0), a.u(1), a.i32(2))) });
-
-// ---- directories ------------------------------------------------------------------------
-
-defineSyscall({
-  nr: 217,
-  name: "getdents64",
-  args: ["fd", "ptr", "u"],
-  fn: (k, a) => {
-    const f = get(k, a.i32(0));
-    if (!f) return -EBADF;
-    if (f.kind !== "dir") return -ENOTDIR;
-    if (!f.dirents) {
-      const list = fsOf(k)!.readdir(f.path);
-      if (typeof list === "number") return list;
-      f.dirents = list;
-    }
-    const cap = a.u(2);
-    const out = new Uint8Array(Math.min(cap, 1 << 20));
-    const dv = new DataView(out.buffer);
-    const enc = new TextEncoder();
-    let o = 0;
-    while (f.pos < f.dirents.length) {
-      const d = f.dirents[f.pos];
-      const name = enc.encode(d.name);
-      const reclen = (19 + name.length + 1 + 7) & ~7;
-      if (o + reclen > out.length) {
-        if (o === 0) return -EINVAL;
-        break;
-      }
-      dv.setBigUint64(o, BigInt(d.ino || f.pos + 1), true);
-      dv.setBigInt64(o + 8, BigInt(f.pos + 1), true);
-      dv.setUint16(o + 16, reclen, true);
-      out[o + 18] = d.type;
-      out.set(name, o + 19);
-      o += reclen;
-      f.pos++;
-    }
-    if (k.copyOut(a.u(1), out.subarray(0, o))) return -EFAULT;
-    return o;
-  },
-});
-
-function doReadlink(k: Kernel, dirfd: number, pathAddr: number, buf: number, size: number): number {
-  const p = readPath(k, pathAddr);
-  if (typeof p === "number") return p;
-  const path = resolve(k, dirfd, p);
-  if (typeof path === "number") return path;
-  if (size <= 0) return -EINVAL;
-  let target: string | number | null = procLink(k, path);
-  if (target === null) {
-    const fsx = fsOf(k);
-    target = fsx ? fsx.readlink(path) : -ENOENT;
-  }
-  if (typeof target === "number") return target;
-  const b = new TextEncoder().encode(target).subarray(0, size);
-  if (k.copyOut(buf, b)) return -EFAULT;
-  return b.length;
-}
-defineSyscall({ nr: 89, name: "readlink", args: ["str", "ptr", "u"], fn: (k, a) => doReadlink(k, AT_FDCWD, a.u(0), a.u(1), a.i32(2)) });
-defineSyscall({ nr: 267, name: "readlinkat", args: [fmtDirfd, "str", "ptr", "u"], fn: (k, a) => doReadlink(k, a.i32(0), a.u(1), a.u(2), a.i32(3)) });
-
-defineSyscall({
-  nr: 79,
-  name: "getcwd",
-  args: ["ptr", "u"],
-  fn: (k, a) => {
-    const b = new TextEncoder().encode(files(k).cwd + "\0");
-    if (a.u(1) < b.length) return -ERANGE;
-    if (k.copyOut(a.u(0), b)) return -EFAULT;
-    return b.length;
-  },
-});
-
-function chdirTo(k: Kernel, path: string): number {
-  const fsx = fsOf(k);
-  if (!fsx) return -ENOENT;
-  const st = fsx.stat(path, true);
-  if (typeof st === "number") return st;
-  if ((st.mode & 0o170000) !== 0o040000) return -ENOTDIR;
-  files(k).cwd = path;
-  return 0;
-}
-defineSyscall({
-  nr: 80,
-  name: "chdir",
-  args: ["str"],
-  fn: (k, a) => {
-    const p = readPath(k, a.u(0));
-    if (typeof p === "number") return p;
-    const path = resolve(k, AT_FDCWD, p);
-    return typeof path === "number" ? path : chdirTo(k, path);
-  },
-});
-defineSyscall({
-  nr: 81,
-  name: "fchdir",
-  args: ["fd"],
-  fn: (k, a) => {
-    const f = get(k, a.i32(0));
-    if (!f) return -EBADF;
-    return f.kind === "dir" ? chdirTo(k, f.path) : -ENOTDIR;
-  },
-});
-
+// ---- path helpers for the calls taking (dirfd, path) ------------------------------
 /** A syscall taking (dirfd, path, ...) resolved to an absolute path. */
 export function pathOp(k: Kernel, dirfd: number, addr: number, fn: (p: string) => number): number {
   const p = readPath(k, addr);
@@ -782,190 +301,11 @@ export function pathOp(k: Kernel, dirfd: number, addr: number, fn: (p: string) =
   if (!fsOf(k)) return -ENOENT;
   return fn(path);
 }
-const umaskOf = (k: Kernel) => (k.state.umask as number | undefined) ?? 0o022;
-defineSyscall({ nr: 83, name: "mkdir", args: ["str", fmtMode], fn: (k, a) => pathOp(k, AT_FDCWD, a.u(0), (p) => fsOf(k)!.mkdir(p, a.i32(1) & ~umaskOf(k))) });
-defineSyscall({ nr: 258, name: "mkdirat", args: [fmtDirfd, "str", fmtMode], fn: (k, a) => pathOp(k, a.i32(0), a.u(1), (p) => fsOf(k)!.mkdir(p, a.i32(2) & ~umaskOf(k))) });
-defineSyscall({ nr: 84, name: "rmdir", args: ["str"], fn: (k, a) => pathOp(k, AT_FDCWD, a.u(0), (p) => fsOf(k)!.rmdir(p)) });
-defineSyscall({ nr: 87, name: "unlink", args: ["str"], fn: (k, a) => pathOp(k, AT_FDCWD, a.u(0), (p) => fsOf(k)!.unlink(p)) });
-defineSyscall({
-  nr: 263,
-  name: "unlinkat",
-  args: ["fd", "str", "x"],
-  fn: (k, a) => (a.i32(2) & ~AT_REMOVEDIR ? -EINVAL : pathOp(k, a.i32(0), a.u(1), (p) => (a.i32(2) & AT_REMOVEDIR ? fsOf(k)!.rmdir(p) : fsOf(k)!.unlink(p)))),
-});
+/** The process umask (0o022 until umask(2) sets it). */
+export const umaskOf = (k: Kernel) => (k.state.umask as number | undefined) ?? 0o022;
 export function doRename(k: Kernel, d1: number, p1: number, d2: number, p2: number): number {
   return pathOp(k, d1, p1, (from) => pathOp(k, d2, p2, (to) => fsOf(k)!.rename(from, to)));
 }
-defineSyscall({ nr: 82, name: "rename", args: ["str", "str"], fn: (k, a) => doRename(k, AT_FDCWD, a.u(0), AT_FDCWD, a.u(1)) });
-defineSyscall({ nr: 264, name: "renameat", args: ["fd", "str", "fd", "str"], fn: (k, a) => doRename(k, a.i32(0), a.u(1), a.i32(2), a.u(3)) });
-defineSyscall({ nr: 90, name: "chmod", args: ["str", "x"], fn: (k, a) => pathOp(k, AT_FDCWD, a.u(0), (p) => fsOf(k)!.chmod(p, a.i32(1) & 0o7777)) });
-defineSyscall({ nr: 268, name: "fchmodat", args: ["fd", "str", "x"], fn: (k, a) => pathOp(k, a.i32(0), a.u(1), (p) => fsOf(k)!.chmod(p, a.i32(2) & 0o7777)) });
-defineSyscall({
-  nr: 91,
-  name: "fchmod",
-  args: ["fd", "x"],
-  fn: (k, a) => {
-    const f = get(k, a.i32(0));
-    if (!f) return -EBADF;
-    return f.kind === "file" || f.kind === "dir" ? fsOf(k)!.chmod(f.path, a.i32(1) & 0o7777) : 0;
-  },
-});
-defineSyscall({
-  nr: 280,
-  name: "utimensat",
-  args: ["fd", "str", "ptr", "x"],
-  fn: (k, a) => {
-    const fsx = fsOf(k);
-    const flags = a.i32(3);
-    if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) return -EINVAL;
-    if (!fsx?.utimes) return 0;
-    let at: bigint | null = k.host.realtimeNs();
-    let mt: bigint | null = at;
-    if (a.u(2)) {
-      try {
-        const b = k.cpu.mem.readBytes(a.u(2), 32);
-        const dv = new DataView(b.buffer);
-        const t = (o: number): bigint | null => {
-          const ns = dv.getBigInt64(o + 8, true);
-          if (ns === 0x3ffffffen) return null; // UTIME_OMIT
-          if (ns === 0x3fffffffn) return k.host.realtimeNs(); // UTIME_NOW
-          if (ns < 0n || ns >= 1000000000n) throw new RangeError("tv_nsec");
-          return dv.getBigInt64(o, true) * 1000000000n + ns;
-        };
-        try {
-          at = t(0);
-          mt = t(16);
-        } catch {
-          return -EINVAL;
-        }
-      } catch {
-        return -EFAULT;
-      }
-      if (at === null && mt === null) return 0;
-    }
-    if (a.u(1) === 0) {
-      const f = get(k, a.i32(0));
-      return f ? fsx.utimes(f.path, at, mt) : -EBADF;
-    }
-    return pathOp(k, a.i32(0), a.u(1), (p) => fsx.utimes!(p, at, mt, !(flags & AT_SYMLINK_NOFOLLOW)));
-  },
-});
-
-defineSyscall({
-  nr: 77,
-  name: "ftruncate",
-  args: ["fd", "d"],
-  fn: (k, a) => {
-    const f = get(k, a.i32(0));
-    if (!f) return -EBADF;
-    if (f.kind !== "file" || (f.flags & O_ACCMODE) === 0) return -EINVAL;
-    return a.i(1) < 0 ? -EINVAL : fsOf(k)!.truncate(f.h, a.i(1));
-  },
-});
-defineSyscall({ nr: 74, name: "fsync", args: ["fd"], fn: (k, a) => (get(k, a.i32(0)) ? 0 : -EBADF) });
-defineSyscall({ nr: 75, name: "fdatasync", args: ["fd"], fn: (k, a) => (get(k, a.i32(0)) ? 0 : -EBADF) });
-
-// ---- fcntl / ioctl ------------------------------------------------------------------------
-
-defineSyscall({
-  nr: 72,
-  name: "fcntl",
-  args: ["fd", "d", "x"],
-  fn: (k, a) => {
-    const fd = a.i32(0);
-    const e = files(k).fds[fd];
-    if (fd < 0 || !e) return -EBADF;
-    switch (a.i32(1)) {
-      case 0: // F_DUPFD
-      case 1030: {
-        // F_DUPFD_CLOEXEC
-        if (a.i32(2) < 0 || a.i32(2) >= fdLimit(k)) return -EINVAL;
-        const fd2 = install(k, e.f, a.i32(1) === 1030, a.i32(2));
-        if (fd2 >= 0) e.f.refs++;
-        return fd2;
-      }
-      case 1: // F_GETFD
-        return e.cloexec ? 1 : 0;
-      case 2: // F_SETFD
-        e.cloexec = (a.i32(2) & 1) !== 0;
-        return 0;
-      case 3: // F_GETFL
-        return e.f.flags & ~O_CLOEXEC;
-      case 4: // F_SETFL: only O_APPEND and O_NONBLOCK change
-        e.f.flags = (e.f.flags & ~(O_APPEND | O_NONBLOCK)) | (a.i32(2) & (O_APPEND | O_NONBLOCK));
-        return 0;
-      case 5: // F_GETLK
-      case 6: // F_SETLK
-      case 7: // F_SETLKW
-        return 0;
-      case 1031: // F_SETPIPE_SZ
-        return e.f.pipe ? e.f.pipe.setCapacity(a.i32(2)) : -EBADF;
-      case 1032: // F_GETPIPE_SZ
-        return e.f.pipe ? e.f.pipe.capacity : -EBADF;
-      default:
-        return -EINVAL;
-    }
-  },
-});
-
-const FIONREAD = 0x541b;
-const FIONBIO = 0x5421;
-const FIOCLEX = 0x5451;
-const FIONCLEX = 0x5450;
-defineSyscall({
-  nr: 16,
-  name: "ioctl",
-  args: ["fd", "x", "ptr"],
-  fn: (k, a) => {
-    const fd = a.i32(0);
-    const f = get(k, fd);
-    if (!f) return -EBADF;
-    const req = a.u32(1);
-    switch (req) {
-      case FIONREAD: {
-        const n = f.kind === "pipe-r" ? f.pipe!.size() : (f.ops?.pending?.(f) ?? 0);
-        try {
-          k.cpu.mem.write32(a.u(2), n);
-        } catch {
-          return -EFAULT;
-        }
-        return 0;
-      }
-      case FIONBIO:
-        try {
-          f.flags = k.cpu.mem.read32(a.u(2)) ? f.flags | O_NONBLOCK : f.flags & ~O_NONBLOCK;
-        } catch {
-          return -EFAULT;
-        }
-        return 0;
-      case FIOCLEX:
-      case FIONCLEX:
-        files(k).fds[fd]!.cloexec = req === FIOCLEX;
-        return 0;
-    }
-    if (f.kind === "std" && k.host.isatty(f.h)) return ttyIoctl(k, f.h, req, a.u(2));
-    void isTtyIoctl;
-    return -ENOTTY;
-  },
-});
-
-void EPERM;
-void ENOSYS;
-
-// ---- links ------------------------------------------------------------------------------
-
-function doSymlink(k: Kernel, targetAddr: number, dirfd: number, pathAddr: number): number {
-  const target = readPath(k, targetAddr);
-  if (typeof target === "number") return target;
-  return pathOp(k, dirfd, pathAddr, (p) => fsOf(k)!.createSymlink?.(target, p) ?? -EPERM);
-}
-defineSyscall({ nr: 88, name: "symlink", args: ["str", "str"], fn: (k, a) => doSymlink(k, a.u(0), AT_FDCWD, a.u(1)) });
-defineSyscall({ nr: 266, name: "symlinkat", args: ["str", fmtDirfd, "str"], fn: (k, a) => doSymlink(k, a.u(0), a.i32(1), a.u(2)) });
-function doLink(k: Kernel, d1: number, p1: number, d2: number, p2: number): number {
-  return pathOp(k, d1, p1, (from) => pathOp(k, d2, p2, (to) => fsOf(k)!.createLink?.(from, to) ?? -EPERM));
-}
-defineSyscall({ nr: 86, name: "link", args: ["str", "str"], fn: (k, a) => doLink(k, AT_FDCWD, a.u(0), AT_FDCWD, a.u(1)) });
-defineSyscall({ nr: 265, name: "linkat", args: [fmtDirfd, "str", fmtDirfd, "str", "x"], fn: (k, a) => doLink(k, a.i32(0), a.u(1), a.i32(2), a.u(3)) });
 
 // ---- process life (used by the task model: clone, execve, exit) ---------------------
 

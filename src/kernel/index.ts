@@ -2,6 +2,8 @@
 export * from "./kernel.js";
 import "./process.js";
 import "./files.js";
+import "./file-io.js";
+import "./file-paths.js";
 import "./fsext.js";
 import "./proc.js";
 import "./procinfo.js";

@@ -1,0 +1,342 @@
+/**
+ * Descriptor syscalls: read/write and their positioned and vectored forms,
+ * close/dup/pipe, lseek, ftruncate/fsync, fcntl and ioctl (the table and the
+ * per-kind read/write they go through: files.ts).
+ */
+import { defineSyscall, RESULT_BLOCK, type Args, type Kernel } from "./kernel.js";
+import { Pipe } from "./pipe.js";
+import { isTtyIoctl, ttyIoctl } from "./tty.js";
+import { fdLimit, files, fsOf, get, install, iovecs, readable, readInto, release, statOf, writable, writeFrom } from "./files.js";
+
+const EBADF = 9;
+const EFAULT = 14;
+const EINVAL = 22;
+const ENOTTY = 25;
+const ESPIPE = 29;
+const MAX_IO = 1 << 24;
+const O_ACCMODE = 3;
+const O_APPEND = 0x400;
+const O_NONBLOCK = 0x800;
+const O_CLOEXEC = 0x80000;
+
+function sysRead(k: Kernel, a: Args, pos: number | null): number {
+  const f = get(k, a.i32(0));
+  if (!f || !readable(f)) return -EBADF;
+  if (pos !== null && f.kind !== "file") return -ESPIPE;
+  const len = Math.min(a.u(2), MAX_IO);
+  // Linux copies out until the first unwritable byte and returns that partial count
+  const room = k.cpu.mem.writablePrefix(a.u(1), len);
+  if (room === 0 && len > 0) {
+    // EFAULT only when there was something to copy (a file at EOF still reads 0)
+    const n = readInto(k, f, new Uint8Array(1), f.kind === "file" ? (pos ?? f.pos) : pos);
+    return n === RESULT_BLOCK ? n : n > 0 ? -EFAULT : n;
+  }
+  const buf = new Uint8Array(room);
+  const n = readInto(k, f, buf, pos);
+  if (n <= 0 || n === RESULT_BLOCK) return n;
+  if (k.copyOut(a.u(1), buf.subarray(0, n))) return -EFAULT;
+  return n;
+}
+
+function sysWrite(k: Kernel, a: Args, pos: number | null): number {
+  const f = get(k, a.i32(0));
+  if (!f || !writable(f)) return -EBADF;
+  if (pos !== null && f.kind !== "file") return -ESPIPE;
+  const len = Math.min(a.u(2), MAX_IO);
+  if (len === 0) return 0;
+  // a buffer running into an unmapped page: the readable part is written (Linux's partial count)
+  const have = k.cpu.mem.readablePrefix(a.u(1), len);
+  if (have === 0) return -EFAULT;
+  const data = k.cpu.mem.readBytes(a.u(1), have);
+  return writeFrom(k, f, data, pos);
+}
+
+defineSyscall({ nr: 0, name: "read", args: ["fd", "obuf2", "u"], fn: (k, a) => sysRead(k, a, null) });
+defineSyscall({ nr: 1, name: "write", args: ["fd", "buf2", "u"], fn: (k, a) => sysWrite(k, a, null) });
+defineSyscall({ nr: 17, name: "pread64", args: ["fd", "obuf2", "u", "d"], fn: (k, a) => (a.i(3) < 0 ? -EINVAL : sysRead(k, a, a.i(3))) });
+defineSyscall({ nr: 18, name: "pwrite64", args: ["fd", "buf2", "u", "d"], fn: (k, a) => (a.i(3) < 0 ? -EINVAL : sysWrite(k, a, a.i(3))) });
+
+defineSyscall({
+  nr: 20,
+  name: "writev",
+  args: ["fd", "ptr", "d"],
+  fn: (k, a) => {
+    const f = get(k, a.i32(0));
+    if (!f || !writable(f)) return -EBADF;
+    const v = iovecs(k, a.u(1), a.i32(2));
+    if (typeof v === "number") return v;
+    // as Linux: the buffers are gathered up to the first unreadable byte; nothing readable at all is EFAULT
+    const parts: Uint8Array[] = [];
+    let total = 0;
+    let fault = false;
+    for (const [base, len] of v) {
+      const want = Math.min(len, MAX_IO - total);
+      if (want === 0) continue;
+      const have = k.cpu.mem.readablePrefix(base, want);
+      if (have > 0) parts.push(k.cpu.mem.readBytes(base, have));
+      total += have;
+      if (have < want) {
+        fault = true;
+        break;
+      }
+    }
+    if (total === 0) return fault ? -EFAULT : 0;
+    const all = new Uint8Array(total);
+    let o = 0;
+    for (const p of parts) {
+      all.set(p, o);
+      o += p.length;
+    }
+    return writeFrom(k, f, all, null);
+  },
+});
+
+defineSyscall({
+  nr: 19,
+  name: "readv",
+  args: ["fd", "ptr", "d"],
+  fn: (k, a) => {
+    const f = get(k, a.i32(0));
+    if (!f || !readable(f)) return -EBADF;
+    const v = iovecs(k, a.u(1), a.i32(2));
+    if (typeof v === "number") return v;
+    // room up to the first unwritable byte (Linux returns the count copied before a fault)
+    let total = 0;
+    for (const [base, len] of v) {
+      const want = Math.min(len, MAX_IO - total);
+      const room = k.cpu.mem.writablePrefix(base, want);
+      total += room;
+      if (room < want) break;
+    }
+    if (total === 0 && v.some(([, l]) => l > 0)) {
+      const probe = readInto(k, f, new Uint8Array(1), f.kind === "file" ? f.pos : null);
+      return probe > 0 && probe !== RESULT_BLOCK ? -EFAULT : probe;
+    }
+    const buf = new Uint8Array(total);
+    const n = readInto(k, f, buf, null);
+    if (n <= 0 || n === RESULT_BLOCK) return n;
+    let o = 0;
+    try {
+      for (const [base, len] of v) {
+        if (o >= n) break;
+        const c = Math.min(len, n - o);
+        k.cpu.mem.writeBytes(base, buf.subarray(o, o + c));
+        o += c;
+      }
+    } catch {
+      return -EFAULT;
+    }
+    return n;
+  },
+});
+
+// ---- close / dup / pipe -------------------------------------------------------------
+
+defineSyscall({
+  nr: 3,
+  name: "close",
+  args: ["fd"],
+  fn: (k, a) => {
+    const fd = a.i32(0);
+    const f = get(k, fd);
+    if (!f) return -EBADF;
+    files(k).fds[fd] = null;
+    release(k, f);
+    return 0;
+  },
+});
+
+function dupTo(k: Kernel, old: number, nfd: number, cloexec: boolean): number {
+  const f = get(k, old);
+  if (!f) return -EBADF;
+  if (nfd < 0 || nfd >= fdLimit(k)) return -EBADF;
+  if (old === nfd) return nfd;
+  const fds = files(k).fds;
+  const prev = fds[nfd];
+  if (prev) release(k, prev.f);
+  f.refs++;
+  fds[nfd] = { f, cloexec };
+  return nfd;
+}
+
+defineSyscall({
+  nr: 32,
+  name: "dup",
+  args: ["fd"],
+  fn: (k, a) => {
+    const f = get(k, a.i32(0));
+    if (!f) return -EBADF;
+    const fd = install(k, f, false);
+    if (fd >= 0) f.refs++;
+    return fd;
+  },
+});
+defineSyscall({ nr: 33, name: "dup2", args: ["fd", "fd"], fn: (k, a) => (get(k, a.i32(0)) ? dupTo(k, a.i32(0), a.i32(1), false) : -EBADF) });
+defineSyscall({ nr: 292, name: "dup3", args: ["fd", "fd", "x"], fn: (k, a) => (a.i32(2) & ~O_CLOEXEC || a.i32(0) === a.i32(1) ? -EINVAL : dupTo(k, a.i32(0), a.i32(1), (a.i32(2) & O_CLOEXEC) !== 0)) });
+
+function doPipe(k: Kernel, addr: number, flags: number): number {
+  const p = new Pipe();
+  const r = install(k, { kind: "pipe-r", h: -1, pos: 0, flags: 0, path: "pipe:[1]", refs: 1, pipe: p }, (flags & O_CLOEXEC) !== 0);
+  if (r < 0) return r;
+  const w = install(k, { kind: "pipe-w", h: -1, pos: 0, flags: 1, path: "pipe:[1]", refs: 1, pipe: p }, (flags & O_CLOEXEC) !== 0);
+  if (w < 0) return w;
+  try {
+    k.cpu.mem.write32(addr, r);
+    k.cpu.mem.write32(addr + 4, w);
+  } catch {
+    return -EFAULT;
+  }
+  return 0;
+}
+defineSyscall({ nr: 22, name: "pipe", args: ["ptr"], fn: (k, a) => doPipe(k, a.u(0), 0) });
+// O_CLOEXEC, O_NONBLOCK, O_DIRECT and O_NOTIFICATION_PIPE (O_EXCL); anything else is EINVAL
+defineSyscall({ nr: 293, name: "pipe2", args: ["ptr", "x"], fn: (k, a) => (a.i32(1) & ~(O_CLOEXEC | O_NONBLOCK | 0x4000 | 0x80) ? -EINVAL : doPipe(k, a.u(0), a.i32(1))) });
+
+defineSyscall({
+  nr: 8,
+  name: "lseek",
+  args: ["fd", "d", "d"],
+  fn: (k, a) => {
+    const f = get(k, a.i32(0));
+    if (!f) return -EBADF;
+    if (f.kind === "dir") {
+      if (a.i(1) === 0 && a.i32(2) === 0) {
+        f.pos = 0;
+        f.dirents = undefined;
+        return 0;
+      }
+      return -EINVAL;
+    }
+    if (f.kind !== "file") return -ESPIPE;
+    const off = a.i(1);
+    let base: number;
+    switch (a.i32(2)) {
+      case 0:
+        base = 0;
+        break;
+      case 1:
+        base = f.pos;
+        break;
+      case 2: {
+        const st = statOf(k, f);
+        if (typeof st === "number") return st;
+        base = st.size;
+        break;
+      }
+      case 3: // SEEK_DATA: no holes known, so data is wherever the file is
+      case 4: {
+        // SEEK_HOLE: the one hole is at the end
+        const st = statOf(k, f);
+        if (typeof st === "number") return st;
+        if (off < 0 || off >= st.size) return -6; // ENXIO
+        f.pos = a.i32(2) === 3 ? off : st.size;
+        return f.pos;
+      }
+      default:
+        return -EINVAL;
+    }
+    // past what a file may hold (and what a JS number holds exactly): EINVAL, as from the file system's s_maxbytes
+    if (base + off < 0 || base + off > Number.MAX_SAFE_INTEGER) return -EINVAL;
+    f.pos = base + off;
+    return f.pos;
+  },
+});
+
+defineSyscall({
+  nr: 77,
+  name: "ftruncate",
+  args: ["fd", "d"],
+  fn: (k, a) => {
+    const f = get(k, a.i32(0));
+    if (!f) return -EBADF;
+    if (f.kind !== "file" || (f.flags & O_ACCMODE) === 0) return -EINVAL;
+    return a.i(1) < 0 ? -EINVAL : fsOf(k)!.truncate(f.h, a.i(1));
+  },
+});
+defineSyscall({ nr: 74, name: "fsync", args: ["fd"], fn: (k, a) => (get(k, a.i32(0)) ? 0 : -EBADF) });
+defineSyscall({ nr: 75, name: "fdatasync", args: ["fd"], fn: (k, a) => (get(k, a.i32(0)) ? 0 : -EBADF) });
+
+// ---- fcntl / ioctl ------------------------------------------------------------------------
+
+defineSyscall({
+  nr: 72,
+  name: "fcntl",
+  args: ["fd", "d", "x"],
+  fn: (k, a) => {
+    const fd = a.i32(0);
+    const e = files(k).fds[fd];
+    if (fd < 0 || !e) return -EBADF;
+    switch (a.i32(1)) {
+      case 0: // F_DUPFD
+      case 1030: {
+        // F_DUPFD_CLOEXEC
+        if (a.i32(2) < 0 || a.i32(2) >= fdLimit(k)) return -EINVAL;
+        const fd2 = install(k, e.f, a.i32(1) === 1030, a.i32(2));
+        if (fd2 >= 0) e.f.refs++;
+        return fd2;
+      }
+      case 1: // F_GETFD
+        return e.cloexec ? 1 : 0;
+      case 2: // F_SETFD
+        e.cloexec = (a.i32(2) & 1) !== 0;
+        return 0;
+      case 3: // F_GETFL
+        return e.f.flags & ~O_CLOEXEC;
+      case 4: // F_SETFL: only O_APPEND and O_NONBLOCK change
+        e.f.flags = (e.f.flags & ~(O_APPEND | O_NONBLOCK)) | (a.i32(2) & (O_APPEND | O_NONBLOCK));
+        return 0;
+      case 5: // F_GETLK
+      case 6: // F_SETLK
+      case 7: // F_SETLKW
+        return 0;
+      case 1031: // F_SETPIPE_SZ
+        return e.f.pipe ? e.f.pipe.setCapacity(a.i32(2)) : -EBADF;
+      case 1032: // F_GETPIPE_SZ
+        return e.f.pipe ? e.f.pipe.capacity : -EBADF;
+      default:
+        return -EINVAL;
+    }
+  },
+});
+
+const FIONREAD = 0x541b;
+const FIONBIO = 0x5421;
+const FIOCLEX = 0x5451;
+const FIONCLEX = 0x5450;
+defineSyscall({
+  nr: 16,
+  name: "ioctl",
+  args: ["fd", "x", "ptr"],
+  fn: (k, a) => {
+    const fd = a.i32(0);
+    const f = get(k, fd);
+    if (!f) return -EBADF;
+    const req = a.u32(1);
+    switch (req) {
+      case FIONREAD: {
+        const n = f.kind === "pipe-r" ? f.pipe!.size() : (f.ops?.pending?.(f) ?? 0);
+        try {
+          k.cpu.mem.write32(a.u(2), n);
+        } catch {
+          return -EFAULT;
+        }
+        return 0;
+      }
+      case FIONBIO:
+        try {
+          f.flags = k.cpu.mem.read32(a.u(2)) ? f.flags | O_NONBLOCK : f.flags & ~O_NONBLOCK;
+        } catch {
+          return -EFAULT;
+        }
+        return 0;
+      case FIOCLEX:
+      case FIONCLEX:
+        files(k).fds[fd]!.cloexec = req === FIOCLEX;
+        return 0;
+    }
+    if (f.kind === "std" && k.host.isatty(f.h)) return ttyIoctl(k, f.h, req, a.u(2));
+    void isTtyIoctl;
+    return -ENOTTY;
+  },
+});
+
