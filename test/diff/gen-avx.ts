@@ -8,20 +8,7 @@
  * every flag are compared with the host CPU.
  */
 import type { Case, RegName } from "../isa-native.js";
-import { prng } from "../helpers/prng.js";
-
-class G {
-  constructor(readonly r: () => number) {}
-  int(n: number): number {
-    return this.r() % n;
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[this.int(xs.length)];
-  }
-  u64(): bigint {
-    return (BigInt(this.r()) << 32n) | BigInt(this.r());
-  }
-}
+import { Picker as G, prng } from "../helpers/prng.js";
 
 const F64 = [0x0n, 0x8000000000000000n, 0x3ff0000000000000n, 0xbff0000000000000n, 0x7ff0000000000000n, 0xfff0000000000000n, 0x7ff8000000000000n, 0x7ff4000000000001n, 0x1n, 0x000fffffffffffffn, 0x7fefffffffffffffn, 0x3fe0000000000000n, 0x3fd5555555555555n, 0x4340000000000001n, 0xc1e0000000000000n, 0x0010000000000000n, 0x3ff0000000000001n, 0x3fefffffffffffffn, 0x3fb999999999999an, 0x7fe0000000000000n, 0x1ff0000000000000n, 0x5ff0000000000000n];
 const F32 = [0x0, 0x80000000, 0x3f800000, 0xbf800000, 0x7f800000, 0xff800000, 0x7fc00000, 0x7fa00001, 0x1, 0x7fffff, 0x7f7fffff, 0x3f000000, 0x4f000000, 0xcf000000, 0x3eaaaaab, 0x00800000, 0x3f800001, 0x3f7fffff, 0x3dcccccd, 0x7f000000, 0x1f800000, 0x5f800000, 0x477fe000, 0x477ff000, 0x38800000, 0x33800000];

@@ -6,7 +6,7 @@
  * reproducible (X64EMU_DIFF_SEED overrides the default).
  */
 import type { Case, RegName } from "../isa-native.js";
-import { prng } from "../helpers/prng.js";
+import { Picker, prng } from "../helpers/prng.js";
 
 export { prng };
 
@@ -20,18 +20,11 @@ const ALL = CF | PF | AF | ZF | SF | OF;
 
 const EDGE = [0n, 1n, 2n, 0x7fn, 0x80n, 0xffn, 0x7fffn, 0x8000n, 0xffffn, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0x7fffffffffffffffn, 0x8000000000000000n, 0xffffffffffffffffn, 0x100000000n, 63n, 64n, 31n, 32n];
 
-class Gen {
-  constructor(readonly r: () => number) {}
-  int(n: number): number {
-    return this.r() % n;
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[this.int(xs.length)];
-  }
-  u64(): bigint {
+class Gen extends Picker {
+  override u64(): bigint {
     if (this.int(3) === 0) return this.pick(EDGE);
     if (this.int(4) === 0) return BigInt(this.int(256));
-    return (BigInt(this.r()) << 32n) | BigInt(this.r());
+    return super.u64();
   }
   flags(): number {
     return this.r() & ALL;

@@ -10,3 +10,17 @@ export function prng(seed: number): () => number {
     return s;
   };
 }
+
+/** Random choices over a prng: an integer below n, an element of a list, a 64-bit value. */
+export class Picker {
+  constructor(readonly r: () => number) {}
+  int(n: number): number {
+    return this.r() % n;
+  }
+  pick<T>(xs: readonly T[]): T {
+    return xs[this.int(xs.length)];
+  }
+  u64(): bigint {
+    return (BigInt(this.r()) << 32n) | BigInt(this.r());
+  }
+}
