@@ -15,11 +15,11 @@ if (!IS_X86_64_LINUX) console.log("socket tests skipped: they compare with a nat
 
 for (const libc of ["musl", "glibc"]) {
   describe.skipIf(!IS_X86_64_LINUX)(`sockets: ${libc}`, () => {
-    for (const prog of ["sockunix", "socktcp"]) {
+    for (const prog of ["sockunix", "socktcp", "sockmsg"]) {
       const exe = path.join(ROOT, "fixtures/bin", libc, prog);
       it.skipIf(!fs.existsSync(exe))(prog, () => {
         const dir = fs.mkdtempSync(path.join(tmpDir(), `${prog}-`));
-        const args = prog === "sockunix" ? [dir] : [];
+        const args = prog === "socktcp" ? [] : [dir];
         const n = runNative(exe, args);
         const e = runEmu([exe, ...args]);
         expect(e.stderr).toBe(n.stderr);

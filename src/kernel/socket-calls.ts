@@ -7,6 +7,7 @@
 import { defineSyscall, RESULT_BLOCK, type Kernel } from "./kernel.js";
 import { get, install, iovecs, type OFile } from "./files.js";
 import { hostAccept, hostConnect, hostListen, hostUdp } from "./socket-host.js";
+import { buildControl, dropAnc, MSG_CMSG_CLOEXEC, parseControl, type Anc } from "./socket-msg.js";
 import {
   AF_INET,
   AF_INET6,
@@ -102,8 +103,8 @@ defineSyscall({
     new DataView(b.buffer).setInt32(4, dy, true);
     if (k.copyOut(a.u(3), b)) {
       files(k).fds[dx] = files(k).fds[dy] = null;
-      closeSock(x);
-      closeSock(y);
+      closeSock(x, k);
+      closeSock(y, k);
       return -E.EFAULT;
     }
     return 0;
@@ -163,7 +164,7 @@ function acceptCall(k: Kernel, fd: number, addr: number, lenAddr: number, flags:
     if (!c) return RESULT_BLOCK;
     const nfd = install(k, sockFile(c, (flags & SOCK_NONBLOCK) !== 0), (flags & SOCK_CLOEXEC) !== 0);
     if (nfd < 0) {
-      closeSock(c);
+      closeSock(c, k);
       return nfd;
     }
     const r = putAddr(k, addr, lenAddr, c.peerAddr ?? unnamed(s.family));
@@ -205,7 +206,10 @@ defineSyscall({
         hostUdp(k, s);
         return 0;
       }
-      if (!s.reg.names.has(p.key)) return -E.ENOENT;
+      const to = s.reg.names.get(p.key);
+      const abstract = p.key.startsWith("@");
+      if (!to) return abstract ? -E.ECONNREFUSED : -E.ENOENT;
+      if (to.type !== s.type) return abstract ? -E.ECONNREFUSED : -E.EPROTOTYPE;
       s.peerAddr = p.bytes;
       s.peerName = p.key;
       return 0;
@@ -245,16 +249,25 @@ function destOf(k: Kernel, s: Sock, addr: number, len: number): Parsed | null | 
   return parseAddr(k, s, addr, len);
 }
 
-function sendCall(k: Kernel, fd: number, data: Uint8Array, flags: number, addr: number, len: number): number {
+function sendCall(k: Kernel, fd: number, data: Uint8Array, flags: number, addr: number, len: number, ctl: [number, number] | null = null): number {
   const x = sockArg(k, fd);
   if (typeof x === "number") return x;
   const dest = destOf(k, x.s, addr, len);
   if (typeof dest === "number") return dest;
+  let anc: Anc | null = null;
+  if (x.s.family === AF_UNIX) {
+    const a = parseControl(k, ctl ? ctl[0] : 0, ctl ? ctl[1] : 0, true);
+    if (typeof a === "number") return a;
+    anc = a;
+  } else if (ctl) {
+    const a = parseControl(k, ctl[0], ctl[1], false);
+    if (typeof a === "number") return a;
+  }
   if (dest && x.s.family !== AF_UNIX && !x.s.stream()) {
     autobind(x.s);
     if (!x.s.reg.names.has(dest.key) && !x.s.host) hostUdp(k, x.s);
   }
-  return sockSend(k, x.f, x.s, data, flags, dest);
+  return sockSend(k, x.f, x.s, data, flags, dest, anc);
 }
 
 function readBuf(k: Kernel, addr: number, len: number): Uint8Array | number {
@@ -319,7 +332,7 @@ defineSyscall({
       all.set(p, o);
       o += p.length;
     }
-    return sendCall(k, a.i32(0), all, a.i32(2), m.namelen > 0 ? m.name : 0, m.namelen);
+    return sendCall(k, a.i32(0), all, a.i32(2), m.namelen > 0 ? m.name : 0, m.namelen, [m.control, m.controllen]);
   },
 });
 
@@ -346,13 +359,14 @@ defineSyscall({
     const lenAddr = a.u(5);
     const flags = a.i32(3);
     return recvCall(k, a.i32(0), a.u(2), flags, (buf, r, s) => {
+      dropAnc(k, r.anc);
       if (r.n > 0 && k.copyOut(dst, buf.subarray(0, r.n))) return -E.EFAULT;
       const from = senderOf(s, r);
       if (addr && lenAddr) {
         const e = from ? putAddr(k, addr, lenAddr, from) : k.copyOut(lenAddr, new Uint8Array(4));
         if (e) return -E.EFAULT;
       }
-      return flags & MSG_TRUNC && !s.stream() ? r.full : r.n;
+      return flags & MSG_TRUNC && (!s.stream() || s.seq()) ? r.full : r.n;
     });
   },
 });
@@ -373,7 +387,7 @@ defineSyscall({
       for (const [base, len] of m.iov) {
         if (o >= r.n) break;
         const take = Math.min(len, r.n - o);
-        if (k.copyOut(base, buf.subarray(o, o + take))) return -E.EFAULT;
+        if (k.copyOut(base, buf.subarray(o, o + take))) return dropAnc(k, r.anc), -E.EFAULT;
         o += take;
       }
       const from = senderOf(s, r);
@@ -385,11 +399,17 @@ defineSyscall({
         dv.setInt32(0, b.length, true);
         if (k.copyOut(maddr + 8, hdr)) return -E.EFAULT;
       }
-      // no ancillary data is passed (SCM_RIGHTS is not offered)
-      if (k.copyOut(maddr + 40, new Uint8Array(8))) return -E.EFAULT;
-      dv.setInt32(0, !s.stream() && r.full > r.n ? MSG_TRUNC : 0, true);
+      // ancillary data: credentials (SO_PASSCRED) and passed files (unix sockets)
+      const passcred = s.family === AF_UNIX && (s.opts.get((1 << 16) | 16)?.some((x) => x !== 0) ?? false);
+      const ctl = buildControl(k, r.anc, m.control ? m.controllen : 0, passcred, flags);
+      if (ctl.bytes.length && k.copyOut(m.control, ctl.bytes)) return -E.EFAULT;
+      const cl = new Uint8Array(8);
+      new DataView(cl.buffer).setUint32(0, ctl.bytes.length, true);
+      if (k.copyOut(maddr + 40, cl)) return -E.EFAULT;
+      const trunc = (!s.stream() || s.seq()) && r.full > r.n ? MSG_TRUNC : 0;
+      dv.setInt32(0, trunc | ctl.flags | (flags & MSG_CMSG_CLOEXEC), true);
       if (k.copyOut(maddr + 48, hdr)) return -E.EFAULT;
-      return flags & MSG_TRUNC && !s.stream() ? r.full : r.n;
+      return flags & MSG_TRUNC && (!s.stream() || s.seq()) ? r.full : r.n;
     });
   },
 });

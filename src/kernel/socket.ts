@@ -12,6 +12,7 @@ import { RESULT_BLOCK, RESULT_RESTART, type Kernel } from "./kernel.js";
 import { files, normalize, type FileOps, type OFile } from "./files.js";
 import { Pipe } from "./pipe.js";
 import type { HostSocket } from "../host/host.js";
+import { dropAnc, peekAnc, type Anc } from "./socket-msg.js";
 
 export const E = { EPERM: 1, ENOENT: 2, EAGAIN: 11, EFAULT: 14, EINVAL: 22, EPIPE: 32, ENOTSOCK: 88, EDESTADDRREQ: 89, EMSGSIZE: 90, EPROTOTYPE: 91, ENOPROTOOPT: 92, EPROTONOSUPPORT: 93, ESOCKTNOSUPPORT: 94, EOPNOTSUPP: 95, EAFNOSUPPORT: 97, EADDRINUSE: 98, EADDRNOTAVAIL: 99, ENETUNREACH: 101, ECONNRESET: 104, EISCONN: 106, ENOTCONN: 107, ECONNREFUSED: 111, EALREADY: 114, EINPROGRESS: 115 };
 
@@ -39,6 +40,35 @@ const MAX_DGRAMS = 256;
 interface Dgram {
   data: Uint8Array;
   from: Uint8Array | null;
+  anc: Anc | null;
+}
+
+/** Where a message with ancillary data (every SOCK_SEQPACKET message) starts in a connection's byte stream. */
+interface Mark {
+  at: number;
+  len: number;
+  anc: Anc | null;
+}
+
+/** One direction of a connection: bytes, the message marks in them, what has been read. */
+export class SockPipe extends Pipe {
+  marks: Mark[] = [];
+  readPos = 0;
+  /** the credentials of the last sender (SO_PASSCRED on a stream) */
+  last: Anc | null = null;
+  take(buf: Uint8Array): number {
+    const n = buf.length === 0 ? 0 : this.read(buf);
+    if (n > 0) this.readPos += n;
+    return n;
+  }
+  tail(): number {
+    return this.readPos + this.size();
+  }
+  /** the reading end is gone: what was in flight is dropped */
+  drop(k: Kernel | null): void {
+    for (const m of this.marks) if (k) dropAnc(k, m.anc);
+    this.marks.length = 0;
+  }
 }
 
 export class Sock {
@@ -48,8 +78,8 @@ export class Sock {
   peerAddr: Uint8Array | null = null;
   /** the other end (socketpair, connected unix or loopback sockets) */
   peer: Sock | null = null;
-  rx: Pipe | null = null;
-  tx: Pipe | null = null;
+  rx: SockPipe | null = null;
+  tx: SockPipe | null = null;
   dgrams: Dgram[] = [];
   listening = false;
   backlog: Sock[] = [];
@@ -80,6 +110,10 @@ export class Sock {
 
   stream(): boolean {
     return this.type !== SOCK_DGRAM;
+  }
+  /** SOCK_SEQPACKET: a connection that keeps message boundaries */
+  seq(): boolean {
+    return this.type === SOCK_SEQPACKET;
   }
 }
 
@@ -239,8 +273,8 @@ export function autobind(s: Sock): void {
 
 /** Join two stream ends with a pipe each way. */
 export function joinStreams(a: Sock, b: Sock): void {
-  const ab = new Pipe();
-  const ba = new Pipe();
+  const ab = new SockPipe();
+  const ba = new SockPipe();
   ab.capacity = ba.capacity = 212992;
   a.tx = ab;
   b.rx = ab;
@@ -262,6 +296,7 @@ function concrete(s: Sock): Uint8Array {
 export function connectLocal(k: Kernel, s: Sock, p: Parsed, nonblock: boolean): number {
   const l = s.reg.names.get(p.key);
   if (!l || !l.listening || l.closed) return s.family === AF_UNIX && !l && p.key.startsWith("unix:") ? -E.ENOENT : -E.ECONNREFUSED;
+  if (l.type !== s.type) return p.key.startsWith("@") ? -E.ECONNREFUSED : -E.EPROTOTYPE;
   autobind(s);
   const srv = new Sock(l.family, l.type, l.proto, k.proc ? k.proc.pid : 0, l.reg);
   joinStreams(s, srv);
@@ -276,14 +311,16 @@ export function connectLocal(k: Kernel, s: Sock, p: Parsed, nonblock: boolean): 
 }
 
 /** Close one socket: its ends of the pipes, its name, its unaccepted connections. */
-export function closeSock(s: Sock): void {
+export function closeSock(s: Sock, k: Kernel | null = null): void {
   if (s.closed) return;
   s.closed = true;
-  if (s.rx) s.rx.readers--;
+  if (s.rx && --s.rx.readers === 0) s.rx.drop(k);
   if (s.tx && !s.shutWr) s.tx.writers--;
   s.shutWr = true;
+  if (k) for (const d of s.dgrams) dropAnc(k, d.anc);
+  s.dgrams.length = 0;
   if (s.key !== null && s.reg.names.get(s.key) === s) s.reg.names.delete(s.key);
-  for (const c of s.backlog) closeSock(c);
+  for (const c of s.backlog) closeSock(c, k);
   s.backlog.length = 0;
   if (s.host) s.host.close();
 }
@@ -297,7 +334,7 @@ export function sockReady(s: Sock): number {
   if (!s.stream()) return r | (s.dgrams.length ? POLLIN : 0) | POLLOUT;
   if (!s.rx || !s.tx) return r | (s.family === AF_UNIX ? 0 : POLLOUT | POLLHUP);
   const eof = s.rx.writers === 0;
-  if (s.rx.size() > 0 || eof || s.shutRd) r |= POLLIN;
+  if (s.rx.size() > 0 || s.rx.marks.length > 0 || eof || s.shutRd) r |= POLLIN;
   if (eof) r |= POLLRDHUP;
   if (!s.shutWr && s.tx.writeReady()) r |= POLLOUT;
   // TCP hangs up when both directions are shut; a unix peer's close shuts both
@@ -328,6 +365,8 @@ export interface Received {
   n: number;
   from: Uint8Array | null;
   full: number;
+  /** files and credentials that came with the data (the deliverer installs or drops the files) */
+  anc: Anc | null;
 }
 
 /**
@@ -339,31 +378,49 @@ export function sockRecv(k: Kernel, f: OFile, s: Sock, buf: Uint8Array, flags: n
     if (s.host) {
       const n = s.host.recv(buf, (flags & MSG_PEEK) !== 0);
       if (n === -E.EAGAIN) return RESULT_BLOCK;
-      return n < 0 ? n : deliver({ n, from: s.host.dgramFrom ?? null, full: s.host.dgramLen ?? n });
+      return n < 0 ? n : deliver({ n, from: s.host.dgramFrom ?? null, full: s.host.dgramLen ?? n, anc: null });
     }
     if (!s.stream()) {
       const d = s.dgrams[0];
-      if (!d) return s.shutRd ? deliver({ n: 0, from: null, full: 0 }) : RESULT_BLOCK;
-      if (!(flags & MSG_PEEK)) s.dgrams.shift();
+      if (!d) return s.shutRd ? deliver({ n: 0, from: null, full: 0, anc: null }) : RESULT_BLOCK;
+      const peek = (flags & MSG_PEEK) !== 0;
+      if (!peek) s.dgrams.shift();
       const n = Math.min(buf.length, d.data.length);
       buf.set(d.data.subarray(0, n));
-      return deliver({ n, from: d.from, full: d.data.length });
+      return deliver({ n, from: d.from, full: d.data.length, anc: peek ? peekAnc(d.anc) : d.anc });
     }
-    if (!s.rx) return s.family === AF_UNIX ? -E.EINVAL : -E.ENOTCONN;
-    if (s.shutRd && s.rx.size() === 0) return deliver({ n: 0, from: null, full: 0 });
+    const rx = s.rx;
+    if (!rx) return s.family === AF_UNIX ? -E.EINVAL : -E.ENOTCONN;
+    const none = { n: 0, from: null, full: 0, anc: null };
+    if (s.shutRd && rx.size() === 0 && rx.marks.length === 0) return deliver(none);
     if (s.error) {
       const e = s.error;
       s.error = 0;
       return -e;
     }
-    if (buf.length === 0) return deliver({ n: 0, from: null, full: 0 });
-    const want = flags & MSG_WAITALL && !(flags & MSG_PEEK) ? buf.length : 1;
-    if (s.rx.size() < want && s.rx.writers > 0) {
+    const peek = (flags & MSG_PEEK) !== 0;
+    if (s.seq()) return seqRecv(rx, buf, peek, deliver);
+    if (buf.length === 0) return deliver(none);
+    const want = flags & MSG_WAITALL && !peek ? buf.length : 1;
+    if (rx.size() < want && rx.writers > 0) {
       // MSG_WAITALL: wait for all of it (or the end)
-      if (s.rx.size() === 0 || want > 1) return RESULT_BLOCK;
+      if (rx.size() === 0 || want > 1) return RESULT_BLOCK;
     }
-    const n = flags & MSG_PEEK ? peekPipe(s.rx, buf) : s.rx.read(buf);
-    return deliver({ n: Math.max(0, n), from: null, full: Math.max(0, n) });
+    // a read reaching a message with files takes them and stops at that message's end (as Linux's unix streams)
+    let limit = Math.min(buf.length, rx.size());
+    let anc = rx.last;
+    const m = rx.marks[0];
+    if (m && m.at < rx.readPos + limit) {
+      limit = Math.min(limit, m.at + m.len - rx.readPos);
+      if (peek) anc = peekAnc(m.anc);
+      else {
+        anc = m.anc;
+        rx.marks.shift();
+      }
+    }
+    const part = buf.subarray(0, limit);
+    const n = peek ? peekPipe(rx, part) : rx.take(part);
+    return deliver({ n: Math.max(0, n), from: null, full: Math.max(0, n), anc });
   };
   const r = attempt();
   if (r !== RESULT_BLOCK) return r;
@@ -372,32 +429,76 @@ export function sockRecv(k: Kernel, f: OFile, s: Sock, buf: Uint8Array, flags: n
   return k.sched.park(k, { retry: () => (sockReady(s) & (POLLIN | POLLERR | POLLHUP) ? RESULT_RESTART : RESULT_BLOCK), deadline: null, onSignal: "restart" });
 }
 
+/** A SOCK_SEQPACKET receive: one whole message, the part that does not fit discarded. */
+function seqRecv(rx: SockPipe, buf: Uint8Array, peek: boolean, deliver: (r: Received) => number): number {
+  const m = rx.marks[0];
+  if (!m) return rx.writers === 0 ? deliver({ n: 0, from: null, full: 0, anc: null }) : RESULT_BLOCK;
+  const n = Math.min(buf.length, m.len);
+  if (peek) {
+    peekPipe(rx, buf.subarray(0, n));
+    return deliver({ n, from: null, full: m.len, anc: peekAnc(m.anc) });
+  }
+  rx.take(buf.subarray(0, n));
+  if (m.len > n) rx.take(new Uint8Array(m.len - n));
+  rx.marks.shift();
+  return deliver({ n, from: null, full: m.len, anc: m.anc });
+}
+
 function brokenPipe(k: Kernel, flags: number): number {
   if (!(flags & MSG_NOSIGNAL)) k.signalHandlers.raise(k, 13, 0, k.proc ? k.proc.pid : k.host.getpid());
   return -E.EPIPE;
 }
 
 /** Send data (dest: a parsed address for unconnected datagram sockets). */
-export function sockSend(k: Kernel, f: OFile, s: Sock, data: Uint8Array, flags: number, dest: Parsed | null): number {
+export function sockSend(k: Kernel, f: OFile, s: Sock, data: Uint8Array, flags: number, dest: Parsed | null, anc: Anc | null = null): number {
+  const r = sendData(k, f, s, data, flags, dest, anc);
+  // what a failed send carried goes back (its files' references)
+  if (r < 0 && anc) dropAnc(k, anc);
+  return r;
+}
+
+function sendData(k: Kernel, f: OFile, s: Sock, data: Uint8Array, flags: number, dest: Parsed | null, anc: Anc | null): number {
   if (s.host) {
     const r = s.host.send(data, dest ? dest.bytes : null);
     if (r === -E.EPIPE) return brokenPipe(k, flags);
     if (r !== -E.EAGAIN || nonblocking(f, flags)) return r;
     return k.sched.park(k, { retry: () => (s.host!.ready() & POLLOUT ? RESULT_RESTART : RESULT_BLOCK), deadline: null, onSignal: "restart" });
   }
-  if (!s.stream()) return dgramSend(k, f, s, data, flags, dest);
+  if (!s.stream()) return dgramSend(k, f, s, data, flags, dest, anc);
   if (s.shutWr && s.tx) return brokenPipe(k, flags);
   if (!s.tx) return s.family === AF_UNIX ? -E.ENOTCONN : brokenPipe(k, flags);
   const tx = s.tx;
   if (tx.readers === 0) return brokenPipe(k, flags);
-  let done = tx.put(data, false);
+  if (anc) tx.last = { ...anc, fds: null };
+  if (s.seq()) return seqSend(k, f, tx, data, flags, anc);
+  // files ride with the message's first byte
+  let at = tx.tail();
+  const put = (d: Uint8Array): number => {
+    const n = tx.put(d, false);
+    if (n > 0 && anc && anc.fds) {
+      tx.marks.push({ at, len: data.length, anc });
+      anc = null;
+    }
+    return n;
+  };
+  let done = put(data);
   if (done === data.length) return done;
   if (nonblocking(f, flags)) return done > 0 ? done : -E.EAGAIN;
   return k.sched.park(k, {
     retry: () => {
-      if (tx.readers === 0) return done > 0 ? done : brokenPipe(k, flags);
-      done += tx.put(data.subarray(done), false);
+      if (tx.readers === 0) {
+        if (done > 0) return done;
+        if (anc) dropAnc(k, anc);
+        anc = null;
+        return brokenPipe(k, flags);
+      }
+      if (done === 0) at = tx.tail();
+      done += put(data.subarray(done));
       return done === data.length ? done : RESULT_BLOCK;
+    },
+    cancel: () => {
+      if (anc) dropAnc(k, anc);
+      anc = null;
     },
     deadline: null,
     onSignal: "restart",
@@ -405,7 +506,36 @@ export function sockSend(k: Kernel, f: OFile, s: Sock, data: Uint8Array, flags: 
   });
 }
 
-function dgramSend(k: Kernel, f: OFile, s: Sock, data: Uint8Array, flags: number, dest: Parsed | null): number {
+/** A SOCK_SEQPACKET send: the whole message or nothing. */
+function seqSend(k: Kernel, f: OFile, tx: SockPipe, data: Uint8Array, flags: number, anc: Anc | null): number {
+  if (data.length > tx.capacity - 32) return -E.EMSGSIZE;
+  const put = (): number => {
+    if (tx.readers === 0) return brokenPipe(k, flags);
+    if (data.length > 0 && tx.put(data, true) === 0) return RESULT_BLOCK;
+    tx.marks.push({ at: tx.tail() - data.length, len: data.length, anc });
+    return data.length;
+  };
+  return sendOrPark(k, f, flags, put, anc);
+}
+
+/** Try put() now, else park until it goes through; a send given up drops its files. */
+function sendOrPark(k: Kernel, f: OFile, flags: number, put: () => number, anc: Anc | null): number {
+  const r = put();
+  if (r !== RESULT_BLOCK) return r;
+  if (nonblocking(f, flags)) return -E.EAGAIN;
+  let sent = false;
+  const retry = (): number => {
+    const x = put();
+    if (x !== RESULT_BLOCK) {
+      sent = true;
+      if (x < 0) dropAnc(k, anc);
+    }
+    return x;
+  };
+  return k.sched.park(k, { retry, cancel: () => void (sent || dropAnc(k, anc)), deadline: null, onSignal: "restart" });
+}
+
+function dgramSend(k: Kernel, f: OFile, s: Sock, data: Uint8Array, flags: number, dest: Parsed | null, anc: Anc | null): number {
   let to: Sock | null;
   if (dest) {
     to = s.reg.names.get(dest.key) ?? null;
@@ -422,22 +552,19 @@ function dgramSend(k: Kernel, f: OFile, s: Sock, data: Uint8Array, flags: number
   const put = (): number => {
     if (to!.closed) return -E.ECONNREFUSED;
     if (to!.dgrams.length >= MAX_DGRAMS) return RESULT_BLOCK;
-    to!.dgrams.push({ data: data.slice(), from });
+    to!.dgrams.push({ data: data.slice(), from, anc });
     return data.length;
   };
-  const r = put();
-  if (r !== RESULT_BLOCK) return r;
-  if (nonblocking(f, flags)) return -E.EAGAIN;
-  return k.sched.park(k, { retry: put, deadline: null, onSignal: "restart" });
+  return sendOrPark(k, f, flags, put, anc);
 }
 
 export const sockOps: FileOps = {
   read: (k, f, buf) => {
     const s = f.obj as Sock;
-    return sockRecv(k, f, s, buf, 0, (r) => r.n);
+    return sockRecv(k, f, s, buf, 0, (r) => (dropAnc(k, r.anc), r.n));
   },
   write: (k, f, data) => sockSend(k, f, f.obj as Sock, data, 0, null),
-  close: (_k, f) => closeSock(f.obj as Sock),
+  close: (k, f) => closeSock(f.obj as Sock, k),
   mode: S_IFSOCK,
   pending: (f) => {
     const s = f.obj as Sock;
