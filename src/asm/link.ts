@@ -250,72 +250,39 @@ export function link(obj: ObjectFile, opts: LinkOptions = {}): Linked {
   const total = shOff + shnum * SHDR;
   const out = new Uint8Array(total);
   const dv = new DataView(out.buffer);
-  const u16 = (o: number, v: number) => dv.setUint16(o, v, true);
-  const u32 = (o: number, v: number) => dv.setUint32(o, v, true);
-  const u64 = (o: number, v: number) => dv.setBigUint64(o, BigInt(v), true);
+  /** Little-endian fields packed from offset o, one layout letter each: B u8, H u16, I u32, Q u64. */
+  const struct = (o: number, layout: string, ...values: number[]) => {
+    for (let i = 0; i < layout.length; i++) {
+      const c = layout[i];
+      if (c === "B") out[o++] = values[i];
+      else if (c === "H") (dv.setUint16(o, values[i], true), (o += 2));
+      else if (c === "I") (dv.setUint32(o, values[i], true), (o += 4));
+      else (dv.setBigUint64(o, BigInt(values[i]), true), (o += 8));
+    }
+  };
 
   // ELF header
   out.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0], 0);
-  u16(16, 2); // ET_EXEC
-  u16(18, 62); // EM_X86_64
-  u32(20, 1);
-  u64(24, entry.value);
-  u64(32, EHDR);
-  u64(40, shOff);
-  u32(48, 0);
-  u16(52, EHDR);
-  u16(54, PHDR);
-  u16(56, phnum);
-  u16(58, SHDR);
-  u16(60, shnum);
-  u16(62, shnum - 1);
+  // ET_EXEC, EM_X86_64, version, entry, phoff, shoff, flags, ehsize, phentsize, phnum, shentsize, shnum, shstrndx
+  struct(16, "HHIQQQIHHHHHH", 2, 62, 1, entry.value, EHDR, shOff, 0, EHDR, PHDR, phnum, SHDR, shnum, shnum - 1);
 
   // program headers: the headers' own read-only segment, then text, read-only data, data
   const phdr = (i: number, flags: number, off: number, vaddr: number, filesz: number, memsz: number) => {
-    const o = EHDR + i * PHDR;
-    u32(o, 1); // PT_LOAD
-    u32(o + 4, flags);
-    u64(o + 8, off);
-    u64(o + 16, vaddr);
-    u64(o + 24, vaddr);
-    u64(o + 32, filesz);
-    u64(o + 40, memsz);
-    u64(o + 48, PAGE);
+    struct(EHDR + i * PHDR, "IIQQQQQQ", 1 /* PT_LOAD */, flags, off, vaddr, vaddr, filesz, memsz, PAGE);
   };
   phdr(0, 4, 0, BASE, EHDR + PHDR * phnum, EHDR + PHDR * phnum);
   segs.forEach((s, i) => phdr(i + 1, s.flags, s.off, s.vaddr, s.filesz, s.memsz));
   if (stackNote) {
-    const o = EHDR + (segs.length + 1) * PHDR;
-    u32(o, 0x6474e551); // PT_GNU_STACK
-    u32(o + 4, stackNote.flags & SHF_EXECINSTR ? 7 : 6);
-    u64(o + 48, 16);
+    struct(EHDR + (segs.length + 1) * PHDR, "IIQQQQQQ", 0x6474e551 /* PT_GNU_STACK */, stackNote.flags & SHF_EXECINSTR ? 7 : 6, 0, 0, 0, 0, 0, 16);
   }
 
   for (const o of ordered) if (!o.nobits) out.set(image.get(o)!, o.fileOff);
-  syms.forEach((s, i) => {
-    const o = symOff + i * SYM;
-    u32(o, s.name);
-    out[o + 4] = s.info;
-    u16(o + 6, s.shndx);
-    u64(o + 8, s.value);
-    u64(o + 16, s.size);
-  });
+  syms.forEach((s, i) => struct(symOff + i * SYM, "IBBHQQ", s.name, s.info, 0, s.shndx, s.value, s.size));
   out.set(strtab, strOff);
   out.set(shstr, shstrOff);
 
-  const shdr = (i: number, name: number, type: number, flags: number, addr: number, off: number, size: number, link: number, info: number, align: number, entsize: number) => {
-    const o = shOff + i * SHDR;
-    u32(o, name);
-    u32(o + 4, type);
-    u64(o + 8, flags);
-    u64(o + 16, addr);
-    u64(o + 24, off);
-    u64(o + 32, size);
-    u32(o + 40, link);
-    u32(o + 44, info);
-    u64(o + 48, align);
-    u64(o + 56, entsize);
-  };
+  const shdr = (i: number, name: number, type: number, flags: number, addr: number, off: number, size: number, link: number, info: number, align: number, entsize: number) =>
+    struct(shOff + i * SHDR, "IIQQQQIIQQ", name, type, flags, addr, off, size, link, info, align, entsize);
   ordered.forEach((o, i) => shdr(i + 1, outNames[i], o.nobits ? 8 : 1, o.flags, o.addr, o.fileOff, o.size, 0, 0, o.align, 0));
   const k = ordered.length + 1;
   shdr(k, nSymtab, 2, 0, 0, symOff, syms.length * SYM, k + 1, firstGlobal, 8, SYM);
