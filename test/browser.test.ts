@@ -3,65 +3,29 @@
  * running the bundled fixtures with the in-memory host.
  */
 import { execFileSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as http from "node:http";
-import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "./helpers/asm.js";
+import { type BrowserSession, CHROMIUM, HAS_CHROMIUM, startBrowser } from "./helpers/chromium.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const HAS_CHROMIUM = fs.existsSync(CHROMIUM);
 if (!HAS_CHROMIUM) console.log(`browser test skipped: ${CHROMIUM} not found (Debian package chromium)`);
 
-const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css" };
 
 describe.skipIf(!HAS_CHROMIUM)("browser demo in headless Chromium", () => {
-  let server: http.Server;
+  let session: BrowserSession | undefined;
   let base = "";
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let browser: any;
-  let profile: string | undefined;
 
   beforeAll(async () => {
     execFileSync(process.execPath, [path.join(ROOT, "scripts/build-web.mjs")]);
-    server = http.createServer((req, res) => {
-      const p = path.join(ROOT, decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname));
-      if (!p.startsWith(ROOT) || !fs.existsSync(p) || fs.statSync(p).isDirectory()) {
-        res.writeHead(404).end();
-        return;
-      }
-      const headers: Record<string, string> = { "content-type": TYPES[path.extname(p)] ?? "application/octet-stream" };
-      // ?csp: a strict content security policy (no eval / new Function: the interpreter runs alone)
-      if (req.url?.endsWith("?csp")) headers["content-security-policy"] = "script-src 'self'";
-      res.writeHead(200, headers);
-      fs.createReadStream(p).pipe(res);
-    });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const a = server.address() as { port: number };
-    base = `http://127.0.0.1:${a.port}`;
-    const { chromium } = await import("playwright-core");
-    // a fresh profile directory per run
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), "x64emu-chromium-"));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    // ?csp: a strict content security policy (no eval / new Function: the interpreter runs alone)
+    session = await startBrowser(ROOT, "script-src 'self'");
+    ({ base, browser } = session);
   }, 120000);
 
   afterAll(async () => {
-    await browser?.close();
-    server?.close();
-    if (profile) fs.rmSync(profile, { recursive: true, force: true });
+    await session?.close();
   });
 
   it("runs false and hello, and steps through a program", async () => {

@@ -7,18 +7,13 @@
  * Screenshots go to $X64EMU_SCREENSHOT_DIR when set.
  */
 import { execFileSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as http from "node:http";
-import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "./helpers/asm.js";
+import { type BrowserSession, CHROMIUM, HAS_CHROMIUM, startBrowser } from "./helpers/chromium.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const HAS_CHROMIUM = fs.existsSync(CHROMIUM);
 if (!HAS_CHROMIUM) console.log(`playground test skipped: ${CHROMIUM} not found (Debian package chromium)`);
 
-const TYPES: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css" };
 const SHOTS = process.env.X64EMU_SCREENSHOT_DIR;
 
 /** A full-page screenshot (kept in $X64EMU_SCREENSHOT_DIR when set). */
@@ -30,46 +25,20 @@ async function screenshot(page: any, name: string): Promise<void> {
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 describe.skipIf(!HAS_CHROMIUM)("assembly playground in headless Chromium", () => {
-  let server: http.Server;
+  let session: BrowserSession | undefined;
   let base = "";
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let browser: any;
-  let profile: string | undefined;
 
   beforeAll(async () => {
     execFileSync(process.execPath, [path.join(ROOT, "scripts/build-web.mjs")]);
-    const web = path.join(ROOT, "examples/web");
-    server = http.createServer((req, res) => {
-      const url = new URL(req.url ?? "/", "http://x");
-      if (url.pathname === "/favicon.ico") {
-        res.writeHead(204).end();
-        return;
-      }
-      const p = path.join(web, decodeURIComponent(url.pathname));
-      if (!p.startsWith(web) || !fs.existsSync(p) || fs.statSync(p).isDirectory()) {
-        res.writeHead(404).end();
-        return;
-      }
-      const headers: Record<string, string> = { "content-type": TYPES[path.extname(p)] ?? "application/octet-stream" };
-      // ?csp: no eval, no new Function, no WebAssembly compilation (for the page and its worker)
-      if (url.searchParams.has("csp")) headers["content-security-policy"] = "default-src 'self'; script-src 'self'; worker-src 'self'";
-      res.writeHead(200, headers);
-      fs.createReadStream(p).pipe(res);
-    });
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    const { chromium } = await import("playwright-core");
-    profile = fs.mkdtempSync(path.join(os.tmpdir(), "x64emu-playground-"));
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      viewport: { width: 1280, height: 1000 },
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-    });
+    // ?csp: no eval, no new Function, no WebAssembly compilation (for the page and its worker)
+    session = await startBrowser(path.join(ROOT, "examples/web"), "default-src 'self'; script-src 'self'; worker-src 'self'", { width: 1280, height: 1000 });
+    ({ base, browser } = session);
   }, 120000);
 
   afterAll(async () => {
-    await browser?.close();
-    server?.close();
-    if (profile) fs.rmSync(profile, { recursive: true, force: true });
+    await session?.close();
   });
 
   async function open(query = ""): Promise<{ page: any; errors: string[] }> {
