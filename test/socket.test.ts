@@ -5,6 +5,7 @@
  * host process in both directions.
  */
 import { spawn } from "node:child_process";
+import * as dgram from "node:dgram";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
@@ -15,11 +16,11 @@ if (!IS_X86_64_LINUX) console.log("socket tests skipped: they compare with a nat
 
 for (const libc of ["musl", "glibc"]) {
   describe.skipIf(!IS_X86_64_LINUX)(`sockets: ${libc}`, () => {
-    for (const prog of ["sockunix", "socktcp", "sockmsg"]) {
+    for (const prog of ["sockunix", "socktcp", "sockmsg", "sockudp"]) {
       const exe = path.join(ROOT, "fixtures/bin", libc, prog);
       it.skipIf(!fs.existsSync(exe))(prog, () => {
         const dir = fs.mkdtempSync(path.join(tmpDir(), `${prog}-`));
-        const args = prog === "socktcp" ? [] : [dir];
+        const args = prog === "socktcp" || prog === "sockudp" ? [] : [dir];
         const n = runNative(exe, args);
         const e = runEmu([exe, ...args]);
         expect(e.stderr).toBe(n.stderr);
@@ -115,6 +116,84 @@ describe.skipIf(!IS_X86_64_LINUX)("sockets: guest and host processes over 127.0.
         results.push(`${r.out}code ${r.code}\necho ${await echoed}`);
       }
       expect(results[0]).toContain("echoed 18 bytes");
+      expect(results[1]).toBe(results[0]);
+    }, 60000);
+  }
+});
+
+/** A UDP echo server in a host Node process; resolves with its port. */
+function hostUdpEcho(): Promise<{ port: number; stop: () => void }> {
+  const code = `const d=require("dgram");const s=d.createSocket("udp4");s.on("message",(m,r)=>s.send(m,r.port,r.address));s.bind(0,"127.0.0.1",()=>console.log(s.address().port))`;
+  const child = spawn(process.execPath, ["-e", code], { stdio: ["ignore", "pipe", "inherit"] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("udp echo server did not start")), 10000);
+    child.stdout.once("data", (d) => {
+      clearTimeout(timer);
+      resolve({ port: Number(String(d).trim()), stop: () => child.kill() });
+    });
+  });
+}
+
+/** A UDP port nothing is bound to now (the host picks it). */
+function freeUdpPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = dgram.createSocket("udp4");
+    s.bind(0, "127.0.0.1", () => {
+      const p = s.address().port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/** Send each datagram to 127.0.0.1:port and wait for its echo (resent while the server may still be starting), then "quit". */
+function udpClient(port: number, msgs: string[]): Promise<string> {
+  return new Promise((resolve) => {
+    const c = dgram.createSocket("udp4");
+    const got: string[] = [];
+    let j = 0;
+    const next = (): void => {
+      if (j === msgs.length) {
+        c.send("quit", port, "127.0.0.1", () => c.close(() => resolve(got.join("|"))));
+        return;
+      }
+      c.send(msgs[j], port, "127.0.0.1");
+    };
+    c.on("message", (m) => {
+      got.push(String(m));
+      j++;
+      next();
+    });
+    c.bind(0, "127.0.0.1", next);
+  });
+}
+
+describe.skipIf(!IS_X86_64_LINUX)("sockets: UDP between guest and host processes", () => {
+  for (const libc of ["musl", "glibc"]) {
+    const exe = path.join(ROOT, "fixtures/bin", libc, "sockudp");
+    it.skipIf(!fs.existsSync(exe))(`${libc}: guest client, host UDP echo`, async () => {
+      const srv = await hostUdpEcho();
+      try {
+        const n = runNative(exe, [String(srv.port)]);
+        const e = runEmu([exe, String(srv.port)]);
+        expect(n.stdout).toContain("peek 5 'first' from host 1");
+        expect(e.stdout).toBe(n.stdout);
+        expect(shellStatus(e)).toBe(shellStatus(n));
+      } finally {
+        srv.stop();
+      }
+    }, 60000);
+    it.skipIf(!fs.existsSync(exe))(`${libc}: host client, guest UDP echo`, async () => {
+      const results: string[] = [];
+      for (const cmd of [[exe], [process.execPath, CLI, exe]]) {
+        const port = await freeUdpPort();
+        let echoed: Promise<string> = Promise.resolve("");
+        const r = await runUntilExit(cmd[0], [...cmd.slice(1), "serve", String(port)], () => {
+          echoed = udpClient(port, ["alpha", "a longer second datagram", "3"]);
+        });
+        results.push(`${r.out}code ${r.code}\necho ${await echoed}`);
+      }
+      expect(results[0]).toContain("served 3 datagrams");
+      expect(results[0]).toContain("echo alpha|a longer second datagram|3");
       expect(results[1]).toBe(results[0]);
     }, 60000);
   }

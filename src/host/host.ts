@@ -151,14 +151,23 @@ export interface HostSocket {
   dgramLen?: number;
 }
 
+/** A UDP socket on the host. */
+export interface HostUdp {
+  /** Send a datagram to a sockaddr (no delivery report, as UDP). */
+  send(data: Uint8Array, to: Uint8Array): void;
+  /** The sockaddr it is bound at. */
+  localAddr(): Uint8Array;
+  close(): void;
+}
+
 /** The host's TCP/UDP networking (Node's net and dgram). Addresses are sockaddr_in/in6 bytes. */
 export interface HostNet {
   /** Start a TCP connection (its connectState() tells when it is made). */
   connect(family: number, to: Uint8Array): HostSocket | number;
   /** A TCP listener on a host port (bind + listen). */
   listen(family: number, at: Uint8Array, backlog: number): HostSocket | number;
-  /** A UDP socket bound at `at`. */
-  udp(family: number, at: Uint8Array): HostSocket | number;
+  /** A UDP socket bound at `at` (port 0: the host picks one), or -errno; each datagram that arrives goes to onMessage. */
+  udp(family: number, at: Uint8Array, onMessage: (data: Uint8Array, from: Uint8Array) => void): HostUdp | number;
   /** Called on every host network event (the run loop awaits it when idle). */
   wake: (() => void) | null;
 }

@@ -6,9 +6,10 @@
  * event calls `wake` so an idle run loop retries the parked guest tasks.
  * Addresses are sockaddr_in / sockaddr_in6 bytes.
  */
+import * as dgram from "node:dgram";
 import * as net from "node:net";
 import * as os from "node:os";
-import type { HostNet, HostSocket } from "./host.js";
+import type { HostNet, HostSocket, HostUdp } from "./host.js";
 
 const AF_INET = 2;
 const POLLIN = 0x1 | 0x40;
@@ -269,7 +270,44 @@ export class NodeNet implements HostNet {
     server.listen({ host: family === AF_INET && host === "0.0.0.0" ? "0.0.0.0" : host, port, backlog: Math.max(1, backlog), ipv6Only: false });
     return new TcpListener(server, family, at, this);
   }
-  udp(): HostSocket | number {
-    return -97; // EAFNOSUPPORT: UDP stays between guest sockets
+  udp(family: number, at: Uint8Array, onMessage: (data: Uint8Array, from: Uint8Array) => void): HostUdp | number {
+    const { host, port } = sockaddrHost(at);
+    // an address literal needs no name lookup: answering at once makes bind synchronous
+    const lookup = (h: string, _o: unknown, cb: (e: Error | null, a: string, f: number) => void): void => cb(null, h, family === AF_INET ? 4 : 6);
+    const s = dgram.createSocket({ type: family === AF_INET ? "udp4" : "udp6", lookup: lookup as never, ipv6Only: false });
+    let failed = 0;
+    s.on("error", (e) => {
+      failed = errnoOf(e);
+    });
+    s.bind(port, host);
+    if (failed) {
+      s.close();
+      return failed;
+    }
+    let bound: net.AddressInfo;
+    try {
+      bound = s.address();
+    } catch {
+      s.close();
+      return -98; // EADDRINUSE
+    }
+    s.on("message", (m, r) => {
+      onMessage(new Uint8Array(m.buffer, m.byteOffset, m.length), hostSockaddr(family, r.address, r.port));
+      this.poke();
+    });
+    const local = hostSockaddr(family, bound.address, bound.port);
+    let open = true;
+    return {
+      send: (data, to) => {
+        if (!open) return;
+        const d = sockaddrHost(to);
+        s.send(Buffer.from(data), d.port, d.host, () => undefined);
+      },
+      localAddr: () => local,
+      close: () => {
+        if (open) s.close();
+        open = false;
+      },
+    };
   }
 }

@@ -6,7 +6,7 @@
  */
 import { defineSyscall, RESULT_BLOCK, type Kernel } from "./kernel.js";
 import { get, install, iovecs, type OFile } from "./files.js";
-import { hostAccept, hostConnect, hostListen, hostUdp } from "./socket-host.js";
+import { hostAccept, hostConnect, hostListen, hostUdpBind, udpAutobind } from "./socket-host.js";
 import { buildControl, dropAnc, MSG_CMSG_CLOEXEC, parseControl, type Anc } from "./socket-msg.js";
 import {
   AF_INET,
@@ -17,6 +17,7 @@ import {
   closeSock,
   connectLocal,
   E,
+  isLocal,
   joinStreams,
   MSG_TRUNC,
   parseAddr,
@@ -122,8 +123,10 @@ defineSyscall({
     const p = parseAddr(k, x.s, a.u(1), a.i32(2));
     if (typeof p === "number") return p;
     if (x.s.family !== AF_UNIX && !x.s.stream()) {
-      const r = bindTo(x.s, p);
-      return r;
+      // UDP binds a host port when the host has a network
+      if (!isLocal(x.s.family, p.ip!)) return -E.EADDRNOTAVAIL;
+      const r = hostUdpBind(k, x.s, p.bytes);
+      if (r !== 1) return r;
     }
     return bindTo(x.s, p);
   },
@@ -200,10 +203,11 @@ defineSyscall({
     if (!s.stream()) {
       // datagram: the default destination
       if (s.family !== AF_UNIX) {
+        const r = udpAutobind(k, s);
+        if (r < 0) return r;
         autobind(s);
         s.peerAddr = p.bytes;
         s.peerName = p.key;
-        hostUdp(k, s);
         return 0;
       }
       const to = s.reg.names.get(p.key);
@@ -264,8 +268,9 @@ function sendCall(k: Kernel, fd: number, data: Uint8Array, flags: number, addr: 
     if (typeof a === "number") return a;
   }
   if (dest && x.s.family !== AF_UNIX && !x.s.stream()) {
+    const r = udpAutobind(k, x.s);
+    if (r < 0) return r;
     autobind(x.s);
-    if (!x.s.reg.names.has(dest.key) && !x.s.host) hostUdp(k, x.s);
   }
   return sockSend(k, x.f, x.s, data, flags, dest, anc);
 }

@@ -5,7 +5,7 @@
  * unreachable network would.
  */
 import type { Kernel } from "./kernel.js";
-import { E, Sock, type Parsed } from "./socket.js";
+import { AF_UNIX, E, inetAddr, sameAddr, Sock, type Parsed } from "./socket.js";
 
 /** connect(2) through the host: 0, -EINPROGRESS (the caller parks or returns it), or -errno. */
 export function hostConnect(k: Kernel, s: Sock, p: Parsed): number {
@@ -38,8 +38,41 @@ export function hostAccept(k: Kernel, s: Sock): Sock | null {
   return n;
 }
 
-/** A UDP socket that sends to the outside: give it a host socket on its port. */
-export function hostUdp(k: Kernel, s: Sock): void {
-  void k;
-  void s;
+const MAX_DGRAMS = 256;
+
+/**
+ * Bind a UDP socket through the host (its port is a real host port, so host
+ * processes reach it and it reaches them): 0, -errno, or 1 when the host has
+ * no network (the caller binds inside the kernel).
+ */
+export function hostUdpBind(k: Kernel, s: Sock, at: Uint8Array): number {
+  const net = k.host.net;
+  if (!net || s.family === AF_UNIX || s.stream()) return 1;
+  if (s.local !== null) return -E.EINVAL;
+  const h = net.udp(s.family, at, (data, from) => {
+    if (s.closed || s.dgrams.length >= MAX_DGRAMS) return; // a full receive queue drops, as UDP does
+    const p = s.peerAddr;
+    if (p && s.peerName !== null && !sameAddr(p, from)) return; // a connected socket hears its peer only
+    s.dgrams.push({ data: data.slice(), from, anc: null });
+  });
+  if (typeof h === "number") return h === -E.EACCES ? -E.EACCES : h;
+  const local = h.localAddr();
+  const port = (local[2] << 8) | local[3];
+  const key = `udp:${port}`;
+  if (s.reg.names.has(key)) {
+    h.close();
+    return -E.EADDRINUSE;
+  }
+  s.udp = h;
+  s.local = inetAddr(s.family, s.family === 2 ? at.subarray(4, 8) : at.subarray(8, 24), port);
+  s.key = key;
+  s.reg.names.set(key, s);
+  return 0;
+}
+
+/** Give an unbound UDP socket a port on the wildcard address (through the host when it has a network). */
+export function udpAutobind(k: Kernel, s: Sock): number {
+  if (s.local !== null) return 0;
+  const r = hostUdpBind(k, s, inetAddr(s.family, new Uint8Array(s.family === 2 ? 4 : 16), 0));
+  return r === 1 ? 0 : r;
 }

@@ -11,10 +11,10 @@
 import { RESULT_BLOCK, RESULT_RESTART, type Kernel } from "./kernel.js";
 import { files, normalize, type FileOps, type OFile } from "./files.js";
 import { Pipe } from "./pipe.js";
-import type { HostSocket } from "../host/host.js";
+import type { HostSocket, HostUdp } from "../host/host.js";
 import { dropAnc, peekAnc, type Anc } from "./socket-msg.js";
 
-export const E = { EPERM: 1, ENOENT: 2, EAGAIN: 11, EFAULT: 14, EINVAL: 22, EPIPE: 32, ENOTSOCK: 88, EDESTADDRREQ: 89, EMSGSIZE: 90, EPROTOTYPE: 91, ENOPROTOOPT: 92, EPROTONOSUPPORT: 93, ESOCKTNOSUPPORT: 94, EOPNOTSUPP: 95, EAFNOSUPPORT: 97, EADDRINUSE: 98, EADDRNOTAVAIL: 99, ENETUNREACH: 101, ECONNRESET: 104, EISCONN: 106, ENOTCONN: 107, ECONNREFUSED: 111, EALREADY: 114, EINPROGRESS: 115 };
+export const E = { EPERM: 1, ENOENT: 2, EACCES: 13, EAGAIN: 11, EFAULT: 14, EINVAL: 22, EPIPE: 32, ENOTSOCK: 88, EDESTADDRREQ: 89, EMSGSIZE: 90, EPROTOTYPE: 91, ENOPROTOOPT: 92, EPROTONOSUPPORT: 93, ESOCKTNOSUPPORT: 94, EOPNOTSUPP: 95, EAFNOSUPPORT: 97, EADDRINUSE: 98, EADDRNOTAVAIL: 99, ENETUNREACH: 101, ECONNRESET: 104, EISCONN: 106, ENOTCONN: 107, ECONNREFUSED: 111, EALREADY: 114, EINPROGRESS: 115 };
 
 export const AF_UNIX = 1;
 export const AF_INET = 2;
@@ -37,7 +37,7 @@ const POLLHUP = 0x10;
 const POLLRDHUP = 0x2000;
 const MAX_DGRAMS = 256;
 
-interface Dgram {
+export interface Dgram {
   data: Uint8Array;
   from: Uint8Array | null;
   anc: Anc | null;
@@ -93,6 +93,8 @@ export class Sock {
   opts = new Map<number, Uint8Array>();
   /** a connection through the host's network (socket-host.ts) */
   host: HostSocket | null = null;
+  /** a UDP socket's host side (socket-host.ts hostUdpBind) */
+  udp: HostUdp | null = null;
   /** a non-blocking connect in progress (EALREADY) */
   connecting = false;
   /** pid of the peer's creator (SO_PEERCRED) */
@@ -169,7 +171,15 @@ function isAny(ip: Uint8Array): boolean {
   return ip.every((x) => x === 0);
 }
 /** An address this machine has (we claim loopback and the wildcard only). */
-function isLocal(family: number, ip: Uint8Array): boolean {
+/** Two inet sockaddrs name the same port and address. */
+export function sameAddr(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  const ipEnd = a.length === 16 ? 8 : 24;
+  for (let j = 2; j < ipEnd; j++) if (a[j] !== b[j]) return false;
+  return true;
+}
+
+export function isLocal(family: number, ip: Uint8Array): boolean {
   if (isAny(ip)) return true;
   if (family === AF_INET) return ip[0] === 127;
   const v4mapped = ip.subarray(0, 10).every((x) => x === 0) && ip[10] === 0xff && ip[11] === 0xff;
@@ -323,6 +333,7 @@ export function closeSock(s: Sock, k: Kernel | null = null): void {
   for (const c of s.backlog) closeSock(c, k);
   s.backlog.length = 0;
   if (s.host) s.host.close();
+  if (s.udp) s.udp.close();
 }
 
 // ---- readiness -------------------------------------------------------------------
@@ -537,13 +548,21 @@ function sendOrPark(k: Kernel, f: OFile, flags: number, put: () => number, anc: 
 
 function dgramSend(k: Kernel, f: OFile, s: Sock, data: Uint8Array, flags: number, dest: Parsed | null, anc: Anc | null): number {
   let to: Sock | null;
+  if (s.family !== AF_UNIX && data.length > (s.family === AF_INET ? 65507 : 65527)) return -E.EMSGSIZE;
+  const outside = (a: Uint8Array): number => {
+    // not a guest socket: through the host (when it has a network), else lost as UDP to nobody is
+    if (s.udp) s.udp.send(data, a);
+    return data.length;
+  };
   if (dest) {
     to = s.reg.names.get(dest.key) ?? null;
-    if (!to || to.stream()) return s.family === AF_UNIX ? (to ? -E.EPROTOTYPE : -E.ENOENT) : data.length; // UDP to nobody: lost
+    if (s.family !== AF_UNIX && (!to || to.stream() || !isLocal(s.family, dest.ip!))) return outside(dest.bytes);
+    if (!to || to.stream()) return to ? -E.EPROTOTYPE : -E.ENOENT;
   } else if (s.peer) to = s.peer.closed ? null : s.peer;
   else if (s.peerName !== null) {
     to = s.reg.names.get(s.peerName) ?? null;
-    if (!to) return s.family === AF_UNIX ? -E.ECONNREFUSED : data.length;
+    if (s.family !== AF_UNIX && (!to || !isLocal(s.family, addrIp(s.peerAddr!)))) return outside(s.peerAddr!);
+    if (!to) return -E.ECONNREFUSED;
   } else return s.family === AF_UNIX ? -E.ENOTCONN : -E.EDESTADDRREQ;
   if (!to) return -E.ECONNREFUSED;
   if (data.length > 212992) return -E.EMSGSIZE;
@@ -551,6 +570,8 @@ function dgramSend(k: Kernel, f: OFile, s: Sock, data: Uint8Array, flags: number
   const from = s.local ? concrete(s) : null;
   const put = (): number => {
     if (to!.closed) return -E.ECONNREFUSED;
+    // a connected UDP socket hears its peer only
+    if (to!.family !== AF_UNIX && to!.peerName !== null && to!.peerAddr && from && !sameAddr(to!.peerAddr, from)) return data.length;
     if (to!.dgrams.length >= MAX_DGRAMS) return RESULT_BLOCK;
     to!.dgrams.push({ data: data.slice(), from, anc });
     return data.length;
