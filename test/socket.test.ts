@@ -31,6 +31,23 @@ for (const libc of ["musl", "glibc"]) {
   });
 }
 
+describe.skipIf(!IS_X86_64_LINUX)("sockets: unix paths under --root", () => {
+  const exe = path.join(ROOT, "fixtures/bin/musl/sockunix");
+  it.skipIf(!fs.existsSync(exe))("bound paths are socket inodes inside the root", () => {
+    const dir = fs.mkdtempSync(path.join(tmpDir(), "sockunix-native-"));
+    const root = fs.mkdtempSync(path.join(tmpDir(), "sockunix-root-"));
+    // the guest sees the same directory name inside the root, so the output (address lengths) is the native one
+    fs.mkdirSync(path.join(root, dir), { recursive: true });
+    const n = runNative(exe, [dir]);
+    const e = runEmu(["--root", root, exe, dir]);
+    expect(n.stdout).toContain("readdir rel.sock type 12");
+    expect(e.stdout).toBe(n.stdout);
+    expect(shellStatus(e)).toBe(shellStatus(n));
+    // a socket the guest leaves bound stays as a file in the root, never outside it
+    expect(fs.readdirSync(path.join(root, dir))).toEqual([]);
+  }, 60000);
+});
+
 /** A TCP echo server in a host Node process; resolves with its port. */
 function hostEchoServer(): Promise<{ port: number; stop: () => void }> {
   const code = `const net=require("net");const s=net.createServer(c=>{c.on("data",d=>c.write(d));c.on("end",()=>c.end())});s.listen(0,"127.0.0.1",()=>console.log(s.address().port))`;

@@ -108,6 +108,8 @@ export interface HostFs {
   mkdir(path: string, mode: number): number;
   rmdir(path: string): number;
   unlink(path: string): number;
+  /** Create a socket inode at path (bind(2) of an AF_UNIX socket): 0 or -errno (EEXIST when something is there). */
+  mksock?(path: string): number;
   rename(from: string, to: string): number;
   truncate(h: number, len: number): number;
   chmod(path: string, mode: number): number;

@@ -8,7 +8,9 @@
  */
 import * as dgram from "node:dgram";
 import * as net from "node:net";
+import * as fs from "node:fs";
 import * as os from "node:os";
+import * as path from "node:path";
 import type { HostNet, HostSocket, HostUdp } from "./host.js";
 
 const AF_INET = 2;
@@ -70,6 +72,55 @@ export function hostSockaddr(family: number, host: string | undefined, port: num
     b[9 + 2 * j] = g & 0xff;
   });
   return b;
+}
+
+let inodeSeq = 0;
+
+/**
+ * A socket inode at hostPath, as bind(2) leaves one (it stays after close).
+ * Node makes socket files only by listening on them, and removes them when
+ * the server closes: listen on a fresh name in the same directory, link the
+ * path to it (EEXIST when the path is taken), drop the fresh name, close.
+ */
+export function makeSocketInode(hostPath: string): number {
+  const dir = path.dirname(hostPath);
+  const st = fs.statSync(dir); // ENOENT, ENOTDIR, EACCES as bind gives them
+  if (!st.isDirectory()) throw { code: "ENOTDIR" };
+  if (isLink(hostPath)) throw { code: "EEXIST" };
+  const name = `.x64emu-${process.pid}-${inodeSeq++}`;
+  // a sockaddr_un holds 107 bytes of path: a longer one (deep under --root) is bound from inside its directory
+  const long = Buffer.byteLength(path.join(dir, name)) > 107;
+  const tmp = long ? name : path.join(dir, name);
+  const back = process.cwd();
+  if (long) process.chdir(dir);
+  const server = net.createServer();
+  server.on("error", () => undefined);
+  try {
+    server.listen(tmp);
+    if (!isLink(tmp)) {
+      fs.accessSync(dir, fs.constants.W_OK); // EACCES
+      throw { code: "EIO" };
+    }
+    fs.linkSync(tmp, hostPath);
+  } finally {
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      // not created
+    }
+    server.close(); // (removes the fresh name, relative to the directory we are in)
+    if (long) process.chdir(back);
+  }
+  return 0;
+}
+
+function isLink(p: string): boolean {
+  try {
+    fs.lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 class TcpSocket implements HostSocket {

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import type { Host, HostDirent, HostFs, HostStat, HostStatfs } from "./host.js";
 import { sysrootPath } from "./sysroot.js";
 import { resolveInRoot } from "./confine.js";
-import { NodeNet } from "./node-net.js";
+import { makeSocketInode, NodeNet } from "./node-net.js";
 
 const ERRNO: Record<string, number> = { EPERM: 1, ENOENT: 2, ESRCH: 3, EINTR: 4, EIO: 5, EBADF: 9, EAGAIN: 11, EACCES: 13, EFAULT: 14, EEXIST: 17, ENOTDIR: 20, EISDIR: 21, EINVAL: 22, EMFILE: 24, ENOTTY: 25, EFBIG: 27, ENOSPC: 28, ESPIPE: 29, EROFS: 30, EPIPE: 32, ENAMETOOLONG: 36, ENOTEMPTY: 39, ELOOP: 40 };
 
@@ -299,6 +299,9 @@ export class NodeFs implements HostFs {
   }
   rmdir(p: string): number {
     return this.wrap(() => (fs.rmdirSync(this.host(p, false)), 0));
+  }
+  mksock(p: string): number {
+    return this.wrap(() => makeSocketInode(this.host(p, false)));
   }
   unlink(p: string): number {
     return this.wrap(() => (fs.unlinkSync(this.host(p, false)), 0));

@@ -18,6 +18,8 @@ import {
   connectLocal,
   E,
   isLocal,
+  lookupUnix,
+  makeUnixInode,
   joinStreams,
   MSG_TRUNC,
   parseAddr,
@@ -122,6 +124,12 @@ defineSyscall({
     if (typeof x === "number") return x;
     const p = parseAddr(k, x.s, a.u(1), a.i32(2));
     if (typeof p === "number") return p;
+    if (x.s.family === AF_UNIX && p.path !== undefined) {
+      // a named unix socket is a file (socket.ts makeUnixInode)
+      if (x.s.local !== null) return -E.EINVAL;
+      const r = makeUnixInode(k, p);
+      if (r < 0) return r;
+    }
     if (x.s.family !== AF_UNIX && !x.s.stream()) {
       // UDP binds a host port when the host has a network
       if (!isLocal(x.s.family, p.ip!)) return -E.EADDRNOTAVAIL;
@@ -200,6 +208,8 @@ defineSyscall({
     }
     const p = parseAddr(k, s, a.u(1), a.i32(2));
     if (typeof p === "number") return p;
+    const e = lookupUnix(k, p);
+    if (e < 0) return e;
     if (!s.stream()) {
       // datagram: the default destination
       if (s.family !== AF_UNIX) {
@@ -212,7 +222,7 @@ defineSyscall({
       }
       const to = s.reg.names.get(p.key);
       const abstract = p.key.startsWith("@");
-      if (!to) return abstract ? -E.ECONNREFUSED : -E.ENOENT;
+      if (!to) return p.key.startsWith("unix:") ? -E.ENOENT : -E.ECONNREFUSED;
       if (to.type !== s.type) return abstract ? -E.ECONNREFUSED : -E.EPROTOTYPE;
       s.peerAddr = p.bytes;
       s.peerName = p.key;
@@ -250,7 +260,10 @@ function parkConnect(k: Kernel, s: Sock): number {
 function destOf(k: Kernel, s: Sock, addr: number, len: number): Parsed | null | number {
   if (addr === 0) return null;
   if (s.stream()) return s.rx || s.host ? null : -E.ENOTCONN; // the address is ignored on connected streams (EISCONN in some cases)
-  return parseAddr(k, s, addr, len);
+  const p = parseAddr(k, s, addr, len);
+  if (typeof p === "number") return p;
+  const e = lookupUnix(k, p);
+  return e < 0 ? e : p;
 }
 
 function sendCall(k: Kernel, fd: number, data: Uint8Array, flags: number, addr: number, len: number, ctl: [number, number] | null = null): number {

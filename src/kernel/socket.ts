@@ -192,6 +192,8 @@ export interface Parsed {
   /** inet: the port and ip */
   port: number;
   ip: Uint8Array | null;
+  /** unix: the absolute path of a named (not abstract) address */
+  path?: string;
 }
 
 /** Read a sockaddr of `len` bytes for socket s: its registry key, or -errno. */
@@ -212,7 +214,7 @@ export function parseAddr(k: Kernel, s: Sock, addr: number, len: number): Parsed
     while (end < len && b[end] !== 0) end++;
     const raw = new TextDecoder().decode(b.subarray(2, end));
     const path = raw.startsWith("/") ? normalize(raw) : normalize(files(k).cwd + "/" + raw);
-    return { key: "unix:" + path, bytes: b.slice(0, end + 1 > len ? len : end + 1), port: 0, ip: null };
+    return { key: "unix:" + path, bytes: b.slice(0, end + 1 > len ? len : end + 1), port: 0, ip: null, path };
   }
   if (fam !== s.family) return s.family === AF_INET6 && fam === AF_INET ? -E.EAFNOSUPPORT : -E.EAFNOSUPPORT;
   const need = fam === AF_INET ? 16 : 28;
@@ -220,6 +222,42 @@ export function parseAddr(k: Kernel, s: Sock, addr: number, len: number): Parsed
   const port = (b[2] << 8) | b[3];
   const ip = fam === AF_INET ? b.slice(4, 8) : b.slice(8, 24);
   return { key: `${s.stream() ? "tcp" : "udp"}:${port}`, bytes: b.slice(0, need), port, ip };
+}
+
+const S_IFMT = 0o170000;
+const S_IFSOCK_TYPE = 0o140000;
+
+/** The file system holds socket inodes (the Node host): bound paths are files, looked up by inode. */
+function inodes(k: Kernel) {
+  const fs = k.host.fs;
+  return fs && fs.mksock ? fs : null;
+}
+function inodeKey(dev: number, ino: number): string {
+  return `unix#${dev}:${ino}`;
+}
+
+/** connect/sendto to a unix path: find the socket inode there (its key in p), or -errno as Linux. */
+export function lookupUnix(k: Kernel, p: Parsed): number {
+  const fs = inodes(k);
+  if (!fs || p.path === undefined) return 0;
+  const st = fs.stat(p.path, true);
+  if (typeof st === "number") return st;
+  if ((st.mode & S_IFMT) !== S_IFSOCK_TYPE) return -E.ECONNREFUSED;
+  p.key = inodeKey(st.dev, st.ino);
+  return 0;
+}
+
+/** bind to a unix path: make the socket inode (EADDRINUSE when the path exists); p's key becomes its inode. */
+export function makeUnixInode(k: Kernel, p: Parsed): number {
+  const fs = inodes(k);
+  if (!fs || p.path === undefined) return 0;
+  const r = fs.mksock!(p.path);
+  if (r === -17) return -E.EADDRINUSE; // EEXIST
+  if (r < 0) return r;
+  const st = fs.stat(p.path, false);
+  if (typeof st === "number") return st;
+  p.key = inodeKey(st.dev, st.ino);
+  return 0;
 }
 
 /** Write a sockaddr to addr with its length at lenAddr (value-result, truncated as Linux does). */
@@ -305,8 +343,8 @@ function concrete(s: Sock): Uint8Array {
 /** connect(2) of a stream socket to a guest listener; -ECONNREFUSED when none (the caller may try the host). */
 export function connectLocal(k: Kernel, s: Sock, p: Parsed, nonblock: boolean): number {
   const l = s.reg.names.get(p.key);
+  if (l && !l.closed && l.type !== s.type) return p.key.startsWith("@") ? -E.ECONNREFUSED : -E.EPROTOTYPE;
   if (!l || !l.listening || l.closed) return s.family === AF_UNIX && !l && p.key.startsWith("unix:") ? -E.ENOENT : -E.ECONNREFUSED;
-  if (l.type !== s.type) return p.key.startsWith("@") ? -E.ECONNREFUSED : -E.EPROTOTYPE;
   autobind(s);
   const srv = new Sock(l.family, l.type, l.proto, k.proc ? k.proc.pid : 0, l.reg);
   joinStreams(s, srv);
@@ -557,7 +595,7 @@ function dgramSend(k: Kernel, f: OFile, s: Sock, data: Uint8Array, flags: number
   if (dest) {
     to = s.reg.names.get(dest.key) ?? null;
     if (s.family !== AF_UNIX && (!to || to.stream() || !isLocal(s.family, dest.ip!))) return outside(dest.bytes);
-    if (!to || to.stream()) return to ? -E.EPROTOTYPE : -E.ENOENT;
+    if (!to || to.stream()) return to ? -E.EPROTOTYPE : dest.key.startsWith("unix:") ? -E.ENOENT : -E.ECONNREFUSED;
   } else if (s.peer) to = s.peer.closed ? null : s.peer;
   else if (s.peerName !== null) {
     to = s.reg.names.get(s.peerName) ?? null;
