@@ -215,3 +215,58 @@ describe.skipIf(!IS_X86_64_LINUX)("sockets: UDP between guest and host processes
     }, 60000);
   }
 });
+
+/** Connect to a unix socket path (retrying while the server starts), send text, collect the echo until it closes. */
+function unixClient(p: string, text: string): Promise<string> {
+  return new Promise((resolve) => {
+    const c = net.connect(p, () => c.end(text));
+    let got = "";
+    c.on("data", (d) => (got += d));
+    c.on("close", () => resolve(got));
+    c.on("error", (e) => resolve(`error ${e.message}`));
+  });
+}
+
+describe.skipIf(!IS_X86_64_LINUX)("sockets: unix paths between guest and host processes", () => {
+  for (const libc of ["musl", "glibc"]) {
+    const exe = path.join(ROOT, "fixtures/bin", libc, "sockunix");
+    it.skipIf(!fs.existsSync(exe))(`${libc}: host client, guest unix echo server`, async () => {
+      const results: string[] = [];
+      const dir = fs.mkdtempSync(path.join(tmpDir(), "unixsrv-"));
+      for (const cmd of [[exe], [process.execPath, CLI, exe]]) {
+        const p = path.join(dir, "echo.sock");
+        let echoed: Promise<string> = Promise.resolve("");
+        const r = await runUntilExit(cmd[0], [...cmd.slice(1), "serve", p], () => {
+          echoed = unixClient(p, "ping over a unix socket");
+        });
+        results.push(`${r.out}code ${r.code}\necho ${await echoed}`);
+      }
+      expect(results[0]).toContain("echoed 23 bytes");
+      expect(results[1]).toBe(results[0]);
+    }, 60000);
+    it.skipIf(!fs.existsSync(exe))(`${libc}: guest client, host unix echo server`, async () => {
+      const dir = fs.mkdtempSync(path.join(tmpDir(), "unixcli-"));
+      const p = path.join(dir, "host.sock");
+      const srv = net.createServer((c) => {
+        c.on("data", (d) => c.write(d));
+        c.on("end", () => c.end());
+      });
+      await new Promise<void>((resolve) => srv.listen(p, resolve));
+      try {
+        const run = (cmd: string[]): Promise<string> =>
+          new Promise((resolve) => {
+            const child = spawn(cmd[0], cmd.slice(1), { stdio: ["ignore", "pipe", "inherit"] });
+            let out = "";
+            child.stdout.on("data", (d) => (out += d));
+            child.on("close", (code) => resolve(`${out}code ${code}`));
+          });
+        const n = await run([exe, "dial", p]);
+        const e = await run([process.execPath, CLI, exe, "dial", p]);
+        expect(n).toContain("echo 'hello host'");
+        expect(e).toBe(n);
+      } finally {
+        srv.close();
+      }
+    }, 60000);
+  }
+});

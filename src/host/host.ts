@@ -170,6 +170,13 @@ export interface HostNet {
   listen(family: number, at: Uint8Array, backlog: number): HostSocket | number;
   /** A UDP socket bound at `at` (port 0: the host picks one), or -errno; each datagram that arrives goes to onMessage. */
   udp(family: number, at: Uint8Array, onMessage: (data: Uint8Array, from: Uint8Array) => void): HostUdp | number;
+  /** A stream connection to the unix socket at a guest path (a host program's socket file). */
+  connectUnix?(path: string): HostSocket | number;
+  /**
+   * Listen on the socket inode at a guest path (a guest unix listener), so host
+   * programs can connect to it; the inode is replaced by the listening one.
+   */
+  listenUnix?(path: string, backlog: number): HostSocket | number;
   /** Called on every host network event (the run loop awaits it when idle). */
   wake: (() => void) | null;
 }

@@ -306,6 +306,48 @@ class TcpListener implements HostSocket {
 
 export class NodeNet implements HostNet {
   wake: (() => void) | null = null;
+  /** resolver: guest path to host path (--root), or -errno */
+  constructor(private readonly hostPath: (p: string) => string | number = (p) => p) {}
+  connectUnix(p: string): HostSocket | number {
+    const hp = this.hostPath(p);
+    if (typeof hp === "number") return hp;
+    // a path longer than a sockaddr_un holds (deep under --root) is reached from inside its directory
+    const long = Buffer.byteLength(hp) > 107;
+    const back = process.cwd();
+    try {
+      if (long) process.chdir(path.dirname(hp));
+      return new TcpSocket(net.connect({ path: long ? path.basename(hp) : hp }), 1, this, false);
+    } catch (e) {
+      return errnoOf(e);
+    } finally {
+      if (long) process.chdir(back);
+    }
+  }
+  listenUnix(p: string, backlog: number): HostSocket | number {
+    const hp = this.hostPath(p);
+    if (typeof hp === "number") return hp;
+    const dir = path.dirname(hp);
+    const name = `.x64emu-${process.pid}-${inodeSeq++}`;
+    const long = Buffer.byteLength(path.join(dir, name)) > 107;
+    const tmp = long ? name : path.join(dir, name);
+    const back = process.cwd();
+    const server = net.createServer({ pauseOnConnect: true });
+    let h: TcpListener;
+    try {
+      if (long) process.chdir(dir);
+      h = new TcpListener(server, 1, new Uint8Array([1, 0]), this);
+      server.listen({ path: tmp, backlog: Math.max(1, backlog) });
+      if (!isLink(tmp)) throw { code: "EIO" };
+      // the listening inode takes the place of the one bind made
+      fs.renameSync(tmp, hp);
+    } catch (e) {
+      server.close();
+      return errnoOf(e);
+    } finally {
+      if (long) process.chdir(back);
+    }
+    return h;
+  }
   poke(): void {
     this.wake?.();
   }

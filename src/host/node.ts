@@ -23,13 +23,15 @@ export function negErrno(e: unknown): number {
 export class NodeHost implements Host {
   readonly fs: HostFs;
   /** TCP through node:net (src/host/node-net.ts) */
-  readonly net = new NodeNet();
+  readonly net: NodeNet;
   /**
    * `root`: confine the guest's file system view to this directory (like a chroot).
    * `sysroot`: look paths up under this directory first, then in the root (-L, X64EMU_LD_PREFIX).
    */
   constructor(root: string | null = null, sysroot: string | null = null) {
-    this.fs = new NodeFs(root, sysroot);
+    const nfs = new NodeFs(root, sysroot);
+    this.fs = nfs;
+    this.net = new NodeNet((p) => nfs.hostPathOf(p));
   }
   sleepMs(ms: number): void {
     if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -226,6 +228,10 @@ export class NodeFs implements HostFs {
     private readonly sysroot: string | null = null,
   ) {}
   /** Map a guest path (absolute) to the host path: under the sysroot when it is there, else confined to root when set. */
+  /** The host path of a guest path (the final component not followed), or -errno. */
+  hostPathOf(p: string): string | number {
+    return this.wrap(() => this.host(p, false));
+  }
   private host(p: string, followLast = true): string {
     if (this.sysroot) {
       const s = sysrootPath(this.sysroot, p, followLast);

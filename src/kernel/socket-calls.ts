@@ -6,7 +6,7 @@
  */
 import { defineSyscall, RESULT_BLOCK, type Kernel } from "./kernel.js";
 import { get, install, iovecs, type OFile } from "./files.js";
-import { hostAccept, hostConnect, hostListen, hostUdpBind, udpAutobind } from "./socket-host.js";
+import { hostAccept, hostConnect, hostConnectUnix, hostListen, hostListenUnix, hostUdpBind, udpAutobind } from "./socket-host.js";
 import { buildControl, dropAnc, MSG_CMSG_CLOEXEC, parseControl, type Anc } from "./socket-msg.js";
 import {
   AF_INET,
@@ -129,6 +129,7 @@ defineSyscall({
       if (x.s.local !== null) return -E.EINVAL;
       const r = makeUnixInode(k, p);
       if (r < 0) return r;
+      x.s.path = p.path;
     }
     if (x.s.family !== AF_UNIX && !x.s.stream()) {
       // UDP binds a host port when the host has a network
@@ -156,6 +157,7 @@ defineSyscall({
     }
     s.listening = true;
     if (s.family !== AF_UNIX && !s.host) hostListen(k, s, a.i32(1));
+    else if (s.family === AF_UNIX && !s.host) hostListenUnix(k, s, a.i32(1));
     if (!s.host || s.host.connectState() !== -E.EINPROGRESS) return 0;
     // the host's listener binds asynchronously: wait for it (at most a second; guest clients need no host listener)
     const until = Number(k.host.monotonicNs()) + 1e9;
@@ -230,6 +232,11 @@ defineSyscall({
     }
     if (s.rx) return -E.EISCONN;
     const r = connectLocal(k, s, p, nonblock);
+    if (r === -E.ECONNREFUSED && s.family === AF_UNIX && p.path !== undefined && !s.reg.names.has(p.key)) {
+      // a socket file no guest socket is bound to: a host program's (socket-host.ts)
+      const h = hostConnectUnix(k, s, p.path);
+      return h === -E.EINPROGRESS ? parkConnect(k, s) : h;
+    }
     if (r !== -E.ECONNREFUSED || s.family === AF_UNIX) return r;
     // nobody in the guest listens there: the host's network
     const h = hostConnect(k, s, p);
@@ -461,7 +468,7 @@ defineSyscall({
     const x = sockArg(k, a.i32(0));
     if (typeof x === "number") return x;
     const s = x.s;
-    const b = s.host?.localAddr() ?? s.local ?? unnamed(s.family);
+    const b = (s.family === AF_UNIX ? null : s.host?.localAddr()) ?? s.local ?? unnamed(s.family);
     return putAddr(k, a.u(1), a.u(2), b);
   },
 });
@@ -474,7 +481,7 @@ defineSyscall({
     const x = sockArg(k, a.i32(0));
     if (typeof x === "number") return x;
     const s = x.s;
-    const b = s.host?.peerAddr() ?? (s.rx || (!s.stream() && s.peerAddr) ? s.peerAddr : null);
+    const b = s.host ? (s.host.peerAddr() ?? s.peerAddr) : (s.rx || (!s.stream() && s.peerAddr) ? s.peerAddr : null);
     if (!b) return -E.ENOTCONN;
     return putAddr(k, a.u(1), a.u(2), b);
   },

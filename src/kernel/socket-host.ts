@@ -5,7 +5,7 @@
  * unreachable network would.
  */
 import type { Kernel } from "./kernel.js";
-import { AF_UNIX, E, inetAddr, sameAddr, Sock, type Parsed } from "./socket.js";
+import { AF_UNIX, E, inetAddr, rekeyUnix, sameAddr, Sock, SOCK_STREAM, unnamed, type Parsed } from "./socket.js";
 
 /** connect(2) through the host: 0, -EINPROGRESS (the caller parks or returns it), or -errno. */
 export function hostConnect(k: Kernel, s: Sock, p: Parsed): number {
@@ -33,9 +33,33 @@ export function hostAccept(k: Kernel, s: Sock): Sock | null {
   if (!c) return null;
   const n = new Sock(s.family, s.type, s.proto, k.proc ? k.proc.pid : 0, s.reg);
   n.host = c;
-  n.local = c.localAddr();
-  n.peerAddr = c.peerAddr();
+  n.local = s.family === AF_UNIX ? s.local : c.localAddr();
+  n.peerAddr = s.family === AF_UNIX ? unnamed(AF_UNIX) : c.peerAddr();
   return n;
+}
+
+/**
+ * listen(2) on a unix stream socket bound to a path: a host listener takes the
+ * place of its inode, so host programs can connect to the path too.
+ */
+export function hostListenUnix(k: Kernel, s: Sock, backlog: number): void {
+  const net = k.host.net;
+  if (!net?.listenUnix || s.path === null || s.type !== SOCK_STREAM) return;
+  const h = net.listenUnix(s.path, backlog);
+  if (typeof h === "number") return;
+  s.host = h;
+  rekeyUnix(k, s);
+}
+
+/** connect(2) of a unix stream socket to a host program's socket file: 0, -EINPROGRESS (the caller waits), or -errno. */
+export function hostConnectUnix(k: Kernel, s: Sock, path: string): number {
+  const net = k.host.net;
+  if (!net?.connectUnix || s.type !== SOCK_STREAM) return -E.ECONNREFUSED;
+  const h = net.connectUnix(path);
+  if (typeof h === "number") return h;
+  s.host = h;
+  s.peerAddr = new Uint8Array([1, 0, ...new TextEncoder().encode(path), 0]);
+  return h.connectState();
 }
 
 const MAX_DGRAMS = 256;

@@ -93,6 +93,8 @@ export class Sock {
   opts = new Map<number, Uint8Array>();
   /** a connection through the host's network (socket-host.ts) */
   host: HostSocket | null = null;
+  /** the path a unix socket is bound to (its inode is in the file system) */
+  path: string | null = null;
   /** a UDP socket's host side (socket-host.ts hostUdpBind) */
   udp: HostUdp | null = null;
   /** a non-blocking connect in progress (EALREADY) */
@@ -248,6 +250,16 @@ export function lookupUnix(k: Kernel, p: Parsed): number {
 }
 
 /** bind to a unix path: make the socket inode (EADDRINUSE when the path exists); p's key becomes its inode. */
+export function rekeyUnix(k: Kernel, s: Sock): void {
+  const fs = inodes(k);
+  if (!fs || s.path === null || s.key === null) return;
+  const st = fs.stat(s.path, false);
+  if (typeof st === "number") return;
+  if (s.reg.names.get(s.key) === s) s.reg.names.delete(s.key);
+  s.key = inodeKey(st.dev, st.ino);
+  s.reg.names.set(s.key, s);
+}
+
 export function makeUnixInode(k: Kernel, p: Parsed): number {
   const fs = inodes(k);
   if (!fs || p.path === undefined) return 0;
