@@ -1,8 +1,10 @@
 /**
- * Sockets: AF_UNIX (socketpair, paths, abstract names, datagrams) and TCP/UDP
- * over loopback between forked guest tasks, compared with the native run
- * (fixtures/c/sockunix.c, socktcp.c), and TCP between a guest program and a
- * host process in both directions.
+ * Sockets compared with the native run: AF_UNIX (socketpair, paths as
+ * socket inodes, abstract names, datagrams: sockunix.c), TCP and UDP between
+ * forked guest tasks (socktcp.c, sockudp.c), SCM_RIGHTS/SCM_CREDENTIALS and
+ * SOCK_SEQPACKET (sockmsg.c, also under the in-memory host); and guest
+ * programs with host processes: TCP and UDP over 127.0.0.1 and unix stream
+ * sockets by path, in both directions.
  */
 import { spawn } from "node:child_process";
 import * as dgram from "node:dgram";
@@ -10,6 +12,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { Emulator, MemoryFs, MemoryHost } from "../src/index.js";
 import { CLI, IS_X86_64_LINUX, ROOT, runEmu, runNative, shellStatus, tmpDir } from "./helpers/asm.js";
 
 if (!IS_X86_64_LINUX) console.log("socket tests skipped: they compare with a native run (x86-64 Linux host needed)");
@@ -267,6 +270,20 @@ describe.skipIf(!IS_X86_64_LINUX)("sockets: unix paths between guest and host pr
       } finally {
         srv.close();
       }
+    }, 60000);
+  }
+});
+
+describe.skipIf(!IS_X86_64_LINUX)("sockets: the in-memory host", () => {
+  for (const libc of ["musl", "glibc"]) {
+    const exe = path.join(ROOT, "fixtures/bin", libc, "sockmsg");
+    it.skipIf(!fs.existsSync(exe))(`${libc}: SCM_RIGHTS and SOCK_SEQPACKET between guest tasks, no host network or files`, () => {
+      const dir = fs.mkdtempSync(path.join(tmpDir(), "sockmsg-mem-"));
+      const n = runNative(exe, [dir]);
+      const host = new MemoryHost();
+      const emu = Emulator.fromElf(new Uint8Array(fs.readFileSync(exe)), { argv: ["sockmsg", "/work"], host, files: new MemoryFs({ "/work/keep": "" }, { cwd: "/work" }) });
+      expect(emu.run()).toEqual({ kind: "exit", code: 0 });
+      expect(host.stdoutText()).toBe(n.stdout);
     }, 60000);
   }
 });

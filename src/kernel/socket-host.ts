@@ -79,7 +79,7 @@ export function hostUdpBind(k: Kernel, s: Sock, at: Uint8Array): number {
     if (p && s.peerName !== null && !sameAddr(p, from)) return; // a connected socket hears its peer only
     s.dgrams.push({ data: data.slice(), from, anc: null });
   });
-  if (typeof h === "number") return h === -E.EACCES ? -E.EACCES : h;
+  if (typeof h === "number") return h;
   const local = h.localAddr();
   const port = (local[2] << 8) | local[3];
   const key = `udp:${port}`;
