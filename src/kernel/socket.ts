@@ -300,9 +300,10 @@ export function unnamed(family: number): Uint8Array {
 
 /** bind(2) of s to p (port 0: an ephemeral one). */
 export function bindTo(s: Sock, p: Parsed): number {
+  // an autobind request on a bound unix socket succeeds doing nothing (Linux's unix_autobind)
+  if (s.family === AF_UNIX && p.key === "") return s.local !== null ? 0 : unixAutobind(s);
   if (s.local !== null) return -E.EINVAL;
   if (s.family === AF_UNIX) {
-    if (p.key === "") return -E.EINVAL; // autobind is not offered
     if (s.reg.names.has(p.key)) return -E.EADDRINUSE;
     s.local = p.bytes;
     s.key = p.key;
@@ -319,6 +320,19 @@ export function bindTo(s: Sock, p: Parsed): number {
   s.key = key;
   s.reg.names.set(key, s);
   return 0;
+}
+
+/** bind(2) with only the family: an abstract name of five hex digits, as Linux's unix_autobind. */
+function unixAutobind(s: Sock): number {
+  for (let j = 0; j < 0x100000; j++) {
+    const name = ((s.reg.nextPort++ * 2654435761) >>> 0 & 0xfffff).toString(16).padStart(5, "0");
+    if (s.reg.names.has("@" + name)) continue;
+    s.local = new Uint8Array([AF_UNIX, 0, 0, ...new TextEncoder().encode(name)]);
+    s.key = "@" + name;
+    s.reg.names.set(s.key, s);
+    return 0;
+  }
+  return -E.EADDRINUSE;
 }
 
 /** Give an unbound inet socket an ephemeral port on the wildcard address. */
