@@ -636,7 +636,8 @@ function dgramSend(k: Kernel, f: OFile, s: Sock, data: Uint8Array, flags: number
     if (to!.closed) return -E.ECONNREFUSED;
     // a connected UDP socket hears its peer only
     if (to!.family !== AF_UNIX && to!.peerName !== null && to!.peerAddr && from && !sameAddr(to!.peerAddr, from)) return data.length;
-    if (to!.dgrams.length >= MAX_DGRAMS) return RESULT_BLOCK;
+    // a full queue: a unix sender waits, a UDP datagram is dropped
+    if (to!.dgrams.length >= MAX_DGRAMS) return to!.family === AF_UNIX ? RESULT_BLOCK : data.length;
     to!.dgrams.push({ data: data.slice(), from, anc });
     return data.length;
   };
