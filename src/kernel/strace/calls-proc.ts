@@ -6,7 +6,7 @@ import type { Kernel } from "../kernel.js";
 import { bits, CLONE, flagNames, named, type Table } from "./flags.js";
 import { after, out } from "./format.js";
 import { def } from "./table.js";
-import { cstring, hex, peek, ptr, signalArg, struct, View, type Decoder } from "./values.js";
+import { cstring, hex, peek, ptr, signalArg, struct, varsComment, View, type Decoder } from "./values.js";
 
 const int = (v: bigint) => String(BigInt.asIntN(32, v & 0xffffffffn));
 
@@ -72,7 +72,7 @@ const envArray: Decoder = (k, v) => {
     if (!b || new View(b).u64(0) === 0n) break;
     n++;
   }
-  return `${hex(v)} /* ${n} vars */`;
+  return `${hex(v)} ${varsComment(n)}`;
 };
 
 /** wait4's status word, as strace writes it. */

@@ -5,7 +5,7 @@
  * the line prefix (`[pid N] ` for multi-task output) as its first parameter.
  */
 import { sigName } from "../kernel.js";
-import { quote, ptr, hex } from "./values.js";
+import { quote, ptr, hex, varsComment } from "./values.js";
 import { syscallLine } from "./format.js";
 
 const SI_CODES: Record<number, string> = { 0: "SI_USER", 0x80: "SI_KERNEL", [-1]: "SI_QUEUE", [-2]: "SI_TIMER", [-3]: "SI_MESGQ", [-4]: "SI_ASYNCIO", [-5]: "SI_SIGIO", [-6]: "SI_TKILL" };
@@ -47,5 +47,5 @@ export function execveLine(prefix: string, path: string, argv: string[], envpAdd
   };
   const shown = argv.slice(0, limit).map((a) => q(a, limit));
   if (argv.length > limit) shown.push("...");
-  return syscallLine(prefix, `execve(${q(path, Infinity)}, [${shown.join(", ")}], ${hex(envpAddr)} /* ${envCount} vars */)`, "0");
+  return syscallLine(prefix, `execve(${q(path, Infinity)}, [${shown.join(", ")}], ${hex(envpAddr)} ${varsComment(envCount)})`, "0");
 }

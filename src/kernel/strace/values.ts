@@ -132,3 +132,8 @@ export function signalArg(n: number): string {
   if (n >= 1 && n < 32) return sigName(n);
   return String(n);
 }
+
+/** strace's comment after execve's envp address, singular for one entry ("1 var", "2 vars", "0 vars"). */
+export function varsComment(n: number): string {
+  return `/* ${n} ${n === 1 ? "var" : "vars"} */`;
+}
