@@ -170,3 +170,63 @@ describe.skipIf(!IS_X86_64_LINUX)("tasks: the host's dynamically linked shells",
     });
   }
 });
+
+/**
+ * Run a program with stdin on a FIFO the test holds open: once it prints
+ * "ready", `act` writes to the FIFO and/or signals the child. Output is
+ * collected until the child's 'close' (killed after 30 s at most).
+ */
+function stdinWhenReady(cmd: string, args: string[], act: (child: ReturnType<typeof spawn>, feed: (s: string) => void) => void): Promise<{ out: string; code: number | null }> {
+  const fifo = path.join(tmpDir(), `stdin-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  spawnSync("mkfifo", [fifo]);
+  const fd = fs.openSync(fifo, "r+"); // read-write: opening does not wait for a reader, and the pipe never sees its writer go
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: [fd, "pipe", "pipe"] });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30000);
+    let out = "";
+    let acted = false;
+    let open = true; // a late feed after the end must not write to a reused descriptor number
+    child.stdout!.on("data", (d) => {
+      out += d;
+      if (!acted && out.includes("ready\n")) {
+        acted = true;
+        act(child, (s) => open && fs.writeSync(fd, s));
+      }
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      open = false;
+      fs.closeSync(fd);
+      fs.rmSync(fifo, { force: true });
+      resolve({ out, code });
+    });
+  });
+}
+
+describe.skipIf(!IS_X86_64_LINUX)("tasks: a read of stdin parks only its task", () => {
+  for (const libc of ["musl", "glibc"]) {
+    const exe = path.join(ROOT, "fixtures/bin", libc, "stdinwait");
+    const cases: Array<[string, (c: ReturnType<typeof spawn>, feed: (s: string) => void) => void, string]> = [
+      // the input comes only after the other thread printed: a read holding the host would never let it print
+      ["thread", (_c, feed) => feed("hello\n"), "reader got 6: hello\njoined\n"],
+      // the signal comes a moment after "ready", when the read has begun (a late input ends a read that missed it)
+      ["intr", (c, feed) => {
+        setTimeout(() => c.kill("SIGTERM"), 500);
+        setTimeout(() => feed("late\n"), 10000);
+      }, "Interrupted system call"],
+      ["restart", (c, feed) => {
+        setTimeout(() => c.kill("SIGTERM"), 500);
+        setTimeout(() => feed("again\n"), 900);
+      }, "read 6 (ok): again"],
+    ];
+    for (const [mode, act, want] of cases) {
+      it.skipIf(!fs.existsSync(exe))(`${mode} (${libc})`, async () => {
+        const n = await stdinWhenReady(exe, [mode], act);
+        const e = await stdinWhenReady(process.execPath, [CLI, exe, mode], act);
+        expect(n.out).toContain(want);
+        expect(e.out).toBe(n.out);
+        expect(e.code).toBe(n.code);
+      });
+    }
+  }
+});

@@ -32,6 +32,14 @@ export interface Host {
   write(fd: number, data: Uint8Array): number;
   /** Read from a host file descriptor; returns bytes read (0 at EOF) or -errno. */
   read(fd: number, buf: Uint8Array): number;
+  /**
+   * Read without waiting (pipes and terminals): bytes, 0 at end of file,
+   * -EAGAIN while nothing is there yet; null when this fd cannot be read
+   * without waiting (read() is used, and may hold the host thread).
+   */
+  readNow?(fd: number, buf: Uint8Array): number | null;
+  /** Would a read of fd return now (data or end of file)? null: cannot tell. */
+  readReady?(fd: number): boolean | null;
   /** Send a signal to a host process: 0 or -errno (ESRCH, EPERM, EINVAL). */
   kill(pid: number, sig: number): number;
   /** CLOCK_REALTIME in nanoseconds. */

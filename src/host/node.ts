@@ -60,7 +60,60 @@ export class NodeHost implements Host {
     }
     return done;
   }
+  /** Non-blocking handles of host pipes and terminals (fd reopened through /proc with O_NONBLOCK), null: not possible. */
+  private readonly nb = new Map<number, { h: number | null; held: Uint8Array | null; eof: boolean }>();
+  private nbOf(fd: number): { h: number | null; held: Uint8Array | null; eof: boolean } {
+    let e = this.nb.get(fd);
+    if (!e) {
+      let h: number | null = null;
+      try {
+        const st = fs.fstatSync(fd);
+        // a new open file description of the same pipe or terminal: O_NONBLOCK on it leaves the shared one alone
+        if (st.isFIFO() || (st.isCharacterDevice() && tty.isatty(fd))) h = fs.openSync(`/proc/self/fd/${fd}`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
+      } catch {
+        h = null; // a socket or no /proc: reads may wait in the host
+      }
+      e = { h, held: null, eof: false };
+      this.nb.set(fd, e);
+    }
+    return e;
+  }
+  readNow(fd: number, buf: Uint8Array): number | null {
+    const e = this.nbOf(fd);
+    if (e.h === null) return null;
+    if (e.held) {
+      const n = Math.min(buf.length, e.held.length);
+      buf.set(e.held.subarray(0, n));
+      e.held = n < e.held.length ? e.held.slice(n) : null;
+      return n;
+    }
+    if (e.eof) {
+      e.eof = false;
+      return 0;
+    }
+    try {
+      return fs.readSync(e.h, buf, 0, buf.length, null);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === "EAGAIN") return -11;
+      if (code === "EOF") return 0;
+      return negErrno(err);
+    }
+  }
+  readReady(fd: number): boolean | null {
+    const e = this.nbOf(fd);
+    if (e.h === null) return null;
+    if (e.held || e.eof) return true;
+    const b = new Uint8Array(4096);
+    const n = this.readNow(fd, b);
+    if (n === -11) return false;
+    if (n !== null && n > 0) e.held = b.slice(0, n);
+    else e.eof = true; // end of file (or an error the next read reports as its end)
+    return true;
+  }
   read(fd: number, buf: Uint8Array): number {
+    const e = this.nb.get(fd);
+    if (e && (e.held || e.eof)) return this.readNow(fd, buf) ?? 0;
     for (;;) {
       try {
         return fs.readSync(fd, buf, 0, buf.length, null);

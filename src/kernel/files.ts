@@ -9,7 +9,7 @@
  */
 import type { HostDirent, HostStat } from "../host/host.js";
 import type { Kernel } from "./kernel.js";
-import { pipeRead, pipeWrite, type Pipe } from "./pipe.js";
+import { hostRead, pipeRead, pipeWrite, type Pipe } from "./pipe.js";
 import { RLIMIT_FSIZE, RLIMIT_NOFILE, rlimits } from "./misc.js";
 
 const ENOENT = 2;
@@ -187,7 +187,7 @@ export function readInto(k: Kernel, f: OFile, buf: Uint8Array, pos: number | nul
   if (f.ops) return f.ops.read(k, f, buf);
   switch (f.kind) {
     case "std":
-      return k.host.read(f.h, buf);
+      return hostRead(k, f.h, buf, (f.flags & O_NONBLOCK) !== 0);
     case "file": {
       const at = pos ?? f.pos;
       const n = f.data ? readData(f.data, buf, at) : fsOf(k)!.pread(f.h, buf, at);

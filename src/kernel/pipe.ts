@@ -105,3 +105,17 @@ export function pipeWrite(k: Kernel, p: Pipe, data: Uint8Array, nonblock: boolea
     partial: () => done,
   });
 }
+
+/**
+ * read(2) of a host descriptor (stdin: a pipe or terminal): what the host
+ * has now; when nothing is there the task parks (the other tasks run) and
+ * the scheduler retries it while idle (Wait.hostPoll). Hosts that cannot
+ * read without waiting (a socket as stdin) read in the call.
+ */
+export function hostRead(k: Kernel, fd: number, buf: Uint8Array, nonblock: boolean): number {
+  const host = k.host;
+  const n = host.readNow ? host.readNow(fd, buf) : null;
+  if (n === null) return host.read(fd, buf);
+  if (n !== -EAGAIN || nonblock) return n;
+  return k.sched.park(k, { retry: () => (host.readReady?.(fd) !== false ? RESULT_RESTART : RESULT_BLOCK), deadline: null, onSignal: "restart", hostPoll: true });
+}

@@ -40,7 +40,12 @@ export interface Wait {
   cancel?: () => void;
   /** On a signal: a result to return instead of -EINTR or a restart when positive (bytes a pipe write already moved). */
   partial?: () => number;
+  /** Waits on the host (a pipe or terminal read): retried every HOST_POLL_NS while idle. */
+  hostPoll?: boolean;
 }
+
+/** How often a wait on host readiness is retried while nothing else runs (5 ms). */
+export const HOST_POLL_NS = 5e6;
 
 export type TaskState = "run" | "blocked" | "dead";
 
@@ -275,7 +280,7 @@ export class Scheduler {
     let d: number | null = null;
     for (const t of this.tasks) {
       if (t.state !== "blocked" || !t.wait) continue;
-      const w = t.wait.deadline;
+      const w = t.wait.hostPoll ? Math.min(t.wait.deadline ?? Infinity, Number(t.kernel.host.monotonicNs()) + HOST_POLL_NS) : t.wait.deadline;
       if (w !== null && (d === null || w < d)) d = w;
       const a = this.timerDeadline ? this.timerDeadline(t) : null;
       if (a !== null && (d === null || a < d)) d = a;
