@@ -26,6 +26,8 @@ export interface Host {
   /** Process id the guest sees as its own (getpid). */
   getpid(): number;
   getppid(): number;
+  /** The nice value the guest starts with (the host process's own, as a native child inherits it); 0 when absent. */
+  getpriority?(): number;
   getuid(): number;
   getgid(): number;
   /** Write to a host file descriptor; returns bytes written or -errno. */

@@ -39,6 +39,13 @@ export class NodeHost implements Host {
   getpid(): number {
     return process.pid;
   }
+  getpriority(): number {
+    try {
+      return os.getPriority();
+    } catch {
+      return 0;
+    }
+  }
   getppid(): number {
     return process.ppid;
   }

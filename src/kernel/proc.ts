@@ -7,6 +7,7 @@
  * CPUID and /proc/meminfo from the host's memory figures (as sysinfo).
  * Other /proc paths go to the host.
  */
+import { niceValue } from "./procinfo.js";
 import { cpuid } from "../cpu/cpuid.js";
 import { PAGE_SIZE, type Region } from "../cpu/memory.js";
 import type { HostDirent, HostStat } from "../host/host.js";
@@ -197,7 +198,7 @@ function statText(k: Kernel): string {
     0x400000, // flags
     0, 0, 0, 0, // minflt cminflt majflt cmajflt
     Math.floor(k.cpu.icount / 1e7), 0, 0, 0, // utime stime cutime cstime (ticks)
-    20, 0, 1, 0, // priority nice num_threads itrealvalue
+    20 + niceValue(k), niceValue(k), 1, 0, // priority nice num_threads itrealvalue
     0, // starttime
     vm.size,
     vm.rss / PAGE_SIZE,

@@ -27,10 +27,15 @@ interface ProcAttrs {
   personality: number;
 }
 
+/** The process's nice value (-20..19). */
+export function niceValue(k: Kernel): number {
+  return attrs(k).nice;
+}
+
 function attrs(k: Kernel): ProcAttrs {
   let s = k.state.procAttrs as ProcAttrs | undefined;
   if (!s) {
-    s = { pdeathsig: 0, dumpable: 1, keepcaps: 0, noNewPrivs: 0, subreaper: 0, timerslack: 50000, thpDisable: 0, nice: 0, personality: 0 };
+    s = { pdeathsig: 0, dumpable: 1, keepcaps: 0, noNewPrivs: 0, subreaper: 0, timerslack: 50000, thpDisable: 0, nice: k.host.getpriority?.() ?? 0, personality: 0 };
     k.state.procAttrs = s;
   }
   return s;
