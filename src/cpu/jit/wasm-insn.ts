@@ -435,20 +435,20 @@ export function emitCompiled(g: Gen, i: Insn, key: string): boolean {
       const bits = size * 8;
       const cnt = i.imm & (size === 8 ? 63 : 31) % bits;
       if (cnt === 0) return false;
+      // native rotl/rotr: i64 for 64-bit, i32 on the wrapped low half for 32-bit
+      // (its zero-extension is the 32-bit write's zeroing of the upper half)
       const n = i.r0;
-      const l = key === "rol" ? cnt : bits - cnt;
-      // (x << l) | (x >> (bits - l)), in the low `bits` bits
-      g.readReg(n, size);
-      c.set(L_A);
-      c.get(L_A);
-      c.i64(l, 0);
-      c.op(OP.i64_shl);
-      c.get(L_A);
-      c.i64(bits - l, 0);
-      c.op(OP.i64_shr_u);
-      c.op(OP.i64_or);
-      c.set(L_V);
-      g.writeReg(n, size, L_V);
+      c.get(L_REG + n);
+      if (size === 4) {
+        c.op(OP.i32_wrap_i64);
+        c.i32(cnt);
+        c.op(key === "rol" ? OP.i32_rotl : OP.i32_rotr);
+        c.op(OP.i64_extend_i32_u);
+      } else {
+        c.i64(cnt, 0);
+        c.op(key === "rol" ? OP.i64_rotl : OP.i64_rotr);
+      }
+      c.set(L_REG + n);
       break;
     }
     default:
