@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { Emulator } from "../src/index.js";
-import { CPU_MODELS, CPUID1_ECX, CPUID7_EBX, CPUID7_ECX, CPUID81_ECX, cpuid, cpuModel, type CpuFeatures, features, missingFromModel, VENDOR } from "../src/cpu/cpuid.js";
+import { CPU_MODELS, CPUID1_ECX, CPUID7_EBX, CPUID7_ECX, CPUID81_ECX, cpuid, cpuModel, type CpuFeatures, features, missingFeature, missingFromModel, VENDOR } from "../src/cpu/cpuid.js";
 import { IS_X86_64_LINUX, runEmu, runNative, shellStatus } from "./helpers/asm.js";
 
 function str(...regs: number[]): string {
@@ -122,6 +122,27 @@ describe("CPU models", () => {
       expect(at(vpxor, "x86-64-v2")).toBe(0x400000n);
     } finally {
       features.leaf1Ecx = saved;
+    }
+  });
+
+  it("VAES and VPCLMULQDQ (leaf 7 ECX 9, 10) in max; VEX.256 aes*/vpclmulqdq need them, VEX.128 only AES/PCLMULQDQ and AVX", () => {
+    expect(cpuid(7, 0)[2] & (CPUID7_ECX.vaes | CPUID7_ECX.vpclmulqdq)).toBe(CPUID7_ECX.vaes | CPUID7_ECX.vpclmulqdq);
+    for (const m of ["x86-64", "x86-64-v2", "x86-64-v3"]) expect(cpuModel(m)!.leaf7Ecx & (CPUID7_ECX.vaes | CPUID7_ECX.vpclmulqdq), m).toBe(0);
+    const noVaes: CpuFeatures = { ...features, leaf7Ecx: features.leaf7Ecx & ~(CPUID7_ECX.vaes | CPUID7_ECX.vpclmulqdq) };
+    const noGfni: CpuFeatures = { ...features, leaf7Ecx: features.leaf7Ecx & ~CPUID7_ECX.gfni };
+    expect(missingFeature(features, "vaesenc", 2, true, 1)).toBeNull();
+    expect(missingFeature(noVaes, "vaesenc", 2, true, 0)).toBeNull();
+    expect(missingFeature(noVaes, "vaesdeclast", 2, true, 1)).toBe("VAES");
+    expect(missingFeature(noVaes, "vpclmulqdq", 3, true, 1)).toBe("VPCLMULQDQ");
+    expect(missingFeature(noGfni, "vgf2p8affineqb", 3, true, 1)).toBe("GFNI");
+    expect(missingFeature(cpuModel("x86-64-v3")!, "vaesenc", 2, true, 0)).toBe("AES");
+    expect(missingFeature(cpuModel("x86-64-v2")!, "vaesenc", 2, true, 0)).toBe("AVX");
+    // vaesenc ymm0, ymm1, ymm2; ud2: runs under max, SIGILL at the instruction under x86-64-v3
+    const code = Uint8Array.from([0xc4, 0xe2, 0x75, 0xdc, 0xc2, 0x0f, 0x0b]);
+    for (const [cpu, rip] of [["max", 0x400005n], ["x86-64-v3", 0x400000n]] as const) {
+      const e = Emulator.fromCode(code, { cpu });
+      expect(e.run(), cpu).toMatchObject({ kind: "signal", signal: 4 });
+      expect(e.reg("rip"), cpu).toBe(rip);
     }
   });
 

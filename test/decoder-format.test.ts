@@ -79,6 +79,16 @@ const LINES = [
   "dpps xmm0, xmm1, 0xff",
   "blendvps xmm1, xmmword ptr [rbx+0x1]",
   "pblendvb xmm3, xmm4",
+  "vaesenc ymm0, ymm1, ymmword ptr [rbx+0x20]",
+  "vaesdeclast ymm5, ymm6, ymm7",
+  "vpclmulqdq ymm1, ymm2, ymm3, 0x12",
+  "vpclmulqdq xmm1, xmm2, xmmword ptr [rsi], 0x21",
+  "vgf2p8mulb ymm1, ymm2, ymm3",
+  "vgf2p8affineqb xmm1, xmm2, xmmword ptr [rax+0x8], 0x5",
+  "vgf2p8affineinvqb ymm8, ymm9, ymm10, 0xff",
+  "maskmovdqu xmm3, xmm4",
+  "vmaskmovdqu xmm1, xmm2",
+  "maskmovq mm1, mm2",
 ];
 
 describe.skipIf(!HAS_AS)("Intel-syntax formatter", () => {

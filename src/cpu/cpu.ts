@@ -267,7 +267,7 @@ export class CPU {
   /** Decode one instruction at addr (fresh object). Throws MemoryFault on fetch failure. */
   decodeAt(addr: number): Insn {
     const i = decode(this.fetchByte, addr, new Insn());
-    i.def = gateDef(this.features, i.def, i.map);
+    i.def = gateDef(this.features, i.def, i.map, i.vexL);
     i.fn = handlerFor(i.def) as Insn["fn"];
     return i;
   }

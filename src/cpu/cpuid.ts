@@ -39,7 +39,7 @@ export const CPUID1_ECX = {
 /** Leaf 7 EBX feature bits. */
 export const CPUID7_EBX = { fsgsbase: 1 << 0, bmi1: 1 << 3, avx2: 1 << 5, bmi2: 1 << 8, adx: 1 << 19, rdseed: 1 << 18, sha: 1 << 29 };
 /** Leaf 7 ECX feature bits. */
-export const CPUID7_ECX = { gfni: 1 << 8, rdpid: 1 << 22 };
+export const CPUID7_ECX = { gfni: 1 << 8, vaes: 1 << 9, vpclmulqdq: 1 << 10, rdpid: 1 << 22 };
 /** Leaf 0x80000001 ECX/EDX. */
 export const CPUID81_ECX = { lahf: 1 << 0, abm: 1 << 5 };
 export const CPUID81_EDX = { syscall: 1 << 11, nx: 1 << 20, lm: 1 << 29, rdtscp: 1 << 27 };
@@ -74,7 +74,7 @@ export const features: CpuFeatures = {
     CPUID1_ECX.popcnt | CPUID1_ECX.movbe | CPUID1_ECX.cx16 | CPUID1_ECX.rdrand | CPUID1_ECX.sse3 | CPUID1_ECX.ssse3 | CPUID1_ECX.sse41 | CPUID1_ECX.sse42 | CPUID1_ECX.aes | CPUID1_ECX.pclmulqdq |
     CPUID1_ECX.xsave | CPUID1_ECX.osxsave | CPUID1_ECX.avx | CPUID1_ECX.fma | CPUID1_ECX.f16c,
   leaf7Ebx: CPUID7_EBX.fsgsbase | CPUID7_EBX.bmi1 | CPUID7_EBX.bmi2 | CPUID7_EBX.adx | CPUID7_EBX.rdseed | CPUID7_EBX.sha | CPUID7_EBX.avx2,
-  leaf7Ecx: CPUID7_ECX.gfni | CPUID7_ECX.rdpid,
+  leaf7Ecx: CPUID7_ECX.gfni | CPUID7_ECX.vaes | CPUID7_ECX.vpclmulqdq | CPUID7_ECX.rdpid,
   leaf7Edx: 0,
   ext1Ecx: CPUID81_ECX.lahf | CPUID81_ECX.abm,
   ext1Edx: CPUID81_EDX.syscall | CPUID81_EDX.nx | CPUID81_EDX.lm | CPUID81_EDX.rdtscp,
@@ -161,6 +161,10 @@ requires("leaf7Ebx", CPUID7_EBX.adx, "ADX", "adcx adox");
 requires("leaf7Ebx", CPUID7_EBX.fsgsbase, "FSGSBASE", "rdfsbase rdgsbase wrfsbase wrgsbase");
 requires("leaf7Ecx", CPUID7_ECX.gfni, "GFNI", "gf2p8mulb gf2p8affineqb gf2p8affineinvqb");
 requires("leaf7Ecx", CPUID7_ECX.rdpid, "RDPID", "rdpid");
+/** VEX.256 forms that need a feature of their own beyond the VEX.128 one's (VAES, VPCLMULQDQ). */
+const REQUIRES_256 = new Map<string, [Word, number, string]>();
+for (const k of ["vaesenc", "vaesenclast", "vaesdec", "vaesdeclast"]) REQUIRES_256.set(k, ["leaf7Ecx", CPUID7_ECX.vaes, "VAES"]);
+REQUIRES_256.set("vpclmulqdq", ["leaf7Ecx", CPUID7_ECX.vpclmulqdq, "VPCLMULQDQ"]);
 requires("ext1Ecx", CPUID81_ECX.lahf, "LAHF-SAHF", "lahf sahf");
 requires("ext1Edx", CPUID81_EDX.rdtscp, "RDTSCP", "rdtscp");
 requires("leaf1Ecx", CPUID1_ECX.xsave, "XSAVE", "xsave xsaveopt xsavec xrstor xgetbv");
@@ -170,13 +174,18 @@ requires("leaf1Ecx", CPUID1_ECX.xsave, "XSAVE", "xsave xsaveopt xsavec xrstor xg
  * handler key; `map` its opcode map (pextrw is SSE2 in 0F, SSE4.1 in 0F 3A).
  * tzcnt/lzcnt are not here: without BMI1/LZCNT they execute as bsf/bsr.
  */
-export function missingFeature(f: CpuFeatures, key: string, map: number, vex = false): string | null {
+export function missingFeature(f: CpuFeatures, key: string, map: number, vex = false, vexL = 0): string | null {
   const r = REQUIRES.get(key) ?? (key === "pextrw" && map === 3 ? REQUIRES.get("pextrb") : undefined);
   if (r) return f[r[0]] & r[1] ? null : r[2];
+  if (!vex) return null;
   // VEX-encoded SIMD (the VEX GPR instructions are BMI1/BMI2 above) needs AVX, once AVX is
   // implemented (advertised by max); every model with AVX also has AVX2, FMA and F16C
-  if (vex && features.leaf1Ecx & CPUID1_ECX.avx && !(f.leaf1Ecx & CPUID1_ECX.avx)) return "AVX";
-  return null;
+  if (features.leaf1Ecx & CPUID1_ECX.avx && !(f.leaf1Ecx & CPUID1_ECX.avx)) return "AVX";
+  // and the feature of its legacy form (vaesenc: AES, vgf2p8mulb: GFNI), and VAES/VPCLMULQDQ for VEX.256
+  const base = key.charCodeAt(0) === 0x76 ? REQUIRES.get(key.slice(1)) : undefined;
+  if (base && !(f[base[0]] & base[1])) return base[2];
+  const wide = vexL ? REQUIRES_256.get(key) : undefined;
+  return wide && !(f[wide[0]] & wide[1]) ? wide[2] : null;
 }
 
 const OUT = new Int32Array(4);
@@ -189,7 +198,7 @@ const GATED = new WeakMap<OpDef, OpDef>();
 
 /** #UD for an instruction whose feature the CPU model lacks (the message names both). */
 const absent = (c: { features: CpuFeatures }, i: Insn) => {
-  throw new CpuException(SIGILL, ILL_ILLOPN, i.addr, `invalid instruction: ${i.mnem} needs ${missingFeature(c.features, i.def.key.slice(4), i.map, (i.def.attrs & ATTR_VEX) !== 0) ?? "a feature"}, which CPU model ${c.features.name} lacks`);
+  throw new CpuException(SIGILL, ILL_ILLOPN, i.addr, `invalid instruction: ${i.mnem} needs ${missingFeature(c.features, i.def.key.slice(4), i.map, (i.def.attrs & ATTR_VEX) !== 0, i.vexL) ?? "a feature"}, which CPU model ${c.features.name} lacks`);
 };
 
 /**
@@ -197,9 +206,9 @@ const absent = (c: { features: CpuFeatures }, i: Insn) => {
  * feature is absent) a copy with the same text whose handler raises #UD and
  * whose key no compiler tier knows, so every tier calls that handler.
  */
-export function gateDef(f: CpuFeatures, def: OpDef, map: number): OpDef {
+export function gateDef(f: CpuFeatures, def: OpDef, map: number, vexL = 0): OpDef {
   const key = def.key === "x87" ? def.mnem : def.key; // the x87 family has one handler: fisttp (SSE3) by its mnemonic
-  if (missingFeature(f, key, map, (def.attrs & ATTR_VEX) !== 0) === null) return def;
+  if (missingFeature(f, key, map, (def.attrs & ATTR_VEX) !== 0, vexL) === null) return def;
   let g = GATED.get(def);
   if (!g) {
     g = { ...def, key: `#ud:${key}`, fn: absent };

@@ -125,7 +125,7 @@ export const SSE_0F: Row[] = [
   [0xf4, mx("pmuludq")],
   [0xf5, mx("pmaddwd")],
   [0xf6, mx("psadbw")],
-  [0xf7, { n: "maskmovq Pq,Nq", p66: "maskmovdqu Vx,Ux" }],
+  [0xf7, { n: "maskmovq Pq,Nq @maskmov", p66: "maskmovdqu Vx,Ux @maskmov" }],
   [0xf8, mx("psubb")],
   [0xf9, mx("psubw")],
   [0xfa, mx("psubd")],

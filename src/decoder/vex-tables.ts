@@ -1,7 +1,7 @@
 /**
- * The VEX-encoded SIMD instructions (AVX, AVX2, FMA3, F16C and the VEX
- * forms of SSE..SSE4.2), installed into the VEX maps of tables.ts next to
- * the BMI entries. Notation as in tables.ts, plus:
+ * The VEX-encoded SIMD instructions (AVX, AVX2, FMA3, F16C, VAES,
+ * VPCLMULQDQ, GFNI and the VEX forms of SSE..SSE4.2), installed into the
+ * VEX maps of tables.ts next to the BMI entries. Notation as in tables.ts, plus:
  *   H      the VEX.vvvv xmm/ymm register (a source, or the destination of
  *          the shift-by-immediate groups)
  *   L      a register in imm8[7:4] (/is4)
@@ -155,6 +155,7 @@ const VEX0F: Row[] = [
   [0xe7, { p66: "vmovntdq Mx,Vx @vmova" }],
   ...(["psubsb", "psubsw", "pminsw", "por", "paddsb", "paddsw", "pmaxsw", "pxor"].map((n, k): Row => [0xe8 + k, b66(n)])),
   [0xf0, { f2: "vlddqu Vx,Mx @vmovu" }],
+  [0xf7, { p66: "vmaskmovdqu Vx,Ux vl0 nw @maskmov" }],
   [0xf1, shift("psllw")],
   [0xf2, shift("pslld")],
   [0xf3, shift("psllq")],
@@ -215,11 +216,12 @@ const VEX38: Row[] = [
   [0x91, { p66: { w0: "vpgatherqd Vdq,Md,Hdq memonly vsib @vgather", w1: "vpgatherqq Vx,Mq,Hx memonly vsib @vgather" } }],
   [0x92, { p66: { w0: "vgatherdps Vx,Md,Hx memonly vsib @vgather", w1: "vgatherdpd Vx,Mq,Hx memonly vsibx @vgather" } }],
   [0x93, { p66: { w0: "vgatherqps Vdq,Md,Hdq memonly vsib @vgather", w1: "vgatherqpd Vx,Mq,Hx memonly vsib @vgather" } }],
+  [0xcf, { p66: { w0: "vgf2p8mulb Vx,Hx,Wx", w1: "!" } }],
   [0xdb, { p66: "vaesimc Vx,Wx vl0" }],
-  [0xdc, { p66: "vaesenc Vx,Hx,Wx vl0" }],
-  [0xdd, { p66: "vaesenclast Vx,Hx,Wx vl0" }],
-  [0xde, { p66: "vaesdec Vx,Hx,Wx vl0" }],
-  [0xdf, { p66: "vaesdeclast Vx,Hx,Wx vl0" }],
+  [0xdc, { p66: "vaesenc Vx,Hx,Wx" }],
+  [0xdd, { p66: "vaesenclast Vx,Hx,Wx" }],
+  [0xde, { p66: "vaesdec Vx,Hx,Wx" }],
+  [0xdf, { p66: "vaesdeclast Vx,Hx,Wx" }],
 ];
 
 const VEX3A: Row[] = [
@@ -252,7 +254,7 @@ const VEX3A: Row[] = [
   [0x40, { p66: "vdpps Vx,Hx,Wx,Ib" }],
   [0x41, { p66: "vdppd Vx,Hx,Wx,Ib vl0" }],
   [0x42, { p66: "vmpsadbw Vx,Hx,Wx,Ib i1s3" }],
-  [0x44, { p66: "vpclmulqdq Vx,Hx,Wx,Ib vl0" }],
+  [0x44, { p66: "vpclmulqdq Vx,Hx,Wx,Ib" }],
   [0x46, { p66: "vperm2i128 Vx,Hx,Wx,Ib vl1 vw0 @vperm2" }],
   [0x4a, { p66: "vblendvps Vx,Hx,Wx,Lx vw0" }],
   [0x4b, { p66: "vblendvpd Vx,Hx,Wx,Lx vw0" }],
@@ -261,6 +263,8 @@ const VEX3A: Row[] = [
   [0x61, { p66: { w0: "vpcmpestri Vx,Wx,Ib vl0 nw", w1: "vpcmpestriq Vx,Wx,Ib vl0 nw @vpcmpestri" } }],
   [0x62, { p66: "vpcmpistrm Vx,Wx,Ib vl0 nw" }],
   [0x63, { p66: "vpcmpistri Vx,Wx,Ib vl0 nw" }],
+  [0xce, { p66: { w0: "!", w1: "vgf2p8affineqb Vx,Hx,Wx,Ib" } }],
+  [0xcf, { p66: { w0: "!", w1: "vgf2p8affineinvqb Vx,Hx,Wx,Ib" } }],
   [0xdf, { p66: "vaeskeygenassist Vx,Wx,Ib vl0" }],
 ];
 

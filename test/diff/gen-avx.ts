@@ -218,3 +218,44 @@ export function generateAvx(seed: number, count: number): Case[] {
   const g = new G(prng(seed ^ 0x5a5a));
   return Array.from({ length: count }, () => avxCase(g));
 }
+
+/**
+ * VAES, VPCLMULQDQ and VEX-encoded GFNI (and the VEX.128 AES-NI forms): one to
+ * three in a row on ymm0..2 (ymm1 = m[0..32), ymm2 = m[32..64), ymm0 = m[64..96)),
+ * 256- or 128-bit, register or unaligned memory second source; ymm0..2 are stored
+ * back, so VEX.128's zeroing of bits 255:128 is compared too.
+ */
+export function avxCryptoCase(g: G): Case {
+  const ops: string[] = [];
+  for (let n = g.int(3) + 1; n > 0; n--) {
+    const w = g.int(3) !== 0;
+    const R = (k: number) => (w ? `ymm${k}` : `xmm${k}`);
+    const src = g.int(3) === 0 ? `${w ? "ymmword" : "xmmword"} ptr [rip+m+${32 + g.int(3)}]` : R(g.int(4) === 0 ? 0 : 2);
+    const d = g.int(4);
+    const s1 = R(g.int(5) === 0 ? 0 : 1);
+    const c = g.int(12);
+    if (c < 4) ops.push(`${["vaesenc", "vaesenclast", "vaesdec", "vaesdeclast"][c]} ${R(d === 3 ? 2 : 0)}, ${s1}, ${src}`);
+    else if (c < 6) ops.push(`vpclmulqdq ${R(0)}, ${s1}, ${src}, ${g.int(2) ? g.pick([0, 1, 0x10, 0x11]) : g.int(256)}`);
+    else if (c < 8) ops.push(`vgf2p8mulb ${R(0)}, ${s1}, ${src}`);
+    else if (c < 10) ops.push(`${g.pick(["vgf2p8affineqb", "vgf2p8affineinvqb"])} ${R(0)}, ${s1}, ${src}, ${g.int(256)}`);
+    else if (c === 10) ops.push(`vaesimc xmm0, ${src.replace("ymm", "xmm")}`);
+    else ops.push(`vaeskeygenassist xmm0, ${src.replace("ymm", "xmm")}, ${g.int(256)}`);
+  }
+  const mem = Array.from({ length: 16 }, () => g.u64());
+  const code = [
+    "vmovdqu ymm1, ymmword ptr [rip+m]",
+    "vmovdqu ymm2, ymmword ptr [rip+m+32]",
+    "vmovdqu ymm0, ymmword ptr [rip+m+64]",
+    ...ops,
+    "vmovdqu ymmword ptr [rip+m], ymm0",
+    "vmovdqu ymmword ptr [rip+m+32], ymm1",
+    "vmovdqu ymmword ptr [rip+m+64], ymm2",
+    "vzeroupper",
+  ].join("\n");
+  return { name: ops.join("; "), code, regs: {}, flags: g.r() & 0x8d5, mem, undef: 0 };
+}
+
+export function generateAvxCrypto(seed: number, count: number): Case[] {
+  const g = new G(prng(seed ^ 0xae5));
+  return Array.from({ length: count }, () => avxCryptoCase(g));
+}
