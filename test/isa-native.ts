@@ -243,6 +243,36 @@ export function applyVendorGolden(cases: Case[], nat: Result[], golden: string |
   return problems;
 }
 
+/**
+ * Another vendor's results for vendor-dependent cases (test/golden/vendor/NAME.VENDOR.json):
+ * on a host of that vendor, checked against the native results (or written with
+ * X64EMU_GOLDEN_RECORD=1); anywhere, returned (undefined where not recorded) so that
+ * the emulator can be measured against that vendor too. `problems` lists a stale record.
+ */
+export function otherVendorRecord(cases: Case[], nat: Result[] | null, golden: string, vendor: string): { results: (Result | undefined)[]; problems: string[] } {
+  const file = join(GOLDEN_DIR, `${golden}.${vendor}.json`);
+  let rec: Record<string, string> = {};
+  try {
+    rec = JSON.parse(readFileSync(file, "utf8"));
+  } catch {
+    /* no record yet */
+  }
+  const problems: string[] = [];
+  if (nat && hostVendor === vendor) {
+    if (process.env.X64EMU_GOLDEN_RECORD) {
+      rec = {};
+      cases.forEach((c, k) => c.vendor && nat[k] && (rec[c.name] = toHex(nat[k])));
+      mkdirSync(GOLDEN_DIR, { recursive: true });
+      writeFileSync(file, JSON.stringify(rec, null, 1) + "\n");
+    } else
+      cases.forEach((c, k) => {
+        const r = rec[c.name];
+        if (c.vendor && nat[k] && (!r || diffCases([c], [fromHex(r)], [nat[k]]).length)) problems.push(`${c.name}: ${r ? "differs from" : "missing in"} ${file} (record again with X64EMU_GOLDEN_RECORD=1 on this ${vendor} host)`);
+      });
+  }
+  return { results: cases.map((c) => (rec[c.name] ? fromHex(rec[c.name]) : undefined)), problems };
+}
+
 /** Build, run both ways, and return the differences (empty when all agree); `golden` names the record of the vendor-dependent cases. */
 export function checkCases(cases: Case[], golden?: string): string[] {
   const b = buildCases(cases);
