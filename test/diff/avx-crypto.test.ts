@@ -7,24 +7,14 @@
  *
  *   X64EMU_DIFF_SEED=N / X64EMU_DIFF_CASES=N / X64EMU_DIFF_RECORD=1 as in random.test.ts
  */
-import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { canRunNative, TIERS } from "../isa-native.js";
 import { generateAvxCrypto } from "./gen-avx.js";
-import { DEFAULT_SEED, programAndNative, seed, tierDiffs } from "./harness.js";
+import { DEFAULT_SEED, hostCpuFlags as flags, programAndNative, seed, tierDiffs } from "./harness.js";
 
 const count = Number(process.env.X64EMU_DIFF_CASES ?? 600);
 const NEEDS = ["avx", "avx2", "aes", "pclmulqdq", "vaes", "vpclmulqdq", "gfni"];
 
-function hostFlags(): Set<string> {
-  try {
-    const line = fs.readFileSync("/proc/cpuinfo", "utf8").split("\n").find((l) => l.startsWith("flags"));
-    return new Set((line ?? "").split(/\s+/));
-  } catch {
-    return new Set();
-  }
-}
-const flags = hostFlags();
 const hostHas = canRunNative && NEEDS.every((f) => flags.has(f));
 const useGolden = !hostHas && seed === DEFAULT_SEED;
 

@@ -6,23 +6,13 @@
  *
  *   X64EMU_DIFF_SEED=N / X64EMU_DIFF_CASES=N / X64EMU_DIFF_RECORD=1 as in random.test.ts
  */
-import * as fs from "node:fs";
 import { describe, expect, it } from "vitest";
 import { canRunNative, TIERS } from "../isa-native.js";
 import { generateAvx } from "./gen-avx.js";
-import { DEFAULT_SEED, programAndNative, seed, tierDiffs } from "./harness.js";
+import { DEFAULT_SEED, hostCpuFlags as flags, programAndNative, seed, tierDiffs } from "./harness.js";
 
 const count = Number(process.env.X64EMU_DIFF_CASES ?? 800);
 
-function hostFlags(): Set<string> {
-  try {
-    const line = fs.readFileSync("/proc/cpuinfo", "utf8").split("\n").find((l) => l.startsWith("flags"));
-    return new Set((line ?? "").split(/\s+/));
-  } catch {
-    return new Set();
-  }
-}
-const flags = hostFlags();
 const hostHasAvx = canRunNative && ["avx", "avx2", "fma", "f16c"].every((f) => flags.has(f));
 const useGolden = !hostHasAvx && seed === DEFAULT_SEED;
 

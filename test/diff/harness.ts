@@ -12,6 +12,16 @@ export const DEFAULT_SEED = 20261124;
 export const seed = Number(process.env.X64EMU_DIFF_SEED ?? DEFAULT_SEED);
 const GOLDEN = path.join(__dirname, "golden");
 
+/** The host CPU's feature flags from /proc/cpuinfo (empty where there is none). */
+export const hostCpuFlags: Set<string> = (() => {
+  try {
+    const line = fs.readFileSync("/proc/cpuinfo", "utf8").split("\n").find((l) => l.startsWith("flags"));
+    return new Set((line ?? "").split(/\s+/));
+  } catch {
+    return new Set<string>();
+  }
+})();
+
 /**
  * The program and the real CPU's output for `cases`: from test/diff/golden/NAME.{elf,out} when `golden`,
  * else built and run natively (and recorded under X64EMU_DIFF_RECORD=1 for the default seed).
