@@ -15,6 +15,7 @@ const PROGRAMS: Array<{ prog: string; tiers: string[][] }> = [
   { prog: "threads", tiers: [[], ["--no-jit"]] },
   { prog: "procs", tiers: [[]] },
   { prog: "sleepint", tiers: [[]] },
+  { prog: "orphans", tiers: [[]] },
 ];
 
 for (const libc of ["musl", "glibc"]) {
@@ -77,7 +78,7 @@ describe.skipIf(!BUSYBOX || !IS_X86_64_LINUX)("tasks: busybox sh", () => {
   const dir = tmpDir();
   const bin = path.join(dir, "bb-bin");
   fs.mkdirSync(bin, { recursive: true });
-  for (const a of ["sh", "wc", "tr", "sort", "xargs", "seq", "cat", "find", "head", "expr", "echo", "true"]) {
+  for (const a of ["sh", "wc", "tr", "sort", "xargs", "seq", "cat", "find", "head", "expr", "echo", "true", "sleep", "setsid"]) {
     const l = path.join(bin, a);
     if (!fs.existsSync(l)) fs.symlinkSync(BUSYBOX!, l);
   }
@@ -97,6 +98,10 @@ describe.skipIf(!BUSYBOX || !IS_X86_64_LINUX)("tasks: busybox sh", () => {
     "i=0; while [ $i -lt 10 ]; do i=$(expr $i + 1); done; echo $i",
     "seq 1 100000 | head -n 3; echo done",
     "/nonexistent-program; echo $?",
+    // a background job outlives the shell: its output still comes, the status is the shell's
+    "(sleep 0.2; echo late) & echo hi; exit 2",
+    // a daemon (its own session) is not waited for
+    "setsid sleep 30 >/dev/null 2>&1 & echo hi",
   ];
   for (const s of CASES) {
     it(s.slice(0, 60), () => {

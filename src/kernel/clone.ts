@@ -144,6 +144,12 @@ function doClone(k: Kernel, ca: CloneArgs): number {
     childKernel.afterSyscall = k.afterSyscall;
     childKernel.onExec = k.onExec;
     copyState(k, childKernel, f);
+    const attrs = childKernel.state.procAttrs as { subreaper: number; pdeathsig: number } | undefined;
+    if (attrs) {
+      // neither the subreaper flag nor the parent-death signal is inherited (prctl(2))
+      attrs.subreaper = 0;
+      attrs.pdeathsig = 0;
+    }
     forkFiles(k, childKernel, (f & CLONE_FILES) !== 0);
     const parentProc: Proc = f & CLONE_PARENT && k.proc.parent ? k.proc.parent : k.proc;
     const p = sched.addProc(id, childKernel, parentProc);

@@ -39,7 +39,7 @@ defineSyscall({ nr: 60, name: "exit", args: ["d"], fn: (k, a) => exitThread(k, a
 defineSyscall({ nr: 231, name: "exit_group", args: ["d"], fn: (k, a) => exitGroup(k, a.i32(0)) });
 defineSyscall({ nr: 39, name: "getpid", args: [], fn: (k) => (k.proc ? k.proc.pid : k.host.getpid()) });
 defineSyscall({ nr: 186, name: "gettid", args: [], fn: (k) => (k.task ? k.task.tid : k.host.getpid()) });
-defineSyscall({ nr: 110, name: "getppid", args: [], fn: (k) => (k.proc?.parent ? k.proc.parent.pid : k.host.getppid()) });
+defineSyscall({ nr: 110, name: "getppid", args: [], fn: (k) => (k.proc && k.proc.ppid !== -1 ? k.proc.ppid : k.host.getppid()) });
 defineSyscall({ nr: 102, name: "getuid", args: [], fn: (k) => k.host.getuid() });
 defineSyscall({ nr: 107, name: "geteuid", args: [], fn: (k) => k.host.getuid() });
 defineSyscall({ nr: 104, name: "getgid", args: [], fn: (k) => k.host.getgid() });

@@ -74,20 +74,24 @@ export class Process {
   }
 
   /**
-   * Run every task until the first process exits or dies (returns how it
-   * ended), `maxInstructions` have run in all (null), or, in "async" wait
-   * mode, nothing can run before an outside event or a timer (null, with
-   * `sched.idle` set).
+   * Run every task until the first process has ended and every task of its
+   * session with it (returns how the first process ended: orphans, such as
+   * a shell's background jobs, run to their end first; see
+   * Scheduler.finished), `maxInstructions` have run in all (null), or, in
+   * "async" wait mode, nothing can run before an outside event or a timer
+   * (null, with `sched.idle` set). Once the first process has ended,
+   * orphans that nothing but a signal could wake are abandoned.
    */
   run(maxInstructions = Infinity): ExitStatus | null {
     const s = this.sched;
     const end = s.executed + maxInstructions;
     s.idle = false;
-    while (!s.root.status && s.executed < end) {
+    while (!s.finished() && s.executed < end) {
       const r = s.step(Math.min(end - s.executed, 20_000_000));
       if (r === "done") break;
       if (r === "idle") {
         const host = this.kernel.host;
+        if (s.root.status && s.idleDeadline === null) return s.root.status;
         if (this.waitMode === "async" || s.idleDeadline === null) {
           s.idle = true;
           return null;
@@ -95,7 +99,7 @@ export class Process {
         idleUntil(host, s.idleDeadline);
       }
     }
-    return s.root.status ?? (s.root.kernel.status || null);
+    return s.finished() ? s.root.status : null;
   }
 
   symbolize(addr: number): string {

@@ -85,6 +85,8 @@ export class Proc {
   vforkParent: Task | null = null;
   pgid: number;
   sid: number;
+  /** Its parent ended: it was reparented (to a subreaper, or to init outside the emulation when parent is null). */
+  orphaned = false;
   constructor(
     public readonly pid: number,
     public kernel: Kernel,
@@ -93,8 +95,9 @@ export class Proc {
     this.pgid = parent ? parent.pgid : pid;
     this.sid = parent ? parent.sid : pid;
   }
+  /** The parent's pid: init's (1) for an orphan without a subreaper, -1 for the first process (its parent is the host's). */
   get ppid(): number {
-    return this.parent ? this.parent.pid : -1;
+    return this.parent ? this.parent.pid : this.orphaned ? 1 : -1;
   }
   liveTasks(): number {
     let n = 0;
@@ -303,15 +306,15 @@ export class Scheduler {
 
   /**
    * Run one slice of one runnable task (at most `budget` instructions).
-   * "done": the first process has ended; "idle": nothing can run now
+   * "done": the emulation is over (see finished); "idle": nothing can run now
    * (idleDeadline tells until when); "ran": call again.
    */
   step(budget: number): StepResult {
-    if (this.root.status) return "done";
+    if (this.finished()) return "done";
     let t = this.pick();
     if (t === null) {
       this.pollBlocked();
-      if (this.root.status) return "done";
+      if (this.finished()) return "done";
       t = this.pick();
       if (t === null) {
         if (this.tasks.length === 0) return "done";
@@ -327,7 +330,21 @@ export class Scheduler {
     this.executed += cpu.icount - before;
     this.afterSlice(t);
     if (this.tasks.length > 1) this.pollBlocked();
-    return this.root.status ? "done" : "ran";
+    return this.finished() ? "done" : "ran";
+  }
+
+  /**
+   * The emulation is over: the first process has ended and so has every
+   * task it waits for. Orphans still running (a shell's background jobs)
+   * keep it going until they end, as their output and a pipe reader
+   * waiting for its end expect; processes that left the first process's
+   * session (setsid: daemons) are not waited for.
+   */
+  finished(): boolean {
+    if (!this.root.status) return false;
+    const sid = this.root.sid;
+    for (const t of this.tasks) if (t.state !== "dead" && t.proc.sid === sid) return false;
+    return true;
   }
 
   /** Settle what a slice left: an unhandled fault, a process end, signals. */

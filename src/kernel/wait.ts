@@ -36,14 +36,49 @@ export function procExited(p: Proc): void {
   closeAllFiles(p.kernel);
   p.vforkParent = null; // wakes the parent of a vfork
   const sched = p.kernel.sched;
-  for (const c of p.children) c.parent = null; // orphans: nobody waits for them
-  for (const c of p.children) if (c.status) reap(c);
-  p.children.length = 0;
+  reparentChildren(p);
   const parent = p.parent;
   if (!parent || parent.status) {
     if (p !== sched.root) reap(p);
     return;
   }
+  notifyParent(p, parent);
+}
+
+/** The process's subreaper attribute (prctl PR_SET_CHILD_SUBREAPER, kept by procinfo.ts). */
+function isSubreaper(p: Proc): boolean {
+  const a = p.kernel.state.procAttrs as { subreaper?: number } | undefined;
+  return (a?.subreaper ?? 0) !== 0;
+}
+
+/**
+ * The children of an ending process go to the nearest living ancestor that
+ * is a child subreaper, else to init, which is outside the emulation
+ * (parent null: getppid says 1, and they are reaped as soon as they end).
+ * As Linux's forget_original_parent: their exit signal becomes SIGCHLD, a
+ * zombie among them is reported to the new parent at once, and those that
+ * asked for PR_SET_PDEATHSIG get their signal.
+ */
+function reparentChildren(p: Proc): void {
+  let reaper = p.parent;
+  while (reaper && (reaper.status || !isSubreaper(reaper))) reaper = reaper.parent;
+  const kids = p.children.splice(0);
+  for (const c of kids) {
+    c.parent = reaper;
+    c.orphaned = true;
+    if (c.reaped) continue;
+    c.exitSignal = SIGCHLD;
+    const a = c.kernel.state.procAttrs as { pdeathsig?: number } | undefined;
+    if (!c.status && a?.pdeathsig) queueSignalToProc(c, a.pdeathsig, 0, p.pid); // SEND_SIG_NOINFO: SI_USER from the dying parent
+    if (reaper) {
+      reaper.children.push(c);
+      if (c.status) notifyParent(c, reaper);
+    } else if (c.status) reap(c);
+  }
+}
+
+/** A child has ended: SIGCHLD (or its exit signal) to the parent, or reaped at once when the parent ignores SIGCHLD. */
+function notifyParent(p: Proc, parent: Proc): void {
   const ps = signalState(parent.kernel);
   const act = ps.actions[SIGCHLD];
   // SIGCHLD ignored or SA_NOCLDWAIT: the child is reaped at once (no zombie)
