@@ -109,7 +109,7 @@ export class Memory {
   private tlbWFrame!: Uint32Array;
 
   /** The mappings (ranges of pages with their protection). */
-  readonly vmas = new VmaList();
+  vmas = new VmaList();
   /** page number -> frameIndex * 16 + flags, for pages that have a frame of their own */
   private readonly pages = new Map<number, number>();
   private readonly freeFrames: number[] = [];
@@ -259,7 +259,9 @@ export class Memory {
   /** The mapped ranges in ascending order (for /proc/self/maps-like views). */
   regions(): Region[] {
     const v = this.vmas;
-    return v.start.map((s, i) => ({ start: s * PAGE_SIZE, end: v.end[i] * PAGE_SIZE, prot: v.flags[i] & 7 })).reverse();
+    const out: Region[] = [];
+    for (let i = v.count - 1; i >= 0; i--) out.push({ start: v.startOf(i) * PAGE_SIZE, end: v.endOf(i) * PAGE_SIZE, prot: v.flagsOf(i) & 7 });
+    return out;
   }
 
   /** Number of mapped ranges (what vm.max_map_count limits). */
@@ -330,8 +332,7 @@ export class Memory {
       const prot = this.protOf(a);
       if (prot < 0 || (prot & need) === 0) return done;
       // the rest of this range in one step
-      const i = this.vmas.find(Math.floor(a / PAGE_SIZE));
-      done = Math.min(len, this.vmas.end[i] * PAGE_SIZE - addr);
+      done = Math.min(len, this.vmas.endAt(Math.floor(a / PAGE_SIZE)) * PAGE_SIZE - addr);
     }
     return done;
   }
@@ -610,8 +611,7 @@ export class Memory {
   /** A copy of this address space (fork): the same mappings and protections, the written pages' contents copied. */
   fork(): Memory {
     const m = new Memory(undefined, { maxBytes: this.maxFrames * PAGE_SIZE });
-    const v = this.vmas;
-    for (let j = v.count - 1; j >= 0; j--) m.vmas.set(v.start[j], v.end[j], v.flags[j]);
+    m.vmas = this.vmas.clone();
     for (const [p, e] of this.pages) {
       const frame = e >>> 4;
       const f = m.allocFrame(p * PAGE_SIZE);
