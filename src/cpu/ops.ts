@@ -6,24 +6,73 @@
 import { K_IMM, K_MEM, K_REG, SEG_FS, type Insn } from "../decoder/insn.js";
 import type { CPU } from "./cpu.js";
 
-/** Effective address of the instruction's memory operand (with FS/GS base). */
+/** Segment bases from here up take eaWide (their sum with a 47-bit offset could round). */
+export const EA_WIDE_SEG = 2 ** 52;
+
+/**
+ * Effective address of the instruction's memory operand (with FS/GS base).
+ * 64-bit addresses are sums of doubles while the registers stay within
+ * +-2^47 (exact); beyond, eaWide computes them modulo 2^64 as the CPU does.
+ */
 export function ea(c: CPU, i: Insn): number {
   const r = c.r;
   let a: number;
   if (i.asize === 8) {
     a = i.disp;
+    let w = 0;
     const b = i.base;
-    if (b >= 0) a += r[2 * b + 1] * 4294967296 + (r[2 * b] >>> 0);
+    if (b >= 0) {
+      const h = r[2 * b + 1];
+      a += h * 4294967296 + (r[2 * b] >>> 0);
+      w = h + 0x8000;
+    }
     const x = i.index;
-    if (x >= 0) a += (r[2 * x + 1] * 4294967296 + (r[2 * x] >>> 0)) * (1 << i.scale);
+    if (x >= 0) {
+      const h = r[2 * x + 1];
+      a += (h * 4294967296 + (r[2 * x] >>> 0)) * (1 << i.scale);
+      w |= h + 0x8000;
+    }
+    if (w >>> 16 !== 0) return eaWide(c, i);
   } else {
     a = i.disp;
     if (i.base >= 0) a += r[2 * i.base];
     if (i.index >= 0) a += r[2 * i.index] << i.scale;
     a = a >>> 0;
   }
-  if (i.seg !== 0) a += i.seg === SEG_FS ? c.fsBase : c.gsBase;
+  if (i.seg !== 0) {
+    const s = i.seg === SEG_FS ? c.fsBase : c.gsBase;
+    if (s >= EA_WIDE_SEG && i.asize === 8) return eaWide(c, i);
+    a += s;
+  }
   return a;
+}
+
+/**
+ * A 64-bit effective address computed exactly modulo 2^64 (base + index *
+ * scale + displacement + segment base, wrapping as the CPU's adder does),
+ * returned signed: exact for both canonical halves, and still beyond 2^47
+ * in magnitude for a non-canonical result (which faults as #GP).
+ */
+export function eaWide(c: CPU, i: Insn): number {
+  const r = c.r;
+  const d = i.disp;
+  let lo = d >>> 0;
+  let hi = Math.floor(d / 4294967296) | 0;
+  if (i.base >= 0) {
+    lo += r[2 * i.base] >>> 0;
+    hi += r[2 * i.base + 1];
+  }
+  if (i.index >= 0) {
+    lo += (r[2 * i.index] >>> 0) * (1 << i.scale);
+    hi += r[2 * i.index + 1] << i.scale;
+  }
+  if (i.seg !== 0) {
+    const s = i.seg === SEG_FS ? c.fsBase : c.gsBase;
+    lo += s >>> 0;
+    hi += Math.floor(s / 4294967296) | 0;
+  }
+  const carry = Math.floor(lo / 4294967296);
+  return ((hi + carry) | 0) * 4294967296 + (lo - carry * 4294967296);
 }
 
 export function getReg(c: CPU, reg: number, size: number): number {

@@ -337,7 +337,11 @@ export function compareOutcomes(a: Outcome, b: Outcome): string[] {
 
 /** Run case `index` of `seed` under every tier; the differences of each from the interpreter. */
 export function checkCase(seed: number, index: number, tiers: Tier[] = TIERS): { t: Case; ref: Outcome; diffs: string[] } {
-  const t = makeCase(seed, index);
+  return checkTiers(makeCase(seed, index), tiers);
+}
+
+/** Run a case under every tier; the differences of each from the interpreter. */
+export function checkTiers(t: Case, tiers: Tier[] = TIERS): { t: Case; ref: Outcome; diffs: string[] } {
   const ref = runCase(t, "interp");
   const diffs: string[] = [];
   for (const tier of tiers) {
@@ -345,6 +349,17 @@ export function checkCase(seed: number, index: number, tiers: Tier[] = TIERS): {
     for (const line of compareOutcomes(ref, runCase(t, tier))) diffs.push(`[${tier}] ${line}`);
   }
   return { t, ref, diffs };
+}
+
+/**
+ * A hand-written case: `code` at CODE (end it with `mov eax,60; syscall`),
+ * registers zero except those given (r15 = 1 unless given), DATA filled
+ * with its offsets' low bytes.
+ */
+export function handCase(code: number[], regs: Record<number, bigint> = {}, rflags = 0x202): Case {
+  const r = Array.from({ length: 16 }, (_, n) => regs[n] ?? (n === 4 ? BigInt(STACK + STACK_LEN - 256) : n === 15 ? 1n : 0n));
+  const data = Uint8Array.from({ length: DATA_RW + 0x1000 }, (_, k) => k & 0xff);
+  return { seed: 0, index: 0, mode: "valid", code: Uint8Array.from(code), writableCode: false, regs: r, xmm: new Array<number>(64).fill(0), rflags, data, limit: 100_000 };
 }
 
 export function hexBytes(b: Uint8Array): string {

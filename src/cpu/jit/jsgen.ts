@@ -13,7 +13,7 @@
 import { ATTR_PRIV, BASE_NONE, K_IMM, K_MEM, K_REG, SEG_FS, SEG_GS, type Insn } from "../../decoder/insn.js";
 import type { CPU } from "../cpu.js";
 import { F_ADD, F_DEC, F_INC, F_LOGIC, F_SUB, cond, getCF } from "../flags.js";
-import { setReg } from "../ops.js";
+import { EA_WIDE_SEG, eaWide, setReg } from "../ops.js";
 
 /**
  * A compiled block: runs all instructions, repeating up to `max` times when the
@@ -25,7 +25,7 @@ import { setReg } from "../ops.js";
  */
 export type CompiledBlock = (c: CPU, I: Insn[], max: number) => number;
 
-type Factory = (cond: typeof import("../flags.js").cond, getCF: typeof import("../flags.js").getCF, setReg: typeof import("../ops.js").setReg) => CompiledBlock;
+type Factory = (cond: typeof import("../flags.js").cond, getCF: typeof import("../flags.js").getCF, setReg: typeof import("../ops.js").setReg, eaWide: typeof import("../ops.js").eaWide) => CompiledBlock;
 
 let codegenAllowed: boolean | null = null;
 
@@ -61,16 +61,30 @@ function lit(n: number): string {
   return Number.isInteger(n) ? String(n) : String(n);
 }
 
-/** Effective-address expression (64-bit address size only); null when not handled. */
-function eaExpr(i: Insn): string | null {
+/**
+ * Code computing the effective address into `a` (64-bit address size only);
+ * null when not handled. Registers beyond +-2^47 take ops.eaWide (exact
+ * modulo 2^64, as the interpreter), since the double sum would round.
+ */
+function eaStmt(i: Insn): string | null {
   if (i.asize !== 8) return null;
   const parts: string[] = [];
+  const wide: string[] = [];
   if (i.disp !== 0 || (i.base === BASE_NONE && i.index === BASE_NONE)) parts.push(lit(i.disp));
-  if (i.base !== BASE_NONE) parts.push(`(r[${2 * i.base + 1}]*4294967296+(r[${2 * i.base}]>>>0))`);
-  if (i.index !== BASE_NONE) parts.push(`(r[${2 * i.index + 1}]*4294967296+(r[${2 * i.index}]>>>0))*${1 << i.scale}`);
-  if (i.seg === SEG_FS) parts.push("c.fsBase");
-  else if (i.seg === SEG_GS) parts.push("c.gsBase");
-  return parts.join("+");
+  for (const [n, scale] of [
+    [i.base, 1],
+    [i.index, 1 << i.scale],
+  ])
+    if (n !== BASE_NONE) {
+      parts.push(`(r[${2 * n + 1}]*4294967296+(r[${2 * n}]>>>0))${scale > 1 ? `*${scale}` : ""}`);
+      wide.push(`(r[${2 * n + 1}]+32768)>>>16`);
+    }
+  if (i.seg === SEG_FS || i.seg === SEG_GS) {
+    const s = i.seg === SEG_FS ? "c.fsBase" : "c.gsBase";
+    parts.push(s);
+    wide.push(`${s}>=${EA_WIDE_SEG}`);
+  }
+  return `a=${parts.join("+")};${wide.length ? `if(${wide.join("||")})a=EW(c,I[k]);` : ""}`;
 }
 
 /** Read a register of `size` into `lo` (and `hi` for 8). */
@@ -113,9 +127,9 @@ function operandRead(i: Insn, kind: number, reg: number, size: number, lo: strin
     return `${lo}=${v};${hi ? `${hi}=${h};` : ""}`;
   }
   if (kind === K_MEM) {
-    const e = eaExpr(i);
+    const e = eaStmt(i);
     if (e === null) return null;
-    return `a=${e};${memRead(size, lo, hi)}`;
+    return `${e}${memRead(size, lo, hi)}`;
   }
   return null;
 }
@@ -131,9 +145,9 @@ function destWrite(i: Insn, size: number, lo: string, hi: string, addrKnown: boo
   if (i.k0 === K_MEM) {
     let pre = "";
     if (!addrKnown) {
-      const e = eaExpr(i);
+      const e = eaStmt(i);
       if (e === null) return null;
-      pre = `a=${e};`;
+      pre = e;
     }
     switch (size) {
       case 8:
@@ -531,7 +545,7 @@ export function compileBlock(insns: Insn[]): CompiledBlock | null {
   const selfLoop = (lastI.def.key === "jcc" || lastI.def.key === "jmp") && lastI.target === insns[0].addr;
   const body = generate(insns, selfLoop);
   if (body === null) return null;
-  const factory = new Function("cond", "getCF", "SR", `return function block(c,I,max){${body}};`) as Factory;
-  return factory(cond, getCF, setReg);
+  const factory = new Function("cond", "getCF", "SR", "EW", `return function block(c,I,max){${body}};`) as Factory;
+  return factory(cond, getCF, setReg, eaWide);
 }
 

@@ -296,13 +296,16 @@ export function emitShiftCl(g: Gen, i: Insn, key: string): void {
   c.get(L_A);
   c.get(L_B);
   c.op(left ? OP.i64_shl : key === "sar" ? OP.i64_shr_s : OP.i64_shr_u);
-  c.set(L_FR);
-  g.writeReg(n, size, L_FR);
+  // the result goes to L_R, not L_FR: with a zero count the pending record (fa/fb/fr) stays current
+  c.set(L_R);
+  g.writeReg(n, size, L_R);
   if (g.dead) return;
   c.get(L_B);
   c.op(OP.i64_eqz);
   c.op(OP.i32_eqz);
   c.open(OP.if);
+  c.get(L_R);
+  c.set(L_FR);
   shiftFlags(g, key, size, null);
   c.close();
 }
