@@ -75,12 +75,12 @@ export function sseSource(g: Gen, i: Insn, aligned: boolean): boolean {
   return true;
 }
 
-/** A misaligned m128: the interpreter's handler raises the fault. */
-export function alignCheck(g: Gen): void {
+/** A misaligned m128 (m256: mask 31): the interpreter's handler raises the fault. */
+export function alignCheck(g: Gen, mask = 15): void {
   const c = g.c;
   c.get(L_EA);
   c.op(OP.i32_wrap_i64);
-  c.i32(15);
+  c.i32(mask);
   c.op(OP.i32_and);
   c.open(OP.if);
   g.materialize(false);
