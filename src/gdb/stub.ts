@@ -5,79 +5,24 @@
  * the target description, auxv and the exec file, and reports exits, deaths
  * by signal and faults as gdb expects. The Node transports (TCP, stdio) live
  * in src/host/gdb-node.ts.
+ *
+ * Threads: gdb debugs the first process; its threads are gdb's threads (ids
+ * are tids). The guest runs through the kernel's scheduler in all-stop mode:
+ * a stop (breakpoint, watchpoint, fault, step, Ctrl-C) in any thread stops
+ * them all, and vCont says per thread what runs: `vCont;s:TID;c` steps TID
+ * while the others run, `vCont;s:TID` (scheduler-locking) leaves them stopped.
+ * Processes the guest forks are not debugged: they run whenever the debugged
+ * process runs (gdb's detach-on-fork), breakpoints do not apply to them.
  */
-import type { CPU, FaultInfo } from "../cpu/cpu.js";
-import { fpuStatusWord } from "../cpu/fxsave.js";
+import type { CPU, FaultInfo, InsnHook } from "../cpu/cpu.js";
 import { MemoryFault, type MemoryHook } from "../cpu/memory.js";
 import type { Process } from "../kernel/program.js";
-import type { ExitStatus } from "../kernel/kernel.js";
+import { ProcessExit, type ExitStatus, type Kernel } from "../kernel/kernel.js";
+import type { Proc, Scheduler, Task } from "../kernel/task.js";
+import { hexLE, readReg, regCount, REG_RIP, REGS, targetXml, hasAvx, writeReg } from "./regs.js";
 
 const SIGTRAP = 5;
-
-/** Register numbering of the target description below. */
-interface RegDef {
-  name: string;
-  bits: number;
-  type?: string;
-  group?: string;
-  feature: string;
-}
-
-const GPR = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"];
-/** Our register index for gdb's GPR order. */
-const GPR_INDEX = [0, 3, 1, 2, 6, 7, 5, 4, 8, 9, 10, 11, 12, 13, 14, 15];
-
-const REGS: RegDef[] = [
-  ...GPR.map((name) => ({ name, bits: 64, type: name === "rbp" || name === "rsp" ? "data_ptr" : "int64", feature: "core" })),
-  { name: "rip", bits: 64, type: "code_ptr", feature: "core" },
-  { name: "eflags", bits: 32, type: "i386_eflags", feature: "core" },
-  ...["cs", "ss", "ds", "es", "fs", "gs"].map((name) => ({ name, bits: 32, type: "int32", feature: "core" })),
-  ...[0, 1, 2, 3, 4, 5, 6, 7].map((k) => ({ name: `st${k}`, bits: 80, type: "i387_ext", feature: "core" })),
-  ...["fctrl", "fstat", "ftag", "fiseg", "fioff", "foseg", "fooff", "fop"].map((name) => ({ name, bits: 32, type: "int", group: "float", feature: "core" })),
-  ...Array.from({ length: 16 }, (_, k) => ({ name: `xmm${k}`, bits: 128, type: "vec128", feature: "sse" })),
-  { name: "mxcsr", bits: 32, type: "i386_mxcsr", group: "vector", feature: "sse" },
-  { name: "orig_rax", bits: 64, type: "int", feature: "linux" },
-  { name: "fs_base", bits: 64, type: "int", feature: "linux" },
-  { name: "gs_base", bits: 64, type: "int", feature: "linux" },
-];
-
-const SEGS = [0x33, 0x2b, 0, 0, 0, 0];
-
-function targetXml(): string {
-  const feat = (name: string, tag: string, extra: string) => {
-    let num = 0;
-    const regs = REGS.map((r, k) => ({ r, k }))
-      .filter(({ r }) => r.feature === name)
-      .map(({ r, k }) => {
-        num = k;
-        return `<reg name="${r.name}" bitsize="${r.bits}" regnum="${k}"${r.type ? ` type="${r.type}"` : ""}${r.group ? ` group="${r.group}"` : ""}/>`;
-      })
-      .join("");
-    void num;
-    return `<feature name="${tag}">${extra}${regs}</feature>`;
-  };
-  const flags =
-    '<flags id="i386_eflags" size="4"><field name="CF" start="0" end="0"/><field name="" start="1" end="1"/><field name="PF" start="2" end="2"/><field name="AF" start="4" end="4"/><field name="ZF" start="6" end="6"/><field name="SF" start="7" end="7"/><field name="TF" start="8" end="8"/><field name="IF" start="9" end="9"/><field name="DF" start="10" end="10"/><field name="OF" start="11" end="11"/><field name="AC" start="18" end="18"/><field name="ID" start="21" end="21"/></flags>';
-  const vec =
-    '<vector id="v8bf16" type="bfloat16" count="8"/><vector id="v4f" type="ieee_single" count="4"/><vector id="v2d" type="ieee_double" count="2"/><vector id="v16i8" type="int8" count="16"/><vector id="v8i16" type="int16" count="8"/><vector id="v4i32" type="int32" count="4"/><vector id="v2i64" type="int64" count="2"/><union id="vec128"><field name="v4_float" type="v4f"/><field name="v2_double" type="v2d"/><field name="v16_int8" type="v16i8"/><field name="v8_int16" type="v8i16"/><field name="v4_int32" type="v4i32"/><field name="v2_int64" type="v2i64"/><field name="uint128" type="uint128"/></union><flags id="i386_mxcsr" size="4"><field name="IE" start="0" end="0"/><field name="DE" start="1" end="1"/><field name="ZE" start="2" end="2"/><field name="OE" start="3" end="3"/><field name="UE" start="4" end="4"/><field name="PE" start="5" end="5"/><field name="DAZ" start="6" end="6"/><field name="IM" start="7" end="7"/><field name="DM" start="8" end="8"/><field name="ZM" start="9" end="9"/><field name="OM" start="10" end="10"/><field name="UM" start="11" end="11"/><field name="PM" start="12" end="12"/><field name="FZ" start="15" end="15"/></flags>';
-  return (
-    '<?xml version="1.0"?><!DOCTYPE target SYSTEM "gdb-target.dtd"><target version="1.0"><architecture>i386:x86-64</architecture><osabi>GNU/Linux</osabi>' +
-    feat("core", "org.gnu.gdb.i386.core", flags) +
-    feat("sse", "org.gnu.gdb.i386.sse", vec) +
-    feat("linux", "org.gnu.gdb.i386.linux", "") +
-    "</target>"
-  );
-}
-
-function hexLE(v: bigint, bytes: number): string {
-  let s = "";
-  for (let k = 0; k < bytes; k++) {
-    s += Number((v >> BigInt(8 * k)) & 0xffn)
-      .toString(16)
-      .padStart(2, "0");
-  }
-  return s;
-}
+const SIGINT = 2;
 
 /** A malformed packet field: the packet gets an error reply (E01) and the stub keeps serving. */
 class BadPacket extends Error {}
@@ -118,7 +63,7 @@ function escapeBinary(s: string): string {
   return s.replace(/[#$}*]/g, (ch) => "}" + String.fromCharCode(ch.charCodeAt(0) ^ 0x20));
 }
 
-type StopReason = { kind: "signal"; sig: number; extra?: string } | { kind: "exit"; status: ExitStatus };
+type StopReason = { kind: "signal"; sig: number; task: Task; extra?: string } | { kind: "exit"; status: ExitStatus };
 
 export interface StubOptions {
   /** Path of the program (qXfer:exec-file:read). */
@@ -127,10 +72,30 @@ export interface StubOptions {
   log?: (line: string) => void;
 }
 
+/** What a resume asked of one thread. */
+interface Action {
+  kind: "c" | "s";
+  sig: number;
+  range: [number, number] | null;
+}
+
+/** A thread id field: a tid, 0 (any thread) or -1 (all); `p<pid>.<tid>` (multiprocess syntax) names the tid. */
+function threadId(s: string | undefined): number {
+  const m = s === undefined ? null : /^(?:p(?:-1|[0-9a-fA-F]{1,8})\.)?(-1|[0-9a-fA-F]{1,8})$/.exec(s) ?? (/^p(-1|[0-9a-fA-F]{1,8})$/.test(s) ? [s, "-1"] : null);
+  if (!m) throw new BadPacket(`bad thread id '${(s ?? "").slice(0, 40)}'`);
+  return m[1] === "-1" ? -1 : parseInt(m[1], 16);
+}
+
+/** Hex-encode text (qThreadExtraInfo). */
+function textHex(s: string): string {
+  return Array.from(s, (ch) => ch.charCodeAt(0).toString(16).padStart(2, "0")).join("");
+}
+
 /**
  * The stub. Feed it bytes with `receive`; it answers through `send`. Running
- * happens in slices scheduled with `schedule` so that an interrupt (Ctrl-C,
- * byte 0x03) can arrive while the guest runs.
+ * happens in slices scheduled with `schedule` (with a delay in ms when the
+ * guest idles) so that an interrupt (Ctrl-C, byte 0x03) can arrive while the
+ * guest runs.
  */
 export class GdbStub {
   private buf = "";
@@ -138,38 +103,136 @@ export class GdbStub {
   private readonly breakpoints = new Set<number>();
   private readonly watch = new Map<string, MemoryHook>();
   private running = false;
-  private stepping = false;
-  private range: [number, number] | null = null;
-  private pendingFault: FaultInfo | null = null;
-  private watchHit: { kind: string; addr: number } | null = null;
+  private pendingFault: { info: FaultInfo; task: Task; deliver: () => void } | null = null;
+  private stop: StopReason | null = null;
   private interrupted = false;
-  private resumeSignal = 0;
   private finished = false;
-  private readonly cpu: CPU;
+  private detached = false;
+  private readonly sched: Scheduler;
+  private readonly root: Proc;
+  /** Thread chosen by Hg (null: the last one to stop) and by Hc (null: all). */
+  private gThread: Task | null = null;
+  private cThread: Task | null = null;
+  /** The thread of the last stop reply. */
+  private lastStop: Task;
+  /** The thread being stepped in this resume, whether it has run its instruction, its range (vCont;r). */
+  private stepTask: Task | null = null;
+  private stepped = false;
+  private range: [number, number] | null = null;
+  /** The thread that resumes from a breakpoint at this rip: it does not stop there again at once. */
+  private skipTask: Task | null = null;
+  private skipRip = -1;
+  /** Threads the resume left stopped. */
+  private readonly held = new Set<Task>();
+  /** The CPU the instruction hook sits on (a new one after execve). */
+  private hookedCpu: CPU | null = null;
+  private prevHook: InsnHook | null = null;
+  private readonly hook: InsnHook;
+  private prevJit = true;
   /** Called when the session ends (kill, detach-to-exit, process end after reporting). */
   onEnd: (status: ExitStatus | null, detached: boolean) => void = () => {};
 
   constructor(
     private readonly proc: Process,
     private readonly send: (data: string) => void,
-    private readonly schedule: (fn: () => void) => void,
+    private readonly schedule: (fn: () => void, delayMs?: number) => void,
     private readonly opts: StubOptions,
   ) {
-    this.cpu = proc.cpu;
-    this.cpu.jitEnabled = false; // breakpoints and single steps are checked per instruction
+    this.sched = proc.sched;
+    this.root = proc.sched.root;
+    this.lastStop = this.root.tasks[0];
     const kernel = proc.kernel;
     const deliver = kernel.signalHandlers.fault;
-    // a fault stops the guest and is reported to gdb; it is delivered when gdb resumes with that signal
+    // a fault in the debugged process stops it and is reported to gdb; it is delivered when gdb resumes that
+    // thread with that signal. Forked children share the handlers and keep the plain delivery.
     kernel.signalHandlers.fault = (k, info) => {
-      if (this.detached) return deliver(k, info);
-      this.pendingFault = info;
-      this.deliverFault = () => deliver(k, info);
-      this.cpu.stopRequested = true;
+      if (this.detached || k !== this.kernel) return deliver(k, info);
+      this.pendingFault = { info, task: k.task, deliver: () => deliver(k, info) };
+      this.stop ??= { kind: "signal", sig: info.sig, task: k.task };
+      this.sched.holdSignals = true;
+      k.cpu.stopRequested = true;
     };
+    this.sched.hold = (t) => t.proc === this.root && this.held.has(t);
+    const prev = (this.prevHook = proc.cpu.insnHook); // a tracer (--trace) goes on after the stub's check
+    this.hook = prev ? (c, i) => this.onInsn(c) && prev(c, i) !== false : (c) => this.onInsn(c);
+    this.hookCpu();
   }
 
-  private deliverFault: (() => void) | null = null;
-  private detached = false;
+  private get kernel(): Kernel {
+    return this.proc.kernel;
+  }
+
+  private get cpu(): CPU {
+    return this.proc.kernel.cpu;
+  }
+
+  /** Put the breakpoint/step check on the debugged process's CPU (again after an execve replaced it). */
+  private hookCpu(): void {
+    const cpu = this.cpu;
+    if (this.hookedCpu === cpu) return;
+    this.hookedCpu = cpu;
+    this.prevJit = cpu.jitEnabled;
+    cpu.jitEnabled = false; // breakpoints and single steps are checked per instruction
+    cpu.insnHook = this.hook;
+  }
+
+  /** Before each instruction of every task on the hooked CPU: false stops the run before it executes. */
+  private onInsn(cpu: CPU): boolean {
+    if (cpu !== this.hookedCpu) {
+      // a forked child's CPU inherited the hook: it is not debugged, give it back its speed
+      cpu.insnHook = this.prevHook;
+      cpu.jitEnabled = this.prevJit;
+      return true;
+    }
+    const t = this.sched.current;
+    if (this.detached || t === null || t.proc !== this.root) return true; // a vfork child on the shared CPU runs freely
+    if (this.stop) return false;
+    const rip = cpu.rip;
+    if (t === this.stepTask) {
+      if (!this.stepped) {
+        this.stepped = true; // the stepped instruction itself, even on a breakpoint (gdb steps over its own)
+        this.skipTask = null;
+        return true;
+      }
+      if (!this.range || rip < this.range[0] || rip >= this.range[1]) return this.stopAt({ kind: "signal", sig: SIGTRAP, task: t });
+    }
+    if (t === this.skipTask) {
+      this.skipTask = null;
+      if (rip === this.skipRip) return true;
+    }
+    if (this.breakpoints.has(rip)) return this.stopAt({ kind: "signal", sig: SIGTRAP, task: t, extra: "swbreak:;" });
+    return true;
+  }
+
+  private stopAt(s: StopReason): false {
+    this.stop ??= s;
+    this.sched.holdSignals = true; // the thread stops here, not in a signal handler
+    return false;
+  }
+
+  /** Live threads of the debugged process. */
+  private threads(): Task[] {
+    return this.root.tasks.filter((t) => t.state !== "dead");
+  }
+
+  private threadByTid(tid: number): Task | null {
+    for (const t of this.root.tasks) if (t.tid === tid && t.state !== "dead") return t;
+    return null;
+  }
+
+  /** The thread register and memory packets act on: gdb's Hg choice, else the last to stop, else any live one. */
+  private selected(): Task | null {
+    if (this.gThread && this.gThread.state !== "dead") return this.gThread;
+    if (this.lastStop.state !== "dead") return this.lastStop;
+    return this.threads()[0] ?? null;
+  }
+
+  /** The CPU with the selected thread's context loaded. */
+  private regsCpu(): CPU {
+    const t = this.selected();
+    if (t) this.sched.switchTo(t);
+    return this.cpu;
+  }
 
   /** Bytes from gdb. */
   receive(data: string): void {
@@ -218,6 +281,7 @@ export class GdbStub {
 
   private handle(p: string): void {
     if (this.running && p !== "vCtrlC") return; // gdb waits for the stop reply
+    if (this.finished) return this.reply("E01");
     const c = p[0];
     if (p.startsWith("qSupported")) return this.reply("PacketSize=4000;qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+");
     if (p === "QStartNoAckMode") {
@@ -225,31 +289,43 @@ export class GdbStub {
       this.noAck = true;
       return;
     }
-    if (p === "?") return this.reply(this.stopReply({ kind: "signal", sig: SIGTRAP }));
+    if (p === "?") return this.reply(this.stopReply({ kind: "signal", sig: SIGTRAP, task: this.selected() ?? this.lastStop }));
     if (p === "qAttached") return this.reply("1");
-    if (p === "qC") return this.reply("QC1");
-    if (p === "qfThreadInfo") return this.reply("m1");
+    if (p === "qC") return this.reply(`QC${(this.selected() ?? this.lastStop).tid.toString(16)}`);
+    if (p === "qfThreadInfo") return this.reply("m" + this.threads().map((t) => t.tid.toString(16)).join(","));
     if (p === "qsThreadInfo") return this.reply("l");
+    if (p.startsWith("qThreadExtraInfo,")) {
+      const t = this.threadByTid(threadId(p.slice(17)));
+      return this.reply(t ? textHex(t.state === "blocked" ? "blocked in a syscall" : "runnable") : "E01");
+    }
     if (p === "qOffsets") return this.reply("Text=0;Data=0;Bss=0");
     if (p.startsWith("qSymbol")) return this.reply("OK");
-    if (p.startsWith("H") || p.startsWith("T")) return this.reply("OK");
+    if (c === "H") return this.setThread(p);
+    if (c === "T") return this.reply(this.threadByTid(threadId(p.slice(1))) ? "OK" : "E01");
     if (p === "vCont?") return this.reply("vCont;c;C;s;S;r");
     if (p === "vCtrlC") {
       this.interrupted = true;
       return this.reply("OK");
     }
     if (p.startsWith("qXfer:")) return this.qxfer(p);
-    if (p === "g") return this.reply(REGS.map((_, k) => this.readReg(k)).join(""));
+    if (p === "g") {
+      const cpu = this.regsCpu();
+      let out = "";
+      for (let k = 0, n = regCount(cpu); k < n; k++) out += readReg(cpu, k);
+      return this.reply(out);
+    }
     if (c === "G") return this.writeAllRegs(p.slice(1));
     if (c === "p") {
       const n = hexNum(p.slice(1));
-      return this.reply(n < REGS.length ? this.readReg(n) : "E00");
+      const cpu = this.regsCpu();
+      return this.reply(n < regCount(cpu) ? readReg(cpu, n) : "E00");
     }
     if (c === "P") {
       const [n, v] = p.slice(1).split("=");
       const k = hexNum(n);
-      if (!(k < REGS.length) || v === undefined) return this.reply("E00");
-      this.writeReg(k, parseLE(v));
+      const cpu = this.regsCpu();
+      if (!(k < regCount(cpu)) || v === undefined) return this.reply("E00");
+      writeReg(cpu, k, parseLE(v));
       return this.reply("OK");
     }
     if (c === "m") return this.readMem(p.slice(1));
@@ -260,9 +336,17 @@ export class GdbStub {
       const [head, addr] = p.split(";");
       const sig = c === "C" || c === "S" ? signalNum(head.slice(1)) : 0;
       if ((c === "c" || c === "s") && head.length > 1) throw new BadPacket(`bad packet '${head.slice(0, 40)}'`);
-      if (addr !== undefined) this.cpu.rip = hexNum(addr);
-      this.resumeSignal = sig;
-      return this.resume(c === "s" || c === "S", null);
+      const pc = addr !== undefined ? hexNum(addr) : null;
+      const step = c === "s" || c === "S";
+      // the old packets: Hc names the thread (none: the selected one steps, all continue)
+      const target = this.cThread && this.cThread.state !== "dead" ? this.cThread : this.selected();
+      if (pc !== null && target) {
+        this.sched.switchTo(target);
+        this.cpu.rip = pc;
+      }
+      const actions = new Map<Task, Action>();
+      for (const t of this.threads()) if (!step || t === target) actions.set(t, { kind: step ? "s" : "c", sig: t === target ? sig : 0, range: null });
+      return this.resume(actions);
     }
     if (p.startsWith("vCont;")) return this.vcont(p.slice(6));
     if (c === "k") {
@@ -278,17 +362,45 @@ export class GdbStub {
     this.reply(""); // unsupported packet
   }
 
-  private vcont(actions: string): void {
-    // use the first action (single thread): c, Cxx, s, Sxx, r start,end
-    const [a, thread] = actions.split(";")[0].split(":");
-    if (thread !== undefined && !/^(p?-?[0-9a-fA-F]+(\.-?[0-9a-fA-F]+)?)$/.test(thread)) throw new BadPacket(`bad thread id '${thread.slice(0, 40)}'`);
-    if (a[0] === "r") {
-      const [s, e] = a.slice(1).split(",");
-      return this.resume(true, [hexNum(s), hexNum(e)]);
+  /** Hg / Hc: the thread for register access / for the old c and s packets. */
+  private setThread(p: string): void {
+    const op = p[1];
+    if (op !== "g" && op !== "c") throw new BadPacket(`bad packet '${p.slice(0, 40)}'`);
+    const tid = threadId(p.slice(2));
+    let t: Task | null = null;
+    if (tid > 0) {
+      t = this.threadByTid(tid);
+      if (!t) return this.reply("E01");
     }
-    if (a !== "c" && a !== "s" && a[0] !== "C" && a[0] !== "S") throw new BadPacket(`bad vCont action '${a.slice(0, 40)}'`);
-    this.resumeSignal = a[0] === "C" || a[0] === "S" ? signalNum(a.slice(1)) : 0;
-    this.resume(a[0] === "s" || a[0] === "S", null);
+    if (op === "g") this.gThread = t;
+    else this.cThread = t;
+    this.reply("OK");
+  }
+
+  /** vCont;action[:thread];...: for each thread the leftmost action naming it (or naming no thread) applies. */
+  private vcont(list: string): void {
+    const parsed: Array<{ a: Action; tid: number }> = [];
+    for (const item of list.split(";")) {
+      const colon = item.indexOf(":");
+      const a = colon < 0 ? item : item.slice(0, colon);
+      const tid = colon < 0 ? -1 : threadId(item.slice(colon + 1));
+      let act: Action;
+      if (a[0] === "r") {
+        const [s, e] = a.slice(1).split(",");
+        act = { kind: "s", sig: 0, range: [hexNum(s), hexNum(e)] };
+      } else if (a === "c" || a === "s") act = { kind: a, sig: 0, range: null };
+      else if (a[0] === "C" || a[0] === "S") act = { kind: a[0] === "C" ? "c" : "s", sig: signalNum(a.slice(1)), range: null };
+      else throw new BadPacket(`bad vCont action '${a.slice(0, 40)}'`);
+      parsed.push({ a: act, tid });
+    }
+    const actions = new Map<Task, Action>();
+    for (const t of this.threads()) {
+      const m = parsed.find((x) => x.tid <= 0 || x.tid === t.tid);
+      if (m) actions.set(t, m.a);
+    }
+    if ([...actions.values()].filter((a) => a.kind === "s").length > 1) throw new BadPacket("more than one thread to step");
+    if (actions.size === 0) throw new BadPacket("vCont names no live thread");
+    this.resume(actions);
   }
 
   private qxfer(p: string): void {
@@ -298,7 +410,7 @@ export class GdbStub {
     const off = hexNum(offHex);
     const len = hexNum(lenHex);
     let data: string;
-    if (object === "features" && annex === "target.xml") data = targetXml();
+    if (object === "features" && annex === "target.xml") data = targetXml(hasAvx(this.cpu));
     else if (object === "auxv") {
       const words = this.proc.image.auxv.flatMap(([t, v]) => [t, v]);
       data = words.map((w) => String.fromCharCode(...Array.from({ length: 8 }, (_, k) => Number((BigInt(w) >> BigInt(8 * k)) & 0xffn)))).join("");
@@ -308,85 +420,21 @@ export class GdbStub {
     this.reply((off + len >= data.length ? "l" : "m") + escapeBinary(chunk));
   }
 
-  // ---- registers -------------------------------------------------------------
-
-  private regValue(k: number): bigint {
-    const c = this.cpu;
-    if (k < 16) return c.getReg64(GPR_INDEX[k]);
-    if (k === 16) return BigInt(c.rip);
-    if (k === 17) return BigInt(c.getRflags() >>> 0);
-    if (k < 24) return BigInt(SEGS[k - 18]);
-    if (k < 32) {
-      const phys = (c.fpuTop + (k - 24)) & 7;
-      let v = 0n;
-      for (let b = 9; b >= 0; b--) v = (v << 8n) | BigInt(c.fpr[phys * 16 + b]);
-      return v;
-    }
-    if (k < 40) {
-      switch (k - 32) {
-        case 0:
-          return BigInt(c.fpuControl);
-        case 1:
-          return BigInt(fpuStatusWord(c));
-        case 2:
-          return BigInt(c.fpuTag);
-        case 4:
-          return BigInt(c.fpuLastIp % 4294967296);
-        case 6:
-          return BigInt(c.fpuLastDp % 4294967296);
-        case 7:
-          return BigInt(c.fpuLastOpcode);
-        default:
-          return 0n;
-      }
-    }
-    if (k < 56) {
-      const x = (k - 40) * 4;
-      let v = 0n;
-      for (let j = 3; j >= 0; j--) v = (v << 32n) | BigInt(c.xmm[x + j] >>> 0);
-      return v;
-    }
-    if (k === 56) return BigInt(c.mxcsr);
-    if (k === 57) return -1n & 0xffffffffffffffffn;
-    if (k === 58) return BigInt(c.fsBase);
-    return BigInt(c.gsBase);
-  }
-
-  private readReg(k: number): string {
-    return hexLE(this.regValue(k), REGS[k].bits / 8);
-  }
-
-  private writeReg(k: number, v: bigint): void {
-    const c = this.cpu;
-    if (k < 16) c.setReg64Big(GPR_INDEX[k], v);
-    else if (k === 16) c.rip = Number(v);
-    else if (k === 17) c.setRflags(Number(v & 0xffffffffn));
-    else if (k >= 24 && k < 32) {
-      const phys = (c.fpuTop + (k - 24)) & 7;
-      for (let b = 0; b < 10; b++) c.fpr[phys * 16 + b] = Number((v >> BigInt(8 * b)) & 0xffn);
-    } else if (k === 32) c.fpuControl = Number(v) & 0xffff;
-    else if (k >= 40 && k < 56) {
-      const x = (k - 40) * 4;
-      for (let j = 0; j < 4; j++) c.xmm[x + j] = Number((v >> BigInt(32 * j)) & 0xffffffffn) | 0;
-    } else if (k === 56) c.mxcsr = Number(v) & 0xffff;
-    else if (k === 58) c.fsBase = Number(v);
-    else if (k === 59) c.gsBase = Number(v);
-  }
-
   private writeAllRegs(hex: string): void {
     // parse everything first: a malformed packet changes no register
+    const cpu = this.regsCpu();
     const values: bigint[] = [];
     let off = 0;
-    for (let k = 0; k < REGS.length && off < hex.length; k++) {
-      const n = (REGS[k].bits / 8) * 2;
-      values.push(parseLE(hex.slice(off, off + n)));
-      off += n;
+    for (let k = 0, n = regCount(cpu); k < n && off < hex.length; k++) {
+      const len = (REGS[k].bits / 8) * 2;
+      values.push(parseLE(hex.slice(off, off + len)));
+      off += len;
     }
-    values.forEach((v, k) => this.writeReg(k, v));
+    values.forEach((v, k) => writeReg(cpu, k, v));
     this.reply("OK");
   }
 
-  // ---- memory ----------------------------------------------------------------
+  // ---- memory (shared by the threads) ----------------------------------------
 
   private readMem(args: string): void {
     const [as, ls] = args.split(",");
@@ -430,7 +478,7 @@ export class GdbStub {
     }
   }
 
-  // ---- breakpoints and watchpoints -------------------------------------------
+  // ---- breakpoints and watchpoints (every thread of the process) -------------
 
   private breakpoint(p: string): void {
     const set = p[0] === "Z";
@@ -446,13 +494,18 @@ export class GdbStub {
       const key = `${type}:${addr}:${len}`;
       const mem = this.cpu.mem;
       if (set) {
+        if (this.watch.has(key)) return this.reply("OK");
         const kind = type === "2" ? "watch" : type === "3" ? "rwatch" : "awatch";
         const hook: MemoryHook = {
           start: addr,
           end: addr + len,
           fn: (_a, _s, access) => {
             if ((type === "2" && access !== "write") || (type === "3" && access !== "read")) return;
-            if (!this.watchHit) this.watchHit = { kind, addr };
+            const t = this.sched.current;
+            if (this.stop || this.detached || t === null || t.proc !== this.root) return;
+            // the access completes, the thread stops after its instruction
+            this.stopAt({ kind: "signal", sig: SIGTRAP, task: t, extra: `${kind}:${addr.toString(16)};` });
+            this.cpu.stopRequested = true;
           },
         };
         this.watch.set(key, hook);
@@ -471,29 +524,49 @@ export class GdbStub {
 
   // ---- running -----------------------------------------------------------------
 
-  private resume(step: boolean, range: [number, number] | null): void {
-    const fault = this.pendingFault;
+  /** Resume: threads with an action run (one may step), the others stay stopped. */
+  private resume(actions: Map<Task, Action>): void {
+    this.hookCpu();
+    const pf = this.pendingFault;
     this.pendingFault = null;
-    if (fault) {
-      const deliver = this.deliverFault;
-      this.deliverFault = null;
-      if (this.resumeSignal === fault.sig && deliver) {
-        deliver(); // default action (death) or the guest's handler
-        if (this.proc.kernel.status) return this.finish(this.proc.kernel.status, false);
+    if (pf && pf.task.state !== "dead" && actions.get(pf.task)?.sig === pf.info.sig) {
+      // resumed with the fault's signal: its default action (death) or the guest's handler;
+      // resumed without it, the faulting instruction runs again (as with ptrace)
+      this.sched.switchTo(pf.task);
+      try {
+        pf.deliver();
+      } catch (e) {
+        if (!(e instanceof ProcessExit)) throw e;
       }
-      // resumed without the signal: the faulting instruction runs again (as with ptrace)
+      if (this.ended()) return;
     }
-    this.stepping = step;
-    this.range = range;
-    this.running = true;
+    this.held.clear();
+    for (const t of this.threads()) if (!actions.has(t)) this.held.add(t);
+    this.stepTask = null;
+    this.range = null;
+    this.stepped = false;
+    for (const [t, a] of actions) {
+      if (a.kind !== "s") continue;
+      this.stepTask = t;
+      this.range = a.range;
+    }
+    // the thread that stopped does not stop again at once on the breakpoint it stopped at
+    this.skipTask = null;
+    if (this.lastStop.state !== "dead" && actions.has(this.lastStop)) {
+      this.sched.switchTo(this.lastStop);
+      this.skipTask = this.lastStop;
+      this.skipRip = this.cpu.rip;
+    }
+    this.stop = null;
     this.interrupted = false;
-    this.watchHit = null;
-    this.schedule(() => this.runSlice(true));
+    this.sched.holdSignals = false;
+    this.running = true;
+    this.schedule(() => this.runSlice());
   }
 
-  private runSlice(first: boolean): void {
+  private runSlice(): void {
     try {
-      this.runSliceUnsafe(first);
+      this.runSliceUnsafe();
     } catch (e) {
       // never a stack trace out of the event loop: report an error and wait for the next packet
       this.running = false;
@@ -502,48 +575,59 @@ export class GdbStub {
     }
   }
 
-  private runSliceUnsafe(first: boolean): void {
-    const c = this.cpu;
-    const k = this.proc.kernel;
-    const SLICE = 200000;
-    let n = 0;
-    let skipBreak = first; // do not stop on the breakpoint we are resuming from
-    let stop: StopReason | null = null;
-    while (n < SLICE) {
-      if (k.status) return this.finish(k.status, false);
-      if (this.interrupted) {
-        stop = { kind: "signal", sig: 2 };
-        break;
-      }
-      if (!skipBreak && this.breakpoints.has(c.rip)) {
-        stop = { kind: "signal", sig: SIGTRAP, extra: "swbreak:;" };
-        break;
-      }
-      skipBreak = false;
-      c.stopRequested = false;
-      c.step();
-      n++;
-      if (k.status) return this.finish(k.status, false);
-      if (this.pendingFault) {
-        stop = { kind: "signal", sig: this.pendingFault.sig };
-        break;
-      }
-      if (this.watchHit) {
-        stop = { kind: "signal", sig: SIGTRAP, extra: `${this.watchHit.kind}:${this.watchHit.addr.toString(16)};` };
-        break;
-      }
-      if (this.stepping) {
-        if (this.range && c.rip >= this.range[0] && c.rip < this.range[1]) continue;
-        stop = { kind: "signal", sig: SIGTRAP };
-        break;
+  private runSliceUnsafe(): void {
+    if (this.finished) return;
+    const s = this.sched;
+    const BUDGET = 200000;
+    const start = s.executed;
+    while (s.executed - start < BUDGET) {
+      if (this.ended()) return;
+      if (this.interrupted && !this.stop) this.stop = { kind: "signal", sig: SIGINT, task: this.selected() ?? this.lastStop };
+      if (this.stop) return this.reportStop();
+      this.hookCpu();
+      const r = s.step(BUDGET - (s.executed - start));
+      if (this.ended()) return;
+      if (!this.stop) this.checkStep();
+      if (this.stop) return this.reportStop();
+      if (r === "idle") {
+        // nothing can run now: look again when the earliest timeout is due (or soon: a host event, Ctrl-C)
+        const wait = s.idleDeadline === null ? 20 : (s.idleDeadline - Number(this.kernel.host.monotonicNs())) / 1e6;
+        this.schedule(() => this.runSlice(), Math.max(0, Math.min(20, Math.ceil(wait))));
+        return;
       }
     }
-    if (!stop) {
-      this.schedule(() => this.runSlice(false));
+    this.schedule(() => this.runSlice());
+  }
+
+  /** The stepped thread's step ended with its slice (a syscall, a thread switch) or the thread exited. */
+  private checkStep(): void {
+    const t = this.stepTask;
+    if (t === null) return;
+    if (t.state === "dead") {
+      const other = this.threads()[0];
+      if (other) this.stopAt({ kind: "signal", sig: SIGTRAP, task: other });
       return;
     }
+    if (!this.stepped || t.state !== "run") return;
+    this.sched.switchTo(t);
+    const rip = this.cpu.rip;
+    if (!this.range || rip < this.range[0] || rip >= this.range[1]) this.stopAt({ kind: "signal", sig: SIGTRAP, task: t });
+  }
+
+  /** The debugged process has ended: report it and end the session. */
+  private ended(): boolean {
+    const st = this.root.status ?? this.kernel.status;
+    if (!st) return false;
+    this.finish(st, false);
+    return true;
+  }
+
+  private reportStop(): void {
+    const s = this.stop!;
     this.running = false;
-    this.reply(this.stopReply(stop));
+    this.held.clear();
+    if (s.kind === "signal") this.lastStop = s.task;
+    this.reply(this.stopReply(s));
   }
 
   private stopReply(s: StopReason): string {
@@ -551,9 +635,9 @@ export class GdbStub {
       const st = s.status;
       return st.kind === "exit" ? `W${st.code.toString(16).padStart(2, "0")}` : `X${st.signal.toString(16).padStart(2, "0")}`;
     }
-    const pc = hexLE(BigInt(this.cpu.rip), 8);
-    const sp = hexLE(this.cpu.getReg64(4), 8);
-    return `T${s.sig.toString(16).padStart(2, "0")}10:${pc};07:${sp};thread:1;${s.extra ?? ""}`;
+    if (s.task.state !== "dead") this.sched.switchTo(s.task);
+    const cpu = this.cpu;
+    return `T${s.sig.toString(16).padStart(2, "0")}${hexLE(BigInt(REG_RIP), 1)}:${readReg(cpu, REG_RIP)};07:${readReg(cpu, 7)};thread:${s.task.tid.toString(16)};${s.extra ?? ""}`;
   }
 
   private finish(status: ExitStatus | null, detached: boolean): void {
@@ -561,17 +645,29 @@ export class GdbStub {
     this.finished = true;
     this.running = false;
     if (status) this.reply(this.stopReply({ kind: "exit", status }));
+    this.release();
     this.onEnd(status, detached);
   }
 
-  private detach(): void {
-    this.detached = true;
+  /** Take the stub's hooks out of the CPU, memory and scheduler. */
+  private release(): void {
     for (const h of this.watch.values()) this.cpu.mem.hooks.splice(this.cpu.mem.hooks.indexOf(h), 1);
     this.watch.clear();
     this.breakpoints.clear();
     this.cpu.mem.flushTlb();
-    this.cpu.jitEnabled = true;
+    if (this.hookedCpu) {
+      this.hookedCpu.insnHook = this.prevHook;
+      this.hookedCpu.jitEnabled = this.prevJit;
+    }
+    this.sched.hold = null;
+    this.held.clear();
+    this.sched.holdSignals = false;
+  }
+
+  private detach(): void {
+    this.detached = true;
     this.finished = true;
+    this.release();
     this.onEnd(null, true);
   }
 }

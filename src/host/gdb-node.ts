@@ -30,7 +30,7 @@ export function serveGdbTcp(proc: Process, port: number, host: string, opts: Gdb
       server.close();
       sock.setNoDelay(true);
       sock.setEncoding("latin1");
-      const stub = new GdbStub(proc, (d) => sock.write(d, "latin1"), (fn) => setImmediate(fn), opts);
+      const stub = new GdbStub(proc, (d) => sock.write(d, "latin1"), (fn, ms) => void (ms ? setTimeout(fn, ms) : setImmediate(fn)), opts);
       stub.onEnd = (status, detached) => {
         sock.end();
         resolve({ status, detached });
@@ -45,7 +45,7 @@ export function serveGdbTcp(proc: Process, port: number, host: string, opts: Gdb
 export function serveGdbStdio(proc: Process, opts: GdbServeOptions): Promise<GdbResult> {
   return new Promise((resolve) => {
     process.stdin.setEncoding("latin1");
-    const stub = new GdbStub(proc, (d) => process.stdout.write(d, "latin1"), (fn) => setImmediate(fn), opts);
+    const stub = new GdbStub(proc, (d) => process.stdout.write(d, "latin1"), (fn, ms) => void (ms ? setTimeout(fn, ms) : setImmediate(fn)), opts);
     stub.onEnd = (status, detached) => {
       process.stdin.pause();
       resolve({ status, detached });

@@ -133,6 +133,10 @@ export class Scheduler {
   afterResume: ((k: Kernel) => void) | null = deliverPending;
   /** Extra deadline sources (alarm timers) for idling: monotonic ns or null. */
   timerDeadline: ((t: Task) => number | null) | null = alarmDeadline;
+  /** The task whose slice runs now, or ran last (the gdb stub attributes breakpoints and watchpoints to it). */
+  current: Task | null = null;
+  /** Runnable tasks this returns true for are not picked (a debugger keeps them stopped). */
+  hold: ((t: Task) => boolean) | null = null;
 
   constructor(kernel: Kernel) {
     const pid = kernel.host.getpid();
@@ -296,7 +300,7 @@ export class Scheduler {
     const n = this.tasks.length;
     for (let j = 0; j < n; j++) {
       const t = this.tasks[(this.rr + j) % n];
-      if (t.state === "run") {
+      if (t.state === "run" && (this.hold === null || !this.hold(t))) {
         this.rr = (this.rr + j + 1) % Math.max(1, n);
         return t;
       }
@@ -323,6 +327,7 @@ export class Scheduler {
       }
     }
     this.switchTo(t);
+    this.current = t;
     const k = t.kernel;
     const cpu = k.cpu;
     const before = cpu.icount;
