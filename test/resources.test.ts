@@ -57,7 +57,8 @@ describe("mapping ranges at scale", () => {
     expect(v.count).toBe(131072);
     for (let n = 0; n < 131072; n++) v.set(top - 1 - n, top - n, -1);
     expect(v.count).toBe(0);
-    expect(performance.now() - t0).toBeLessThan(8000);
+    // a hang guard, not a speed target (that lives in the benchmarks): the quadratic version took minutes under load
+    expect(performance.now() - t0).toBeLessThan(120000);
   });
 
   it("tiny chunks (2 ranges) agree with a page-by-page model on random operations", () => {

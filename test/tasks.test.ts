@@ -61,11 +61,11 @@ describe.skipIf(!IS_X86_64_LINUX)("tasks: a sleep interrupted from outside", () 
   for (const libc of ["musl", "glibc"]) {
     const exe = path.join(ROOT, "fixtures/bin", libc, "sleepint");
     it.skipIf(!fs.existsSync(exe))(`sleep(30) ends at a handled SIGTERM (${libc})`, async () => {
-      const n = await termWhenReady(exe, ["wait"]);
+      // the native run is the reference for the expected lines, but natively a SIGTERM that lands between
+      // "ready" and sleep() (a loaded machine) is handled before the sleep starts, so the literal is asserted
       const e = await termWhenReady(process.execPath, [CLI, exe, "wait"]);
-      expect(e.out).toContain("more than 20 s left: 1");
-      expect(e.out).toBe(n.out);
-      expect(e.code).toBe(n.code);
+      expect(e.out).toBe("ready\nsleep ended by signal 15, more than 20 s left: 1\n");
+      expect(e.code).toBe(0);
     });
   }
 });
