@@ -41,7 +41,7 @@ const MALFORMED = [
   "m", "m,", "mzz,4", "m0,zz", "m-1,4", "M", "M0,1", "M0,1:", "M0,1:z", "M0,2:00", "Mzz,1:00", "X0,1", "Xzz,1:a",
   "Z", "Z0", "Z0,", "Z0,zz,1", "Z2,400000", "z0,q,1", "Z9,0,0",
   "qXfer:features:read:target.xml:zz,10", "qXfer:features:read:target.xml", "qXfer:auxv:read::0,", "qXfer:nope:read::0,10", "qXfer",
-  "H", "T", "?x", "Hg", "Hgzz", "Hx1", "Hg123456789", "Hgp1.zz", "Tzz", "T-2", "qThreadExtraInfo,", "qThreadExtraInfo,zz", "vCont;s:1;s:2", "vCont;c:99999", "vCont;s:-2", "vKill", "qRcmd,zz", "\x01\x02", "$", "#", "}", "vCont;c:zz", "D;zz",
+  "H", "T", "?x", "Hg", "Hgzz", "Hx1", "Hg123456789", "Hgp1.zz", "Tzz", "T-2", "qThreadExtraInfo,", "qThreadExtraInfo,zz", "vCont;s:1;s:2", "vCont;c:99999", "vCont;s:-2", "qXfer:threads:read::zz,10", "qXfer:threads:read::0", "vKill", "qRcmd,zz", "\x01\x02", "$", "#", "}", "vCont;c:zz", "D;zz",
 ];
 
 describe("gdb stub against malformed packets", () => {

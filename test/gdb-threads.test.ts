@@ -19,7 +19,7 @@ function checksum(s: string): string {
 }
 
 function session(fixture: string) {
-  const proc = new Process(readFileSync(path.join(ROOT, fixture)), { argv: ["threads"], envp: [], host: new MemoryHost() });
+  const proc = new Process(readFileSync(path.join(ROOT, fixture)), { argv: ["threads"], envp: [], host: new MemoryHost(), exePath: "/bin/threads" });
   const out: string[] = [];
   const queue: Array<() => void> = [];
   const stub = new GdbStub(proc, (d) => out.push(d), (fn) => queue.push(fn), { execFile: "threads" });
@@ -59,6 +59,10 @@ describe("gdb stub threads", () => {
     expect(tids).toContain(main);
     expect(tids).toContain(t);
     for (const id of tids) expect(ask(`T${id.toString(16)}`)).toBe("OK");
+    const xml = ask("qXfer:threads:read::0,fff");
+    expect(xml).toMatch(/^l<\?xml version="1.0"\?><threads>.*<\/threads>$/);
+    expect(xml.match(/<thread id="([0-9a-f]+)" core="0" name="threads">/g)?.length).toBe(tids.length);
+    expect(xml).toContain(`<thread id="${t.toString(16)}" core="0" name="threads">runnable</thread>`);
     expect(ask(`qThreadExtraInfo,${t.toString(16)}`)).toBe(Buffer.from("runnable").toString("hex"));
     // registers per thread: the stopped worker is at the breakpoint, the main thread elsewhere
     const rip = (id: number) => {

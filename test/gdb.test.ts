@@ -47,6 +47,29 @@ src2: .quad 0x0123456789abcdef, 0x1122334455667788, 0x99aabbccddeeff00, 0x7edcba
 out: .space 32
 `;
 
+/** A thread (not the main one) dies of SIGSEGV while the main thread waits in pthread_join. */
+const THREAD_CRASH = `
+#include <pthread.h>
+#include <stdio.h>
+static volatile int go;
+static void *bad(void *a) {
+  while (!go) ;
+  *(volatile int *)a = 1;
+  return 0;
+}
+int main(void) {
+  pthread_t t;
+  pthread_create(&t, 0, bad, 0);
+  go = 1;
+  pthread_join(t, 0);
+  puts("not reached");
+  return 0;
+}
+`;
+
+const HAS_GCC = spawnSync("sh", ["-c", "command -v gcc"]).status === 0;
+if (!HAS_GCC) console.log("gdb thread-fault test skipped: gcc is not installed");
+
 const HOST_AVX = /^flags\s*:.*\bavx\b/m.test(fs.existsSync("/proc/cpuinfo") ? fs.readFileSync("/proc/cpuinfo", "utf8") : "");
 
 const CRASH = `
@@ -153,7 +176,7 @@ describe.skipIf(!HAS_GDB || !HAS_AS)("gdb remote stub", () => {
     const prog = path.join(ROOT, "fixtures/bin/glibc/threads");
     const r = await session(prog, ["break worker", "continue", "info threads", "stepi", "info registers rip", "thread 1", "info threads", "delete", "continue"]);
     // four workers: "Thread 2 hit Breakpoint 1" is the first of them, not the main thread
-    expect(r.gdb).toMatch(/Thread ([2-5]) hit Breakpoint 1, 0x[0-9a-f]+ in worker \(\)/);
+    expect(r.gdb).toMatch(/Thread ([2-5])(?: "threads")? hit Breakpoint 1, 0x[0-9a-f]+ in worker \(\)/);
     const lists = r.gdb.split(/\n\s+Id\s+Target Id\s+Frame\s*\n/).slice(1);
     expect(lists.length).toBe(2);
     const rows = (list: string) => list.split("\n").filter((l) => /^[* ] +\d+ +Thread \d+/.test(l));
@@ -183,5 +206,24 @@ describe.skipIf(!HAS_GDB || !HAS_AS)("gdb remote stub", () => {
     expect(v.gdb).toMatch(/Breakpoint 1, 0x[0-9a-f]+ in write \(\)/);
     expect(v.gdb).toMatch(/exited normally/);
     expect(v.emuOut).toBe(plain.stdout);
+  });
+
+  it.skipIf(!HAS_GCC)("a fault in a second thread stops that thread and names it, as gdb on the host does", async () => {
+    const dir = tmpDir();
+    const src = path.join(dir, "tcrash.c");
+    fs.writeFileSync(src, THREAD_CRASH);
+    const prog = path.join(dir, "tcrash");
+    expect(spawnSync("gcc", ["-static", "-g", "-O1", "-pthread", "-o", prog, src]).status).toBe(0);
+    const r = await session(prog, ["continue", "info threads", "continue"]);
+    const n = spawnSync("gdb", ["-batch", "-nx", "-ex", "run", "-ex", "info threads", "-ex", "continue", prog], { encoding: "utf8", timeout: 60000 });
+    const facts = (s: string) => [
+      /Thread (\d+)(?: "tcrash")? received signal SIGSEGV/.exec(s)?.[1],
+      /^\* +(\d+) +Thread .* (?:in )?bad \(a=0x0\) at .*tcrash\.c:7$/m.exec(s)?.[1],
+      /^ +1 +Thread .* in \S+ \(\)$/m.test(s),
+      /Program terminated with signal SIGSEGV/.test(s),
+    ];
+    expect(facts(r.gdb)).toEqual(["2", "2", true, true]);
+    expect(facts(r.gdb)).toEqual(facts(n.stdout));
+    expect(r.signal).toBe("SIGSEGV");
   });
 });

@@ -17,6 +17,7 @@
 import type { CPU, FaultInfo, InsnHook } from "../cpu/cpu.js";
 import { MemoryFault, type MemoryHook } from "../cpu/memory.js";
 import type { Process } from "../kernel/program.js";
+import { commName } from "../kernel/proc.js";
 import { ProcessExit, type ExitStatus, type Kernel } from "../kernel/kernel.js";
 import type { Proc, Scheduler, Task } from "../kernel/task.js";
 import { hexLE, readReg, regCount, REG_RIP, REGS, targetXml, hasAvx, writeReg } from "./regs.js";
@@ -89,6 +90,14 @@ function threadId(s: string | undefined): number {
 /** Hex-encode text (qThreadExtraInfo). */
 function textHex(s: string): string {
   return Array.from(s, (ch) => ch.charCodeAt(0).toString(16).padStart(2, "0")).join("");
+}
+
+function threadState(t: Task): string {
+  return t.state === "blocked" ? "blocked in a syscall" : "runnable";
+}
+
+function xmlText(s: string): string {
+  return s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
 /**
@@ -283,7 +292,7 @@ export class GdbStub {
     if (this.running && p !== "vCtrlC") return; // gdb waits for the stop reply
     if (this.finished) return this.reply("E01");
     const c = p[0];
-    if (p.startsWith("qSupported")) return this.reply("PacketSize=4000;qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+");
+    if (p.startsWith("qSupported")) return this.reply("PacketSize=4000;qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;qXfer:threads:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+");
     if (p === "QStartNoAckMode") {
       this.reply("OK");
       this.noAck = true;
@@ -296,7 +305,7 @@ export class GdbStub {
     if (p === "qsThreadInfo") return this.reply("l");
     if (p.startsWith("qThreadExtraInfo,")) {
       const t = this.threadByTid(threadId(p.slice(17)));
-      return this.reply(t ? textHex(t.state === "blocked" ? "blocked in a syscall" : "runnable") : "E01");
+      return this.reply(t ? textHex(threadState(t)) : "E01");
     }
     if (p === "qOffsets") return this.reply("Text=0;Data=0;Bss=0");
     if (p.startsWith("qSymbol")) return this.reply("OK");
@@ -415,6 +424,14 @@ export class GdbStub {
       const words = this.proc.image.auxv.flatMap(([t, v]) => [t, v]);
       data = words.map((w) => String.fromCharCode(...Array.from({ length: 8 }, (_, k) => Number((BigInt(w) >> BigInt(8 * k)) & 0xffn)))).join("");
     } else if (object === "exec-file") data = this.opts.execFile;
+    else if (object === "threads") {
+      // names: the process's comm (PR_SET_NAME names the process here, not one thread)
+      const comm = commName(this.kernel);
+      const name = comm ? ` name="${xmlText(comm)}"` : "";
+      data = `<?xml version="1.0"?><threads>${this.threads()
+        .map((t) => `<thread id="${t.tid.toString(16)}" core="0"${name}>${threadState(t)}</thread>`)
+        .join("")}</threads>`;
+    }
     else return this.reply("E00");
     const chunk = data.slice(off, off + len);
     this.reply((off + len >= data.length ? "l" : "m") + escapeBinary(chunk));
