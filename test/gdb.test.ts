@@ -89,6 +89,22 @@ function build(name: string, src: string): string {
   return path.join(dir, name);
 }
 
+/** gdb's `signal SIGUSR1` runs the handler; a death by SIGBUS (Linux 7, gdb 10) is named right. */
+const SIGNALS = `
+#include <signal.h>
+#include <unistd.h>
+static volatile sig_atomic_t got;
+static void on(int s) { got = s; }
+__attribute__((noinline)) void here(void) { __asm__ volatile(""); }
+int main(void) {
+  signal(SIGUSR1, on);
+  here();
+  if (got == SIGUSR1) write(1, "usr1\\n", 5);
+  kill(getpid(), SIGBUS);
+  return 0;
+}
+`;
+
 let nextPort = 23000 + (process.pid % 1000) * 10;
 
 /** Start x64emu --gdb on a port, run gdb with the commands, return gdb's output and x64emu's exit. */
@@ -206,6 +222,26 @@ describe.skipIf(!HAS_GDB || !HAS_AS)("gdb remote stub", () => {
     expect(v.gdb).toMatch(/Breakpoint 1, 0x[0-9a-f]+ in write \(\)/);
     expect(v.gdb).toMatch(/exited normally/);
     expect(v.emuOut).toBe(plain.stdout);
+  });
+
+  it.skipIf(!HAS_GCC)("delivers the signal given at resume and names signals in gdb's numbering, as gdb on the host does", async () => {
+    const dir = tmpDir();
+    const src = path.join(dir, "gsig.c");
+    fs.writeFileSync(src, SIGNALS);
+    const prog = path.join(dir, "gsig");
+    expect(spawnSync("gcc", ["-static", "-g", "-O1", "-o", prog, src]).status).toBe(0);
+    const cmds = ["break here", "continue", "signal SIGUSR1", "continue"];
+    const r = await session(prog, cmds);
+    expect(r.emuOut).toBe("usr1\n");
+    // the handler returns to the breakpoint, which stops again, natively too
+    const hits = (s: string) => s.match(/Breakpoint 1, here \(\)/g)?.length;
+    expect(hits(r.gdb)).toBe(2);
+    expect(r.gdb).toMatch(/Program terminated with signal SIGBUS/);
+    expect(r.signal).toBe("SIGBUS");
+    const n = spawnSync("gdb", ["-batch", "-nx", "-ex", "break here", "-ex", "run", "-ex", "signal SIGUSR1", "-ex", "continue", prog], { encoding: "utf8", timeout: 60000 });
+    expect(hits(n.stdout)).toBe(2);
+    expect(n.stdout).toMatch(/usr1/);
+    expect(n.stdout).toMatch(/Program received signal SIGBUS/);
   });
 
   it.skipIf(!HAS_GCC)("a fault in a second thread stops that thread and names it, as gdb on the host does", async () => {

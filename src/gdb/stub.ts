@@ -18,9 +18,14 @@ import type { CPU, FaultInfo, InsnHook } from "../cpu/cpu.js";
 import { MemoryFault, type MemoryHook } from "../cpu/memory.js";
 import type { Process } from "../kernel/program.js";
 import { commName } from "../kernel/proc.js";
+import { deliverPending, queueSignalTo } from "../kernel/signals.js";
+import { gdbToLinux, linuxToGdb } from "./signals.js";
 import { ProcessExit, type ExitStatus, type Kernel } from "../kernel/kernel.js";
 import type { Proc, Scheduler, Task } from "../kernel/task.js";
 import { hexLE, readReg, regCount, REG_RIP, REGS, targetXml, hasAvx, writeReg } from "./regs.js";
+
+/** siginfo code of a signal gdb gives at resume (as kill(2) sends it). */
+const SI_USER = 0;
 
 const SIGTRAP = 5;
 const SIGINT = 2;
@@ -36,11 +41,12 @@ function parseLE(hex: string): bigint {
   return v;
 }
 
-/** A signal number field (C/S packets): 1 or 2 hex digits. */
+/** A signal number field (C/S packets): gdb's number in hex, returned as Linux's. */
 function signalNum(s: string): number {
   const n = hexNum(s);
-  if (n > 64) throw new BadPacket(`bad signal ${n}`);
-  return n;
+  const sig = gdbToLinux(n);
+  if (sig < 0) throw new BadPacket(`bad signal ${n}`);
+  return sig;
 }
 
 /** A hex number field (address, length, signal, register number): 1 to 16 hex digits, else malformed. */
@@ -557,6 +563,19 @@ export class GdbStub {
       }
       if (this.ended()) return;
     }
+    // any other signal given at resume (`signal SIGUSR1`, C/S packets) is sent to its thread,
+    // as ptrace's restart with a signal delivers it: a handler runs, or the default action
+    for (const [t, a] of actions) {
+      if (a.sig === 0 || t.state === "dead" || (pf && pf.task === t && pf.info.sig === a.sig)) continue;
+      queueSignalTo(t, a.sig, SI_USER, 0);
+      this.sched.switchTo(t);
+      try {
+        deliverPending(this.kernel); // now, not at the end of a slice: a step lands in the handler
+      } catch (e) {
+        if (!(e instanceof ProcessExit)) throw e;
+      }
+      if (this.ended()) return;
+    }
     this.held.clear();
     for (const t of this.threads()) if (!actions.has(t)) this.held.add(t);
     this.stepTask = null;
@@ -650,11 +669,11 @@ export class GdbStub {
   private stopReply(s: StopReason): string {
     if (s.kind === "exit") {
       const st = s.status;
-      return st.kind === "exit" ? `W${st.code.toString(16).padStart(2, "0")}` : `X${st.signal.toString(16).padStart(2, "0")}`;
+      return st.kind === "exit" ? `W${st.code.toString(16).padStart(2, "0")}` : `X${linuxToGdb(st.signal).toString(16).padStart(2, "0")}`;
     }
     if (s.task.state !== "dead") this.sched.switchTo(s.task);
     const cpu = this.cpu;
-    return `T${s.sig.toString(16).padStart(2, "0")}${hexLE(BigInt(REG_RIP), 1)}:${readReg(cpu, REG_RIP)};07:${readReg(cpu, 7)};thread:${s.task.tid.toString(16)};${s.extra ?? ""}`;
+    return `T${linuxToGdb(s.sig).toString(16).padStart(2, "0")}${hexLE(BigInt(REG_RIP), 1)}:${readReg(cpu, REG_RIP)};07:${readReg(cpu, 7)};thread:${s.task.tid.toString(16)};${s.extra ?? ""}`;
   }
 
   private finish(status: ExitStatus | null, detached: boolean): void {
