@@ -51,6 +51,7 @@ describe("divergences the campaign found, fixed", () => {
   for (const [s, k] of [
     [15, 2648],
     [15, 3062],
+    [3, 6175],
   ])
     it(`seed ${s} case ${k}`, () => {
       expect(checkCase(s, k).diffs).toEqual([]);
@@ -78,5 +79,16 @@ describe("divergences the campaign found, fixed", () => {
     expect(ref.kind).toBe("syscall");
     expect(ref.regs[8]).toBe(0x1716151413121110n);
     expect(ref.regs[9]).toBe(0x2726252423222120n);
+  });
+
+  it("flags set before a loop that never reads them are right when the budget ends the loop", () => {
+    // and al, 0x95; jmp $ (the limit stops it in the loop): the interpreter's rflags, not the initial ones
+    for (const limit of [101, 1000]) {
+      const t = handCase([0x24, 0x95, 0xeb, 0xfe], { 0: 0x600243n }, 0x2d2);
+      t.limit = limit;
+      const { ref, diffs } = checkTiers(t);
+      expect(diffs).toEqual([]);
+      expect(ref.rflags & 0x8d5).toBe(0); // al = 0x43 & 0x95 = 1: not zero, not negative, odd parity
+    }
   });
 });

@@ -205,33 +205,10 @@ export function compileRegion(entry: RegionBlock, blockAt: (addr: number) => Reg
     });
     effects.push(es);
   }
-  const succs = blocks.map((b) => {
-    const last = b.insns[b.insns.length - 1];
-    const dynamic = last.def.attrs & ATTR_BRANCH && !["jcc", "jmp", "call"].includes(keyOf(last));
-    return { list: blockSuccessors(b).map((a) => index.get(a) ?? -1), dynamic: !!dynamic };
-  });
-  const blockIn = (bi: number, out: number): number => {
-    let live = out;
-    const es = effects[bi];
-    for (let k = es.length - 1; k >= 0; k--) live = flagStep(es[k], live).before;
-    return live;
-  };
-  const liveIn: number[] = new Array(nb).fill(0);
-  const liveOut: number[] = new Array(nb).fill(0);
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (let bi = nb - 1; bi >= 0; bi--) {
-      const s = succs[bi];
-      let out = s.dynamic || s.list.length === 0 ? FALL : 0;
-      for (const j of s.list) out |= j < 0 ? FALL : liveIn[j];
-      const inn = blockIn(bi, out);
-      if (out !== liveOut[bi] || inn !== liveIn[bi]) {
-        liveOut[bi] = out;
-        liveIn[bi] = inn;
-        changed = true;
-      }
-    }
-  }
+  // Every edge out of a block may leave the region (the budget check in goto), and the code
+  // after the exit reads the flags: they are all live at every block's end. Only stores that a
+  // later instruction of the same block overwrites are dead.
+  const liveOut: number[] = new Array(nb).fill(FALL);
   const sites: number[] = [];
   for (const b of blocks) {
     const last = b.insns[b.insns.length - 1];
