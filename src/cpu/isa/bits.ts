@@ -113,31 +113,22 @@ function setZC(c: CPU, zf: boolean, cf: boolean): void {
 }
 
 /** bsf/bsr: ZF=1 and the destination unchanged (as real CPUs do) when the source is 0. */
-function bsf(c: CPU, i: Insn): void {
-  const size = i.s0;
-  const v = rd1(c, i);
-  const vhi = c.hi;
-  materialize(c);
-  if (isZero(v, vhi, size)) {
-    c.flags |= ZF;
-    return;
-  }
-  setReg(c, i.r0, size, tzc(v, vhi, size), 0);
-  c.flags &= ~ZF;
+function bitScan(reverse: boolean): (c: CPU, i: Insn) => void {
+  return (c, i) => {
+    const size = i.s0;
+    const v = rd1(c, i);
+    const vhi = c.hi;
+    materialize(c);
+    if (isZero(v, vhi, size)) {
+      c.flags |= ZF;
+      return;
+    }
+    setReg(c, i.r0, size, reverse ? size * 8 - 1 - lzc(v, vhi, size) : tzc(v, vhi, size), 0);
+    c.flags &= ~ZF;
+  };
 }
-
-function bsr(c: CPU, i: Insn): void {
-  const size = i.s0;
-  const v = rd1(c, i);
-  const vhi = c.hi;
-  materialize(c);
-  if (isZero(v, vhi, size)) {
-    c.flags |= ZF;
-    return;
-  }
-  setReg(c, i.r0, size, size * 8 - 1 - lzc(v, vhi, size), 0);
-  c.flags &= ~ZF;
-}
+const bsf = bitScan(false);
+const bsr = bitScan(true);
 register("bsf", bsf);
 register("bsr", bsr);
 

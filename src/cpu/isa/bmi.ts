@@ -107,49 +107,35 @@ register("bzhi", (c, i) => {
   setResultFlags(c, size, r, rhi, n > bits - 1 ? CF : 0);
 });
 
-register("pdep", (c, i) => {
-  vexCheck(i);
-  const size = i.s0;
-  const s = rd1(c, i);
-  const shi = c.hi;
-  const m = rd2(c, i);
-  const mhi = size === 8 ? c.hi : 0;
-  let r = 0;
-  let rhi = 0;
-  let k = 0;
-  for (let p = 0; p < size * 8; p++) {
-    if (bit64(m, mhi, p)) {
-      if (bit64(s, shi, k)) {
-        if (p < 32) r |= 1 << p;
-        else rhi |= 1 << (p - 32);
+/** pdep deposits the low source bits at the mask's set positions; pext gathers them back down. */
+function bitScatter(deposit: boolean): (c: CPU, i: Insn) => void {
+  return (c, i) => {
+    vexCheck(i);
+    const size = i.s0;
+    const s = rd1(c, i);
+    const shi = c.hi;
+    const m = rd2(c, i);
+    const mhi = size === 8 ? c.hi : 0;
+    let r = 0;
+    let rhi = 0;
+    let k = 0;
+    for (let p = 0; p < size * 8; p++) {
+      if (bit64(m, mhi, p)) {
+        const from = deposit ? k : p;
+        const to = deposit ? p : k;
+        if (bit64(s, shi, from)) {
+          if (to < 32) r |= 1 << to;
+          else rhi |= 1 << (to - 32);
+        }
+        k++;
       }
-      k++;
     }
-  }
-  setReg(c, i.r0, size, r, rhi);
-});
+    setReg(c, i.r0, size, r, rhi);
+  };
+}
 
-register("pext", (c, i) => {
-  vexCheck(i);
-  const size = i.s0;
-  const s = rd1(c, i);
-  const shi = c.hi;
-  const m = rd2(c, i);
-  const mhi = size === 8 ? c.hi : 0;
-  let r = 0;
-  let rhi = 0;
-  let k = 0;
-  for (let p = 0; p < size * 8; p++) {
-    if (bit64(m, mhi, p)) {
-      if (bit64(s, shi, p)) {
-        if (k < 32) r |= 1 << k;
-        else rhi |= 1 << (k - 32);
-      }
-      k++;
-    }
-  }
-  setReg(c, i.r0, size, r, rhi);
-});
+register("pdep", bitScatter(true));
+register("pext", bitScatter(false));
 
 register("mulx", (c, i) => {
   vexCheck(i);

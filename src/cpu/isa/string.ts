@@ -99,6 +99,29 @@ function element(c: CPU, i: Insn, op: number, size: number, a32: boolean, delta:
   }
 }
 
+/** Set by runRoom: the destination (rdi) and source (segment + rsi) addresses of a run. */
+let runDst = 0;
+let runSrc = 0;
+
+/**
+ * The bytes a forward run may cover before rdi's page ends (and rsi's, with
+ * a source); -1 when an address is not a plain 64-bit one.
+ */
+function runRoom(c: CPU, i: Insn, withSrc: boolean): number {
+  const d = addrReg(c, RDI, false);
+  if (d < 0) return -1;
+  runDst = d;
+  runSrc = 0;
+  let room = PAGE_SIZE - (d & PAGE_MASK);
+  if (withSrc) {
+    const s = addrReg(c, RSI, false) + segBase(c, i);
+    if (s < 0) return -1;
+    runSrc = s;
+    room = Math.min(room, PAGE_SIZE - (s & PAGE_MASK));
+  }
+  return room;
+}
+
 /**
  * Fast path for forward rep movs/stos with 64-bit addresses: whole runs of
  * elements inside one source page and one destination page at once. Returns
@@ -107,15 +130,10 @@ function element(c: CPU, i: Insn, op: number, size: number, a32: boolean, delta:
 function bulk(c: CPU, i: Insn, op: number, size: number, count: number): number {
   const m = c.mem;
   if (m.hooks.length !== 0) return 0;
-  const d = addrReg(c, RDI, false);
-  if (d < 0) return 0;
-  let room = PAGE_SIZE - (d & PAGE_MASK);
-  let s = 0;
-  if (op === MOVS) {
-    s = addrReg(c, RSI, false) + segBase(c, i);
-    if (s < 0) return 0;
-    room = Math.min(room, PAGE_SIZE - (s & PAGE_MASK));
-  }
+  const room = runRoom(c, i, op === MOVS);
+  if (room < 0) return 0;
+  const d = runDst;
+  const s = runSrc;
   const n = Math.min(Math.floor(room / size), count);
   if (n === 0) return 0;
   const bytes = n * size;
@@ -158,15 +176,10 @@ let cmpStopped = false;
 function bulkCmp(c: CPU, i: Insn, op: number, count: number, cond: number): number {
   const m = c.mem;
   if (m.hooks.length !== 0) return 0;
-  const d = addrReg(c, RDI, false);
-  if (d < 0) return 0;
-  let room = PAGE_SIZE - (d & PAGE_MASK);
-  let s = 0;
-  if (op === CMPS) {
-    s = addrReg(c, RSI, false) + segBase(c, i);
-    if (s < 0) return 0;
-    room = Math.min(room, PAGE_SIZE - (s & PAGE_MASK));
-  }
+  const room = runRoom(c, i, op === CMPS);
+  if (room < 0) return 0;
+  const d = runDst;
+  const s = runSrc;
   const n = Math.min(room, count);
   const sO = op === CMPS ? m.frameOf(s, false) + (s & PAGE_MASK) : 0;
   const dO = m.frameOf(d, false) + (d & PAGE_MASK);
