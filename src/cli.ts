@@ -17,6 +17,7 @@ import { installTracer } from "./debug/trace.js";
 import { crashReport } from "./debug/crash.js";
 import { execveLine, exitLine } from "./kernel/strace/lines.js";
 import { CPU_MODELS, missingFromModel } from "./cpu/cpuid.js";
+import { JIT_THRESHOLD, WASM_THRESHOLD } from "./cpu/cpu.js";
 
 const require = createRequire(import.meta.url);
 const pkg = require("../package.json") as { version: string };
@@ -148,8 +149,8 @@ async function main(): Promise<void> {
   proc.cpu.jitEnabled = argv.jit;
   proc.cpu.wasmEnabled = argv.wasm;
   if (argv.jitThreshold !== undefined) {
-    proc.cpu.jitThreshold = argv.jitThreshold;
-    proc.cpu.wasmThreshold = argv.jitThreshold * 20;
+    proc.cpu.wasmThreshold = argv.jitThreshold;
+    proc.cpu.jitThreshold = Math.ceil((argv.jitThreshold * JIT_THRESHOLD) / WASM_THRESHOLD);
   }
   let tracer: { flush: () => void } | null = null;
   if (argv.trace || argv.traceFile || argv.traceFrom !== undefined || argv.traceLimit !== undefined) {

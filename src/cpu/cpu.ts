@@ -47,7 +47,7 @@ export interface FaultInfo {
 }
 
 export class Block {
-  /** Executions so far (interpreted); at JIT_THRESHOLD the block is compiled. */
+  /** Executions so far (any tier but a region); see JIT_THRESHOLD and WASM_THRESHOLD. */
   count = 0;
   /** The compiled form (jit/jsgen.ts), once hot. */
   jit: CompiledBlock | null = null;
@@ -70,10 +70,18 @@ export class Block {
   ) {}
 }
 
-/** Interpreted executions of a block before it is compiled. */
-export const JIT_THRESHOLD = 50;
+/**
+ * Executions of a block before it is compiled to JavaScript: only blocks the
+ * WebAssembly tier did not take get there. (A new JavaScript function costs
+ * V8 a parse, a lazy compile and baseline tiers, more than it saves on the
+ * code real programs run a few thousand times: python3's start-up took 13 s
+ * with 50 here, 4.7 s with 10,000, 3.9 s in the interpreter alone.)
+ */
+export const JIT_THRESHOLD = 10_000;
 /** Executions (any tier) of a block before its region is compiled to WebAssembly. */
-export const WASM_THRESHOLD = 1000;
+export const WASM_THRESHOLD = 3000;
+/** A block joins a region when it has run at least wasmThreshold >> this many times. */
+const REGION_WARM_SHIFT = 6;
 /** Instructions the dispatcher runs before returning to the CPU loop (which then checks for signals and limits). */
 const REGION_SLICE = 200_000;
 
@@ -505,7 +513,11 @@ export class CPU {
   /** A block for a region under construction, decoding it when needed; null if it cannot be fetched. */
   private blockForRegion(addr: number): Block | null {
     const b = this.blocks.get(addr);
-    if (b !== undefined) return b;
+    // only code that has run often joins a region: cold paths (error handling,
+    // set-up run once) would only lengthen compilation; a region leaves to them
+    const min = this.wasmThreshold >> REGION_WARM_SHIFT;
+    if (b !== undefined) return b.count >= min ? b : null;
+    if (min > 0) return null;
     try {
       return this.buildBlock(addr);
     } catch {
