@@ -16,6 +16,7 @@ const PROGRAMS: Array<{ prog: string; tiers: string[][] }> = [
   { prog: "procs", tiers: [[]] },
   { prog: "sleepint", tiers: [[]] },
   { prog: "orphans", tiers: [[]] },
+  { prog: "jobctl", tiers: [[]] },
 ];
 
 for (const libc of ["musl", "glibc"]) {

@@ -13,6 +13,7 @@ import { XCR0, xrstorFrom, xsaveInto, XSAVE_SIZE } from "../cpu/xsave.js";
 import { fmtSigHow } from "./strace/flags.js";
 import { signalLine } from "./strace/lines.js";
 import { defaultAction, defineSyscall, ProcessExit, RESULT_BLOCK, RESULT_KEEP, type Kernel } from "./kernel.js";
+import { groupStop, isStopSignal, prepareSignal } from "./jobctl.js";
 import type { Proc, Task } from "./task.js";
 
 const EINVAL = 22;
@@ -33,6 +34,7 @@ const SS_DISABLE = 2;
 const SIGKILL = 9;
 const SIGSTOP = 19;
 const SIGALRM = 14;
+const SIGCHLD = 17;
 
 const SI_USER = 0;
 const SI_TKILL = -6;
@@ -53,6 +55,8 @@ interface Pending {
   pid: number;
   uid: number;
   addr: number;
+  /** SIGCHLD's si_status: the exit code or the signal. */
+  status: number;
 }
 
 export interface SignalState {
@@ -133,10 +137,21 @@ function isIgnored(s: SignalState, sig: number): boolean {
 export function interruptingSignal(t: Task): "handler-restart" | "handler" | "fatal" | null {
   const s = t.sig as SignalState;
   checkAlarmOf(t.kernel, s);
-  for (const p of s.pending) {
+  for (let j = 0; j < s.pending.length; j++) {
+    const p = s.pending[j];
     if ((s.blocked & bit(p.sig)) !== 0n && p.sig !== SIGKILL) continue;
     if (isIgnored(s, p.sig) && p.sig !== SIGKILL) continue;
     const act = s.actions[p.sig];
+    if (act.handler === SIG_DFL && isStopSignal(p.sig) && t.proc !== t.kernel.sched.root) {
+      // taken while parked: the process stops and the call stays parked (it goes on after SIGCONT, as a restart would)
+      s.pending.splice(j, 1);
+      const k = t.kernel;
+      if (k.strace) k.strace(signalLine(k.sched.tasks.length > 1 ? `[pid ${t.tid}] ` : "", p.sig, p.code, p.pid, p.uid, p.addr, p.status));
+      groupStop(k, t.proc, p.sig);
+      if (t.proc.stopped) return null;
+      j--;
+      continue;
+    }
     if (act.handler === SIG_DFL || p.sig === SIGKILL) return p.sig === 18 ? null : "fatal";
     return act.flags & SA_RESTART ? "handler-restart" : "handler";
   }
@@ -149,21 +164,34 @@ export function alarmDeadline(t: Task): number | null {
   return a === null ? null : Number(a);
 }
 
-/** Queue a signal for one thread. */
-export function queueSignalTo(t: Task, sig: number, code: number, pid: number): void {
+/**
+ * Queue a signal for one thread (status: SIGCHLD's si_status). Job control
+ * acts at once (prepareSignal). An ignored signal is discarded, except
+ * under --strace: as for a traced process, it is queued and shown when
+ * dequeued (strace -f prints `--- SIGCHLD ...` for a parent that ignores it).
+ */
+export function queueSignalTo(t: Task, sig: number, code: number, pid: number, status = 0): void {
   const s = t.sig as SignalState;
+  prepareSignal(t.proc, sig);
   if (sig < 32 && s.pending.some((p) => p.sig === sig)) return; // standard signals do not queue twice
-  if (isIgnored(s, sig) && sig !== SIGKILL) return; // discarded at once (signal(7))
-  s.pending.push({ sig, code, pid, uid: t.kernel.host.getuid(), addr: 0 });
+  if (isIgnored(s, sig) && sig !== SIGKILL && (!t.kernel.strace || (s.blocked & bit(sig)) !== 0n)) return; // discarded at once (signal(7))
+  s.pending.push({ sig, code, pid, uid: t.kernel.host.getuid(), addr: 0, status });
   if (t.kernel.task === t) t.kernel.cpu.stopRequested = true; // let the run loop deliver it
 }
 
 /** Queue a signal for a process: to a thread that does not block it (the first such), else the main thread. */
-export function queueSignalToProc(p: Proc, sig: number, code: number, pid: number): void {
+export function queueSignalToProc(p: Proc, sig: number, code: number, pid: number, status = 0): void {
   const live = p.tasks.filter((t) => t.state !== "dead");
   if (live.length === 0) return;
   const t = live.find((x) => ((x.sig as SignalState).blocked & bit(sig)) === 0n) ?? live[0];
-  queueSignalTo(t, sig, code, pid);
+  queueSignalTo(t, sig, code, pid, status);
+}
+
+/** Does t have a signal it would take now (pending and not blocked)? */
+export function hasPendingSignals(t: Task): boolean {
+  const s = t.sig as SignalState;
+  for (const p of s.pending) if ((s.blocked & bit(p.sig)) === 0n || p.sig === SIGKILL) return true;
+  return false;
 }
 
 function put64(dv: DataView, o: number, v: number | bigint): void {
@@ -249,9 +277,10 @@ function deliver(k: Kernel, p: Pending, act: Action): boolean {
   const si = 8 + 304;
   dv.setInt32(si, p.sig, true);
   dv.setInt32(si + 8, p.code, true);
-  if (p.code <= 0) {
+  if (p.code <= 0 || (p.sig === SIGCHLD && p.code !== 0x80)) {
     dv.setInt32(si + 16, p.pid, true);
     dv.setInt32(si + 20, p.uid, true);
+    if (p.code > 0) dv.setInt32(si + 24, p.status, true); // SIGCHLD's si_status (si_utime, si_stime: 0)
   } else put64(dv, si + 16, p.addr);
   const fp = fpstateImage(c);
   try {
@@ -275,7 +304,7 @@ function deliver(k: Kernel, p: Pending, act: Action): boolean {
 
 /** Handle one signal now: the guest's handler, or the default action. */
 function dispatch(k: Kernel, p: Pending, fault: FaultInfo | null): void {
-  if (k.strace && p.sig !== SIGKILL) k.strace(signalLine(k.stracePrefix(), p.sig, p.code, p.pid, p.uid, p.addr));
+  if (k.strace && p.sig !== SIGKILL) k.strace(signalLine(k.stracePrefix(), p.sig, p.code, p.pid, p.uid, p.addr, p.status));
   const s = signalState(k);
   const act = s.actions[p.sig];
   const blocked = (s.blocked & bit(p.sig)) !== 0n;
@@ -291,6 +320,10 @@ function dispatch(k: Kernel, p: Pending, fault: FaultInfo | null): void {
       return;
     }
     if (IGNORED_BY_DEFAULT.has(p.sig)) return;
+    if (isStopSignal(p.sig) && k.proc && k.proc !== k.sched.root) {
+      groupStop(k, k.proc, p.sig);
+      return;
+    }
     try {
       defaultAction(k, p.sig);
     } catch (e) {
@@ -301,19 +334,41 @@ function dispatch(k: Kernel, p: Pending, fault: FaultInfo | null): void {
   if (!deliver(k, p, act)) k.terminate({ kind: "signal", signal: 11, core: true, fault });
 }
 
-/** Deliver pending, unblocked signals (at syscall return or between run slices). */
+/** Signals Linux dequeues before the others (SYNCHRONOUS_MASK: SIGSEGV SIGBUS SIGILL SIGTRAP SIGFPE SIGSYS). */
+const SYNCHRONOUS = new Set([11, 7, 4, 5, 8, 31]);
+
+/**
+ * The pending signal to take next, as Linux's next_signal: SIGKILL, then
+ * the synchronous ones, then the lowest number (real-time ones of one number
+ * in the order sent); -1 when every pending one is blocked.
+ */
+function nextSignal(s: SignalState): number {
+  let best = -1;
+  let bestKey = Infinity;
+  for (let j = 0; j < s.pending.length; j++) {
+    const sig = s.pending[j].sig;
+    if ((s.blocked & bit(sig)) !== 0n && sig !== SIGKILL && sig !== SIGSTOP) continue;
+    const key = sig === SIGKILL ? -200 : SYNCHRONOUS.has(sig) ? sig - 100 : sig;
+    if (key < bestKey) [best, bestKey] = [j, key];
+  }
+  return best;
+}
+
+/**
+ * Deliver pending, unblocked signals (at syscall return or between run
+ * slices): as Linux on the way back to user mode, every one that is not
+ * blocked gets its frame, in next_signal's order, each on top of the last
+ * (the last one's handler runs first, and returns into the one before).
+ */
 export function deliverPending(k: Kernel): void {
   const s = signalState(k);
   checkAlarm(k);
-  for (let j = 0; j < s.pending.length && !k.status; ) {
+  while (!k.status && !k.proc?.stopped) {
+    const j = nextSignal(s);
+    if (j < 0) break;
     const p = s.pending[j];
-    if ((s.blocked & bit(p.sig)) !== 0n && p.sig !== SIGKILL && p.sig !== SIGSTOP) {
-      j++;
-      continue;
-    }
     s.pending.splice(j, 1);
     dispatch(k, p, null);
-    break; // one frame at a time; the next one is delivered when the handler's syscalls or return come back here
   }
   if (s.savedMask !== null && !k.status) {
     // rt_sigsuspend ended without a handler frame recording the mask: restore it now
@@ -327,7 +382,7 @@ export function queueSignal(k: Kernel, sig: number, code: number, pid: number): 
   if (k.proc) return queueSignalToProc(k.proc, sig, code, pid);
   const s = signalState(k);
   if (s.pending.some((p) => p.sig === sig)) return; // standard signals do not queue twice
-  s.pending.push({ sig, code, pid, uid: k.host.getuid(), addr: 0 });
+  s.pending.push({ sig, code, pid, uid: k.host.getuid(), addr: 0, status: 0 });
   k.cpu.stopRequested = true; // let the run loop deliver it
 }
 
@@ -341,7 +396,7 @@ function checkAlarmOf(k: Kernel, s: SignalState): void {
     const iv = s.alarmInterval ?? 0n;
     // a periodic timer re-arms at its next multiple (expirations missed meanwhile merge into one SIGALRM)
     s.alarmAt = iv > 0n ? s.alarmAt + iv * (1n + (now - s.alarmAt) / iv) : null;
-    if (!s.pending.some((p) => p.sig === SIGALRM)) s.pending.push({ sig: SIGALRM, code: 0x80, pid: 0, uid: 0, addr: 0 });
+    if (!s.pending.some((p) => p.sig === SIGALRM)) s.pending.push({ sig: SIGALRM, code: 0x80, pid: 0, uid: 0, addr: 0, status: 0 });
   }
 }
 
@@ -350,7 +405,7 @@ export function installSignals(k: Kernel): void {
   k.signalHandlers = {
     fault: (kk, info) => {
       kk.state.lastFaultErr = info.err;
-      dispatch(kk, { sig: info.sig, code: info.code, pid: 0, uid: 0, addr: info.addr }, info);
+      dispatch(kk, { sig: info.sig, code: info.code, pid: 0, uid: 0, addr: info.addr, status: 0 }, info);
     },
     raise: (kk, sig, _code, pid) => {
       queueSignal(kk, sig, SI_USER, pid);

@@ -18,7 +18,7 @@
 import { CpuContext, loadContext, saveContext } from "../cpu/context.js";
 import type { CPU } from "../cpu/cpu.js";
 import { RESULT_BLOCK, RESULT_RESTART, type ExitStatus, type Kernel } from "./kernel.js";
-import { alarmDeadline, deliverPending, interruptingSignal, signalState } from "./signals.js";
+import { alarmDeadline, deliverPending, hasPendingSignals, interruptingSignal, signalState } from "./signals.js";
 import { procExited } from "./wait.js";
 
 /** Instructions a task runs before the scheduler moves to the next runnable one. */
@@ -87,6 +87,12 @@ export class Proc {
   sid: number;
   /** Its parent ended: it was reparented (to a subreaper, or to init outside the emulation when parent is null). */
   orphaned = false;
+  /** Job control (jobctl.ts): the process is stopped; the scheduler runs none of its threads. */
+  stopped = false;
+  /** The stop signal wait reports under WUNTRACED (0: none, or reported). */
+  stopReport = 0;
+  /** Continued since it stopped and not yet reported (WCONTINUED). */
+  contReport = false;
   constructor(
     public readonly pid: number,
     public kernel: Kernel,
@@ -129,8 +135,10 @@ export class Scheduler {
   onProcExit: ((p: Proc) => void) | null = procExited;
   /** Checks a parked task's signals: whether one interrupts its wait. */
   interrupts: ((t: Task) => "handler-restart" | "handler" | "fatal" | null) | null = interruptingSignal;
-  /** After a slice (signal delivery). */
+  /** After a slice (signal delivery), and before one when the task has signals pending. */
   afterResume: ((k: Kernel) => void) | null = deliverPending;
+  /** Whether a task has pending signals (delivered before its slice: a SIGKILL to a stopped process runs none of it). */
+  hasPending: ((t: Task) => boolean) | null = hasPendingSignals;
   /** Extra deadline sources (alarm timers) for idling: monotonic ns or null. */
   timerDeadline: ((t: Task) => number | null) | null = alarmDeadline;
   /** The task whose slice runs now, or ran last (the gdb stub attributes breakpoints and watchpoints to it). */
@@ -255,8 +263,9 @@ export class Scheduler {
     let woke = false;
     for (let j = 0; j < this.tasks.length; j++) {
       const t = this.tasks[j];
-      if (t.state !== "blocked" || !t.wait) continue;
+      if (t.state !== "blocked" || !t.wait || t.proc.stopped) continue;
       const intr = this.interrupts ? this.interrupts(t) : null;
+      if (t.proc.stopped) continue; // the signal stopped it: the call stays parked until SIGCONT
       if (intr !== null) {
         const w = t.wait;
         w.cancel?.();
@@ -286,7 +295,7 @@ export class Scheduler {
   private earliestDeadline(): number | null {
     let d: number | null = null;
     for (const t of this.tasks) {
-      if (t.state !== "blocked" || !t.wait) continue;
+      if (t.state !== "blocked" || !t.wait || t.proc.stopped) continue;
       const w = t.wait.hostPoll ? Math.min(t.wait.deadline ?? Infinity, Number(t.kernel.host.monotonicNs()) + HOST_POLL_NS) : t.wait.deadline;
       if (w !== null && (d === null || w < d)) d = w;
       const a = this.timerDeadline ? this.timerDeadline(t) : null;
@@ -300,7 +309,7 @@ export class Scheduler {
     const n = this.tasks.length;
     for (let j = 0; j < n; j++) {
       const t = this.tasks[(this.rr + j) % n];
-      if (t.state === "run" && (this.hold === null || !this.hold(t))) {
+      if (t.state === "run" && !t.proc.stopped && (this.hold === null || !this.hold(t))) {
         this.rr = (this.rr + j + 1) % Math.max(1, n);
         return t;
       }
@@ -330,6 +339,12 @@ export class Scheduler {
     this.current = t;
     const k = t.kernel;
     const cpu = k.cpu;
+    if (this.afterResume && !this.holdSignals && this.hasPending && this.hasPending(t)) {
+      // signals sent while it was not running are delivered before it runs on (as on the return to user mode)
+      this.afterResume(k);
+      if (k.status) this.endProc(t.proc);
+      if (k.status || t.proc.stopped || t.state !== "run") return this.finished() ? "done" : "ran";
+    }
     const before = cpu.icount;
     cpu.run(before + Math.max(1, Math.min(SLICE, budget)));
     this.executed += cpu.icount - before;

@@ -1,14 +1,16 @@
 /**
  * Child processes ending and being reaped: zombies, SIGCHLD to the parent,
- * the vfork parent woken, descriptors closed; wait4 and waitid (WNOHANG,
- * WNOWAIT; stopped and continued children are never reported: tasks are
- * not stopped here).
+ * the vfork parent woken, descriptors closed, orphaned process groups with
+ * a stopped member hung up; wait4 and waitid (WNOHANG, WNOWAIT, and
+ * stopped and continued children under WUNTRACED/WSTOPPED and WCONTINUED:
+ * see jobctl.ts).
  */
 import { defineSyscall, RESULT_BLOCK, type ExitStatus, type Kernel } from "./kernel.js";
 import { closeAllFiles } from "./files.js";
 import { queueSignalToProc, signalState } from "./signals.js";
 import type { Proc } from "./task.js";
 import { exitLine } from "./strace/lines.js";
+import { CLD_CONTINUED, CLD_STOPPED, orphanedByExit } from "./jobctl.js";
 
 const ECHILD = 10;
 const EINVAL = 22;
@@ -22,6 +24,7 @@ const WNOWAIT = 0x1000000;
 const WALL = 0x40000000 | 0x80000000 | 0x20000000; // __WALL __WCLONE __WNOTHREAD
 
 const SIGCHLD = 17;
+const SIGCONT = 18;
 const SA_NOCLDWAIT = 2;
 
 /** The wait status word of an ended process. */
@@ -36,7 +39,10 @@ export function procExited(p: Proc): void {
   closeAllFiles(p.kernel);
   p.vforkParent = null; // wakes the parent of a vfork
   const sched = p.kernel.sched;
+  p.stopped = false;
+  const kids = [...p.children];
   reparentChildren(p);
+  orphanedByExit(p, kids);
   const parent = p.parent;
   if (!parent || parent.status) {
     if (p !== sched.root) reap(p);
@@ -86,7 +92,8 @@ function notifyParent(p: Proc, parent: Proc): void {
     reap(p);
     return;
   }
-  if (p.exitSignal > 0) queueSignalToProc(parent, p.exitSignal, p.status?.kind === "exit" ? 1 : p.status?.core ? 3 : 2, p.pid);
+  const s = p.status!;
+  if (p.exitSignal > 0) queueSignalToProc(parent, p.exitSignal, s.kind === "exit" ? 1 : s.core ? 3 : 2, p.pid, s.kind === "exit" ? s.code : s.signal);
 }
 
 function reap(p: Proc): void {
@@ -105,14 +112,36 @@ function matches(k: Kernel, c: Proc, idtype: number, id: number): boolean {
   return c.pgid === (id === 0 ? k.proc.pgid : id); // P_PGID
 }
 
+/** A child's event wait can report: it ended, stopped (with this signal) or continued. */
+interface Event {
+  c: Proc;
+  kind: "exit" | "stop" | "cont";
+}
+
 /**
- * Find an ended child (idtype/id as waitid's); returns the child, 0 when
- * children exist but none has ended, or -ECHILD.
+ * Find a child with an event `options` asks for (idtype/id as waitid's;
+ * WEXITED, WUNTRACED, WCONTINUED), the children in the order they were made
+ * and each one's end before its stop before its continue, as Linux's
+ * wait_consider_task; 0 when children exist but none has one, or -ECHILD.
  */
-function findChild(k: Kernel, idtype: number, id: number): Proc | number {
-  const kids = k.proc.children.filter((c) => !c.reaped && matches(k, c, idtype, id));
-  if (kids.length === 0) return -ECHILD;
-  return kids.find((c) => c.status !== null) ?? 0;
+function findEvent(k: Kernel, idtype: number, id: number, options: number): Event | number {
+  let any = false;
+  for (const c of k.proc.children) {
+    if (c.reaped || !matches(k, c, idtype, id)) continue;
+    any = true;
+    if (c.status) {
+      if (options & WEXITED) return { c, kind: "exit" };
+    } else if (c.stopped && c.stopReport && options & WUNTRACED) return { c, kind: "stop" };
+    else if (c.contReport && options & WCONTINUED) return { c, kind: "cont" };
+  }
+  return any ? 0 : -ECHILD;
+}
+
+/** The event is reported (not under WNOWAIT): a zombie is reaped, a stop or continue is reported once. */
+function consume(e: Event): void {
+  if (e.kind === "exit") reap(e.c);
+  else if (e.kind === "stop") e.c.stopReport = 0;
+  else e.c.contReport = false;
 }
 
 function rusageOut(k: Kernel, addr: number): boolean {
@@ -124,17 +153,20 @@ function wait4(k: Kernel, pid: number, statusAddr: number, options: number, rusa
   const idtype = pid < -1 ? 2 : pid === -1 ? 0 : pid === 0 ? 2 : 1;
   const id = pid < -1 ? -pid : pid === 0 ? 0 : pid;
   const attempt = (): number => {
-    const c = findChild(k, idtype, id);
-    if (typeof c === "number") return c === 0 && !(options & WNOHANG) ? RESULT_BLOCK : c;
+    const e = findEvent(k, idtype, id, options | WEXITED);
+    if (typeof e === "number") return e === 0 && !(options & WNOHANG) ? RESULT_BLOCK : e;
+    const c = e.c;
     if (statusAddr) {
+      // stopped: WIFSTOPPED, the signal in bits 8-15; continued: 0xffff (WIFCONTINUED)
+      const st = e.kind === "exit" ? waitStatus(c.status!) : e.kind === "stop" ? (c.stopReport << 8) | 0x7f : 0xffff;
       try {
-        k.cpu.mem.write32(statusAddr, waitStatus(c.status!));
+        k.cpu.mem.write32(statusAddr, st);
       } catch {
         return -EFAULT;
       }
     }
     if (!rusageOut(k, rusage)) return -EFAULT;
-    reap(c);
+    consume(e);
     return c.pid;
   };
   const r = attempt();
@@ -148,26 +180,30 @@ defineSyscall({ nr: 61, name: "wait4", args: [int32, "ptr", "x", "ptr"], fn: (k,
 function waitid(k: Kernel, idtype: number, id: number, infop: number, options: number, rusage: number): number {
   if (idtype < 0 || idtype > 2 || options & ~(WNOHANG | WEXITED | WUNTRACED | WCONTINUED | WNOWAIT | WALL) || !(options & (WEXITED | WUNTRACED | WCONTINUED))) return -EINVAL;
   const attempt = (): number => {
-    const c = findChild(k, idtype, id);
-    if (typeof c === "number") {
-      if (c === 0 && !(options & WNOHANG)) return RESULT_BLOCK;
-      if (c === 0 && infop && k.copyOut(infop, new Uint8Array(128)) !== 0) return -EFAULT;
-      return c;
+    const e = findEvent(k, idtype, id, options);
+    if (typeof e === "number") {
+      if (e === 0 && !(options & WNOHANG)) return RESULT_BLOCK;
+      if (e === 0 && infop && k.copyOut(infop, new Uint8Array(128)) !== 0) return -EFAULT;
+      return e;
     }
-    if (!(options & WEXITED)) return options & WNOHANG ? 0 : RESULT_BLOCK;
-    const s = c.status!;
+    const c = e.c;
     if (infop) {
       const b = new Uint8Array(128);
       const dv = new DataView(b.buffer);
       dv.setInt32(0, SIGCHLD, true);
-      dv.setInt32(8, s.kind === "exit" ? 1 : s.core ? 3 : 2, true); // CLD_EXITED, CLD_DUMPED, CLD_KILLED
+      const s = c.status;
+      let code = CLD_CONTINUED;
+      let status = SIGCONT;
+      if (e.kind === "stop") [code, status] = [CLD_STOPPED, c.stopReport];
+      else if (s) [code, status] = [s.kind === "exit" ? 1 : s.core ? 3 : 2, s.kind === "exit" ? s.code : s.signal]; // CLD_EXITED, CLD_DUMPED, CLD_KILLED
+      dv.setInt32(8, code, true);
       dv.setInt32(16, c.pid, true);
       dv.setInt32(20, k.host.getuid(), true);
-      dv.setInt32(24, s.kind === "exit" ? s.code : s.signal, true);
+      dv.setInt32(24, status, true);
       if (k.copyOut(infop, b) !== 0) return -EFAULT;
     }
     if (!rusageOut(k, rusage)) return -EFAULT;
-    if (!(options & WNOWAIT)) reap(c);
+    if (!(options & WNOWAIT)) consume(e);
     return 0;
   };
   const r = attempt();

@@ -9,6 +9,8 @@ import { quote, ptr, hex, varsComment } from "./values.js";
 import { syscallLine } from "./format.js";
 
 const SI_CODES: Record<number, string> = { 0: "SI_USER", 0x80: "SI_KERNEL", [-1]: "SI_QUEUE", [-2]: "SI_TIMER", [-3]: "SI_MESGQ", [-4]: "SI_ASYNCIO", [-5]: "SI_SIGIO", [-6]: "SI_TKILL" };
+/** si_code names of SIGCHLD (index = code). */
+const CLD_CODES = ["", "CLD_EXITED", "CLD_KILLED", "CLD_DUMPED", "CLD_TRAPPED", "CLD_STOPPED", "CLD_CONTINUED"];
 /** si_code names of the fault signals, by signal (index = code). */
 const FAULT_CODES: Record<number, string[]> = {
   4: ["", "ILL_ILLOPC", "ILL_ILLOPN", "ILL_ILLADR", "ILL_ILLTRP", "ILL_PRVOPC", "ILL_PRVREG", "ILL_COPROC", "ILL_BADSTK"],
@@ -19,11 +21,14 @@ const FAULT_CODES: Record<number, string[]> = {
 };
 
 /** A signal being delivered: `--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_TKILL, si_pid=42, si_uid=0} ---`. */
-export function signalLine(prefix: string, sig: number, code: number, pid: number, uid: number, addr: number): string {
+export function signalLine(prefix: string, sig: number, code: number, pid: number, uid: number, addr: number, status = 0): string {
   const name = sigName(sig);
   const fields = [`si_signo=${name}`];
   const faultSig = FAULT_CODES[sig] !== undefined;
-  if (code > 0 && code !== 0x80 && faultSig) {
+  if (sig === 17 && code > 0 && code < 0x80) {
+    // SIGCHLD from the kernel: si_status is the exit code for CLD_EXITED, else a signal
+    fields.push(`si_code=${CLD_CODES[code] ?? code}`, `si_pid=${pid}`, `si_uid=${uid}`, `si_status=${code === 1 ? status : sigName(status)}`, "si_utime=0", "si_stime=0");
+  } else if (code > 0 && code !== 0x80 && faultSig) {
     fields.push(`si_code=${FAULT_CODES[sig][code] ?? code}`, `si_addr=${ptr(addr)}`);
   } else {
     fields.push(`si_code=${SI_CODES[code] ?? code}`);
