@@ -92,6 +92,25 @@ describe.skipIf(!HAS_STRACE)("--strace matches strace -f", () => {
   }
 });
 
+describe.skipIf(!HAS_STRACE)("--strace job control lines match strace -f", () => {
+  // the signal lines only (the order of lines of different tasks is the scheduler's): stops, SIGCHLD's fields, SIGCONT shown though ignored
+  const sigLines = (lines: string[]) =>
+    lines
+      .filter((l) => /--- (SIG|stopped by )/.test(l))
+      .map((l) => l.replace(/^\[pid +\d+\] /, "").replace(/\b\d{3,}\b/g, "N"));
+  for (const libc of ["musl", "glibc"]) {
+    const prog = path.join(ROOT, "fixtures/bin", libc, "jobctl");
+    it.skipIf(!fs.existsSync(prog))(`${libc}/jobctl`, () => {
+      const n = straceNative(prog, [], "", env);
+      const e = straceEmu(prog, [], "", env);
+      const want = sigLines(n.lines);
+      expect(want).toContain("--- stopped by SIGTSTP ---");
+      expect(want.some((l) => l.includes("si_code=CLD_CONTINUED") && l.includes("si_status=SIGCONT, si_utime=0, si_stime=0}"))).toBe(true);
+      expect(sigLines(e.lines)).toEqual(want);
+    });
+  }
+});
+
 describe("--strace formatting", () => {
   it("aligns results at strace's column 40 and ends with the exit line", () => {
     const r = runEmu(["--strace", path.join(ROOT, "fixtures/bin/false")]);

@@ -103,6 +103,10 @@ describe.skipIf(!BUSYBOX || !IS_X86_64_LINUX)("tasks: busybox sh", () => {
     "(sleep 0.2; echo late) & echo hi; exit 2",
     // a daemon (its own session) is not waited for
     "setsid sleep 30 >/dev/null 2>&1 & echo hi",
+    // job control: a stopped job continued, one killed by a SIGTERM that waited for SIGCONT, one killed while stopped
+    "sleep 5 & p=$!; kill -STOP $p; kill -CONT $p; kill $p; wait $p; echo status $?",
+    "sleep 5 & p=$!; kill -STOP $p; kill $p; kill -CONT $p; wait $p; echo status $?",
+    "sleep 5 & p=$!; kill -TSTP $p; kill -KILL $p; wait $p; echo status $?",
   ];
   for (const s of CASES) {
     it(s.slice(0, 60), () => {

@@ -140,7 +140,14 @@ export function interruptingSignal(t: Task): "handler-restart" | "handler" | "fa
   for (let j = 0; j < s.pending.length; j++) {
     const p = s.pending[j];
     if ((s.blocked & bit(p.sig)) !== 0n && p.sig !== SIGKILL) continue;
-    if (isIgnored(s, p.sig) && p.sig !== SIGKILL) continue;
+    if (isIgnored(s, p.sig) && p.sig !== SIGKILL) {
+      if (t.kernel.strace) {
+        // queued only because of --strace (a traced task is woken to show it; the call goes on)
+        s.pending.splice(j--, 1);
+        t.kernel.strace(signalLine(t.kernel.sched.tasks.length > 1 ? `[pid ${t.tid}] ` : "", p.sig, p.code, p.pid, p.uid, p.addr, p.status));
+      }
+      continue;
+    }
     const act = s.actions[p.sig];
     if (act.handler === SIG_DFL && isStopSignal(p.sig) && t.proc !== t.kernel.sched.root) {
       // taken while parked: the process stops and the call stays parked (it goes on after SIGCONT, as a restart would)
@@ -166,15 +173,17 @@ export function alarmDeadline(t: Task): number | null {
 
 /**
  * Queue a signal for one thread (status: SIGCHLD's si_status). Job control
- * acts at once (prepareSignal). An ignored signal is discarded, except
- * under --strace: as for a traced process, it is queued and shown when
- * dequeued (strace -f prints `--- SIGCHLD ...` for a parent that ignores it).
+ * acts at once (prepareSignal). An ignored signal that is not blocked is
+ * discarded, except under --strace: as for a traced process, it is queued
+ * and shown when taken (strace -f prints `--- SIGCHLD ...` for a parent
+ * that ignores it).
  */
 export function queueSignalTo(t: Task, sig: number, code: number, pid: number, status = 0): void {
   const s = t.sig as SignalState;
   prepareSignal(t.proc, sig);
   if (sig < 32 && s.pending.some((p) => p.sig === sig)) return; // standard signals do not queue twice
-  if (isIgnored(s, sig) && sig !== SIGKILL && (!t.kernel.strace || (s.blocked & bit(sig)) !== 0n)) return; // discarded at once (signal(7))
+  // an ignored signal is discarded at once, unless blocked (its disposition may change before it is unblocked: Linux's sig_ignored)
+  if (isIgnored(s, sig) && sig !== SIGKILL && !t.kernel.strace && (s.blocked & bit(sig)) === 0n) return;
   s.pending.push({ sig, code, pid, uid: t.kernel.host.getuid(), addr: 0, status });
   if (t.kernel.task === t) t.kernel.cpu.stopRequested = true; // let the run loop deliver it
 }
