@@ -24,7 +24,7 @@ import { handlerFor } from "./registry.js";
 import { features as ALL_FEATURES, gateDef, type CpuFeatures } from "./cpuid.js";
 import { compileBlock, type CompiledBlock } from "./jit/jsgen.js";
 import { buildDispatcher, dispatchSlot, MAX_REGIONS, REGION_VALID_BASE, type DispatchFn } from "./jit/wasm-dispatch.js";
-import { compileRegion, wasmUnavailable, Region, S_CUR, S_DTOTAL, S_STOP, S_FAUX, REGION_OVERSHOOT, S_FDST, S_FLAGS, S_FOP, S_FRES, S_FS, S_FSIZE, S_FSRC, S_GS, S_RIP, S_VAL, type RegionImports } from "./jit/wasmgen.js";
+import { compileRegion, wasmUnavailable, Region, S_CUR, S_DTOTAL, S_STOP, S_FAUX, REGION_OVERSHOOT, S_FDST, S_FLAGS, S_FOP, S_FRES, S_FS, S_FSIZE, S_FSRC, S_GS, S_MXCSR, S_RIP, S_VAL, type RegionImports } from "./jit/wasmgen.js";
 import { readMem, writeMem } from "./ops.js";
 import "./isa/index.js";
 
@@ -546,6 +546,7 @@ export class CPU {
     let pc = b.regionPc;
     this.flagsToSlot();
     this.mem.i32[S_STOP >> 2] = 0;
+    this.mem.i32[S_MXCSR >> 2] = this.mxcsr;
     const dispatch = this.dispatch!;
     try {
       for (;;) {
@@ -568,6 +569,7 @@ export class CPU {
         pc = nb.regionPc;
       }
       this.flagsFromSlot();
+      this.mxcsr = this.mem.i32[S_MXCSR >> 2];
     } catch (e) {
       const cur = this.curRegion();
       const done = this.mem.i32[S_DTOTAL >> 2] + cur.cnt + cur.idx[cur.id];
@@ -575,6 +577,7 @@ export class CPU {
       this.stats.wasmInsns += done;
       this.rip = cur.insns[cur.id].addr;
       this.flagsFromSlot();
+      this.mxcsr = this.mem.i32[S_MXCSR >> 2];
       this.raise(e);
     }
   }
@@ -675,6 +678,8 @@ export class CPU {
       const i = r.insns[id];
       const sync = r.noFlags[id] === 0;
       if (sync) this.flagsFromSlot();
+      const m = this.mem.i32;
+      this.mxcsr = m[S_MXCSR >> 2]; // inline floating point may have set flags
       this.rip = i.next;
       try {
         if (r.counted[id] === 1) {
@@ -687,9 +692,11 @@ export class CPU {
       } catch (e) {
         // a fault part way (rep string instructions): the flags as the handler left them
         if (sync) this.flagsToSlot();
+        this.mem.i32[S_MXCSR >> 2] = this.mxcsr;
         throw e;
       }
       if (sync) this.flagsToSlot();
+      this.mem.i32[S_MXCSR >> 2] = this.mxcsr; // the memory may have grown: not `m`
       if (this.stopRequested) this.mem.i32[S_STOP >> 2] = 1;
       if (this.rip !== i.next || this.stopRequested || !r.valid) {
         this.slotF64[S_RIP / 8] = this.rip;

@@ -23,6 +23,8 @@ export const S_VAL = 0x440;
 export const S_CUR = 0x460;
 export const S_DTOTAL = 0x464;
 export const S_STOP = 0x468;
+/** MXCSR while a region runs (the CPU copies it in before and out after; handlers see it through the CPU field). */
+export const S_MXCSR = 0x46c;
 
 
 /** Host functions a region calls (shared by all regions of a CPU). */
@@ -88,7 +90,14 @@ export const L_PK = 34;
 /** The pending record's aux word (see flags.ts), and a temporary for an aux word being computed. */
 export const L_PAUX = 35;
 export const L_AUXT = 36;
-export const LOCALS = [I32, I32, I32, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, V128, V128, ...new Array<number>(16).fill(I64), I32, I32, I32, I32];
+/** More v128 temporaries (floating point: operands, masks). */
+export const L_VA = 37,
+  L_VB = 38,
+  L_VC = 39,
+  L_VD = 40,
+  L_VE = 41,
+  L_VM = 42;
+export const LOCALS = [I32, I32, I32, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, V128, V128, ...new Array<number>(16).fill(I64), I32, I32, I32, I32, ...new Array<number>(6).fill(V128)];
 /** Byte offset of xmm register n in linear memory. */
 export const XMM = (n: number) => 256 + 16 * n;
 

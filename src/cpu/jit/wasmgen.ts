@@ -34,7 +34,7 @@ import { CONDS, FALL, NEUTRAL, effectOf, flagStep, producerKind, type Effect } f
 import { Gen } from "./wasm-gen.js";
 import { dirtyRegs, emitBranch, emitInsn } from "./wasm-insn.js";
 
-export { S_CUR, S_DTOTAL, S_FAUX, S_FDST, S_FLAGS, S_FOP, S_FRES, S_FS, S_FSIZE, S_FSRC, S_GS, S_RIP, S_STOP, S_VAL, type RegionImports } from "./wasm-abi.js";
+export { S_CUR, S_DTOTAL, S_FAUX, S_FDST, S_FLAGS, S_FOP, S_FRES, S_FS, S_FSIZE, S_FSRC, S_GS, S_RIP, S_STOP, S_MXCSR, S_VAL, type RegionImports } from "./wasm-abi.js";
 
 const MAX_REGION_BLOCKS = 96;
 const MAX_REGION_INSNS = 1500;
