@@ -96,8 +96,10 @@ export const L_VA = 37,
   L_VC = 39,
   L_VD = 40,
   L_VE = 41,
-  L_VM = 42;
-export const LOCALS = [I32, I32, I32, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, V128, V128, ...new Array<number>(16).fill(I64), I32, I32, I32, I32, ...new Array<number>(6).fill(V128)];
+  L_VF = 42,
+  L_VG = 43,
+  L_VM = 44;
+export const LOCALS = [I32, I32, I32, I64, I64, I64, I64, I64, I64, I64, I64, I64, I64, V128, V128, ...new Array<number>(16).fill(I64), I32, I32, I32, I32, ...new Array<number>(8).fill(V128)];
 /** Byte offset of xmm register n in linear memory. */
 export const XMM = (n: number) => 256 + 16 * n;
 

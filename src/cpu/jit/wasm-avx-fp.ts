@@ -1,8 +1,8 @@
 /**
  * VEX floating point in WebAssembly SIMD: vadd/vsub/vmul/vdiv/vsqrt/vmin/vmax
  * ps/pd/ss/sd, vcmp ps/pd/ss/sd, vcvtdq2ps, vcvtdq2pd, vcvtps2pd, vcvtpd2ps,
- * vcvttps2dq, vcvttpd2dq and the single-precision FMA3 forms
- * (vf[n]madd/vf[n]msub 132/213/231 ps/ss).
+ * vcvttps2dq, vcvttpd2dq and the FMA3 forms vf[n]madd/vf[n]msub
+ * 132/213/231 ps/pd/ss/sd.
  *
  * WebAssembly's float operations round to nearest and keep denormals, as
  * x86 does with MXCSR's default, but they set no flags, return NaNs of
@@ -27,15 +27,16 @@
  * FMA (single precision): products of floats are exact in double, so
  * s = a*b + c rounded once to double, then to float, is the fused result
  * unless s is exactly a float midpoint while the double sum was inexact
- * (TwoSum gives its error); those lanes call the handler. The double forms
- * (no exact product in wasm) call the handler.
+ * (TwoSum gives its error); those lanes call the handler. Double FMA: see
+ * emitFma64 (Dekker's exact product error, then a proof that one rounding
+ * of the exact sum gives the computed result).
  *
  * MXCSR lives in the JIT slot (S_MXCSR) while a region runs.
  */
 import { K_IMM, K_MEM, K_XMM, type Insn } from "../../decoder/insn.js";
 import { HI } from "../isa/avx-common.js";
 import { OP, SIMD } from "./wasm-enc.js";
-import { L_VA, L_VB, L_VC, L_VD, L_VE, L_VM, L_X, L_Y, S_MXCSR } from "./wasm-abi.js";
+import { L_VA, L_VB, L_VC, L_VD, L_VE, L_VF, L_VG, L_VM, L_X, L_Y, S_MXCSR } from "./wasm-abi.js";
 import type { Gen } from "./wasm-gen.js";
 
 export interface AvxOps {
@@ -498,7 +499,7 @@ function inexactOk(g: Gen): void {
 
 // ---- FMA --------------------------------------------------------------------------------
 
-const FMA_RE = /^vf(n?)(madd|msub)(132|213|231)(ps|ss)$/;
+const FMA_RE = /^vf(n?)(madd|msub)(132|213|231)(ps|ss|pd|sd)$/;
 
 function emitFma(g: Gen, i: Insn, ops: AvxOps): boolean {
   const c = g.c;
@@ -507,7 +508,8 @@ function emitFma(g: Gen, i: Insn, ops: AvxOps): boolean {
   const negProd = m[1] === "n";
   const sub = m[2] === "msub";
   const order = m[3];
-  const scalar = m[4] === "ss";
+  const scalar = m[4][0] === "s";
+  if (m[4][1] === "d") return emitFma64(g, i, ops, negProd, sub, order, scalar);
   const wide = i.vexL !== 0 && !scalar;
   const s3 = ops.srcSlot(g, i, i.k2, i.r2, i.s2);
   // a*b + c from (dst, vvvv, r/m) = (1, 2, 3): 132: 1*3 + 2, 213: 2*1 + 3, 231: 2*3 + 1
@@ -599,4 +601,189 @@ function emitFma(g: Gen, i: Insn, ops: AvxOps): boolean {
   c.op(OP.i32_and);
   commit(g, ops, i.r0, wide);
   return true;
+}
+
+/** Dekker's split constant 2^27 + 1. */
+const SPLIT = 134217729;
+/** Multiplicands within 2^-450..2^450 (or zero): Dekker's product error is exact. Results at or above 2^-900: half an ulp is a normal double. */
+const DEKKER_LO = 2 ** -450;
+const DEKKER_HI = 2 ** 450;
+const RESULT_LO = 2 ** -900;
+
+/**
+ * Double FMA: p = a*b with its exact error e (Dekker), s = p + c with its
+ * exact error u (TwoSum), t = u + e with its error w, r = s + t with its
+ * error d. The fused result a*b + c = r + d + w rounds to r when |d| + |w|
+ * stays below half an ulp of r (a quarter below a power of two); else the
+ * handler. t = 0: the sum was exact, and s keeps its zero's sign.
+ */
+function emitFma64(g: Gen, i: Insn, ops: AvxOps, negProd: boolean, sub: boolean, order: string, scalar: boolean): boolean {
+  const c = g.c;
+  const wide = i.vexL !== 0 && !scalar;
+  const s3 = ops.srcSlot(g, i, i.k2, i.r2, i.s2);
+  const slots = [i.r0, i.r1, s3];
+  const [ka, kb, kc] = order === "132" ? [0, 2, 1] : order === "213" ? [1, 0, 2] : [1, 2, 0];
+  const acc = new Acc(g);
+  const mul = F.mul[1],
+    add = F.add[1],
+    subOp = F.sub[1];
+  for (const h of wide ? [1, 0] : [0]) {
+    const out = h ? L_X : L_Y;
+    const src = (k: number) => () => g.readXmm(slots[k] + h * HI);
+    for (const k of [ka, kb]) {
+      range(g, 1, src(k), DEKKER_LO, false, true, true);
+      src(k)();
+      c.simd(F.abs[1]);
+      splat(g, 1, DEKKER_HI);
+      c.simd(F.le[1]);
+      c.simd(SIMD.v128_and);
+      acc.add();
+    }
+    operandOk(g, 1, src(kc));
+    acc.add();
+    const load = (k: number, neg: boolean, l: number) => {
+      src(k)();
+      if (neg) c.simd(F.neg[1]);
+      c.set(l);
+    };
+    load(ka, negProd, L_VA);
+    load(kb, false, L_VB);
+    load(kc, sub, L_VC);
+    // p (VD)
+    c.get(L_VA);
+    c.get(L_VB);
+    c.simd(mul);
+    c.set(L_VD);
+    // the high halves (VE, VF) and low halves (VA, VB) of the split multiplicands
+    for (const [x, hi] of [
+      [L_VA, L_VE],
+      [L_VB, L_VF],
+    ]) {
+      c.get(x);
+      splat(g, 1, SPLIT);
+      c.simd(mul);
+      c.tee(hi);
+      c.get(hi);
+      c.get(x);
+      c.simd(subOp);
+      c.simd(subOp);
+      c.set(hi);
+      c.get(x);
+      c.get(hi);
+      c.simd(subOp);
+      c.set(x);
+    }
+    // e = ah*bh - p + ah*bl + al*bh + al*bl (VG)
+    c.get(L_VE);
+    c.get(L_VF);
+    c.simd(mul);
+    c.get(L_VD);
+    c.simd(subOp);
+    c.get(L_VE);
+    c.get(L_VB);
+    c.simd(mul);
+    c.simd(add);
+    c.get(L_VA);
+    c.get(L_VF);
+    c.simd(mul);
+    c.simd(add);
+    c.get(L_VA);
+    c.get(L_VB);
+    c.simd(mul);
+    c.simd(add);
+    c.set(L_VG);
+    // s = p + c (VE), bb = s - p (VF), u = (p - (s - bb)) + (c - bb); t = u + e (VG)
+    c.get(L_VD);
+    c.get(L_VC);
+    c.simd(add);
+    c.tee(L_VE);
+    c.get(L_VD);
+    c.simd(subOp);
+    c.set(L_VF);
+    twoSumErr(g, L_VD, L_VE, L_VF, L_VC);
+    c.set(L_VF);
+    // t = u + e (VG) and its error w (VC)
+    c.get(L_VF);
+    c.get(L_VG);
+    c.simd(add);
+    c.tee(L_VB);
+    c.get(L_VF);
+    c.simd(subOp);
+    c.set(L_VA);
+    twoSumErr(g, L_VF, L_VB, L_VA, L_VG);
+    c.set(L_VC);
+    c.get(L_VB);
+    c.set(L_VG);
+    // r = s + t (VA), bb = r - s (VB), d = (s - (r - bb)) + (t - bb) (VF)
+    c.get(L_VE);
+    c.get(L_VG);
+    c.simd(add);
+    c.tee(L_VA);
+    c.get(L_VE);
+    c.simd(subOp);
+    c.set(L_VB);
+    twoSumErr(g, L_VE, L_VA, L_VB, L_VG);
+    c.set(L_VF);
+    // |d| + |w| < half an ulp of r (VB: 2^(exponent of r - 53)), halved when r is a power of two
+    c.get(L_VF);
+    c.simd(F.abs[1]);
+    c.get(L_VC);
+    c.simd(F.abs[1]);
+    c.simd(add);
+    c.get(L_VA);
+    c.i64(0, 0x7ff00000);
+    c.simd(I64X2_SPLAT);
+    c.simd(SIMD.v128_and);
+    splat(g, 1, 2 ** -53);
+    c.simd(mul);
+    c.tee(L_VB);
+    splat(g, 1, 0.5);
+    c.simd(mul);
+    c.get(L_VB);
+    c.get(L_VA);
+    c.i64(-1, 0x000fffff);
+    c.simd(I64X2_SPLAT);
+    c.simd(SIMD.v128_and);
+    splatI64(g, 0);
+    c.simd(I64X2_EQ);
+    c.simd(BITSELECT);
+    c.simd(F.lt[1]);
+    acc.add();
+    // the result: normal (well above the smallest) and finite, or an exact zero (s = t = 0)
+    range(g, 1, () => c.get(L_VA), RESULT_LO, false, true, false);
+    isZero(g, 1, () => c.get(L_VE));
+    isZero(g, 1, () => c.get(L_VG));
+    c.simd(SIMD.v128_and);
+    c.simd(SIMD.v128_or);
+    acc.add();
+    c.get(L_VE);
+    c.get(L_VA);
+    isZero(g, 1, () => c.get(L_VG));
+    c.simd(BITSELECT);
+    if (scalar) {
+      g.readXmm(i.r0);
+      c.shuffle(lowFrom(8));
+    }
+    c.set(out);
+  }
+  acc.ok(scalar);
+  mxcsrIs(g, MX_ROUND);
+  c.op(OP.i32_and);
+  commit(g, ops, i.r0, wide);
+  return true;
+}
+
+/** Push TwoSum's error (x - (s - bb)) + (y - bb) of s = x + y with bb = s - x. */
+function twoSumErr(g: Gen, x: number, s: number, bb: number, y: number): void {
+  const c = g.c;
+  const sub = F.sub[1];
+  c.get(x);
+  c.get(s);
+  c.get(bb);
+  c.simd(sub);
+  c.simd(sub);
+  c.get(y);
+  c.get(bb);
+  c.simd(sub);
+  c.simd(F.add[1]);
 }
