@@ -17,6 +17,7 @@ const PROGRAMS: Array<{ prog: string; tiers: string[][] }> = [
   { prog: "sleepint", tiers: [[]] },
   { prog: "orphans", tiers: [[]] },
   { prog: "jobctl", tiers: [[]] },
+  { prog: "mmshared", tiers: [[], ["--no-jit"]] },
 ];
 
 for (const libc of ["musl", "glibc"]) {

@@ -8,7 +8,7 @@ import { decode, DecodeError, INVALID } from "../decoder/decode.js";
 import { formatBytes, formatInsn } from "../decoder/format.js";
 import { ATTR_BRANCH, Insn } from "../decoder/insn.js";
 import { cond, F_NONE, getCF, getFlags, setFlags } from "./flags.js";
-import { Memory, MemoryFault, OutOfMemory, PAGE_SIZE, STATE_OFFSET } from "./memory.js";
+import { BusError, Memory, MemoryFault, OutOfMemory, PAGE_SIZE, STATE_OFFSET } from "./memory.js";
 
 /** Offsets inside the CPU state area of linear memory. */
 export const XMM_OFFSET = 256;
@@ -335,6 +335,8 @@ export class CPU {
   copyBlocksFrom(parent: CPU): void {
     for (const [addr, b] of parent.blocks) {
       if (!b.valid) continue;
+      // blocks from MAP_SHARED pages are decoded again: another process may rewrite those pages
+      if (this.mem.sharedAt(addr) || this.mem.sharedAt(b.endAddr - 1)) continue;
       const nb = new Block(addr, b.insns, b.endAddr);
       nb.count = b.count;
       nb.jit = b.jit;
@@ -773,6 +775,9 @@ export class CPU {
       const text = this.describeAt(this.rip);
       const mib = Math.round(this.mem.commitLimit / 1048576);
       info = { sig: 7, code: 2, addr: e.addr, rip: this.rip, message: `out of guest memory at address 0x${hexAddr(e.addr)} (x64emu holds at most ${mib} MiB of guest RAM)`, bytes: text.bytes, text: text.text, err: 0 };
+    } else if (e instanceof BusError) {
+      const text = this.describeAt(this.rip);
+      info = { sig: 7, code: 2, addr: e.addr, rip: this.rip, message: e.message, bytes: text.bytes, text: text.text, err: 0 };
     } else if (e instanceof DecodeError) {
       info = { sig: SIGSEGV, code: SI_KERNEL, addr: 0, rip: this.rip, message: e.message, bytes: e.bytes, text: "", err: 0 };
     } else throw e;

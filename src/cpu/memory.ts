@@ -19,7 +19,7 @@
  * kernel gives ENOMEM beyond it, like Linux's strict overcommit), and a write
  * that finds no frame left raises OutOfMemory (SIGBUS for the guest).
  */
-import { VMA_NORESERVE, VmaList, accounted } from "./vma.js";
+import { VMA_NORESERVE, VMA_SHARED, VmaList, accounted } from "./vma.js";
 
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 4096;
@@ -80,6 +80,55 @@ export class OutOfMemory extends Error {
   }
 }
 
+/**
+ * One page of a shared memory object (MAP_SHARED). Its current bytes live in
+ * the frame of exactly one address space, its owner (an ordinary frame there,
+ * reached through the TLB like any other), or in `bytes` when none holds it.
+ * An address space touching a shared page it does not own takes it over on its
+ * slow path: the bytes move into a frame of its own and the previous owner
+ * loses the page (frame freed, TLB entries and blocks decoded from it dropped),
+ * so its next access comes back through the slow path. Address spaces run one
+ * at a time, so every access sees the latest bytes, and the TLB probe is the
+ * same as for private pages.
+ */
+export class SharedPage {
+  owner: Memory | null = null;
+  /** page number of this page in the owner */
+  ownerPage = 0;
+  /** the bytes while no address space holds the page (null: all zeros) */
+  bytes: Uint8Array | null = null;
+}
+
+/** A touch of a mapped page past the end of the object it shows (the guest gets SIGBUS, BUS_ADRERR). */
+export class BusError extends Error {
+  constructor(public readonly addr: number) {
+    super(`access past the end of a shared mapping's object at address 0x${addr.toString(16)}`);
+  }
+}
+
+/**
+ * A shared memory object (anonymous MAP_SHARED: Linux's shmem file of the first
+ * mapping's size): its pages by index, made on first touch. Pages at or past
+ * `size` do not exist (touching them raises BusError), whatever the mappings' sizes.
+ */
+export class SharedObject {
+  constructor(public size: number) {}
+  readonly pages = new Map<number, SharedPage>();
+  page(i: number): SharedPage {
+    let sp = this.pages.get(i);
+    if (!sp) this.pages.set(i, (sp = new SharedPage()));
+    return sp;
+  }
+}
+
+/** Pages [s, e) of an address space show pages [off, off + e - s) of a shared object. */
+interface SharedRange {
+  s: number;
+  e: number;
+  obj: SharedObject;
+  off: number;
+}
+
 export interface MemoryHook {
   start: number;
   end: number; // exclusive
@@ -113,6 +162,10 @@ export class Memory {
   /** page number -> frameIndex * 16 + flags, for pages that have a frame of their own */
   private readonly pages = new Map<number, number>();
   private readonly freeFrames: number[] = [];
+  /** Shared pages this address space holds (page number -> page), a subset of `pages`. */
+  private readonly owned = new Map<number, SharedPage>();
+  /** The shared mappings (MAP_SHARED), not overlapping. */
+  private shared: SharedRange[] = [];
   private nextFrame: number; // frame index (offset / 4096)
   /** Frames the guest may hold at most. */
   readonly maxFrames: number;
@@ -171,28 +224,104 @@ export class Memory {
    * Map [addr, addr+len) (page-rounded) with `prot`; existing pages are replaced (zeroed).
    * `noreserve`: not counted as committed memory (MAP_NORESERVE).
    */
-  map(addr: number, len: number, prot: number, noreserve = false): void {
+  map(addr: number, len: number, prot: number, noreserve = false, obj: SharedObject | null = null, objPage = 0): void {
     const [s, e] = pageRange(addr, len);
     this.dropFrames(s, e);
     this.flushTlbRange(s, e);
-    this.vmas.set(s, e, (prot & 7) | (noreserve ? VMA_NORESERVE : 0));
+    this.cutShared(s, e);
+    if (obj && e > s) this.shared.push({ s, e, obj, off: objPage });
+    this.vmas.set(s, e, (prot & 7) | (noreserve ? VMA_NORESERVE : 0) | (obj ? VMA_SHARED : 0));
   }
 
   unmap(addr: number, len: number): void {
     const [s, e] = pageRange(addr, len);
     this.dropFrames(s, e);
     this.flushTlbRange(s, e);
+    this.cutShared(s, e);
     this.vmas.set(s, e, -1);
   }
 
-  /** Free the frames of pages in [s, e) (blocks decoded from them are dropped). */
+  /** The shared object and its page index shown at addr, or null for private memory. */
+  sharedAt(addr: number): { obj: SharedObject; page: number } | null {
+    const p = Math.floor(addr / PAGE_SIZE);
+    const r = this.sharedRange(p);
+    return r ? { obj: r.obj, page: r.off + (p - r.s) } : null;
+  }
+
+  private sharedRange(p: number): SharedRange | null {
+    for (const r of this.shared) if (p >= r.s && p < r.e) return r;
+    return null;
+  }
+
+  /** Remove [s, e) from the shared ranges (splitting those it cuts). */
+  private cutShared(s: number, e: number): void {
+    if (this.shared.length === 0) return;
+    const out: SharedRange[] = [];
+    for (const r of this.shared) {
+      if (r.e <= s || r.s >= e) out.push(r);
+      else {
+        if (r.s < s) out.push({ s: r.s, e: s, obj: r.obj, off: r.off });
+        if (r.e > e) out.push({ s: e, e: r.e, obj: r.obj, off: r.off + (e - r.s) });
+      }
+    }
+    this.shared = out;
+  }
+
+  /** Free the frames of pages in [s, e) (blocks decoded from them are dropped; shared pages keep their bytes). */
   private dropFrames(s: number, e: number): void {
     this.eachFrame(s, e, (p, entry) => {
-      if (entry & PAGE_CODE && this.onCodeWrite) this.onCodeWrite(p);
-      this.freeFrames.push(entry >>> 4);
-      this.pages.delete(p);
-      this.flushTlbPage(p);
+      const sp = this.owned.size !== 0 ? this.owned.get(p) : undefined;
+      if (sp) sp.bytes = this.u8.slice((entry >>> 4) * PAGE_SIZE, ((entry >>> 4) + 1) * PAGE_SIZE);
+      this.loseFrame(p, entry);
     });
+  }
+
+  /** Give up page p's frame: its blocks, TLB entries and (for a shared page) ownership go. */
+  private loseFrame(p: number, entry: number): void {
+    if (entry & PAGE_CODE && this.onCodeWrite) this.onCodeWrite(p);
+    this.freeFrames.push(entry >>> 4);
+    this.pages.delete(p);
+    this.flushTlbPage(p);
+    const sp = this.owned.size !== 0 ? this.owned.get(p) : undefined;
+    if (sp) {
+      this.owned.delete(p);
+      if (sp.owner === this) sp.owner = null;
+    }
+  }
+
+  /**
+   * Take over shared page sp at page p (a mapped page without a frame here): its bytes
+   * move into a new frame of this address space. Returns the page's entry.
+   */
+  private acquire(p: number, sp: SharedPage, prot: number, addr: number): number {
+    const f = this.allocFrame(addr);
+    const prev = sp.owner;
+    if (prev !== null) {
+      // (the owner may be this address space, at another page showing the same object page)
+      const pe = prev.pages.get(sp.ownerPage)!;
+      const pf = (pe >>> 4) * PAGE_SIZE;
+      this.u8.set(prev.u8.subarray(pf, pf + PAGE_SIZE), f * PAGE_SIZE);
+      prev.loseFrame(sp.ownerPage, pe);
+    } else if (sp.bytes) {
+      this.u8.set(sp.bytes, f * PAGE_SIZE);
+    }
+    sp.bytes = null;
+    sp.owner = this;
+    sp.ownerPage = p;
+    this.owned.set(p, sp);
+    const e = (f << 4) | (prot & 7);
+    this.pages.set(p, e);
+    this.flushTlbPage(p);
+    return e;
+  }
+
+  /** Put the bytes of the shared pages this address space holds back into their objects (exec, exit). */
+  releaseShared(): void {
+    for (const [p, sp] of [...this.owned]) {
+      const entry = this.pages.get(p)!;
+      sp.bytes = this.u8.slice((entry >>> 4) * PAGE_SIZE, ((entry >>> 4) + 1) * PAGE_SIZE);
+      this.loseFrame(p, entry);
+    }
   }
 
   /** Visit pages of [s, e) that have a frame: by page when the range is small, else by the frame table. */
@@ -212,7 +341,7 @@ export class Memory {
     const [s, e] = pageRange(addr, len);
     if (this.vmas.firstHole(s, e) >= 0) return false;
     // keep each range's MAP_NORESERVE bit
-    for (const [x, y, f] of this.vmas.piecesIn(s, e)) this.vmas.set(x, y, (prot & 7) | (f & VMA_NORESERVE));
+    for (const [x, y, f] of this.vmas.piecesIn(s, e)) this.vmas.set(x, y, (prot & 7) | (f & (VMA_NORESERVE | VMA_SHARED)));
     this.flushTlbRange(s, e);
     this.eachFrame(s, e, (p, entry) => {
       // blocks decoded from the page go: they may no longer be executable
@@ -231,18 +360,31 @@ export class Memory {
     const [os, oe] = pageRange(old, oldLen);
     const [ds, de] = pageRange(dest, newLen);
     const flags = this.vmas.flagsAt(os);
-    const moved: Array<[number, number]> = [];
+    const moved: Array<[number, number, SharedPage | undefined]> = [];
     this.eachFrame(os, Math.min(oe, os + (de - ds)), (p, entry) => {
       if (entry & PAGE_CODE && this.onCodeWrite) this.onCodeWrite(p);
-      moved.push([p - os + ds, entry & ~PAGE_CODE]);
+      const sp = this.owned.get(p);
+      moved.push([p - os + ds, entry & ~PAGE_CODE, sp]);
       this.pages.delete(p);
+      this.owned.delete(p);
       this.flushTlbPage(p);
     });
+    // a shared mapping moves with its object (growing it shows more of the object)
+    const sr = this.sharedRange(os);
+    const dst: SharedRange | null = sr ? { s: ds, e: de, obj: sr.obj, off: sr.off + (os - sr.s) } : null;
     this.unmap(old, oldLen);
     this.dropFrames(ds, de);
     this.flushTlbRange(ds, de);
+    this.cutShared(ds, de);
+    if (dst) this.shared.push(dst);
     this.vmas.set(ds, de, flags < 0 ? 0 : flags);
-    for (const [p, entry] of moved) this.pages.set(p, entry);
+    for (const [p, entry, sp] of moved) {
+      this.pages.set(p, entry);
+      if (sp) {
+        this.owned.set(p, sp);
+        sp.ownerPage = p;
+      }
+    }
   }
 
   isMapped(addr: number): boolean {
@@ -384,7 +526,8 @@ export class Memory {
       const f = addr >= 0 && addr < USER_TOP ? this.vmas.flagsAt(page) : -1;
       if (f < 0) throw new MemoryFault(addr, kind, false);
       if ((f & need) === 0) throw new MemoryFault(addr, kind, true);
-      if (kind === "read") {
+      if (f & VMA_SHARED) e = this.acquireAt(page, f, addr);
+      else if (kind === "read") {
         // never written: the shared zero frame, for reads only
         if (this.hooks.length === 0) {
           const idx = page & TLB_MASK;
@@ -392,10 +535,11 @@ export class Memory {
           this.tlbRFrame[idx] = ZERO_FRAME * PAGE_SIZE;
         }
         return ZERO_FRAME * PAGE_SIZE;
+      } else {
+        e = (this.allocFrame(addr) << 4) | (f & 7);
+        this.pages.set(page, e);
+        this.flushTlbPage(page); // the read TLB may point at the zero frame
       }
-      e = (this.allocFrame(addr) << 4) | (f & 7);
-      this.pages.set(page, e);
-      this.flushTlbPage(page); // the read TLB may point at the zero frame
     } else if ((e & need) === 0) throw new MemoryFault(addr, kind, true);
     const frameOff = (e >>> 4) * PAGE_SIZE;
     if (kind === "write" && e & PAGE_CODE) {
@@ -423,6 +567,14 @@ export class Memory {
     const idx = page & TLB_MASK;
     if (write) return this.tlbWTag[idx] === page ? this.tlbWFrame[idx] : this.translate(addr, "write");
     return this.tlbRTag[idx] === page ? this.tlbRFrame[idx] : this.translate(addr, "read");
+  }
+
+  /** A page of a shared mapping without a frame here: take its shared page over. */
+  private acquireAt(page: number, flags: number, addr: number): number {
+    const r = this.sharedRange(page)!;
+    const i = r.off + (page - r.s);
+    if (i >= r.obj.size) throw new BusError(addr);
+    return this.acquire(page, r.obj.page(i), flags, addr);
   }
 
   /** Mark a page as holding decoded code (stores to it will invalidate). */
@@ -579,10 +731,13 @@ export class Memory {
     if (e === undefined) {
       const f = addr >= 0 && addr < USER_TOP ? this.vmas.flagsAt(page) : -1;
       if (f < 0) throw new MemoryFault(addr, write ? "write" : "read", false);
-      if (!write) return ZERO_FRAME * PAGE_SIZE;
-      e = (this.allocFrame(addr) << 4) | (f & 7);
-      this.pages.set(page, e);
-      this.flushTlbPage(page);
+      if (f & VMA_SHARED) e = this.acquireAt(page, f, addr);
+      else {
+        if (!write) return ZERO_FRAME * PAGE_SIZE;
+        e = (this.allocFrame(addr) << 4) | (f & 7);
+        this.pages.set(page, e);
+        this.flushTlbPage(page);
+      }
     }
     if (write && e & PAGE_CODE && this.onCodeWrite) {
       this.pages.set(page, e & ~PAGE_CODE);
@@ -608,11 +763,14 @@ export class Memory {
     return this.u8[off + (addr & PAGE_MASK)];
   }
 
-  /** A copy of this address space (fork): the same mappings and protections, the written pages' contents copied. */
+  /** A copy of this address space (fork): the same mappings and protections, the written private pages' contents copied, shared mappings shared. */
   fork(): Memory {
     const m = new Memory(undefined, { maxBytes: this.maxFrames * PAGE_SIZE });
     m.vmas = this.vmas.clone();
+    // shared mappings stay shared: the child reaches the same objects (their pages move on touch)
+    m.shared = this.shared.map((r) => ({ ...r }));
     for (const [p, e] of this.pages) {
+      if (this.owned.size !== 0 && this.owned.has(p)) continue;
       const frame = e >>> 4;
       const f = m.allocFrame(p * PAGE_SIZE);
       m.pages.set(p, (f << 4) | (e & 7));

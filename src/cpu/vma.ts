@@ -16,6 +16,8 @@
 
 /** Flag bits of a range: PROT_READ/WRITE/EXEC (1/2/4) and: */
 export const VMA_NORESERVE = 8;
+/** MAP_SHARED: the pages belong to a shared object (Memory keeps which). */
+export const VMA_SHARED = 16;
 
 /** Does a range with these flags count against the commit limit (private writable, not MAP_NORESERVE)? */
 export function accounted(flags: number): boolean {

@@ -185,6 +185,7 @@ function doExec(k: Kernel, path: string, argv: string[], envp: string[]): number
   for (const o of [...k.proc.tasks]) if (o !== t) sched.endTask(o);
   old.stopRequested = true; // the old program ends with this syscall
   sched.forgetCpu(old);
+  old.mem.releaseShared(); // its MAP_SHARED pages stay with the other processes mapping them
   k.setCpu(cpu);
   sched.adopt(cpu, t);
   for (const key of ["mm", "brk", "image", "exePath", "mapNames", "comm", "sharedMaps"]) delete k.state[key];

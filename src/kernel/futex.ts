@@ -1,12 +1,11 @@
 /**
  * futex(2): WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP, WAIT_BITSET,
  * WAKE_BITSET (PRIVATE and CLOCK_REALTIME flags; timeouts). Waiters are
- * queued per address space and word address; a waiter parks its task until
- * woken, timed out or interrupted by a signal. Private and shared futexes
- * are the same here (memory is not shared between processes). PI futexes:
- * ENOSYS.
+ * queued per address space and word address, or for a shared futex on a
+ * MAP_SHARED page per shared object and offset (processes meet there); a
+ * waiter parks its task until woken, timed out or interrupted by a signal.
+ * PI futexes: ENOSYS.
  */
-import type { Memory } from "../cpu/memory.js";
 import { defineSyscall, RESULT_BLOCK, type Kernel } from "./kernel.js";
 
 const EAGAIN = 11;
@@ -26,40 +25,64 @@ const FUTEX_PRIVATE = 128;
 const FUTEX_CLOCK_REALTIME = 256;
 
 interface Waiter {
-  addr: number;
+  space: object;
+  key: number;
   bitset: number;
   woken: boolean;
 }
 
-/** Waiters by address space, then by word address (FIFO). */
-const queues = new WeakMap<Memory, Map<number, Waiter[]>>();
+/**
+ * Where a futex word lives: a shared futex (no FUTEX_PRIVATE_FLAG) on a MAP_SHARED
+ * page is keyed by its shared object and offset in it, so that processes mapping the
+ * object meet there (Linux keys it by inode and page index); otherwise by address
+ * space and address.
+ */
+interface FutexKey {
+  space: object;
+  key: number;
+}
 
-function queueOf(k: Kernel, addr: number, create: boolean): Waiter[] | null {
-  let m = queues.get(k.cpu.mem);
+function keyOf(k: Kernel, addr: number, priv: boolean): FutexKey {
+  const sh = priv ? null : k.cpu.mem.sharedAt(addr);
+  return sh ? { space: sh.obj, key: sh.page * 4096 + (addr % 4096) } : { space: k.cpu.mem, key: addr };
+}
+
+/** Waiters by address space (or shared object), then by word (FIFO). */
+const queues = new WeakMap<object, Map<number, Waiter[]>>();
+
+function queueOf(fk: FutexKey, create: boolean): Waiter[] | null {
+  let m = queues.get(fk.space);
   if (!m) {
     if (!create) return null;
-    queues.set(k.cpu.mem, (m = new Map()));
+    queues.set(fk.space, (m = new Map()));
   }
-  let q = m.get(addr);
+  let q = m.get(fk.key);
   if (!q) {
     if (!create) return null;
-    m.set(addr, (q = []));
+    m.set(fk.key, (q = []));
   }
   return q;
 }
 
-function dropWaiter(k: Kernel, w: Waiter): void {
-  const m = queues.get(k.cpu.mem);
-  const q = m?.get(w.addr);
+function dropQueueIfEmpty(fk: FutexKey, q: Waiter[]): void {
+  if (q.length === 0) queues.get(fk.space)?.delete(fk.key);
+}
+
+function dropWaiter(w: Waiter): void {
+  const q = queueOf(w, false);
   if (!q) return;
   const i = q.indexOf(w);
   if (i >= 0) q.splice(i, 1);
-  if (q.length === 0) m!.delete(w.addr);
+  dropQueueIfEmpty(w, q);
 }
 
 /** Wake up to n waiters on addr whose bitset meets `bitset`; returns how many. */
-export function futexWake(k: Kernel, addr: number, n: number, bitset: number): number {
-  const q = queueOf(k, addr, false);
+export function futexWake(k: Kernel, addr: number, n: number, bitset: number, priv = false): number {
+  return wake(keyOf(k, addr, priv), n, bitset);
+}
+
+function wake(fk: FutexKey, n: number, bitset: number): number {
+  const q = queueOf(fk, false);
   if (!q) return 0;
   let woken = 0;
   for (let j = 0; j < q.length && woken < n; ) {
@@ -70,19 +93,20 @@ export function futexWake(k: Kernel, addr: number, n: number, bitset: number): n
       woken++;
     } else j++;
   }
-  if (q.length === 0) queues.get(k.cpu.mem)!.delete(addr);
+  dropQueueIfEmpty(fk, q);
   return woken;
 }
 
-/** Move up to n waiters from addr to addr2 (after waking). */
-function requeue(k: Kernel, addr: number, addr2: number, n: number): number {
-  const q = queueOf(k, addr, false);
+/** Move up to n waiters from fk to fk2 (after waking). */
+function requeue(fk: FutexKey, fk2: FutexKey, n: number): number {
+  const q = queueOf(fk, false);
   if (!q || n <= 0) return 0;
   const moved = q.splice(0, Math.min(n, q.length));
-  if (q.length === 0) queues.get(k.cpu.mem)!.delete(addr);
-  const q2 = queueOf(k, addr2, true)!;
+  dropQueueIfEmpty(fk, q);
+  const q2 = queueOf(fk2, true)!;
   for (const w of moved) {
-    w.addr = addr2;
+    w.space = fk2.space;
+    w.key = fk2.key;
     q2.push(w);
   }
   return moved.length;
@@ -111,7 +135,7 @@ function readTimeout(k: Kernel, addr: number): number | null {
   }
 }
 
-function wait(k: Kernel, addr: number, val: number, timeoutAddr: number, bitset: number, absolute: boolean, realtime: boolean): number {
+function wait(k: Kernel, addr: number, priv: boolean, val: number, timeoutAddr: number, bitset: number, absolute: boolean, realtime: boolean): number {
   if (bitset === 0) return -EINVAL;
   let deadline: number | null = null;
   if (timeoutAddr !== 0) {
@@ -127,20 +151,21 @@ function wait(k: Kernel, addr: number, val: number, timeoutAddr: number, bitset:
   if (cur === null) return addr % 4 ? -EINVAL : -EFAULT;
   if (cur !== (val | 0)) return -EAGAIN;
   if (deadline !== null && Number(k.host.monotonicNs()) >= deadline) return -ETIMEDOUT;
-  const w: Waiter = { addr, bitset, woken: false };
-  queueOf(k, addr, true)!.push(w);
+  const fk = keyOf(k, addr, priv);
+  const w: Waiter = { space: fk.space, key: fk.key, bitset, woken: false };
+  queueOf(fk, true)!.push(w);
   return k.sched.park(k, {
     retry: () => {
       if (w.woken) return 0;
       if (deadline !== null && Number(k.host.monotonicNs()) >= deadline) {
-        dropWaiter(k, w);
+        dropWaiter(w);
         return -ETIMEDOUT;
       }
       return RESULT_BLOCK;
     },
     deadline,
     onSignal: "restart",
-    cancel: () => dropWaiter(k, w),
+    cancel: () => dropWaiter(w),
   });
 }
 
@@ -216,17 +241,18 @@ defineSyscall({
     const cmd = op & 127;
     const val = a.i32(2);
     const realtime = (op & FUTEX_CLOCK_REALTIME) !== 0;
+    const priv = (op & FUTEX_PRIVATE) !== 0;
     if (realtime && cmd !== FUTEX_WAIT && cmd !== FUTEX_WAIT_BITSET) return -ENOSYS;
     switch (cmd) {
       case FUTEX_WAIT:
-        return wait(k, addr, val, a.u(3), -1, false, realtime);
+        return wait(k, addr, priv, val, a.u(3), -1, false, realtime);
       case FUTEX_WAIT_BITSET:
-        return wait(k, addr, val, a.u(3), a.i32(5), true, realtime);
+        return wait(k, addr, priv, val, a.u(3), a.i32(5), true, realtime);
       case FUTEX_WAKE:
-        return futexWake(k, addr, val >>> 0, -1);
+        return futexWake(k, addr, val >>> 0, -1, priv);
       case FUTEX_WAKE_BITSET:
         if (a.i32(5) === 0) return -EINVAL;
-        return futexWake(k, addr, val >>> 0, a.i32(5));
+        return futexWake(k, addr, val >>> 0, a.i32(5), priv);
       case FUTEX_REQUEUE:
       case FUTEX_CMP_REQUEUE: {
         const n2 = a.u32(3); // val2 travels in the timeout argument
@@ -236,14 +262,14 @@ defineSyscall({
           if (cur === null) return -EFAULT;
           if (cur !== a.i32(5)) return -EAGAIN;
         }
-        const woken = futexWake(k, addr, val, -1);
-        return woken + requeue(k, addr, a.u(4), n2);
+        const woken = futexWake(k, addr, val, -1, priv);
+        return woken + requeue(keyOf(k, addr, priv), keyOf(k, a.u(4), priv), n2);
       }
       case FUTEX_WAKE_OP: {
         const hit = wakeOp(k, a.u(4), a.u32(5));
         if (hit === null) return -EFAULT;
-        let n = futexWake(k, addr, val >>> 0, -1);
-        if (hit) n += futexWake(k, a.u(4), a.u32(3), -1);
+        let n = futexWake(k, addr, val >>> 0, -1, priv);
+        if (hit) n += futexWake(k, a.u(4), a.u32(3), -1, priv);
         return n;
       }
       default:

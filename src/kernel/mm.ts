@@ -1,5 +1,5 @@
 /** Memory syscalls: brk, mmap, munmap, mprotect, mremap, madvise, msync, mlock. */
-import { MAX_MAP_COUNT, PAGE_SIZE, PROT_READ, PROT_WRITE, USER_TOP } from "../cpu/memory.js";
+import { MAX_MAP_COUNT, PAGE_SIZE, PROT_READ, PROT_WRITE, SharedObject, USER_TOP } from "../cpu/memory.js";
 import { defineSyscall, exitHooks, type Kernel } from "./kernel.js";
 import { RLIMIT_AS, RLIMIT_MEMLOCK, rlimits } from "./misc.js";
 import { fmtMapFlags, fmtProt } from "./strace/flags.js";
@@ -153,6 +153,8 @@ function sharedMaps(k: Kernel): SharedMap[] {
 }
 
 exitHooks.push((k) => flushShared(k, 0, USER_TOP));
+// the shared pages a dead process held go back to their objects (its address space goes)
+exitHooks.push((k) => k.cpu.mem.releaseShared());
 
 function addShared(k: Kernel, m: SharedMap): void {
   m.file.refs++;
@@ -255,9 +257,11 @@ function doMmap(k: Kernel, addr: number, len: number, prot: number, flags: numbe
   }
   const r = room(k, at, size, prot, noreserve, (flags & MAP_FIXED) !== 0);
   if (r < 0) return r;
-  mem.map(at, size, prot & PROT_MASK, noreserve);
+  // anonymous MAP_SHARED memory is one object that fork shares (Linux: a shmem file, shown as /dev/zero)
+  const anonShared = !file && type === MAP_SHARED;
+  mem.map(at, size, prot & PROT_MASK, noreserve, anonShared ? new SharedObject(size / PAGE_SIZE) : null);
   if (file && file.data.length) mem.writeBytes(at, file.data, false);
-  nameRange(k, at, at + size, file ? { ...file.name, shared: type === MAP_SHARED } : null);
+  nameRange(k, at, at + size, file ? { ...file.name, shared: type === MAP_SHARED } : anonShared ? { offset: 0, path: "/dev/zero (deleted)", dev: 1, ino: 0, shared: true } : null);
   dropShared(k, at, at + size, false);
   if (file && type === MAP_SHARED && file.file.h >= 0) addShared(k, { start: at, end: at + size, offset: off, file: file.file });
   void MAP_GROWSDOWN;
@@ -340,7 +344,9 @@ defineSyscall({
       if (r < 0) return r;
       // grow in place when the pages after it are free
       if (!anyMapped(k, old + oldLen, newLen - oldLen) && old + newLen <= USER_TOP) {
-        mem.map(old + oldLen, newLen - oldLen, prot);
+        const sh = mem.sharedAt(old); // a shared mapping grows into more of its object
+        mem.map(old + oldLen, newLen - oldLen, prot, false, sh?.obj ?? null, sh ? sh.page + oldLen / PAGE_SIZE : 0);
+        if (sh) nameRange(k, old + oldLen, old + newLen, mapNames(k).find((r) => r.start <= old && r.end > old) ?? null);
         return old;
       }
       if (!(flags & MREMAP_MAYMOVE)) return -ENOMEM;
