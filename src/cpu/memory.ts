@@ -116,8 +116,45 @@ export class SharedObject {
   readonly pages = new Map<number, SharedPage>();
   page(i: number): SharedPage {
     let sp = this.pages.get(i);
-    if (!sp) this.pages.set(i, (sp = new SharedPage()));
+    if (!sp) {
+      sp = new SharedPage();
+      sp.bytes = this.fresh(i);
+      this.pages.set(i, sp);
+    }
     return sp;
+  }
+  /** Pages the object has (touching one at or past this raises BusError). */
+  limit(): number {
+    return this.size;
+  }
+  /** The first contents of page i (null: zeros); a file's object reads the file. */
+  protected fresh(_i: number): Uint8Array | null {
+    return null;
+  }
+  /** The current bytes of page i (a view of the holder's frame, or its saved copy), null when never touched or all zeros. */
+  view(i: number): Uint8Array | null {
+    const sp = this.pages.get(i);
+    if (!sp) return null;
+    if (sp.owner) return sp.owner.frameView(sp.ownerPage);
+    return sp.bytes;
+  }
+  /** Write bytes into page i at off (the page is made if needed). */
+  store(i: number, off: number, data: Uint8Array): void {
+    let v = this.view(i);
+    if (!v) {
+      const sp = this.page(i);
+      if (!sp.bytes) sp.bytes = new Uint8Array(PAGE_SIZE);
+      v = this.view(i)!;
+    }
+    v.set(data, off);
+  }
+  /** Forget pages at and past `first` (the object shrank): their holders lose them. */
+  shrink(first: number): void {
+    for (const [i, sp] of [...this.pages]) {
+      if (i < first) continue;
+      if (sp.owner) sp.owner.dropPage(sp.ownerPage);
+      this.pages.delete(i);
+    }
   }
 }
 
@@ -313,6 +350,18 @@ export class Memory {
     this.pages.set(p, e);
     this.flushTlbPage(p);
     return e;
+  }
+
+  /** The frame of a shared page this address space holds, as bytes. */
+  frameView(page: number): Uint8Array {
+    const f = (this.pages.get(page)! >>> 4) * PAGE_SIZE;
+    return this.u8.subarray(f, f + PAGE_SIZE);
+  }
+
+  /** Lose a page's frame (its object dropped it: the next touch asks the object again). */
+  dropPage(page: number): void {
+    const e = this.pages.get(page);
+    if (e !== undefined) this.loseFrame(page, e);
   }
 
   /** Put the bytes of the shared pages this address space holds back into their objects (exec, exit). */
@@ -573,7 +622,7 @@ export class Memory {
   private acquireAt(page: number, flags: number, addr: number): number {
     const r = this.sharedRange(page)!;
     const i = r.off + (page - r.s);
-    if (i >= r.obj.size) throw new BusError(addr);
+    if (i >= r.obj.limit()) throw new BusError(addr);
     return this.acquire(page, r.obj.page(i), flags, addr);
   }
 

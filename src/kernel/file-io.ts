@@ -6,6 +6,7 @@
 import { defineSyscall, RESULT_BLOCK, type Args, type Kernel } from "./kernel.js";
 import { Pipe } from "./pipe.js";
 import { isTtyIoctl, ttyIoctl } from "./tty.js";
+import { afterTruncate } from "./pagecache.js";
 import { fdLimit, files, fsOf, get, install, iovecs, readable, readInto, release, statOf, writable, writeFrom } from "./files.js";
 
 const EBADF = 9;
@@ -250,7 +251,10 @@ defineSyscall({
     const f = get(k, a.i32(0));
     if (!f) return -EBADF;
     if (f.kind !== "file" || (f.flags & O_ACCMODE) === 0) return -EINVAL;
-    return a.i(1) < 0 ? -EINVAL : fsOf(k)!.truncate(f.h, a.i(1));
+    if (a.i(1) < 0) return -EINVAL;
+    const r = fsOf(k)!.truncate(f.h, a.i(1));
+    if (r === 0) afterTruncate(k, f.h, a.i(1));
+    return r;
   },
 });
 defineSyscall({ nr: 74, name: "fsync", args: ["fd"], fn: (k, a) => (get(k, a.i32(0)) ? 0 : -EBADF) });

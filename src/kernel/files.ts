@@ -11,6 +11,7 @@ import type { HostDirent, HostStat } from "../host/host.js";
 import type { Kernel } from "./kernel.js";
 import { hostRead, pipeRead, pipeWrite, type Pipe } from "./pipe.js";
 import { RLIMIT_FSIZE, RLIMIT_NOFILE, rlimits } from "./misc.js";
+import { afterFileWrite, beforeFileRead } from "./pagecache.js";
 
 const ENOENT = 2;
 const EBADF = 9;
@@ -190,6 +191,7 @@ export function readInto(k: Kernel, f: OFile, buf: Uint8Array, pos: number | nul
       return hostRead(k, f.h, buf, (f.flags & O_NONBLOCK) !== 0);
     case "file": {
       const at = pos ?? f.pos;
+      if (!f.data) beforeFileRead(k, f.h, at, buf.length);
       const n = f.data ? readData(f.data, buf, at) : fsOf(k)!.pread(f.h, buf, at);
       if (n > 0 && pos === null) f.pos += n;
       return n;
@@ -236,6 +238,7 @@ export function writeFrom(k: Kernel, f: OFile, data: Uint8Array, pos: number | n
         data = data.subarray(0, fsize - at);
       }
       const n = fsx.pwrite(f.h, data, at);
+      if (n > 0) afterFileWrite(k, f.h, at, data.subarray(0, n));
       if (n > 0 && pos === null) f.pos = at + n;
       return n;
     }

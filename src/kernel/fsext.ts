@@ -10,6 +10,7 @@ import type { HostStatfs } from "../host/host.js";
 import { defineSyscall, RESULT_BLOCK, type Args, type Kernel } from "./kernel.js";
 import { doRename, fsOf, get, install, iovecs, pathOp, readable, readInto, readPath, resolve, writable, writeFrom, type OFile } from "./files.js";
 import { fmtDirfd } from "./strace/flags.js";
+import { afterTruncate } from "./pagecache.js";
 
 const ENOENT = 2;
 const EEXIST = 17;
@@ -155,6 +156,7 @@ defineSyscall({
       const h = fsx.open(p, 1, 0); // O_WRONLY
       if (h < 0) return h;
       const r = fsx.truncate(h, a.i(1));
+      if (r === 0) afterTruncate(k, h, a.i(1));
       fsx.close(h);
       return r;
     }),

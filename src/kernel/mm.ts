@@ -4,6 +4,7 @@ import { defineSyscall, exitHooks, type Kernel } from "./kernel.js";
 import { RLIMIT_AS, RLIMIT_MEMLOCK, rlimits } from "./misc.js";
 import { fmtMapFlags, fmtProt } from "./strace/flags.js";
 import { get as getFile, release as releaseFile, type OFile } from "./files.js";
+import { beforeFileRead, fileObject, writeBack } from "./pagecache.js";
 
 const ENOMEM = 12;
 const EOVERFLOW = 75;
@@ -175,6 +176,8 @@ function flushShared(k: Kernel, start: number, end: number): void {
     const fileLo = m.offset + (lo - m.start);
     const fileHi = Math.min(m.offset + (hi - m.start), st.size);
     if (fileHi <= fileLo) continue;
+    const sh = k.cpu.mem.sharedAt(lo);
+    if (sh && writeBack(sh.obj, fileLo, fileHi)) continue;
     try {
       fsx.pwrite(m.file.h, k.cpu.mem.readBytes(lo, fileHi - fileLo, false), fileLo);
     } catch {
@@ -215,7 +218,9 @@ function fileContents(k: Kernel, fd: number, off: number, len: number, prot: num
   const fsx = k.host.fs!;
   const st = fsx.fstat(f.h);
   if (typeof st === "number") return st;
-  const n = Math.max(0, Math.min(len, st.size - off));
+  // (a shared mapping reads the file through its page cache object instead)
+  const n = shared ? 0 : Math.max(0, Math.min(len, st.size - off));
+  if (n > 0) beforeFileRead(k, f.h, off, n); // a private copy sees what shared mappings stored
   const data = new Uint8Array(n);
   for (let o = 0; o < n; ) {
     const r = fsx.pread(f.h, data.subarray(o), off + o);
@@ -259,8 +264,10 @@ function doMmap(k: Kernel, addr: number, len: number, prot: number, flags: numbe
   if (r < 0) return r;
   // anonymous MAP_SHARED memory is one object that fork shares (Linux: a shmem file, shown as /dev/zero)
   const anonShared = !file && type === MAP_SHARED;
-  mem.map(at, size, prot & PROT_MASK, noreserve, anonShared ? new SharedObject(size / PAGE_SIZE) : null);
-  if (file && file.data.length) mem.writeBytes(at, file.data, false);
+  // a shared file mapping shows the file's page cache object (every such mapping of the file, in any process)
+  const fileShared = file && type === MAP_SHARED ? fileObject(k, file.file) : null;
+  mem.map(at, size, prot & PROT_MASK, noreserve, anonShared ? new SharedObject(size / PAGE_SIZE) : fileShared, off / PAGE_SIZE);
+  if (file && !fileShared && file.data.length) mem.writeBytes(at, file.data, false);
   nameRange(k, at, at + size, file ? { ...file.name, shared: type === MAP_SHARED } : anonShared ? { offset: 0, path: "/dev/zero (deleted)", dev: 1, ino: 0, shared: true } : null);
   dropShared(k, at, at + size, false);
   if (file && type === MAP_SHARED && file.file.h >= 0) addShared(k, { start: at, end: at + size, offset: off, file: file.file });
