@@ -214,6 +214,21 @@ function commit(g: Gen, ops: AvxOps, d: number, wide: boolean, checked = true): 
   c.close();
 }
 
+/**
+ * End of an inline form: the lane checks in `acc` and, for an operation that
+ * rounds, MXCSR at round-to-nearest with PE already set (so no flag changes),
+ * decide between writing the result and calling the handler.
+ */
+function commitChecked(g: Gen, ops: AvxOps, acc: Acc, i: Insn, wide: boolean, scalar: boolean, rounds: boolean): boolean {
+  acc.ok(scalar);
+  if (rounds) {
+    mxcsrIs(g, MX_ROUND);
+    g.c.op(OP.i32_and);
+  }
+  commit(g, ops, i.r0, wide);
+  return true;
+}
+
 /** Byte lanes: element 0 (of `bytes`) from the first operand, the rest from the second. */
 function lowFrom(bytes: number): number[] {
   const l: number[] = [];
@@ -304,13 +319,7 @@ function emitArith(g: Gen, i: Insn, [op, d, scalar]: [Arith, number, boolean], o
       c.set(out);
     }
   }
-  acc.ok(scalar);
-  if (!exact) {
-    mxcsrIs(g, MX_ROUND);
-    c.op(OP.i32_and);
-  }
-  commit(g, ops, i.r0, wide);
-  return true;
+  return commitChecked(g, ops, acc, i, wide, scalar, !exact);
 }
 
 function emitCmp(g: Gen, i: Insn, [d, scalar]: [number, boolean], ops: AvxOps): boolean {
@@ -343,9 +352,7 @@ function emitCmp(g: Gen, i: Insn, [d, scalar]: [number, boolean], ops: AvxOps): 
     notNanDenormal(g, d, pb);
     acc.add();
   }
-  acc.ok(scalar);
-  commit(g, ops, i.r0, wide);
-  return true;
+  return commitChecked(g, ops, acc, i, wide, scalar, false);
 }
 
 function emitCvt(g: Gen, i: Insn, key: string, ops: AvxOps): boolean {
@@ -596,11 +603,7 @@ function emitFma(g: Gen, i: Insn, ops: AvxOps): boolean {
     }
     c.set(out);
   }
-  acc.ok(scalar);
-  mxcsrIs(g, MX_ROUND);
-  c.op(OP.i32_and);
-  commit(g, ops, i.r0, wide);
-  return true;
+  return commitChecked(g, ops, acc, i, wide, scalar, true);
 }
 
 /** Dekker's split constant 2^27 + 1. */
@@ -766,11 +769,7 @@ function emitFma64(g: Gen, i: Insn, ops: AvxOps, negProd: boolean, sub: boolean,
     }
     c.set(out);
   }
-  acc.ok(scalar);
-  mxcsrIs(g, MX_ROUND);
-  c.op(OP.i32_and);
-  commit(g, ops, i.r0, wide);
-  return true;
+  return commitChecked(g, ops, acc, i, wide, scalar, true);
 }
 
 /** Push TwoSum's error (x - (s - bb)) + (y - bb) of s = x + y with bb = s - x. */
