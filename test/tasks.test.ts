@@ -214,6 +214,63 @@ function stdinWhenReady(cmd: string, args: string[], act: (child: ReturnType<typ
   });
 }
 
+/**
+ * Run a program with stdin on a FIFO whose only writer is the test: once the
+ * program prints "ready", each feed is written after its delay (ms after the
+ * previous one), null closing the writer (the end of the input).
+ */
+function stdinLate(cmd: string, args: string[], feeds: Array<[number, string | null]>): Promise<{ out: string; code: number | null }> {
+  const fifo = path.join(tmpDir(), `late-${process.pid}-${Math.random().toString(36).slice(2)}`);
+  spawnSync("mkfifo", [fifo]);
+  // a non-blocking reader lets the writer open at once; then the child's blocking reader opens at once too
+  const probe = fs.openSync(fifo, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  let w: number | null = fs.openSync(fifo, fs.constants.O_WRONLY);
+  const r = fs.openSync(fifo, fs.constants.O_RDONLY);
+  fs.closeSync(probe);
+  const closeW = () => {
+    if (w !== null) fs.closeSync(w);
+    w = null;
+  };
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: [r, "pipe", "pipe"] });
+    fs.closeSync(r);
+    const timer = setTimeout(() => child.kill("SIGKILL"), 30000);
+    let out = "";
+    let started = false;
+    child.stdout!.on("data", (d) => {
+      out += d;
+      if (started || !out.includes("ready\n")) return;
+      started = true;
+      let at = 0;
+      for (const [ms, s] of feeds) {
+        at += ms;
+        setTimeout(() => (s === null ? closeW() : w !== null && fs.writeSync(w, s)), at);
+      }
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      closeW();
+      fs.rmSync(fifo, { force: true });
+      resolve({ out, code });
+    });
+  });
+}
+
+describe.skipIf(!IS_X86_64_LINUX)("tasks: poll/select/epoll see when a host stdin pipe has input", () => {
+  for (const libc of ["musl", "glibc"]) {
+    const exe = path.join(ROOT, "fixtures/bin", libc, "stdinpoll");
+    it.skipIf(!fs.existsSync(exe))(`input 500 ms after the start, more, then its end (${libc})`, async () => {
+      const feeds: Array<[number, string | null]> = [[500, "hello-world"], [300, "tail"], [300, null]];
+      const n = await stdinLate(exe, [], feeds);
+      const e = await stdinLate(process.execPath, [CLI, exe], feeds);
+      expect(n.out).toContain("poll 0 ms: 0\npoll 50 ms: 0\npoll 5 s: 1 revents 0x1\n");
+      expect(n.out).toContain("poll at end: 1 revents 0x10\n");
+      expect(e.out).toBe(n.out);
+      expect(e.code).toBe(n.code);
+    });
+  }
+});
+
 describe.skipIf(!IS_X86_64_LINUX)("tasks: a read of stdin parks only its task", () => {
   for (const libc of ["musl", "glibc"]) {
     const exe = path.join(ROOT, "fixtures/bin", libc, "stdinwait");

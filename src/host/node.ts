@@ -67,23 +67,40 @@ export class NodeHost implements Host {
     }
     return done;
   }
-  /** Non-blocking handles of host pipes and terminals (fd reopened through /proc with O_NONBLOCK), null: not possible. */
-  private readonly nb = new Map<number, { h: number | null; held: Uint8Array | null; eof: boolean }>();
-  private nbOf(fd: number): { h: number | null; held: Uint8Array | null; eof: boolean } {
+  /**
+   * Non-blocking handles of host pipes and terminals (fd reopened through /proc with O_NONBLOCK), null: not possible.
+   * `held`: input a readiness check took (one byte, so that what no guest read asks for stays in the host's pipe),
+   * given to the next read of the fd; `eof`: the check met the end of the input.
+   */
+  private readonly nb = new Map<number, { h: number | null; tty: boolean; held: Uint8Array | null; eof: boolean }>();
+  private nbOf(fd: number): { h: number | null; tty: boolean; held: Uint8Array | null; eof: boolean } {
     let e = this.nb.get(fd);
     if (!e) {
       let h: number | null = null;
+      let term = false;
       try {
         const st = fs.fstatSync(fd);
+        term = st.isCharacterDevice() && tty.isatty(fd);
         // a new open file description of the same pipe or terminal: O_NONBLOCK on it leaves the shared one alone
-        if (st.isFIFO() || (st.isCharacterDevice() && tty.isatty(fd))) h = fs.openSync(`/proc/self/fd/${fd}`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
+        if (st.isFIFO() || term) h = fs.openSync(`/proc/self/fd/${fd}`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
       } catch {
         h = null; // a socket or no /proc: reads may wait in the host
       }
-      e = { h, held: null, eof: false };
+      e = { h, tty: term, held: null, eof: false };
       this.nb.set(fd, e);
     }
     return e;
+  }
+  /** One non-blocking read of the reopened handle: bytes, 0 at end of file, -EAGAIN, -errno. */
+  private readHandle(h: number, buf: Uint8Array, at: number): number {
+    try {
+      return fs.readSync(h, buf, at, buf.length - at, null);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (code === "EAGAIN") return -11;
+      if (code === "EOF") return 0;
+      return negErrno(err);
+    }
   }
   readNow(fd: number, buf: Uint8Array): number | null {
     const e = this.nbOf(fd);
@@ -92,31 +109,29 @@ export class NodeHost implements Host {
       const n = Math.min(buf.length, e.held.length);
       buf.set(e.held.subarray(0, n));
       e.held = n < e.held.length ? e.held.slice(n) : null;
-      return n;
+      // the rest of what is there, as one native read would give it (a terminal's line ends at its newline)
+      if (e.held || n === buf.length || (e.tty && buf[n - 1] === 10)) return n;
+      const more = this.readHandle(e.h, buf, n);
+      if (more === 0) e.eof = true;
+      return more > 0 ? n + more : n;
     }
     if (e.eof) {
       e.eof = false;
       return 0;
     }
-    try {
-      return fs.readSync(e.h, buf, 0, buf.length, null);
-    } catch (err) {
-      const code = (err as { code?: string }).code;
-      if (code === "EAGAIN") return -11;
-      if (code === "EOF") return 0;
-      return negErrno(err);
-    }
+    return buf.length === 0 ? 0 : this.readHandle(e.h, buf, 0);
   }
-  readReady(fd: number): boolean | null {
+  readReady(fd: number): boolean | "end" | null {
     const e = this.nbOf(fd);
     if (e.h === null) return null;
-    if (e.held || e.eof) return true;
-    const b = new Uint8Array(4096);
-    const n = this.readNow(fd, b);
+    if (e.held) return true;
+    if (e.eof) return e.tty || "end"; // a terminal's end of file (^D) is input, a pipe's is a hangup
+    const b = new Uint8Array(1);
+    const n = this.readHandle(e.h, b, 0);
     if (n === -11) return false;
-    if (n !== null && n > 0) e.held = b.slice(0, n);
+    if (n > 0) e.held = b;
     else e.eof = true; // end of file (or an error the next read reports as its end)
-    return true;
+    return n > 0 || e.tty || "end";
   }
   read(fd: number, buf: Uint8Array): number {
     const e = this.nb.get(fd);

@@ -59,6 +59,8 @@ export interface OFile {
   data?: Uint8Array;
   /** POLL* readiness of descriptors that have their own (eventfd, timerfd, signalfd, epoll: poll.ts) */
   ready?: (k: Kernel) => number;
+  /** Wakeup count for edge-triggered epoll (grows at each event a waiter for `events` would be woken by: poll.ts wakeSeq); absent: unknown */
+  wakes?: (k: Kernel, events: number) => number;
   /** read/write of an "anon" descriptor (eventfd, timerfd, signalfd, epoll: events.ts) */
   anon?: AnonOps;
   ops?: FileOps;

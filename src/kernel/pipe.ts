@@ -22,6 +22,10 @@ export class Pipe {
   writers = 1;
   capacity = DEFAULT_SIZE;
   private bytes = 0;
+  /** Wakeups of the readers (each write that moved bytes, as Linux wakes a polled pipe's readers on every write). */
+  private puts = 0;
+  /** Wakeups of the writers (a read that made room in a full pipe). */
+  private drains = 0;
 
   size(): number {
     return this.bytes;
@@ -30,6 +34,7 @@ export class Pipe {
   /** Read what is there (up to buf.length): bytes read, 0 at end of file, -EAGAIN when empty with writers. */
   read(buf: Uint8Array): number {
     if (this.bytes === 0) return this.writers > 0 ? -EAGAIN : 0;
+    if (this.bytes >= this.capacity) this.drains++;
     let n = 0;
     while (n < buf.length && this.chunks.length) {
       const c = this.chunks[0];
@@ -50,7 +55,17 @@ export class Pipe {
     const n = Math.min(room, data.length);
     this.chunks.push(data.slice(0, n));
     this.bytes += n;
+    this.puts++;
     return n;
+  }
+
+  /**
+   * A count that grows at each wakeup an edge-triggered epoll interest in
+   * `events` (POLLIN: the readers' side, POLLOUT: the writers') would see:
+   * new data, room made in a full pipe, the other side's last close.
+   */
+  wakes(events: number): number {
+    return (events & 1 ? this.puts : 0) + (events & 4 ? this.drains : 0) + (this.writers === 0 ? 1 : 0) + (this.readers === 0 ? 1 : 0);
   }
 
   /** Would a read return now (data, or end of file)? */

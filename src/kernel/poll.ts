@@ -2,7 +2,7 @@
  * Readiness: poll, ppoll, select, pselect6 over the descriptor table.
  * Regular files and directories are always ready (Linux's DEFAULT_POLLMASK),
  * pipes by their contents and open ends, the standard descriptors by their
- * direction, descriptors with their own readiness (eventfd, timerfd,
+ * direction and, for reading, whether the host's pipe or terminal has input, descriptors with their own readiness (eventfd, timerfd,
  * signalfd, epoll) through OFile.ready. When nothing is ready the task parks
  * until something is, the timeout passes (0) or a handled signal arrives
  * (-EINTR).
@@ -32,8 +32,12 @@ export function readiness(k: Kernel, f: OFile): number {
     case "file":
     case "dir":
       return IN | OUT;
-    case "std":
-      return (f.flags & 3) === 0 ? IN : (f.flags & 3) === 1 ? OUT : IN | OUT;
+    case "std": {
+      const r = (f.flags & 3) === 0 ? IN : (f.flags & 3) === 1 ? OUT : IN | OUT;
+      // a host pipe or terminal is readable when a read would return (a pipe's end of input: a hangup); a host socket cannot tell
+      const now = r & IN ? k.host.readReady?.(f.h) : null;
+      return now === false ? r & ~IN : now === "end" ? (r & ~IN) | POLLHUP : r;
+    }
     case "pipe-r": {
       const p = f.pipe!;
       return (p.size() > 0 ? IN : 0) | (p.writers === 0 ? POLLHUP : 0);
@@ -47,12 +51,28 @@ export function readiness(k: Kernel, f: OFile): number {
   }
 }
 
+/** Is f's readiness the host's (a parked wait on it is retried while idle: Wait.hostPoll)? */
+export function hostBacked(f: OFile): boolean {
+  return f.kind === "std";
+}
+
+/**
+ * Edge-triggered epoll's wakeup count of f for `events`: it grows at each
+ * event that wakes a waiter for them (new data in a pipe even when it was
+ * already readable, room made in a full one, a close); -1 when f has none
+ * (then an edge is readiness that was not there at the last report).
+ */
+export function wakeSeq(k: Kernel, f: OFile, events: number): number {
+  if (f.wakes) return f.wakes(k, events);
+  return f.kind === "pipe-r" || f.kind === "pipe-w" ? f.pipe!.wakes(events) : -1;
+}
+
 /**
  * Run `check` (count of ready descriptors); when nothing is ready and the
  * deadline (monotonic ns; null: none) has not passed, park until it is.
  * `done` turns the final count into the result (writing results back).
  */
-function waitReady(k: Kernel, deadline: bigint | null, check: () => number, done: (n: number) => number): number {
+function waitReady(k: Kernel, deadline: bigint | null, check: () => number, done: (n: number) => number, hostPoll: () => boolean): number {
   const expired = () => deadline !== null && k.host.monotonicNs() >= deadline;
   const n = check();
   if (n !== 0 || expired()) return done(n);
@@ -63,6 +83,7 @@ function waitReady(k: Kernel, deadline: bigint | null, check: () => number, done
     },
     deadline: deadline === null ? null : Number(deadline),
     onSignal: "eintr",
+    hostPoll: hostPoll(), // after the first check, which saw the descriptors
   });
 }
 
@@ -89,6 +110,7 @@ function doPoll(k: Kernel, addr: number, nfds: number, deadline: bigint | null):
     return -EFAULT;
   }
   const dv = new DataView(raw.buffer);
+  let host = false;
   const check = () => {
     let n = 0;
     for (let j = 0; j < nfds; j++) {
@@ -98,13 +120,14 @@ function doPoll(k: Kernel, addr: number, nfds: number, deadline: bigint | null):
       if (fd >= 0) {
         const f = get(k, fd);
         rev = f ? readiness(k, f) & (events | POLLERR | POLLHUP) : POLLNVAL;
+        host ||= f !== null && hostBacked(f);
       }
       dv.setUint16(8 * j + 6, rev, true);
       if (rev) n++;
     }
     return n;
   };
-  return waitReady(k, deadline, check, (n) => k.copyOut(addr, raw) || n);
+  return waitReady(k, deadline, check, (n) => k.copyOut(addr, raw) || n, () => host);
 }
 
 defineSyscall({
@@ -155,13 +178,16 @@ function doSelect(k: Kernel, nfds: number, sets: [number, number, number], deadl
     if (asked && !get(k, fd)) return -EBADF;
   }
   const outSets = inSets.map((s) => (s ? new Uint8Array(s.length) : null));
+  let host = false;
   const check = () => {
     let n = 0;
     for (const s of outSets) s?.fill(0);
     for (let fd = 0; fd < nfds; fd++) {
       const bit = 1 << (fd & 7);
       if (!inSets.some((s) => s && s[fd >> 3] & bit)) continue;
-      const r = readiness(k, get(k, fd)!);
+      const f = get(k, fd)!;
+      const r = readiness(k, f);
+      host ||= hostBacked(f);
       inSets.forEach((s, j) => {
         if (s && s[fd >> 3] & bit && r & want[j]) {
           outSets[j]![fd >> 3] |= bit;
@@ -175,7 +201,7 @@ function doSelect(k: Kernel, nfds: number, sets: [number, number, number], deadl
     for (let j = 0; j < 3; j++) if (sets[j] && k.copyOut(sets[j], outSets[j]!)) return -EFAULT;
     if (left) left(deadline);
     return n;
-  });
+  }, () => host);
 }
 
 defineSyscall({

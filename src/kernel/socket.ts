@@ -402,6 +402,12 @@ export function closeSock(s: Sock, k: Kernel | null = null): void {
 
 // ---- readiness -------------------------------------------------------------------
 
+/** Edge-triggered epoll's wakeup count of a connected stream socket (its two pipes), -1: unknown (listening, datagram, host sockets). */
+function sockWakes(s: Sock, events: number): number {
+  if (s.listening || s.host || !s.stream() || !s.rx || !s.tx) return -1;
+  return s.rx.wakes(events & ~POLLOUT) + s.tx.wakes(events & ~POLLIN) + (s.shutRd ? 1 : 0);
+}
+
 export function sockReady(s: Sock): number {
   let r = s.error ? POLLERR : 0;
   if (s.listening) return r | (s.backlog.length ? POLLIN : 0) | (s.host ? s.host.ready() : 0);
@@ -412,9 +418,9 @@ export function sockReady(s: Sock): number {
   if (s.rx.size() > 0 || s.rx.marks.length > 0 || eof || s.shutRd) r |= POLLIN;
   if (eof) r |= POLLRDHUP;
   if (!s.shutWr && s.tx.writeReady()) r |= POLLOUT;
-  // TCP hangs up when both directions are shut; a unix peer's close shuts both
+  // TCP hangs up when both directions are shut; a unix peer's close shuts both (its shutdown(SHUT_WR) only the reading side: RDHUP)
   if ((eof || s.shutRd) && s.shutWr) r |= POLLHUP;
-  else if (eof && s.family === AF_UNIX) r |= POLLHUP;
+  else if (eof && s.family === AF_UNIX && s.tx.readers === 0) r |= POLLHUP;
   return r;
 }
 
@@ -662,6 +668,6 @@ export const sockOps: FileOps = {
 
 /** A new descriptor for socket s. */
 export function sockFile(s: Sock, nonblock: boolean): OFile {
-  return { kind: "sock", h: -1, pos: 0, flags: 2 | (nonblock ? O_NONBLOCK : 0), path: `socket:[${8000 + sockSeq++}]`, refs: 1, ops: sockOps, obj: s, ready: () => sockReady(s) };
+  return { kind: "sock", h: -1, pos: 0, flags: 2 | (nonblock ? O_NONBLOCK : 0), path: `socket:[${8000 + sockSeq++}]`, refs: 1, ops: sockOps, obj: s, ready: () => sockReady(s), wakes: (_k, ev) => sockWakes(s, ev) };
 }
 let sockSeq = 0;
