@@ -269,6 +269,16 @@ describe.skipIf(!IS_X86_64_LINUX)("tasks: poll/select/epoll see when a host stdi
       expect(e.code).toBe(n.code);
     });
   }
+  // sh's read takes one line byte by byte after a parked wait: the next line stays in the pipe for the next program
+  const bb = "/usr/bin/busybox";
+  it.skipIf(!fs.existsSync(bb))("a parked read leaves the rest of the input in the host pipe", async () => {
+    const feeds: Array<[number, string | null]> = [[300, "one\ntwo\n"], [100, null]];
+    const inner = "echo ready; read x; echo got $x";
+    const n = await stdinLate("/bin/sh", ["-c", `${bb} sh -c '${inner}'; cat`], feeds);
+    const e = await stdinLate("/bin/sh", ["-c", `'${process.execPath}' '${CLI}' ${bb} sh -c '${inner}'; cat`], feeds);
+    expect(n.out).toBe("ready\ngot one\ntwo\n");
+    expect(e.out).toBe(n.out);
+  });
 });
 
 describe.skipIf(!IS_X86_64_LINUX)("tasks: a read of stdin parks only its task", () => {
