@@ -19,6 +19,7 @@ import { handlerByKey, register } from "../src/cpu/registry.js";
 import type { Insn } from "../src/decoder/insn.js";
 import { HAS_AS, tmpDir } from "./helpers/asm.js";
 import { prng } from "./helpers/prng.js";
+import { wasmOrInterpreter } from "./helpers/tier.js";
 
 const CODE = 0x400000;
 const SLOT = 512;
@@ -137,13 +138,7 @@ function run(code: Uint8Array, k: number, kind: number, mx: number, seed: number
   c.setReg64Big(6, BigInt(DATA + 0x100 + 4 * (r() % 0x100)));
   for (let j = 0; j < 160; j++) c.xmm[j] = word(r, kind, j);
   c.mxcsr = mx;
-  c.jitEnabled = wasm;
-  c.wasmEnabled = wasm;
-  c.jitThreshold = wasm ? 0 : 1e9;
-  c.wasmThreshold = wasm ? 0 : 1e9;
-  c.onSyscall = (cpu) => {
-    cpu.stopRequested = true;
-  };
+  wasmOrInterpreter(c, wasm);
   CALLS.clear();
   c.run(10_000);
   const f = c.lastFault;

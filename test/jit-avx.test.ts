@@ -16,6 +16,7 @@ import { Memory, PROT_EXEC, PROT_READ, PROT_WRITE } from "../src/cpu/memory.js";
 import { AVX_NOT_INLINED } from "../src/cpu/jit/wasm-avx.js";
 import { HAS_AS, tmpDir } from "./helpers/asm.js";
 import { prng } from "./helpers/prng.js";
+import { wasmOrInterpreter } from "./helpers/tier.js";
 
 const CODE = 0x400000;
 const SLOT = 512; // bytes of code per case
@@ -119,13 +120,7 @@ function run(code: Uint8Array, k: number, seed: number, wasm: boolean): Outcome 
   // MXCSR: mostly the default, sometimes other rounding, FTZ/DAZ or unmasked exceptions, sticky flags set
   const m = r() % 8;
   c.mxcsr = m < 4 ? 0x1f80 : m === 4 ? 0x1f80 | ((r() % 4) << 13) : m === 5 ? 0x9fc0 : m === 6 ? 0x1f80 & ~(0x80 << (r() % 6)) : 0x1fbf;
-  c.jitEnabled = wasm;
-  c.wasmEnabled = wasm;
-  c.jitThreshold = wasm ? 0 : 1e9;
-  c.wasmThreshold = wasm ? 0 : 1e9;
-  c.onSyscall = (cpu) => {
-    cpu.stopRequested = true;
-  };
+  wasmOrInterpreter(c, wasm);
   AVX_NOT_INLINED.clear();
   c.run(10_000);
   const calls = new Set(AVX_NOT_INLINED);
