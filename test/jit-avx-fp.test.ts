@@ -8,18 +8,15 @@
  * (SIGFPE's rip and count) must agree. With clean data and PE already set,
  * the inline forms must not call their handlers (counted per mnemonic).
  */
-import { execFileSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { CPU } from "../src/cpu/cpu.js";
 import { Memory, PROT_EXEC, PROT_READ, PROT_WRITE } from "../src/cpu/memory.js";
 import { AVX_FP_KEYS } from "../src/cpu/jit/wasm-avx-fp.js";
 import { handlerByKey, register } from "../src/cpu/registry.js";
 import type { Insn } from "../src/decoder/insn.js";
-import { HAS_AS, tmpDir } from "./helpers/asm.js";
+import { HAS_AS } from "./helpers/asm.js";
 import { prng } from "./helpers/prng.js";
-import { wasmOrInterpreter } from "./helpers/tier.js";
+import { assembleLoops, wasmOrInterpreter } from "./helpers/tier.js";
 
 const CODE = 0x400000;
 const SLOT = 512;
@@ -59,19 +56,6 @@ function cases(): [string[], string[]][] {
   // results feeding the next instruction (a dependent chain as in real kernels)
   out.push([["vmulps ymm1, ymm2, ymm3", "vaddps ymm1, ymm1, ymm4", "vfmadd231ps ymm5, ymm1, ymm2", "vmaxps ymm6, ymm5, ymm1", "vcmpps ymm7, ymm6, ymm5, 1", "vandps ymm8, ymm7, ymm6", "vdivpd ymm9, ymm9, ymm10", "vsqrtpd ymm11, ymm12"], []]);
   return out;
-}
-
-function assembleAll(all: string[][], iter = ITER): Uint8Array {
-  const dir = tmpDir();
-  const src = [".intel_syntax noprefix", ".text"];
-  all.forEach((body, k) => src.push(`.org ${k * SLOT}`, `mov ecx, ${iter}`, "1:", ...body, "dec ecx", "jnz 1b", "syscall"));
-  const s = path.join(dir, "avxfp.s");
-  const o = path.join(dir, "avxfp.o");
-  const b = path.join(dir, "avxfp.bin");
-  fs.writeFileSync(s, src.join("\n") + "\n");
-  execFileSync("as", ["--64", "-o", o, s]);
-  execFileSync("objcopy", ["-O", "binary", "-j", ".text", o, b]);
-  return new Uint8Array(fs.readFileSync(b));
 }
 
 const F32 = new Float32Array(1);
@@ -172,7 +156,7 @@ function diff(a: Outcome, b: Outcome): string[] {
 
 describe.skipIf(!HAS_AS)("WebAssembly tier: inline VEX floating point", () => {
   const all = cases();
-  const code = HAS_AS ? assembleAll(all.map((x) => x[0])) : new Uint8Array(0);
+  const code = HAS_AS ? assembleLoops(all.map((x) => x[0]), SLOT, ITER) : new Uint8Array(0);
   it(`agrees with the interpreter on ${all.length} loops of data kinds and MXCSRs, and runs inline on clean data`, () => {
     const problems: string[] = [];
     const called: string[] = [];
@@ -215,7 +199,7 @@ describe.skipIf(!HAS_AS)("WebAssembly tier: inline FMA on hard cases", () => {
     "vmovupd [rsi+192], xmm7",
     "add rsi, 224",
   ];
-  const code = HAS_AS ? assembleAll([body], N) : new Uint8Array(0);
+  const code = HAS_AS ? assembleLoops([body], SLOT, N) : new Uint8Array(0);
   it("stores the interpreter's results", () => {
     const r = prng(12345);
     const f64 = new Float64Array((N * 224) / 8);

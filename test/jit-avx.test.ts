@@ -7,16 +7,13 @@
  * must also really be compiled: the handler calls of the compiled run are
  * counted per instruction.
  */
-import { execFileSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { CPU } from "../src/cpu/cpu.js";
 import { Memory, PROT_EXEC, PROT_READ, PROT_WRITE } from "../src/cpu/memory.js";
 import { AVX_NOT_INLINED } from "../src/cpu/jit/wasm-avx.js";
-import { HAS_AS, tmpDir } from "./helpers/asm.js";
+import { HAS_AS } from "./helpers/asm.js";
 import { prng } from "./helpers/prng.js";
-import { wasmOrInterpreter } from "./helpers/tier.js";
+import { assembleLoops, wasmOrInterpreter } from "./helpers/tier.js";
 
 const CODE = 0x400000;
 const SLOT = 512; // bytes of code per case
@@ -66,21 +63,6 @@ function cases(): string[][] {
 }
 
 /** Assemble every case at CODE + k * SLOT: the loop `mov ecx, ITER; 1: body; dec ecx; jnz 1b; syscall`. */
-function assembleAll(all: string[][]): Uint8Array {
-  const dir = tmpDir();
-  const src = [".intel_syntax noprefix", ".text"];
-  all.forEach((body, k) => {
-    src.push(`.org ${k * SLOT}`, `mov ecx, ${ITER}`, "1:", ...body, "dec ecx", "jnz 1b", "syscall");
-  });
-  const s = path.join(dir, "avx.s");
-  const o = path.join(dir, "avx.o");
-  const b = path.join(dir, "avx.bin");
-  fs.writeFileSync(s, src.join("\n") + "\n");
-  execFileSync("as", ["--64", "-o", o, s]);
-  execFileSync("objcopy", ["-O", "binary", "-j", ".text", o, b]);
-  return new Uint8Array(fs.readFileSync(b));
-}
-
 interface Outcome {
   fault: string;
   rip: number;
@@ -163,7 +145,7 @@ const MAY_CALL = new Set<string>([...FP, ...FP_SCALAR]);
 
 describe.skipIf(!HAS_AS)("WebAssembly tier: inline AVX", () => {
   const all = cases();
-  const code = HAS_AS ? assembleAll(all) : new Uint8Array(0);
+  const code = HAS_AS ? assembleLoops(all, SLOT, ITER) : new Uint8Array(0);
   it(`agrees with the interpreter on ${all.length} loops of VEX instructions and runs them inline`, () => {
     const problems: string[] = [];
     const called = new Map<string, number>();

@@ -680,8 +680,7 @@ export class CPU {
       const i = r.insns[id];
       const sync = r.noFlags[id] === 0;
       if (sync) this.flagsFromSlot();
-      const m = this.mem.i32;
-      this.mxcsr = m[S_MXCSR >> 2]; // inline floating point may have set flags
+      this.mxcsr = this.mem.i32[S_MXCSR >> 2]; // inline floating point may have set flags
       this.rip = i.next;
       try {
         if (r.counted[id] === 1) {
@@ -698,7 +697,7 @@ export class CPU {
         throw e;
       }
       if (sync) this.flagsToSlot();
-      this.mem.i32[S_MXCSR >> 2] = this.mxcsr; // the memory may have grown: not `m`
+      this.mem.i32[S_MXCSR >> 2] = this.mxcsr; // (read i32 again: the handler may have grown the memory)
       if (this.stopRequested) this.mem.i32[S_STOP >> 2] = 1;
       if (this.rip !== i.next || this.stopRequested || !r.valid) {
         this.slotF64[S_RIP / 8] = this.rip;
@@ -770,14 +769,13 @@ export class CPU {
       const text = this.describeAt(this.rip);
       if (e.resumeAt >= 0) this.rip = e.resumeAt; // a trap reports the next instruction
       info = { sig: e.sig, code: e.code, addr: e.addr, rip: this.rip, message: e.message, bytes: text.bytes, text: text.text, err: 0 };
-    } else if (e instanceof OutOfMemory) {
-      // no frame left for a page the guest may use: SIGBUS (BUS_ADRERR), as for memory Linux cannot provide
+    } else if (e instanceof OutOfMemory || e instanceof BusError) {
+      // SIGBUS (BUS_ADRERR): no frame left for a page the guest may use (memory Linux cannot provide),
+      // or a page past the end of a shared mapping's object or file
       const text = this.describeAt(this.rip);
       const mib = Math.round(this.mem.commitLimit / 1048576);
-      info = { sig: 7, code: 2, addr: e.addr, rip: this.rip, message: `out of guest memory at address 0x${hexAddr(e.addr)} (x64emu holds at most ${mib} MiB of guest RAM)`, bytes: text.bytes, text: text.text, err: 0 };
-    } else if (e instanceof BusError) {
-      const text = this.describeAt(this.rip);
-      info = { sig: 7, code: 2, addr: e.addr, rip: this.rip, message: e.message, bytes: text.bytes, text: text.text, err: 0 };
+      const message = e instanceof BusError ? e.message : `out of guest memory at address 0x${hexAddr(e.addr)} (x64emu holds at most ${mib} MiB of guest RAM)`;
+      info = { sig: 7, code: 2, addr: e.addr, rip: this.rip, message, bytes: text.bytes, text: text.text, err: 0 };
     } else if (e instanceof DecodeError) {
       info = { sig: SIGSEGV, code: SI_KERNEL, addr: 0, rip: this.rip, message: e.message, bytes: e.bytes, text: "", err: 0 };
     } else throw e;
