@@ -10,7 +10,7 @@ export { Emulator, GuestFault, EmulatorError, PROT, type RunResult, type RunOpti
 export { ElfError, parseElf, type ElfFile, type ElfSymbol, type ProgramHeader } from "./loader/elf.js";
 export type { LoadedImage, MappedFile } from "./loader/load.js";
 export { MemoryFault } from "./cpu/memory.js";
-export type { Host, HostStat, HostFs, HostDirent, HostStatfs } from "./host/host.js";
+export type { Host, HostStat, HostFs, HostDirent, HostStatfs, HostNet, HostSocket, HostUdp } from "./host/host.js";
 export { MemoryHost, type MemoryHostOptions } from "./host/memory.js";
 export { MemoryFs, type MemoryFsEntry, type MemoryFsOptions } from "./api/memfs.js";
 // The machinery below is exported for tools and tests built on the internals; it

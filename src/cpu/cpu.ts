@@ -87,7 +87,7 @@ const REGION_SLICE = 200_000;
 
 export type SyscallHandler = (cpu: CPU) => void;
 export type FaultHandler = (cpu: CPU, info: FaultInfo) => void;
-/** Called before each instruction when set; return false to stop before executing it. */
+/** Called before each instruction when set; return false to stop before executing it. @internal */
 export type InsnHook = (cpu: CPU, insn: Insn) => boolean | void;
 
 export const REG_NAMES = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"];

@@ -17,7 +17,7 @@ export const SI_KERNEL = 0x80;
 export const TRAP_BRKPT = 1;
 export const TRAP_TRACE = 2;
 
-/** A synchronous CPU exception, raised by an instruction (rip = that instruction). */
+/** A synchronous CPU exception, raised by an instruction (rip = that instruction). @internal */
 export class CpuException extends Error {
   constructor(
     public readonly sig: number,

@@ -22,7 +22,7 @@ export function negErrno(e: unknown): number {
 
 export class NodeHost implements Host {
   readonly fs: HostFs;
-  /** TCP through node:net (src/host/node-net.ts) */
+  /** TCP through node:net (src/host/node-net.ts) @internal */
   readonly net: NodeNet;
   /**
    * `root`: confine the guest's file system view to this directory (like a chroot).

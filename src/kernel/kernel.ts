@@ -12,7 +12,7 @@ import type { Proc, Scheduler, Task } from "./task.js";
 
 export const ENOSYS = 38;
 
-/** How the guest process ended. */
+/** How the guest process ended. @internal */
 export type ExitStatus =
   | { kind: "exit"; code: number }
   | { kind: "signal"; signal: number; core: boolean; fault: FaultInfo | null };
@@ -38,7 +38,7 @@ export interface SyscallDef {
 
 const ARG_REGS = [7, 6, 2, 10, 8, 9]; // rdi rsi rdx r10 r8 r9
 
-/** Syscall arguments read from the CPU registers. */
+/** Syscall arguments read from the CPU registers. @internal */
 export class Args {
   constructor(private readonly cpu: CPU) {}
   /** Low 32 bits as a signed int (ints, fds, flags). */
