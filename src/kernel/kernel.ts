@@ -7,7 +7,7 @@
 import type { CPU, FaultInfo } from "../cpu/cpu.js";
 import type { Host } from "../host/host.js";
 import type { ArgFormat } from "./strace/format.js";
-import { callFormat, straceEnter, straceExit, type TracedCall } from "./strace/index.js";
+import { callFormat, straceEnd, threadExitLine, straceEnter, straceHead, straceOut, type StraceOut, type TracedCall } from "./strace/index.js";
 import type { Proc, Scheduler, Task } from "./task.js";
 
 export const ENOSYS = 38;
@@ -104,6 +104,8 @@ export class Kernel {
   task!: Task;
   status: ExitStatus | null = null;
   strace: ((line: string) => void) | null;
+  /** Where strace lines go, keeping blocked calls' lines open (`<unfinished ...>`); shared by every process of a run. */
+  private straceSink: StraceOut | null;
   /** strace -s: the longest string shown */
   straceStringLimit = 32;
   syscallHook: ((nr: number, args: Args, k: Kernel) => number | undefined) | null;
@@ -116,7 +118,8 @@ export class Kernel {
     this.cpu = cpu;
     this.host = host;
     this.args = new Args(cpu);
-    this.strace = opts.strace ?? null;
+    this.straceSink = opts.strace ? straceOut(opts.strace) : null;
+    this.strace = this.straceSink ? this.straceSink.line : null;
     this.syscallHook = opts.syscallHook ?? null;
     cpu.onSyscall = this.syscallEntry;
     cpu.onFault = this.faultEntry;
@@ -156,27 +159,41 @@ export class Kernel {
       else res = -ENOSYS;
     } catch (e) {
       if (e instanceof ProcessExit) {
-        if (traced) this.strace!(straceExit(this, traced, null, this.stracePrefix()));
+        if (traced) this.straceDone(traced, null, prefix);
         this.terminate(e.status);
         return;
       }
       throw e;
     }
     if (this.status || (this.task && this.task.state === "dead")) {
-      if (traced) this.strace!(straceExit(this, traced, null, this.stracePrefix()));
+      if (traced) {
+        this.straceDone(traced, null, prefix);
+        // a thread's own exit: strace -f's line for it (the process's last one comes with the process's end)
+        if (!this.status && nr === 60) threadExitLine(this.task, prefix, Number(traced.ctx.arg(0) & 0xffn));
+      }
       return;
     }
     if (res === RESULT_BLOCK) {
-      // parked: the scheduler completes the call later (finishParked) or restarts it
+      // parked: the scheduler completes the call later (finishParked) or restarts it; its line stays open
       this.task.parkedTrace = traced;
       this.task.parkedNr = nr;
+      if (traced) traced.open = this.straceSink!.park(this.task.tid, straceHead(traced, prefix));
       return;
     }
     this.finish(traced, res, prefix);
   }
 
+  /** Write a traced call's line: whole, or `<... NAME resumed>` after its open line was ended by another. */
+  private straceDone(t: TracedCall, res: number | null, prefix: string): void {
+    const sink = this.straceSink!;
+    const open = t.open;
+    t.open = null;
+    if (open) sink.finish(open, (resumed) => straceEnd(this, t, res, prefix, resumed));
+    else sink.line(straceEnd(this, t, res, prefix, this.task !== undefined && sink.resumesRestarted(this.task.tid)));
+  }
+
   private finish(traced: TracedCall | null, res: number, prefix = this.stracePrefix()): void {
-    if (traced) this.strace!(straceExit(this, traced, res, prefix));
+    if (traced) this.straceDone(traced, res, prefix);
     if (res !== RESULT_KEEP) this.cpu.setRegNum(0, res);
     if (this.afterSyscall) this.afterSyscall(this);
   }
@@ -195,7 +212,11 @@ export class Kernel {
   restartParked(t: Task, quiet: boolean): void {
     const traced = t.parkedTrace as TracedCall | null;
     t.parkedTrace = null;
-    if (this.strace && traced && !quiet) this.strace(straceExit(this, traced, -4, this.stracePrefix())); // ? ERESTARTSYS
+    if (this.strace && traced) {
+      if (!quiet) this.straceDone(traced, -4, this.stracePrefix()); // ? ERESTARTSYS
+      else if (traced.open) this.straceSink!.restart(traced.open); // the same call goes on: its open line too
+      traced.open = null;
+    }
     this.cpu.rip -= 2; // back onto the syscall instruction
     this.cpu.setRegNum(0, t.parkedNr);
     if (this.afterSyscall) this.afterSyscall(this);

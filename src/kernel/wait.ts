@@ -9,7 +9,7 @@ import { defineSyscall, RESULT_BLOCK, type ExitStatus, type Kernel } from "./ker
 import { closeAllFiles } from "./files.js";
 import { queueSignalToProc, signalState } from "./signals.js";
 import type { Proc } from "./task.js";
-import { exitLine } from "./strace/lines.js";
+import { exitLine, threadsEndLines } from "./strace/lines.js";
 import { CLD_CONTINUED, CLD_STOPPED, orphanedByExit } from "./jobctl.js";
 
 const ECHILD = 10;
@@ -35,6 +35,7 @@ export function waitStatus(s: ExitStatus): number {
 /** Scheduler hook: a process has ended. */
 export function procExited(p: Proc): void {
   const k = p.kernel;
+  threadsEndLines(p);
   if (k.strace && p !== k.sched.root && p.status) k.strace(exitLine(k.sched.tasks.length > 0 ? `[pid ${p.pid}] ` : "", p.status));
   closeAllFiles(p.kernel);
   p.vforkParent = null; // wakes the parent of a vfork

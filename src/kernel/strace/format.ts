@@ -8,6 +8,7 @@ import type { Kernel, SyscallDef } from "../kernel.js";
 import { RESULT_KEEP } from "../kernel.js";
 import { errnoMessage, errnoName } from "../names.js";
 import { SYSCALL_NAMES } from "./names.js";
+import type { OpenCall } from "./out.js";
 import { buffer, cstring, hex, ptr, signalArg, type Decoder, type StraceCtx } from "./values.js";
 
 /** Shown after the call (a successful one; a failed call shows the address, unless `always`). */
@@ -63,6 +64,10 @@ export interface TracedCall {
   outs: Array<[number, Decoder, boolean]>;
   format: CallFormat | null;
   ctx: Ctx;
+  /** How many arguments print at entry, before the first output (strace's `read(3, ` of an unfinished line). */
+  split: number;
+  /** While parked: its open line (see out.ts). */
+  open: OpenCall | null;
 }
 
 function formatArg(k: Kernel, f: ArgFormat, v: bigint, c: StraceCtx, after: boolean): string | undefined {
@@ -100,18 +105,41 @@ export function straceEnter(k: Kernel, nr: number, def: SyscallDef | undefined, 
   const fmt: CallFormat | null = format ?? (def ? { args: def.args as ArgFormat[], ret: def.ret === "none" ? undefined : def.ret } : null);
   const parts: (string | undefined)[] = [];
   const outs: Array<[number, Decoder, boolean]> = [];
+  let split = -1;
   if (!fmt) {
     for (let j = 0; j < 6; j++) parts.push(hex(ctx.arg(j)));
   } else {
     fmt.args.forEach((f, j) => {
       const isOut = typeof f === "object" || (typeof f === "string" && f.startsWith("obuf"));
       if (isOut) {
+        if (split < 0) split = j;
         outs.push([j, typeof f === "object" ? f.out : (kk, v, c) => formatArg(kk, f, v, c, true), typeof f === "object" && f.always === true]);
         parts.push("");
       } else parts.push(formatArg(k, f, ctx.arg(j), ctx, false));
     });
   }
-  return { name, parts, outs, format: fmt, ctx };
+  return { name, parts, outs, format: fmt, ctx, split: split < 0 ? parts.length : split, open: null };
+}
+
+/** The arguments shown before the first output, and the rest. */
+function splitArgs(t: TracedCall): [string[], string[]] {
+  const head: string[] = [];
+  const tail: string[] = [];
+  t.parts.forEach((p, j) => {
+    if (p !== undefined) (j < t.split ? head : tail).push(p);
+  });
+  return [head, tail];
+}
+
+/** What strace prints at a call's entry: `read(3, ` (ended by ` <unfinished ...>` when another line comes first). */
+export function straceHead(t: TracedCall, prefix: string): string {
+  const [head, tail] = splitArgs(t);
+  return `${prefix}${t.name}(${head.join(", ")}${head.length > 0 && tail.length > 0 ? ", " : ""}`;
+}
+
+/** A parked call whose task was killed: `<... read resumed> <unfinished ...>) = ?`, or the whole head when it was never shown. */
+export function straceKilled(t: TracedCall, prefix: string, shown: boolean): string {
+  return `${shown ? `${prefix}<... ${t.name} resumed>` : straceHead(t, prefix)} <unfinished ...>) = ?`;
 }
 
 /** The result as strace prints it. */
@@ -132,6 +160,11 @@ function resultText(k: Kernel, t: TracedCall, res: number): string {
  * then ` = result`; `res` null for a call that does not return (exit).
  */
 export function straceExit(k: Kernel, t: TracedCall, res: number | null, prefix = ""): string {
+  return straceEnd(k, t, res, prefix, false);
+}
+
+/** The end of a call as a whole line, or (`resumed`) as `<... NAME resumed>` and the arguments after the head. */
+export function straceEnd(k: Kernel, t: TracedCall, res: number | null, prefix: string, resumed: boolean): string {
   if (res === RESULT_KEEP) {
     // rt_sigreturn: rax is the restored one
     const r = k.cpu.r;
@@ -143,7 +176,11 @@ export function straceExit(k: Kernel, t: TracedCall, res: number | null, prefix 
     const v = t.ctx.arg(j);
     t.parts[j] = ok || always ? d(k, v, t.ctx) : ptr(v);
   }
-  const call = `${t.name}(${t.parts.filter((p) => p !== undefined).join(", ")})`;
+  let call: string;
+  if (resumed) {
+    const [, tail] = splitArgs(t);
+    call = `<... ${t.name} resumed>${tail.join(", ")})`;
+  } else call = `${t.name}(${t.parts.filter((p) => p !== undefined).join(", ")})`;
   return syscallLine(prefix, call, res === null ? "?" : resultText(k, t, res));
 }
 

@@ -6,7 +6,9 @@
  */
 import { sigName } from "../kernel.js";
 import { quote, ptr, hex, varsComment } from "./values.js";
-import { syscallLine } from "./format.js";
+import { straceKilled, syscallLine, type TracedCall } from "./format.js";
+import { straceOut } from "./out.js";
+import type { Proc, Task } from "../task.js";
 
 const SI_CODES: Record<number, string> = { 0: "SI_USER", 0x80: "SI_KERNEL", [-1]: "SI_QUEUE", [-2]: "SI_TIMER", [-3]: "SI_MESGQ", [-4]: "SI_ASYNCIO", [-5]: "SI_SIGIO", [-6]: "SI_TKILL" };
 /** si_code names of SIGCHLD (index = code). */
@@ -53,4 +55,40 @@ export function execveLine(prefix: string, path: string, argv: string[], envpAdd
   const shown = argv.slice(0, limit).map((a) => q(a, limit));
   if (argv.length > limit) shown.push("...");
   return syscallLine(prefix, `execve(${q(path, Infinity)}, [${shown.join(", ")}], ${hex(envpAddr)} ${varsComment(envCount)})`, "0");
+}
+
+/** Threads whose `+++ exited` line was written when they called exit. */
+const EXITED = new WeakSet<Task>();
+
+/** A thread (not the process's last) ended with exit(code): `[pid N] +++ exited with 0 +++`. */
+export function threadExitLine(t: Task, prefix: string, code: number): void {
+  const k = t.kernel;
+  if (!k.strace) return;
+  EXITED.add(t);
+  k.strace(exitLine(prefix, { kind: "exit", code }));
+}
+
+/**
+ * A process ended with threads still in it (exit_group, a fatal signal):
+ * as strace -f, each one's blocked call ends as `<... read resumed>
+ * <unfinished ...>) = ?` and each thread but the leader gets its `+++`
+ * line (the leader's, the process's, follows).
+ */
+export function threadsEndLines(p: Proc): void {
+  const k = p.kernel;
+  if (!k.strace || !p.status) return;
+  const status = p.status;
+  const out = straceOut(k.strace);
+  const many = p.tasks.length > 1;
+  for (const t of p.tasks) {
+    const prefix = many ? `[pid ${t.tid}] ` : "";
+    const traced = t.parkedTrace as TracedCall | null;
+    if (traced?.open) {
+      const open = traced.open;
+      traced.open = null;
+      t.parkedTrace = null;
+      out.finish(open, (shown) => straceKilled(traced, prefix, shown));
+    }
+    if (t.tid !== p.pid && !EXITED.has(t)) k.strace(exitLine(prefix, status));
+  }
 }
