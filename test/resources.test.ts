@@ -31,7 +31,7 @@ function build(name: string): string {
 for (const libc of ["musl", "glibc"]) {
   const exe = path.join(ROOT, "fixtures/bin", libc, "mmlimits");
   describe.skipIf(!IS_X86_64_LINUX || !fs.existsSync(exe))(`fixtures/c/mmlimits.c (${libc}) against native Linux`, () => {
-    for (const part of ["huge", "maxmap", "big", "rlimit"]) {
+    for (const part of ["huge", "maxmap", "big", "rlimit", "heap"]) {
       it(`${part}: same output as natively`, () => {
         const want = runNative(exe, [part]);
         expect(want.status).toBe(0);

@@ -27,9 +27,6 @@ const MREMAP_FIXED = 2;
 /** Top of the mmap area (below the stack and its guard gap), as Linux's mmap_base without ASLR. */
 export const MMAP_BASE = 0x7ffff7fff000;
 const MMAP_BOTTOM = 0x10000;
-/** brk may grow up to this size. */
-const BRK_MAX = 1 << 30;
-
 interface MmState {
   brkStart: number;
   brk: number;
@@ -74,7 +71,8 @@ defineSyscall({
   fn: (k, a) => {
     const s = mm(k);
     const want = a.u(0);
-    if (want === 0 || want < s.brkStart || want > s.brkStart + BRK_MAX) return s.brk;
+    // (no size cap of its own, as on Linux: the heap grows until it meets a mapping, RLIMIT_AS or the commit limit)
+    if (want === 0 || want < s.brkStart || pageUp(want) > USER_TOP) return s.brk;
     const oldTop = pageUp(s.brk);
     const newTop = pageUp(want);
     if (newTop > oldTop) {
