@@ -67,7 +67,8 @@ export class MemoryHost implements Host {
     return BigInt(Math.round(performanceNow() * 1e6));
   }
   randomBytes(buf: Uint8Array): void {
-    globalThis.crypto.getRandomValues(buf);
+    // Web Crypto fills at most 65,536 bytes per call (QuotaExceededError beyond)
+    for (let o = 0; o < buf.length; o += 65536) globalThis.crypto.getRandomValues(buf.subarray(o, o + 65536));
   }
   isatty(): boolean {
     return false;

@@ -7,49 +7,136 @@ import { defineSyscall, RESULT_BLOCK, type Args, type Kernel } from "./kernel.js
 import { Pipe } from "./pipe.js";
 import { isTtyIoctl, ttyIoctl } from "./tty.js";
 import { afterTruncate } from "./pagecache.js";
-import { fdLimit, files, fsOf, get, install, iovecs, readable, readInto, release, statOf, writable, writeFrom } from "./files.js";
+import { fdLimit, files, fsOf, get, install, iovecs, readable, readInto, release, statOf, writable, writeFrom, type OFile } from "./files.js";
+import { MAX_RW_COUNT, userRange } from "./misc.js";
 
 const EBADF = 9;
 const EFAULT = 14;
 const EINVAL = 22;
 const ENOTTY = 25;
 const ESPIPE = 29;
-const MAX_IO = 1 << 24;
 const O_ACCMODE = 3;
 const O_APPEND = 0x400;
 const O_NONBLOCK = 0x800;
 const O_CLOEXEC = 0x80000;
 
+/** Host buffer per step of a large regular-file transfer (a 2 GiB read does not take 2 GiB of host memory at once). */
+const CHUNK = 1 << 24;
+
+/** Guest buffers as [address, length] pairs (one for read/write, the iovecs for the vectored calls). */
+type Segs = Array<[number, number]>;
+
+/**
+ * The segments trimmed at the first byte the kernel cannot copy (Linux copies up to a fault
+ * and returns the count so far) and at MAX_RW_COUNT in all; their total, and whether a
+ * fault cut them.
+ */
+function usable(k: Kernel, segs: Segs, write: boolean): { segs: Segs; total: number; fault: boolean } {
+  const out: Segs = [];
+  let total = 0;
+  for (const [base, len] of segs) {
+    const want = Math.min(len, MAX_RW_COUNT - total);
+    if (want === 0) continue;
+    const ok = write ? k.cpu.mem.writablePrefix(base, want) : k.cpu.mem.readablePrefix(base, want);
+    if (ok > 0) out.push([base, ok]);
+    total += ok;
+    if (ok < want) return { segs: out, total, fault: true };
+  }
+  return { segs: out, total, fault: false };
+}
+
+/** Copy `data` into the segments starting `at` bytes into them; false at a fault. */
+function scatter(k: Kernel, segs: Segs, at: number, data: Uint8Array): boolean {
+  let o = 0;
+  for (const [base, len] of segs) {
+    if (o >= data.length) break;
+    if (at >= len) {
+      at -= len;
+      continue;
+    }
+    const c = Math.min(len - at, data.length - o);
+    if (k.copyOut(base + at, data.subarray(o, o + c))) return false;
+    o += c;
+    at = 0;
+  }
+  return true;
+}
+
+/** `n` bytes of the segments starting `at` bytes into them. */
+function gather(k: Kernel, segs: Segs, at: number, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const [base, len] of segs) {
+    if (o >= n) break;
+    if (at >= len) {
+      at -= len;
+      continue;
+    }
+    const c = Math.min(len - at, n - o);
+    out.set(k.cpu.mem.readBytes(base + at, c), o);
+    o += c;
+    at = 0;
+  }
+  return out;
+}
+
+/**
+ * Read into guest segments as Linux does: up to the first unwritable byte, EFAULT only when
+ * nothing could be copied and there was something to copy; a regular file fills the whole
+ * request (in host-sized steps), other kinds give what one read has.
+ */
+export function readSegs(k: Kernel, f: OFile, segs: Segs, pos: number | null): number {
+  const room = usable(k, segs, true);
+  if (room.total === 0) {
+    if (!room.fault) return 0;
+    // a file at EOF, an empty non-blocking pipe... still give their result, not EFAULT
+    const probe = readInto(k, f, new Uint8Array(1), f.kind === "file" ? (pos ?? f.pos) : pos);
+    return probe > 0 && probe !== RESULT_BLOCK ? -EFAULT : probe;
+  }
+  const buf = new Uint8Array(Math.min(room.total, CHUNK));
+  let done = 0;
+  while (done < room.total) {
+    const want = Math.min(room.total - done, CHUNK);
+    const n = readInto(k, f, want === buf.length ? buf : buf.subarray(0, want), pos === null ? null : pos + done);
+    if (n <= 0 || n === RESULT_BLOCK) return done > 0 ? done : n;
+    if (!scatter(k, room.segs, done, buf.subarray(0, n))) return done > 0 ? done : -EFAULT;
+    done += n;
+    if (n < want || f.kind !== "file") break;
+  }
+  return done;
+}
+
+/** Write from guest segments as Linux does: the readable prefix, EFAULT only when none of it is; a regular file takes it all. */
+export function writeSegs(k: Kernel, f: OFile, segs: Segs, pos: number | null): number {
+  const have = usable(k, segs, false);
+  if (have.total === 0) return have.fault ? -EFAULT : 0;
+  let done = 0;
+  while (done < have.total) {
+    const want = Math.min(have.total - done, CHUNK);
+    const n = writeFrom(k, f, gather(k, have.segs, done, want), pos === null ? null : pos + done);
+    if (n <= 0 || n === RESULT_BLOCK) return done > 0 ? done : n;
+    done += n;
+    if (n < want || f.kind !== "file") break;
+  }
+  return done;
+}
+
 function sysRead(k: Kernel, a: Args, pos: number | null): number {
   const f = get(k, a.i32(0));
   if (!f || !readable(f)) return -EBADF;
   if (pos !== null && f.kind !== "file") return -ESPIPE;
-  const len = Math.min(a.u(2), MAX_IO);
-  // Linux copies out until the first unwritable byte and returns that partial count
-  const room = k.cpu.mem.writablePrefix(a.u(1), len);
-  if (room === 0 && len > 0) {
-    // EFAULT only when there was something to copy (a file at EOF still reads 0)
-    const n = readInto(k, f, new Uint8Array(1), f.kind === "file" ? (pos ?? f.pos) : pos);
-    return n === RESULT_BLOCK ? n : n > 0 ? -EFAULT : n;
-  }
-  const buf = new Uint8Array(room);
-  const n = readInto(k, f, buf, pos);
-  if (n <= 0 || n === RESULT_BLOCK) return n;
-  if (k.copyOut(a.u(1), buf.subarray(0, n))) return -EFAULT;
-  return n;
+  // vfs_read: access_ok on the whole request before anything, then the count is capped
+  if (!userRange(a.u(1), a.u(2))) return -EFAULT;
+  if (a.u(2) === 0) return readInto(k, f, new Uint8Array(0), pos);
+  return readSegs(k, f, [[a.u(1), a.u(2)]], pos);
 }
 
 function sysWrite(k: Kernel, a: Args, pos: number | null): number {
   const f = get(k, a.i32(0));
   if (!f || !writable(f)) return -EBADF;
   if (pos !== null && f.kind !== "file") return -ESPIPE;
-  const len = Math.min(a.u(2), MAX_IO);
-  if (len === 0) return 0;
-  // a buffer running into an unmapped page: the readable part is written (Linux's partial count)
-  const have = k.cpu.mem.readablePrefix(a.u(1), len);
-  if (have === 0) return -EFAULT;
-  const data = k.cpu.mem.readBytes(a.u(1), have);
-  return writeFrom(k, f, data, pos);
+  if (!userRange(a.u(1), a.u(2))) return -EFAULT;
+  return writeSegs(k, f, [[a.u(1), a.u(2)]], pos);
 }
 
 defineSyscall({ nr: 0, name: "read", args: ["fd", "obuf2", "u"], fn: (k, a) => sysRead(k, a, null) });
@@ -65,30 +152,7 @@ defineSyscall({
     const f = get(k, a.i32(0));
     if (!f || !writable(f)) return -EBADF;
     const v = iovecs(k, a.u(1), a.i32(2));
-    if (typeof v === "number") return v;
-    // as Linux: the buffers are gathered up to the first unreadable byte; nothing readable at all is EFAULT
-    const parts: Uint8Array[] = [];
-    let total = 0;
-    let fault = false;
-    for (const [base, len] of v) {
-      const want = Math.min(len, MAX_IO - total);
-      if (want === 0) continue;
-      const have = k.cpu.mem.readablePrefix(base, want);
-      if (have > 0) parts.push(k.cpu.mem.readBytes(base, have));
-      total += have;
-      if (have < want) {
-        fault = true;
-        break;
-      }
-    }
-    if (total === 0) return fault ? -EFAULT : 0;
-    const all = new Uint8Array(total);
-    let o = 0;
-    for (const p of parts) {
-      all.set(p, o);
-      o += p.length;
-    }
-    return writeFrom(k, f, all, null);
+    return typeof v === "number" ? v : writeSegs(k, f, v, null);
   },
 });
 
@@ -100,34 +164,7 @@ defineSyscall({
     const f = get(k, a.i32(0));
     if (!f || !readable(f)) return -EBADF;
     const v = iovecs(k, a.u(1), a.i32(2));
-    if (typeof v === "number") return v;
-    // room up to the first unwritable byte (Linux returns the count copied before a fault)
-    let total = 0;
-    for (const [base, len] of v) {
-      const want = Math.min(len, MAX_IO - total);
-      const room = k.cpu.mem.writablePrefix(base, want);
-      total += room;
-      if (room < want) break;
-    }
-    if (total === 0 && v.some(([, l]) => l > 0)) {
-      const probe = readInto(k, f, new Uint8Array(1), f.kind === "file" ? f.pos : null);
-      return probe > 0 && probe !== RESULT_BLOCK ? -EFAULT : probe;
-    }
-    const buf = new Uint8Array(total);
-    const n = readInto(k, f, buf, null);
-    if (n <= 0 || n === RESULT_BLOCK) return n;
-    let o = 0;
-    try {
-      for (const [base, len] of v) {
-        if (o >= n) break;
-        const c = Math.min(len, n - o);
-        k.cpu.mem.writeBytes(base, buf.subarray(o, o + c));
-        o += c;
-      }
-    } catch {
-      return -EFAULT;
-    }
-    return n;
+    return typeof v === "number" ? v : readSegs(k, f, v, null);
   },
 });
 

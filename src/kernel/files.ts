@@ -10,7 +10,7 @@
 import type { HostDirent, HostStat } from "../host/host.js";
 import type { Kernel } from "./kernel.js";
 import { hostRead, pipeRead, pipeWrite, type Pipe } from "./pipe.js";
-import { RLIMIT_FSIZE, RLIMIT_NOFILE, rlimits } from "./misc.js";
+import { RLIMIT_FSIZE, RLIMIT_NOFILE, rlimits, userRange } from "./misc.js";
 import { afterFileWrite, beforeFileRead } from "./pagecache.js";
 
 const ENOENT = 2;
@@ -263,17 +263,28 @@ export function writable(f: OFile): boolean {
 }
 
 /** struct iovec { void *base; size_t len; } */
+/**
+ * An iovec array as Linux's import_iovec reads it: at most UIO_MAXIOV (1024) entries, a
+ * negative length is EINVAL and a buffer outside user space EFAULT (for the whole call,
+ * before anything moves); the MAX_RW_COUNT cap on the total is the caller's.
+ */
 export function iovecs(k: Kernel, addr: number, count: number): Array<[number, number]> | number {
   if (count < 0 || count > 1024) return -EINVAL;
-  const out: Array<[number, number]> = [];
+  let b: Uint8Array;
   try {
-    for (let j = 0; j < count; j++) {
-      const b = k.cpu.mem.readBytes(addr + 16 * j, 16);
-      const dv = new DataView(b.buffer);
-      out.push([Number(dv.getBigUint64(0, true)), Number(dv.getBigUint64(8, true))]);
-    }
+    b = k.cpu.mem.readBytes(addr, 16 * count);
   } catch {
     return -EFAULT;
+  }
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const out: Array<[number, number]> = [];
+  for (let j = 0; j < count; j++) {
+    const base = dv.getUint32(16 * j, true) + dv.getUint32(16 * j + 4, true) * 4294967296;
+    const hi = dv.getInt32(16 * j + 12, true);
+    if (hi < 0) return -EINVAL;
+    const len = dv.getUint32(16 * j + 8, true) + hi * 4294967296;
+    if (!userRange(base, len)) return -EFAULT;
+    out.push([base, len]);
   }
   return out;
 }

@@ -11,6 +11,7 @@ import { defineSyscall, RESULT_BLOCK, type Args, type Kernel } from "./kernel.js
 import { doRename, fsOf, get, install, iovecs, pathOp, readable, readInto, readPath, resolve, writable, writeFrom, type OFile } from "./files.js";
 import { fmtDirfd } from "./strace/flags.js";
 import { afterTruncate } from "./pagecache.js";
+import { readSegs, writeSegs } from "./file-io.js";
 
 const ENOENT = 2;
 const EEXIST = 17;
@@ -224,19 +225,7 @@ function preadv(k: Kernel, a: Args, pos: number | null): number {
   if (!f || !readable(f)) return -EBADF;
   if (pos !== null && f.kind !== "file") return -ESPIPE;
   const v = iovecs(k, a.u(1), a.i32(2));
-  if (typeof v === "number") return v;
-  const total = v.reduce((n, [, l]) => n + l, 0);
-  const buf = new Uint8Array(Math.min(total, 1 << 24));
-  const n = readInto(k, f, buf, pos);
-  if (n <= 0 || n === RESULT_BLOCK) return n; // RESULT_BLOCK: parked on an empty pipe
-  let o = 0;
-  for (const [base, len] of v) {
-    if (o >= n) break;
-    const c = Math.min(len, n - o);
-    if (k.copyOut(base, buf.subarray(o, o + c))) return o > 0 ? o : -EFAULT;
-    o += c;
-  }
-  return n;
+  return typeof v === "number" ? v : readSegs(k, f, v, pos); // RESULT_BLOCK: parked on an empty pipe
 }
 
 function pwritev(k: Kernel, a: Args, pos: number | null): number {
@@ -244,22 +233,7 @@ function pwritev(k: Kernel, a: Args, pos: number | null): number {
   if (!f || !writable(f)) return -EBADF;
   if (pos !== null && f.kind !== "file") return -ESPIPE;
   const v = iovecs(k, a.u(1), a.i32(2));
-  if (typeof v === "number") return v;
-  const parts: Uint8Array[] = [];
-  try {
-    for (const [base, len] of v) if (len) parts.push(k.cpu.mem.readBytes(base, Math.min(len, 1 << 24)));
-  } catch {
-    return -EFAULT;
-  }
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  if (total === 0) return 0;
-  const all = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    all.set(p, o);
-    o += p.length;
-  }
-  return writeFrom(k, f, all, pos);
+  return typeof v === "number" ? v : writeSegs(k, f, v, pos);
 }
 const posArg = (a: Args, allowCurrent: boolean): number | null | -1 => {
   const p = a.i(3);

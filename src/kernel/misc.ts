@@ -173,8 +173,19 @@ const GRND_RANDOM = 2;
 const GRND_INSECURE = 4;
 /** Largest piece Web Crypto's getRandomValues fills in one call. */
 const RANDOM_PIECE = 65536;
-/** Linux caps one read at MAX_RW_COUNT (INT_MAX rounded down to a page). */
-const MAX_RW_COUNT = 0x7ffff000;
+/** Linux caps one read or write at MAX_RW_COUNT (INT_MAX rounded down to a page). */
+export const MAX_RW_COUNT = 0x7ffff000;
+/** End of the user address space (x86-64 TASK_SIZE_MAX, 47-bit). */
+const TASK_SIZE_MAX = 0x7ffffffff000;
+
+/**
+ * Linux's access_ok: [addr, addr + len) lies wholly below TASK_SIZE_MAX. Checked before any
+ * copy, so a range reaching into kernel space is EFAULT even when a prefix of it is mapped
+ * and even for len 0 (read(fd, 0xffff880000000000, 0) is EFAULT natively).
+ */
+export function userRange(addr: number, len: number): boolean {
+  return addr <= TASK_SIZE_MAX && len <= TASK_SIZE_MAX - addr;
+}
 
 defineSyscall({
   nr: 318,
@@ -184,8 +195,10 @@ defineSyscall({
     const flags = a.u32(2);
     if (flags & ~(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE)) return -EINVAL;
     if ((flags & (GRND_RANDOM | GRND_INSECURE)) === (GRND_RANDOM | GRND_INSECURE)) return -EINVAL;
+    // import_single_range: the length is capped first, then the range must be user space
     const len = Math.min(a.u(1), MAX_RW_COUNT);
     const addr = a.u(0);
+    if (!userRange(addr, len)) return -EFAULT;
     // Fill in pieces: no huge host buffer, and Web Crypto's limit per call holds.
     const piece = new Uint8Array(Math.min(len, RANDOM_PIECE));
     let done = 0;

@@ -262,6 +262,74 @@ int main(int argc, char **argv) {
     T("writev NULL base", syscall(SYS_writev, vf, iov3, 1));
     close(vf);
   }
+  {
+    /* lengths: Linux moves up to MAX_RW_COUNT (2 GiB - 4 KiB) in one call; access_ok checks the
+     * whole range against the top of user space before anything moves (a fixed low buffer, so
+     * that the cases do not depend on where mmap puts things) */
+    char *huge = mmap((void *)0x200000000UL, 41 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    void *kern = (void *)0xffff880000000000UL;
+    char *top = (char *)0x7ffffffff000UL - 8;
+    memset(huge, 'q', 41 << 20);
+    int hf = open(file, O_RDWR | O_TRUNC);
+    T("write 40 MiB", syscall(SYS_write, hf, huge, 40 << 20));
+    lseek(hf, 0, SEEK_SET);
+    T("read 41 MiB (40 in the file)", syscall(SYS_read, hf, huge, 41 << 20));
+    T("read at EOF into kernel space", syscall(SYS_read, hf, kern, 10));
+    T("read 0 bytes into kernel space", syscall(SYS_read, hf, kern, 0));
+    T("write 0 bytes from kernel space", syscall(SYS_write, hf, kern, 0));
+    T("write len 1<<62", syscall(SYS_write, hf, huge, 1L << 62));
+    T("write len -1", syscall(SYS_write, hf, huge, -1L));
+    lseek(hf, 0, SEEK_SET);
+    T("read len 1<<62", syscall(SYS_read, hf, huge, 1L << 62));
+    T("read across the top of user space", syscall(SYS_read, hf, top, 16));
+    T("pread into kernel space", syscall(SYS_pread64, hf, kern, 10, 0));
+    struct iovec kv[2] = {{huge, 10}, {kern, 10}};
+    T("writev, 2nd iov in kernel space", syscall(SYS_writev, hf, kv, 2));
+    lseek(hf, 0, SEEK_SET);
+    T("readv, 2nd iov in kernel space", syscall(SYS_readv, hf, kv, 2));
+    struct iovec kz[2] = {{huge, 10}, {kern, 0}};
+    T("writev, 2nd iov kernel, len 0", syscall(SYS_writev, hf, kz, 2));
+    struct iovec kn[2] = {{huge, 10}, {huge, -1L}};
+    T("writev, 2nd iov len -1", syscall(SYS_writev, hf, kn, 2));
+    struct iovec k2[2] = {{huge, 0x7ffff000}, {huge, 0x7ffff000}};
+    lseek(hf, 0, SEEK_SET);
+    T("readv 2 x 2 GiB (40 MiB file)", syscall(SYS_readv, hf, k2, 2));
+    T("preadv 2 x 2 GiB at 1 MiB", syscall(SYS_preadv, hf, k2, 2, 1 << 20, 0));
+    close(hf);
+
+    long sizes[] = {1, 32, 33, 256, 65537, (1 << 20) + 1, (32 << 20) - 1, 32 << 20, 40 << 20};
+    for (int i = 0; i < (int)(sizeof sizes / sizeof *sizes); i++) {
+      char l[64];
+      snprintf(l, sizeof l, "getrandom(huge, %ld)", sizes[i]);
+      T(l, syscall(SYS_getrandom, huge, sizes[i], 0));
+    }
+    T("getrandom(huge, 1<<62)", syscall(SYS_getrandom, huge, 1L << 62, 0));
+    T("getrandom(huge, -1)", syscall(SYS_getrandom, huge, -1L, 0));
+    T("getrandom(kernel, 16)", syscall(SYS_getrandom, kern, 16, 0));
+    T("getrandom(kernel, 0)", syscall(SYS_getrandom, kern, 0, 0));
+    T("getrandom(NULL, 0)", syscall(SYS_getrandom, 0, 0, 0));
+    T("getrandom across the top", syscall(SYS_getrandom, top, 16, 0));
+    char *rw = mmap(0, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    mprotect(rw + 4096, 4096, PROT_READ);
+    T("getrandom(read-only page)", syscall(SYS_getrandom, rw + 4096, 16, 0));
+    T("getrandom 200 into read-only", syscall(SYS_getrandom, rw + 4000, 200, 0));
+    T("getrandom 20 into read-only", syscall(SYS_getrandom, rw + 4090, 20, 0));
+    T("getrandom 50 into read-only", syscall(SYS_getrandom, rw + 4090, 50, 0));
+    T("getrandom flags 1<<32", syscall(SYS_getrandom, huge, 16, 1L << 32));
+    T("getrandom flags 1<<31", syscall(SYS_getrandom, huge, 16, 0x80000000L));
+    T("getrandom flags 7", syscall(SYS_getrandom, huge, 16, 7));
+    T("getrandom flags 5", syscall(SYS_getrandom, huge, 16, 5));
+    T("getrandom flags 3", syscall(SYS_getrandom, huge, 16, 3));
+    T("getrandom bad flags, NULL", syscall(SYS_getrandom, 0, 16, 8));
+    munmap(rw, 8192);
+    munmap(huge, 41 << 20);
+
+    /* the number is eax sign-extended: -1 is "no syscall", bit 30 is x32's (host-dependent, left out) */
+    T("syscall 0xffffffff", syscall(0xffffffffL));
+    T("syscall 0x1ffffffff", syscall(0x1ffffffffL));
+    T("syscall 0x80000027", syscall(0x80000027L));
+    T("syscall 0xffffffff00000027 getpid", syscall(0xffffffff00000027L) == getpid());
+  }
   T("close twice", (close(pfd[1]), syscall(SYS_close, pfd[1])));
   unlink(subfile);
   rmdir(sub);
