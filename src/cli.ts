@@ -22,6 +22,13 @@ import { JIT_THRESHOLD, WASM_THRESHOLD } from "./cpu/cpu.js";
 const require = createRequire(import.meta.url);
 const pkg = require("../package.json") as { version: string };
 
+/** Temporary directories of this run: removed at exit, and before dying by the guest's signal (which runs no exit handlers). */
+const tempDirs: string[] = [];
+function removeTempDirs(): void {
+  for (const d of tempDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+}
+process.on("exit", removeTempDirs);
+
 function die(msg: string, status: number): never {
   process.stderr.write(`x64emu: ${msg}\n`);
   process.exit(status);
@@ -100,9 +107,9 @@ async function main(): Promise<void> {
     if (argv.gdb !== undefined || argv.gdbStdio) {
       // gdb reads the symbols from the executable: give it the linked one
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "x64emu-"));
+      tempDirs.push(dir);
       execFile = path.join(dir, path.basename(prog).replace(/\.(s|asm)$/i, ""));
       fs.writeFileSync(execFile, bytes, { mode: 0o755 });
-      process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
     }
   }
 
@@ -313,6 +320,7 @@ function printStats(proc: Process, ms: number): void {
 
 /** Die by the guest's signal so the shell sees 128+N; fall back to exit(128+N) where Node keeps the signal. */
 function dieBySignal(sig: number): void {
+  removeTempDirs();
   try {
     // Node ignores SIGPIPE (and may ignore others): a listener added and removed leaves the
     // signal at its default action (libuv restores SIG_DFL), so the signal kills us as it killed

@@ -3,12 +3,12 @@
  * spellings and X64EMU_* environment variables, --binfmt, and the launcher's
  * code cache, which must never break the command.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseCommandLine, UsageError } from "../src/cli/options.js";
-import { ROOT, runEmu, tmpDir } from "./helpers/asm.js";
+import { CLI, ROOT, runEmu, tmpDir } from "./helpers/asm.js";
 
 const bin = (n: string) => path.join(ROOT, "fixtures/bin", n);
 /** The environment without X64EMU_* variables (the argv fixture prints those). */
@@ -107,6 +107,31 @@ describe("qemu-user options and X64EMU_* variables", () => {
     expect(parseCommandLine(["prog"], { X64EMU_GDB: "99", X64EMU_LD_PREFIX: "/r" }).opts).toMatchObject({ gdb: 99, sysroot: "/r" });
     expect(parseCommandLine(["--", "-prog"]).rest).toEqual(["-prog"]);
     expect(() => parseCommandLine(["--install"])).toThrow(UsageError);
+  });
+});
+
+describe("temporary files", () => {
+  /** x64emu --gdb-stdio PROG, sent one gdb packet after each reply (as gdb does); resolves with the signal it died of. */
+  function gdbSession(prog: string, packets: string[], tmp: string): Promise<NodeJS.Signals | null> {
+    const p = spawn(process.execPath, [CLI, "--gdb-stdio", prog], { env: cleanEnv({ TMPDIR: tmp }), stdio: ["pipe", "pipe", "ignore"] });
+    const next = () => p.stdin.write(packets.shift() ?? "");
+    p.stdout.on("data", (d: Buffer) => /#[0-9a-f]{2}/.test(d.toString()) && next());
+    p.stdin.on("error", () => undefined);
+    next();
+    return new Promise((resolve) => p.on("exit", (_code, signal) => resolve(signal)));
+  }
+
+  it("the executable an assembled program hands gdb is removed, also when gdb kills the program or it dies of a signal", async () => {
+    const src = path.join(tmpDir(), "ud.s");
+    fs.writeFileSync(src, ".globl _start\n_start: ud2\n");
+    for (const [prog, packets, signal] of [
+      [src, ["$?#3f", "+$c#63", "+$C04#a7"], "SIGILL"], // stopped by the SIGILL, then continued with it: dies of it
+      [path.join(ROOT, "fixtures/src/getpid.s"), ["$?#3f", "+$k#6b"], "SIGKILL"],
+    ] as const) {
+      const tmp = fs.mkdtempSync(path.join(tmpDir(), "run-"));
+      expect(await gdbSession(prog, [...packets], tmp)).toBe(signal);
+      expect(fs.readdirSync(tmp)).toEqual([]);
+    }
   });
 });
 
