@@ -4,7 +4,7 @@
  */
 import type { Kernel } from "../kernel.js";
 import { AF, bits, flagNames, named, type Table } from "./flags.js";
-import { after, out } from "./format.js";
+import { after, inout, out } from "./format.js";
 import { fmtPollfds, fmtSigset, fmtSockaddr, fmtTimespec, fmtTimeval, pollResult, timespec } from "./structs.js";
 import { def } from "./table.js";
 import { buffer, peek, ptr, struct, View, type Decoder, type StraceCtx } from "./values.js";
@@ -154,7 +154,8 @@ const MSG: Table = [
 const family = named(AF, (x) => String(x));
 /** sendto/recvfrom's address (length in argument 5) */
 const sockaddr5: Decoder = (k, v, c) => fmtSockaddr(k, v, withArg(c, 2, c.arg(5)));
-const recvBuf: Decoder = (k, v, c) => buffer(k, v, Math.max(0, c.res), c.limit);
+/** the bytes received: as many as the result says, within the buffer (MSG_TRUNC returns the datagram's whole length) */
+const recvBuf: Decoder = (k, v, c) => buffer(k, v, Math.min(Math.max(0, c.res), Number(c.arg(2))), c.limit);
 const itimerspec: Decoder = (k, v) => struct(k, v, 32, (s) => `{it_interval=${timespec(s, 0)}, it_value=${timespec(s, 16)}}`);
 
 def("select", ["d", fdSetIn, fdSetIn, fdSetIn, fmtTimeval], (k, c) => selectResult(k, c, "timeval"));
@@ -177,12 +178,12 @@ def("socketpair", [family, sockType, sockProto, out((k, v) => struct(k, v, 8, (s
 def("connect", ["fd", fmtSockaddr, "u"]);
 def("bind", ["fd", fmtSockaddr, "u"]);
 def("listen", ["fd", "d"]);
-def("accept", ["fd", out(sockaddrOut), out(intOut)]);
-def("accept4", ["fd", out(sockaddrOut), out(intOut), bits([["SOCK_NONBLOCK", 0o4000], ["SOCK_CLOEXEC", 0o2000000]])]);
-def("getsockname", ["fd", out(sockaddrOut), out(intOut)]);
-def("getpeername", ["fd", out(sockaddrOut), out(intOut)]);
+def("accept", ["fd", out(sockaddrOut), inout(intOut)]);
+def("accept4", ["fd", out(sockaddrOut), inout(intOut), bits([["SOCK_NONBLOCK", 0o4000], ["SOCK_CLOEXEC", 0o2000000]])]);
+def("getsockname", ["fd", out(sockaddrOut), inout(intOut)]);
+def("getpeername", ["fd", out(sockaddrOut), inout(intOut)]);
 def("setsockopt", ["fd", named(SOL, (x) => String(x)), named(SO, (x) => String(x)), intIn, "u"]);
 def("getsockopt", ["fd", named(SOL, (x) => String(x)), named(SO, (x) => String(x)), out(intOut), after(intOut)]);
 def("sendto", ["fd", "buf2", "u", bits(MSG), sockaddr5, "u"]);
-def("recvfrom", ["fd", out(recvBuf), "u", bits(MSG), out(sockaddr5), out(intOut)]);
+def("recvfrom", ["fd", out(recvBuf), "u", bits(MSG), out(sockaddr5), inout(intOut)]);
 def("shutdown", ["fd", named([["SHUT_RD", 0], ["SHUT_WR", 1], ["SHUT_RDWR", 2]])]);

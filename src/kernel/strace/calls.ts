@@ -30,7 +30,7 @@ import {
   RLIMIT,
   SEEK,
 } from "./flags.js";
-import { out } from "./format.js";
+import { after, out } from "./format.js";
 import { def } from "./table.js";
 import {
   fmtFdPair,
@@ -148,7 +148,9 @@ def("madvise", ["ptr", "u", named(MADV)]);
 def("dup", ["fd"]);
 def("dup2", ["fd", "fd"]);
 def("pause", []);
-def("nanosleep", [fmtTimespec, "ptr"]);
+/** nanosleep's remaining time: written on an interruption, else the address (printed after the call, as strace does) */
+const remaining = after((k, v, c) => (c.res === -4 && v !== 0n ? fmtTimespec(k, v, c) : ptr(v)));
+def("nanosleep", [fmtTimespec, remaining]);
 def("getitimer", [named(ITIMER), out(fmtItimerval)]);
 def("alarm", ["u"]);
 def("setitimer", [named(ITIMER), fmtItimerval, out(fmtItimerval)]);
@@ -200,11 +202,54 @@ def("arch_prctl", [named(ARCH_PRCTL, (v) => `${hex(v)} /* ARCH_??? */`), "x"]);
 def("gettid", []);
 def("tkill", ["d", "sig"]);
 def("time", ["ptr"]);
-def("futex", ["ptr", named(FUTEX_OP.flatMap(([n, v]) => [[n, v] as const, [`${n}_PRIVATE`, v | 128] as const])), "d", "ptr", "ptr", "d"]);
+/** futex's operation: `FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME` */
+const futexOp: Decoder = (_k, v) => {
+  const n = Number(v & 0xffffffffn);
+  const name = FUTEX_OP.find(([, x]) => x === (n & 0x7f))?.[0];
+  if (name === undefined || (n & ~0x1ff) !== 0) return hex(n);
+  return `${name}${n & 128 ? "_PRIVATE" : ""}${n & 256 ? "|FUTEX_CLOCK_REALTIME" : ""}`;
+};
+const futexCmd = (c: StraceCtx): number => Number(c.arg(1) & 0x7fn);
+const u32 = (v: bigint): string => String(v & 0xffffffffn);
+const bitset = (v: bigint): string => ((v & 0xffffffffn) === 0xffffffffn ? "FUTEX_BITSET_MATCH_ANY" : hex(v & 0xffffffffn));
+const WAKE_OPS = ["FUTEX_OP_SET", "FUTEX_OP_ADD", "FUTEX_OP_OR", "FUTEX_OP_ANDN", "FUTEX_OP_XOR"];
+const WAKE_CMPS = ["FUTEX_OP_CMP_EQ", "FUTEX_OP_CMP_NE", "FUTEX_OP_CMP_LT", "FUTEX_OP_CMP_LE", "FUTEX_OP_CMP_GT", "FUTEX_OP_CMP_GE"];
+/** FUTEX_WAKE_OP's encoded operation: `FUTEX_OP_SET<<28|0<<12|FUTEX_OP_CMP_GT<<24|0x1` */
+const wakeOp = (v: bigint): string => {
+  const n = Number(v & 0xffffffffn);
+  const op = (n >>> 28) & 7;
+  const cmp = (n >>> 24) & 15;
+  const opName = (WAKE_OPS[op] ?? String(op)) + (n & 0x80000000 ? "|FUTEX_OP_OPARG_SHIFT" : "");
+  return `${opName}<<28|${(n >>> 12) & 0xfff}<<12|${WAKE_CMPS[cmp] ?? String(cmp)}<<24|${hex(n & 0xfff)}`;
+};
+/** futex's arguments after val, as strace shows them: only those the operation reads. */
+const futexArg =
+  (j: number): Decoder =>
+  (k, v, c) => {
+    switch (futexCmd(c)) {
+      case 0: // WAIT: the timeout
+        return j === 3 ? fmtTimespec(k, v, c) : undefined;
+      case 9: // WAIT_BITSET: the timeout and the bitset
+        return j === 3 ? fmtTimespec(k, v, c) : j === 5 ? bitset(v) : undefined;
+      case 10: // WAKE_BITSET: the bitset
+        return j === 5 ? bitset(v) : undefined;
+      case 3: // REQUEUE: val2 and uaddr2
+        return j === 3 ? u32(v) : j === 4 ? ptr(v) : undefined;
+      case 4: // CMP_REQUEUE: val2, uaddr2 and val3
+        return j === 3 ? u32(v) : j === 4 ? ptr(v) : u32(v);
+      case 5: // WAKE_OP
+        return j === 3 ? u32(v) : j === 4 ? ptr(v) : wakeOp(v);
+      case 1: // WAKE: nothing more
+        return undefined;
+      default:
+        return j === 3 || j === 4 ? ptr(v) : hex(v);
+    }
+  };
+def("futex", ["ptr", futexOp, (_k, v) => u32(v), futexArg(3), futexArg(4), futexArg(5)]);
 def("set_tid_address", ["ptr"]);
 def("clock_gettime", [named(CLOCK), out(fmtTimespec)]);
 def("clock_getres", [named(CLOCK), out(fmtTimespec)]);
-def("clock_nanosleep", [named(CLOCK), named([["0", 0], ["TIMER_ABSTIME", 1]]), fmtTimespec, "ptr"]);
+def("clock_nanosleep", [named(CLOCK), named([["0", 0], ["TIMER_ABSTIME", 1]]), fmtTimespec, remaining]);
 def("exit_group", ["d"]);
 def("tgkill", ["d", "d", "sig"]);
 def("openat", [fmtDirfd, "str", fmtOpenFlags, modeIfCreat(2)]);

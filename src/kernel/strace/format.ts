@@ -15,10 +15,20 @@ import { buffer, cstring, hex, ptr, signalArg, type Decoder, type StraceCtx } fr
 export interface OutArg {
   out: Decoder;
   always?: boolean;
+  /** A value-result argument (a socklen): shown `[in => out]` when the call changed it. */
+  inout?: boolean;
 }
 export const out = (d: Decoder): OutArg => ({ out: d });
 /** Decoded after the call whatever its result (clone's fields). */
 export const after = (d: Decoder): OutArg => ({ out: d, always: true });
+/** Read before and after the call: `[128 => 16]` when it changed, as strace prints a value-result length. */
+export const inout = (d: Decoder): OutArg => ({ out: d, inout: true });
+
+/** strace's `[in => out]` for a value-result argument that changed. */
+function changed(before: string | undefined, now: string | undefined): string | undefined {
+  if (before === undefined || now === undefined || before === now || !/^\[.*\]$/.test(before) || !/^\[.*\]$/.test(now)) return now;
+  return `[${before.slice(1, -1)} => ${now.slice(1, -1)}]`;
+}
 
 /**
  * How an argument prints: `d` int, `l` signed 64-bit, `u` unsigned, `x` hex,
@@ -61,7 +71,8 @@ class Ctx implements StraceCtx {
 export interface TracedCall {
   name: string;
   parts: (string | undefined)[];
-  outs: Array<[number, Decoder, boolean]>;
+  /** Output arguments: index, decoder, shown even after a failure, the value-result's text before the call. */
+  outs: Array<[number, Decoder, boolean, string | undefined]>;
   format: CallFormat | null;
   ctx: Ctx;
   /** How many arguments print at entry, before the first output (strace's `read(3, ` of an unfinished line). */
@@ -91,7 +102,8 @@ function formatArg(k: Kernel, f: ArgFormat, v: bigint, c: StraceCtx, after: bool
       return cstring(k, v);
     default: {
       const isOut = f.startsWith("obuf");
-      const len = isOut ? (after ? Math.max(0, c.res) : 0) : Number(c.arg(Number(f.slice(3))));
+      // (an output: the bytes the result says, within the buffer's length)
+      const len = isOut ? (after ? Math.min(Math.max(0, c.res), Number(c.arg(Number(f.slice(4))))) : 0) : Number(c.arg(Number(f.slice(3))));
       return buffer(k, v, len, c.limit);
     }
   }
@@ -104,7 +116,7 @@ export function straceEnter(k: Kernel, nr: number, def: SyscallDef | undefined, 
   const name = def?.name ?? SYSCALL_NAMES[nr] ?? `syscall_${hex(nr)}`;
   const fmt: CallFormat | null = format ?? (def ? { args: def.args as ArgFormat[], ret: def.ret === "none" ? undefined : def.ret } : null);
   const parts: (string | undefined)[] = [];
-  const outs: Array<[number, Decoder, boolean]> = [];
+  const outs: Array<[number, Decoder, boolean, string | undefined]> = [];
   let split = -1;
   if (!fmt) {
     for (let j = 0; j < 6; j++) parts.push(hex(ctx.arg(j)));
@@ -113,7 +125,8 @@ export function straceEnter(k: Kernel, nr: number, def: SyscallDef | undefined, 
       const isOut = typeof f === "object" || (typeof f === "string" && f.startsWith("obuf"));
       if (isOut) {
         if (split < 0) split = j;
-        outs.push([j, typeof f === "object" ? f.out : (kk, v, c) => formatArg(kk, f, v, c, true), typeof f === "object" && f.always === true]);
+        const before = typeof f === "object" && f.inout === true ? f.out(k, ctx.arg(j), ctx) : undefined;
+        outs.push([j, typeof f === "object" ? f.out : (kk, v, c) => formatArg(kk, f, v, c, true), typeof f === "object" && f.always === true, before]);
         parts.push("");
       } else parts.push(formatArg(k, f, ctx.arg(j), ctx, false));
     });
@@ -172,9 +185,9 @@ export function straceEnd(k: Kernel, t: TracedCall, res: number | null, prefix: 
   }
   t.ctx.res = res ?? 0;
   const ok = res !== null && (res >= 0 || res < -4095);
-  for (const [j, d, always] of t.outs) {
+  for (const [j, d, always, before] of t.outs) {
     const v = t.ctx.arg(j);
-    t.parts[j] = ok || always ? d(k, v, t.ctx) : ptr(v);
+    t.parts[j] = ok || always ? changed(before, d(k, v, t.ctx)) : ptr(v);
   }
   let call: string;
   if (resumed) {
