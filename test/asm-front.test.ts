@@ -48,6 +48,23 @@ describe("assembler front", () => {
     expect(diag(".macro m\n.endm\n")).toMatch(/^t\.s:1: Unknown directive/);
   });
 
+  it("a size suffix GNU as does not take is an error (the library would ignore it), the ones it takes are not", () => {
+    // as: "no such instruction" for each of these
+    for (const bad of ["movx %eax, %ebx", "addy %eax, %ebx", "pushk %rax", "incx %eax", "jmpx 1f", "movt %eax, %ebx", "vaddpsx %xmm0, %xmm1, %xmm2", "vmovdqux (%rax), %xmm0", "lock addx %eax, (%rbx)"])
+      expect(diag(`_start:\n\t${bad}\n1:\n`)).toBe(`t.s:2: no such instruction: \`${bad}'`);
+    for (const good of ["movl %eax, %ebx", "addq $1, %rax", "rep stosq", "lock incl (%rax)", "fldt (%rax)", "fistpll (%rax)", "fstps (%rax)", "vcvtpd2psx (%rax), %xmm0", "vcvttpd2dqy (%rax), %xmm0", "vfpclasspdz $1, (%rax), %k1", "vmovdqu (%rax), %ymm0", "movzbl %al, %eax", "movslq %eax, %rax", "cvtsi2sdq %rax, %xmm0", "retq"])
+      expect(diag(`_start:\n\t${good}\n`)).toBe("");
+  });
+
+  it("a symbol given new values (a counter in .rept) is a constant at each use, its last value in the symbol table", () => {
+    const src = "\t.globl _start\n\t.data\nt:\ti = 0\n\t.rept 4\n\t.byte i*i\n\ti = i + 1\n\t.endr\n\t.ascii \"i = i\"\n\t.text\n_start:\tmovzbl t+3(%rip), %edi\n\tadd $i, %edi\n\tmov $60, %eax\n\tsyscall\n";
+    const { elf } = buildProgram(src, "t.s");
+    const emu = Emulator.fromElf(elf, { host: new MemoryHost() });
+    expect(emu.symbol("i")).toBe(4n);
+    expect(emu.run()).toEqual({ kind: "exit", code: 9 + 4 });
+    expect(diag("\tn = 1\n\t.set n, n + 1\n\tn = n * 3\n\t.byte n\n")).toBe("");
+  });
+
   it("includes come from the callback, relative to the including file; the line table maps code to file:line", () => {
     const files: Record<string, string> = { "lib/util.inc": "\t.include \"more.inc\"\nutil:\tmov $7, %edi\n\tret\n", "lib/more.inc": "# nothing but a comment\n" };
     const src = "\t.globl _start\n_start:\n\tcall util\n\tmov $60, %eax\n\tsyscall\n\t.include \"util.inc\"\n";

@@ -8,6 +8,7 @@
  * came from, so errors can point at the source.
  */
 
+import { fetchMnemonic } from "@defasm/core";
 import { normalizeInstruction } from "./normalize.js";
 
 export interface SourceLoc {
@@ -60,6 +61,8 @@ const MAX_INCLUDE_DEPTH = 32;
 const MAX_EXPANDED_LINES = 1_000_000;
 /** Largest .zero/.skip/.fill/.comm (the data is materialised as .byte lines). */
 const MAX_FILL = 16 << 20;
+
+const escapeRe = (s: string) => s.replace(/[.$]/g, "\\$&");
 
 function dirname(p: string): string {
   const i = p.lastIndexOf("/");
@@ -265,6 +268,32 @@ const INTEL_ALIASES: Record<string, string> = { movabs: "mov" };
 
 const SCALAR_SSE = /^(v?(add|sub|mul|div|sqrt|min|max|u?comi|cmp\w*|rcp|rsqrt|round)s[sd]|v?cvtt?s[sd]2s[sdi]|movs[sd])$/;
 
+const PREFIXES = new Set(["lock", "rep", "repe", "repz", "repne", "repnz", "notrack", "bnd", "data16", "data32", "addr32", "rex", "rex64", "xacquire", "xrelease"]);
+
+/**
+ * A mnemonic the library reads only by taking its last letter as a size
+ * suffix that GNU as does not accept there (`movx`, `addy`, `pushk`: the
+ * library ignores a letter it does not know and reads x/y/z as vector sizes
+ * on any instruction). as knows b/w/l/q on integer instructions, s/l/t/q on
+ * x87 ones (what the library's x87 table holds) and x/y/z only on the AVX
+ * forms that need them (vcvtpd2psx, vfpclasspdz).
+ */
+function badSuffix(stmt: string): boolean {
+  let words = stmt.split(/\s+/, 4).map((w) => w.toLowerCase());
+  while (words.length > 1 && PREFIXES.has(words[0])) words = words.slice(1);
+  const word = words[0];
+  if (!/^[a-z][a-z0-9]*$/.test(word)) return false;
+  const interps = fetchMnemonic(word, false);
+  if (interps.length === 0) return false; // unknown: the library says so itself
+  return interps.every((i) => {
+    if (i.raw === word || `v${i.raw}` === word) return false;
+    const letter = word[word.length - 1];
+    if (i.size === undefined) return true;
+    if ("xyz".includes(letter)) return !word.startsWith("v") || !/^v?(cvt|fpclass)/.test(i.raw);
+    return letter === "t" && !i.raw.startsWith("f");
+  });
+}
+
 const IGNORED = new Set([".ident", ".loc", ".file", ".code64", ".addrsig", ".addrsig_sym", ".note", ".sleb128x"]);
 
 /** Preprocesses `source` (read from `file`) into one statement per line. */
@@ -306,6 +335,12 @@ export function preprocess(source: string, file: string, opts: PreprocessOptions
     return Number(v);
   };
   const numericName = (n: string, k: number) => `.Lx64emu_num_${n}_${k}`;
+  // symbols given a value more than once: how often, and the internal name of the current value
+  const setCount = new Map<string, number>();
+  const versions = new Map<string, string>();
+  const setName = (n: string, k: number) => `.Lx64emu_set_${n}_${k}`;
+  let setRefs = /$^/g;
+  const renameSetRefs = (s: string): string => s.replace(setRefs, (m, n: string | undefined) => (n === undefined ? m : versions.get(n)!));
   const renameLocalRefs = (s: string): string =>
     s.replace(/"(?:\\.|[^"\\])*"|(?<![\w.$])(\d+)([bf])(?![\w.$])/g, (m, n: string | undefined, dir: string) => {
       if (n === undefined) return m;
@@ -437,15 +472,27 @@ export function preprocess(source: string, file: string, opts: PreprocessOptions
     if (dm && aliases[word] !== undefined) stmt = aliases[word] + stmt.slice(dm[1].length);
     // scalar SSE forms read a size fixed by the mnemonic; the library rejects a (correct) size hint on them
     if (intel && SCALAR_SSE.test(word)) stmt = stmt.replace(/\b(?:DWORD|QWORD)\s+PTR\s+/gi, "");
-    if (dm && !word.startsWith(".") && !/^[\w.$]+\s*=/.test(stmt)) stmt = normalizeInstruction(stmt, intel);
+    if (dm && !word.startsWith(".") && !/^[\w.$]+\s*=/.test(stmt)) {
+      if (!intel && badSuffix(stmt)) return err(loc, `no such instruction: \`${stmt}'`);
+      stmt = normalizeInstruction(stmt, intel);
+    }
     if (word.startsWith(".cfi_") || IGNORED.has(word)) return;
     // remember constants for later .zero/.rept/.align arguments
     const setm = stmt.match(/^\.(?:set|equ)\s+([A-Za-z_.$][\w.$]*)\s*,\s*(.*)$/i) ?? stmt.match(/^([A-Za-z_.$][\w.$]*)\s*=\s*(.*)$/);
     if (setm) {
       const v = evalConst(setm[2], consts);
       if (v !== null) consts.set(setm[1], v);
+      const k = (setCount.get(setm[1]) ?? 0) + 1;
+      setCount.set(setm[1], k);
+      if (k > 1) {
+        // as lets `=`/.set give a symbol a new value (a counter in .rept); the library does not: each value is its own symbol
+        const rhs = renameSetRefs(setm[2]);
+        versions.set(setm[1], setName(setm[1], k));
+        setRefs = new RegExp(`"(?:\\\\.|[^"\\\\])*"|(?<![\\w.$%])(${[...versions.keys()].map(escapeRe).join("|")})(?![\\w.$])`, "g");
+        return emit(renameLocalRefs(`.set ${setName(setm[1], k)}, ${rhs}`), loc);
+      }
     }
-    emit(renameLocalRefs(stmt), loc);
+    emit(renameLocalRefs(versions.size ? renameSetRefs(stmt) : stmt), loc);
   };
 
   const lines = (raw: RawLine[]) => {
@@ -521,6 +568,15 @@ export function preprocess(source: string, file: string, opts: PreprocessOptions
     if (c.global && !localNames.has(c.name)) emit(`.globl ${c.name}`, c.loc); // .local + .comm: a local common
     emit(`${c.name}:`, c.loc);
     for (const l of byteLines(c.size, 0)) emit(l, c.loc);
+  }
+  // a reassigned symbol keeps its last value under its own name (as as's symbol table has it), the first one gets an internal name
+  for (const [name, last] of versions) {
+    const re = new RegExp(`"(?:\\\\.|[^"\\\\])*"|(?<![\\w.$%])(${escapeRe(name)}|${escapeRe(last)})(?![\\w.$])`, "g");
+    const first = setName(name, 1);
+    for (let i = 0; i < out.lines.length; i++) {
+      const l = out.lines[i];
+      if (l.includes(name)) out.lines[i] = l.replace(re, (m, n: string | undefined) => (n === undefined ? m : n === name ? first : name));
+    }
   }
   if (errors.length) throw new AsmError(errors);
   return out;

@@ -62,6 +62,12 @@ declare module "@defasm/core" {
     source: string;
     iterate(fn: (instr: DefasmStatement, line: number) => void): void;
   }
+  /** One reading of a mnemonic: `raw` is the table entry, `size` the suffix's size (undefined: no suffix, or a letter it does not know). */
+  export interface MnemonicInterpretation {
+    raw: string;
+    size: number | null | undefined;
+  }
+  export function fetchMnemonic(mnemonic: string, intel: boolean): MnemonicInterpretation[];
 }
 
 declare module "@defasm/core/relocations.js" {
