@@ -254,6 +254,9 @@ describe("--strace formatting", () => {
     // the parent's wait4 blocks while the child's lines come: strace -f's unfinished and resumed halves
     expect(lines.some((l) => new RegExp(`^\\[pid +\\d+\\] wait4\\(${child},  <unfinished \\.\\.\\.>$`).test(l)), r.stderr).toBe(true);
     expect(lines).toContain(line(`<... wait4 resumed>[{WIFEXITED(s) && WEXITSTATUS(s) == 3}], 0, NULL)`, child));
+    // the SIGCHLD the child's exit sent (ignored, shown because traced) comes when wait4 has returned, as natively
+    const sigchld = lines.findIndex((l) => l.startsWith("--- SIGCHLD {"));
+    expect(sigchld).toBe(lines.findIndex((l) => l.startsWith("<... wait4 resumed>")) + 1);
     expect(lines[lines.length - 1]).toBe("+++ exited with 0 +++");
   });
 });

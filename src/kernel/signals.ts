@@ -57,6 +57,8 @@ interface Pending {
   addr: number;
   /** SIGCHLD's si_status: the exit code or the signal. */
   status: number;
+  /** An ignored signal kept for --strace, seen once by a parked receiver (see interruptingSignal). */
+  parkedSeen?: boolean;
 }
 
 export interface SignalState {
@@ -142,7 +144,13 @@ export function interruptingSignal(t: Task): "handler-restart" | "handler" | "fa
     if ((s.blocked & bit(p.sig)) !== 0n && p.sig !== SIGKILL) continue;
     if (isIgnored(s, p.sig) && p.sig !== SIGKILL) {
       if (t.kernel.strace) {
-        // queued only because of --strace (a traced task is woken to show it; the call goes on)
+        // queued only because of --strace (a traced task is woken to show it; the call goes on).
+        // Seen the first time, it waits one round: when the call can complete now (the child's
+        // exit that sent SIGCHLD ends the parent's wait4), strace -f shows it after the call's end.
+        if (!p.parkedSeen) {
+          p.parkedSeen = true;
+          continue;
+        }
         s.pending.splice(j--, 1);
         t.kernel.strace(signalLine(t.kernel.sched.tasks.length > 1 ? `[pid ${t.tid}] ` : "", p.sig, p.code, p.pid, p.uid, p.addr, p.status));
       }
