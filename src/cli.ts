@@ -1,7 +1,7 @@
 /** x64emu [options] PROGRAM [ARGS...] — run an x86-64 Linux ELF executable. */
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
-import { helpText, parseCommandLine, UsageError, type ParsedCommandLine } from "./cli/options.js";
+import { helpText, parseCommandLine, UsageError, type CliOptions, type ParsedCommandLine } from "./cli/options.js";
 import { ElfError } from "./loader/elf.js";
 import { NodeHost } from "./host/node.js";
 import { Process } from "./kernel/program.js";
@@ -64,6 +64,8 @@ async function main(): Promise<void> {
     throw e;
   }
   const argv = parsed.opts;
+  /** an option's name in messages, as the user gave it ("-L", "--sysroot" or "X64EMU_LD_PREFIX") */
+  const opt = (key: keyof CliOptions) => parsed.given[key] ?? key;
   if (argv.help) {
     process.stdout.write(helpText(Math.min(100, process.stdout.columns || 100)));
     return;
@@ -73,14 +75,17 @@ async function main(): Promise<void> {
     return;
   }
   if (argv.binfmt) return binfmt(argv.install);
-  if (argv.cpu !== undefined && !selectCpu(argv.cpu)) return;
+  if (argv.cpu !== undefined && !selectCpu(argv.cpu, opt("cpu"))) return;
   const rest = parsed.rest;
   if (argv.assemble !== undefined) {
     const out = argv.output ?? argv.assemble.replace(/\.(s|asm)$/i, "") + (/\.(s|asm)$/i.test(argv.assemble) ? "" : ".out");
-    if (!fs.existsSync(argv.assemble)) die(`${argv.assemble}: no such file`, 2);
     const elf = await assembleSource(argv.assemble);
-    fs.writeFileSync(out, elf, { mode: 0o755 });
-    fs.chmodSync(out, 0o755);
+    try {
+      fs.writeFileSync(out, elf, { mode: 0o755 });
+      fs.chmodSync(out, 0o755);
+    } catch (e) {
+      die(`${argv.output !== undefined ? opt("output") + " " : ""}${out}: ${hostErrorText(e)}`, 2);
+    }
     return;
   }
   if (rest.length === 0) {
@@ -117,7 +122,7 @@ async function main(): Promise<void> {
   let env: string[] = argv.clearEnv ? [] : Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
   for (const name of argv.unsetEnv) env = env.filter((e) => !e.startsWith(name + "="));
   for (const kv of argv.env) {
-    if (!kv.includes("=")) usage(`--env expects NAME=VALUE, got '${kv}'`);
+    if (!kv.includes("=")) usage(`${opt("env")} expects NAME=VALUE, got '${kv}'`);
     const name = kv.slice(0, kv.indexOf("="));
     env = env.filter((e) => !e.startsWith(name + "="));
     env.push(kv);
@@ -125,19 +130,19 @@ async function main(): Promise<void> {
 
   installAbiNames();
   let straceOut: ((line: string) => void) | null = null;
-  if (argv.strace) straceOut = argv.straceFile !== undefined ? openOutput("--strace-file", argv.straceFile) : (l) => void process.stderr.write(l + "\n");
+  if (argv.strace) straceOut = argv.straceFile !== undefined ? openOutput(opt("straceFile"), argv.straceFile) : (l) => void process.stderr.write(l + "\n");
 
   let proc: Process;
   try {
     let root: string | null = null;
     if (argv.root !== undefined) {
       root = path.resolve(argv.root);
-      if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) usage(`--root: ${argv.root} is not a directory`);
+      if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) usage(`${opt("root")}: ${argv.root} is not a directory`);
       root = fs.realpathSync(root);
     }
     let sysroot: string | null = null;
     if (argv.sysroot !== undefined && argv.sysroot !== "") {
-      if (!fs.statSync(argv.sysroot, { throwIfNoEntry: false })?.isDirectory()) usage(`--sysroot: ${argv.sysroot} is not a directory`);
+      if (!fs.statSync(argv.sysroot, { throwIfNoEntry: false })?.isDirectory()) usage(`${opt("sysroot")}: ${argv.sysroot} is not a directory`);
       sysroot = fs.realpathSync(argv.sysroot);
     }
     const host = argv.gdbStdio ? new StdoutToStderrHost(root, sysroot) : new NodeHost(root, sysroot);
@@ -162,21 +167,25 @@ async function main(): Promise<void> {
   let tracer: { flush: () => void } | null = null;
   if (argv.trace || argv.traceFile || argv.traceFrom !== undefined || argv.traceLimit !== undefined) {
     let out: (l: string) => void = (l) => void process.stderr.write(l + "\n");
-    if (argv.traceFile !== undefined) out = openOutput("--trace-file", argv.traceFile);
+    if (argv.traceFile !== undefined) out = openOutput(opt("traceFile"), argv.traceFile);
     let from: number | undefined;
     if (argv.traceFrom !== undefined) {
       const sym = proc.image.symbols.find((s) => s.name === argv.traceFrom);
       from = sym ? sym.value : /^(0x)?[0-9a-f]+$/i.test(argv.traceFrom) ? parseInt(argv.traceFrom, 16) : NaN;
-      if (!Number.isFinite(from)) usage(`--trace-from: no symbol or address '${argv.traceFrom}'`);
+      if (!Number.isFinite(from)) usage(`${opt("traceFrom")}: no symbol or address '${argv.traceFrom}'`);
     }
     tracer = installTracer(proc.cpu, { out, symbols: proc.image.symbols, from, limit: argv.traceLimit });
   }
   const t0 = performance.now();
   let status: ExitStatus | null;
   if (argv.gdb !== undefined || argv.gdbStdio) {
-    if (argv.gdb !== undefined && argv.gdb > 65535) usage("--gdb expects a TCP port number");
+    if (argv.gdb !== undefined && argv.gdb > 65535) usage(`${opt("gdb")} expects a TCP port number, got ${argv.gdb}`);
     const opts = { execFile, onListening: (port: number) => process.stderr.write(`x64emu: waiting for gdb on ${argv.gdbHost}:${port}\n`) };
-    const res = argv.gdbStdio ? await serveGdbStdio(proc, opts) : await serveGdbTcp(proc, argv.gdb!, argv.gdbHost, opts);
+    const listenError = (e: unknown): never => {
+      if ((e as { syscall?: string }).syscall !== "listen") throw e;
+      return die(`${opt("gdb")} ${argv.gdb}: cannot listen on ${argv.gdbHost}:${argv.gdb}: ${hostErrorText(e)}`, 2);
+    };
+    const res = argv.gdbStdio ? await serveGdbStdio(proc, opts) : await serveGdbTcp(proc, argv.gdb!, argv.gdbHost, opts).catch(listenError);
     if (res.detached) status = proc.run(); // gdb detached: run on without it
     else status = res.status ?? { kind: "signal", signal: 9, core: false, fault: null }; // killed from gdb
   } else status = await runWithHostSignals(proc);
@@ -197,7 +206,7 @@ async function main(): Promise<void> {
 }
 
 /** Validate --cpu (models: src/cpu/cpuid.ts); `help` lists the models (as qemu's -cpu help). False: nothing to run. */
-function selectCpu(model: string): boolean {
+function selectCpu(model: string, option: string): boolean {
   if (model === "help" || model === "?") {
     const about = (m: string) => {
       if (m === "max") return "everything x64emu implements (the default)";
@@ -207,7 +216,7 @@ function selectCpu(model: string): boolean {
     process.stdout.write(`Available CPU models:\n${CPU_MODELS.map((m) => `  ${m.padEnd(10)} ${about(m)}\n`).join("")}`);
     return false;
   }
-  if (!CPU_MODELS.includes(model)) usage(`--cpu: unknown CPU model '${model}' (known: ${CPU_MODELS.join(", ")})`);
+  if (!CPU_MODELS.includes(model)) usage(`${option}: unknown CPU model '${model}' (known: ${CPU_MODELS.join(", ")})`);
   return true;
 }
 
@@ -240,8 +249,14 @@ function binfmt(install: boolean): void {
 async function assembleSource(file: string): Promise<Uint8Array> {
   const { assembleProgram, AsmError } = await import("./asm/index.js");
   const readFile = (p: string) => (fs.existsSync(p) && fs.statSync(p).isFile() ? fs.readFileSync(p, "utf8") : undefined);
+  let source = "";
   try {
-    return assembleProgram(fs.readFileSync(file, "utf8"), file, { readFile, includeDirs: ["."], warn: (m) => process.stderr.write(`x64emu: ${m}\n`) });
+    source = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    die(`${file}: ${hostErrorText(e)}`, 2);
+  }
+  try {
+    return assembleProgram(source, file, { readFile, includeDirs: ["."], warn: (m) => process.stderr.write(`x64emu: ${m}\n`) });
   } catch (e) {
     if (!(e instanceof AsmError)) throw e;
     process.stderr.write(e.diagnostics.map((d) => `${d.file}:${d.line}: ${d.message}\n`).join(""));

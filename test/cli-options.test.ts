@@ -39,12 +39,39 @@ describe("usage errors: one line and status 2", () => {
     });
   }
 
-  it("an output file that cannot be created is one clear line", () => {
-    for (const opt of ["--strace-file", "--trace-file"]) {
-      const r = runEmu([opt, "/nonexistent/x", bin("true")]);
+  it("an output file that cannot be created is one clear line, naming the option as given", () => {
+    for (const args of [["--strace-file"], ["--trace-file"], ["-strace", "-D"], ["-d", "in_asm", "-D"]]) {
+      const r = runEmu([...args, "/nonexistent/x", bin("true")]);
       expect(r.status).toBe(2);
-      expect(r.stderr).toBe(`x64emu: ${opt} /nonexistent/x: No such file or directory\n`);
+      expect(r.stderr).toBe(`x64emu: ${args[args.length - 1]} /nonexistent/x: No such file or directory\n`);
     }
+    const dir = tmpDir();
+    const a = runEmu(["--assemble", path.join(ROOT, "fixtures/src/hello.s"), "-o", dir]);
+    expect([a.status, a.stderr]).toEqual([2, `x64emu: -o ${dir}: Is a directory\n`]);
+    const b = runEmu(["--assemble", path.join(ROOT, "fixtures/src")]);
+    expect([b.status, b.stderr]).toEqual([2, `x64emu: ${path.join(ROOT, "fixtures/src")}: Is a directory\n`]);
+    const c = runEmu(["--assemble", "/nonexistent.s"]);
+    expect([c.status, c.stderr]).toEqual([2, "x64emu: /nonexistent.s: No such file or directory\n"]);
+  });
+
+  it("a --gdb port that cannot be listened on is one line", async () => {
+    const { createServer } = await import("node:net");
+    const server = createServer();
+    await new Promise<void>((res) => server.listen(0, "127.0.0.1", res));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const r = runEmu(["-g", String(port), bin("true")]);
+      expect([r.status, r.stderr]).toEqual([2, `x64emu: -g ${port}: cannot listen on 127.0.0.1:${port}: Address already in use\n`]);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("a wrong value from an X64EMU_* variable names the variable", () => {
+    const r = runEmu([bin("true")], { env: cleanEnv({ X64EMU_LD_PREFIX: "/nonexistent" }) });
+    expect([r.status, r.stderr]).toEqual([2, "x64emu: X64EMU_LD_PREFIX: /nonexistent is not a directory (x64emu --help lists the options)\n"]);
+    const g = runEmu([bin("true")], { env: cleanEnv({ X64EMU_GDB: "70000" }) });
+    expect([g.status, g.stderr]).toEqual([2, "x64emu: X64EMU_GDB expects a TCP port number, got 70000 (x64emu --help lists the options)\n"]);
   });
 
   it("--help goes to stdout with status 0 and lists the qemu spellings", () => {
@@ -101,7 +128,13 @@ describe("qemu-user options and X64EMU_* variables", () => {
   it("parses the spellings into the same options", () => {
     const a = parseCommandLine(["-g", "1234", "-L", "/sysroot", "-s", "16M", "-cpu", "max", "prog", "-g"]);
     const b = parseCommandLine(["--gdb=1234", "--sysroot", "/sysroot", "--stack-size", "16777216", "--cpu=max", "prog", "-g"]);
-    expect(a).toEqual(b);
+    expect(a.opts).toEqual(b.opts);
+    expect(a.rest).toEqual(b.rest);
+    // messages name an option as it was given
+    expect(a.given).toEqual({ gdb: "-g", sysroot: "-L", stackSize: "-s", cpu: "-cpu" });
+    expect(b.given).toEqual({ gdb: "--gdb", sysroot: "--sysroot", stackSize: "--stack-size", cpu: "--cpu" });
+    expect(parseCommandLine(["prog"], { X64EMU_LD_PREFIX: "/r" }).given).toEqual({ sysroot: "X64EMU_LD_PREFIX" });
+    expect(parseCommandLine(["-d", "strace", "-D", "/l", "prog"]).given).toMatchObject({ straceFile: "-D", logFile: "-D" });
     expect(a.opts).toMatchObject({ gdb: 1234, sysroot: "/sysroot", stackSize: 16 << 20, cpu: "max" });
     expect(a.rest).toEqual(["prog", "-g"]);
     expect(parseCommandLine(["prog"], { X64EMU_GDB: "99", X64EMU_LD_PREFIX: "/r" }).opts).toMatchObject({ gdb: 99, sysroot: "/r" });

@@ -106,6 +106,8 @@ export interface ParsedCommandLine {
   opts: CliOptions;
   /** PROGRAM and its arguments (empty when none was given) */
   rest: string[];
+  /** how each option that was given is named in messages: as typed ("-L"), or its variable ("X64EMU_LD_PREFIX") */
+  given: Partial<Record<keyof CliOptions, string>>;
 }
 
 function defaults(): CliOptions {
@@ -280,7 +282,7 @@ export function parseCommandLine(args: readonly string[], env: Record<string, st
   if (unknown.length > 0) throw new UsageError(`unknown option '${unknown[0].startsWith("--") ? unknown[0].split("=")[0] : unknown[0]}'`);
 
   const opts = defaults();
-  const given = new Set<keyof CliOptions>();
+  const given: Partial<Record<keyof CliOptions, string>> = {};
   for (const [key, spec] of BY_KEY) {
     const v = argv[key];
     if (v === undefined) continue;
@@ -296,13 +298,14 @@ export function parseCommandLine(args: readonly string[], env: Record<string, st
       if (spec.kind === "list") for (const x of values) assign(opts, spec, name, x as string);
       else assign(opts, spec, name, values[values.length - 1] as string);
     }
-    given.add(spec.key);
+    given[spec.key] = name;
   }
   // environment variables: defaults that the command line overrides
   for (const spec of OPTIONS) {
-    if (!spec.env || given.has(spec.key)) continue;
+    if (!spec.env || given[spec.key] !== undefined) continue;
     const v = env[spec.env];
     if (v === undefined || v === "") continue;
+    given[spec.key] = spec.env;
     if (spec.kind === "flag") {
       if (v !== "0") assign(opts, spec, spec.env, undefined);
     } else assign(opts, spec, spec.env, v);
@@ -313,12 +316,12 @@ export function parseCommandLine(args: readonly string[], env: Record<string, st
     else if (item !== "") throw new UsageError(`-d: unknown item '${item}' (known: ${DEBUG_ITEMS.join(", ")})`);
   }
   if (opts.logFile !== undefined) {
-    if (opts.trace) opts.traceFile ??= opts.logFile;
-    if (opts.strace) opts.straceFile ??= opts.logFile;
+    if (opts.trace && opts.traceFile === undefined) [opts.traceFile, given.traceFile] = [opts.logFile, given.logFile];
+    if (opts.strace && opts.straceFile === undefined) [opts.straceFile, given.straceFile] = [opts.logFile, given.logFile];
   }
   if (opts.straceFile !== undefined) opts.strace = true;
   if (opts.install && !opts.binfmt) throw new UsageError("--install goes with --binfmt");
-  return { opts, rest };
+  return { opts, rest, given };
 }
 
 /** The text of `--help`. */
@@ -341,7 +344,8 @@ export function helpText(width = 100): string {
   lines.push(
     "",
     "Exit status: the guest's; death by the guest's signal (the shell shows 128+N); 127 when PROGRAM",
-    "does not exist, 126 when it cannot be run; 2 for a wrong command line.",
+    "does not exist, 126 when it cannot be run; 2 for a wrong command line (also an output file",
+    "that cannot be created, a --gdb port that cannot be listened on).",
   );
   return lines.join("\n") + "\n";
 }
