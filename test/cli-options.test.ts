@@ -125,6 +125,27 @@ describe("qemu-user options and X64EMU_* variables", () => {
     expect(runEmu([prog], { env: cleanEnv({ X64EMU_STACK_SIZE: "16M" }) }).status).toBe(0);
   });
 
+  it("-L and X64EMU_LD_PREFIX look absolute paths up under the sysroot first, then /", () => {
+    const busybox = ["/bin/busybox", "/usr/bin/busybox"].find((p) => fs.existsSync(p));
+    if (!busybox) return console.log("skipped: busybox is not installed (Debian package busybox-static)");
+    const sysroot = fs.mkdtempSync(path.join(tmpDir(), "sysroot-"));
+    fs.mkdirSync(path.join(sysroot, "etc"));
+    fs.writeFileSync(path.join(sysroot, "etc/x64emu-probe"), "from the sysroot\n");
+    const cat = [busybox, "cat", "/etc/x64emu-probe", "/etc/hostname"];
+    const host = fs.readFileSync("/etc/hostname", "utf8");
+    expect(runEmu(["-L", sysroot, ...cat]).stdout).toBe("from the sysroot\n" + host);
+    expect(runEmu(cat, { env: cleanEnv({ X64EMU_LD_PREFIX: sysroot }) }).stdout).toBe("from the sysroot\n" + host);
+  });
+
+  it("-g and X64EMU_GDB wait for gdb before the first instruction", async () => {
+    for (const [args, env] of [[["-g", "0"], {}], [[], { X64EMU_GDB: "0" }]] as const) {
+      const p = spawn(process.execPath, [CLI, ...args, bin("true")], { env: cleanEnv(env), stdio: ["ignore", "ignore", "pipe"] });
+      const line = await new Promise<string>((res) => p.stderr.once("data", (d: Buffer) => res(d.toString())));
+      p.kill();
+      expect(line).toMatch(/^x64emu: waiting for gdb on 127\.0\.0\.1:\d+\n$/);
+    }
+  });
+
   it("parses the spellings into the same options", () => {
     const a = parseCommandLine(["-g", "1234", "-L", "/sysroot", "-s", "16M", "-cpu", "max", "prog", "-g"]);
     const b = parseCommandLine(["--gdb=1234", "--sysroot", "/sysroot", "--stack-size", "16777216", "--cpu=max", "prog", "-g"]);

@@ -45,6 +45,18 @@ describe("the npm package, installed from its tarball", () => {
     expect(meta.engines.node).toMatch(/>=\s*20/);
   });
 
+  it("the README's and design notes' relative links point into the repository (and the package ships the notes)", () => {
+    for (const doc of ["README.md", "docs/DESIGN.md"]) {
+      const text = fs.readFileSync(path.join(ROOT, doc), "utf8");
+      for (const m of text.matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)) {
+        if (/^[a-z]+:/.test(m[1])) continue; // http:, https:, mailto:
+        const target = path.resolve(ROOT, path.dirname(doc), m[1]);
+        expect(target.startsWith(ROOT + path.sep), `${doc}: ${m[1]}`).toBe(true);
+        expect(fs.existsSync(target), `${doc}: ${m[1]}`).toBe(true);
+      }
+    }
+  });
+
   it("npx x64emu runs a program", () => {
     if (skipReason) return console.log(`skipped: ${skipReason}`);
     const r = run("npx", ["--no-install", "x64emu", HELLO]);
