@@ -18,6 +18,7 @@ const PROGRAMS: Array<{ prog: string; tiers: string[][] }> = [
   { prog: "orphans", tiers: [[]] },
   { prog: "jobctl", tiers: [[]] },
   { prog: "mmshared", tiers: [[], ["--no-jit"]] },
+  { prog: "robust", tiers: [[]] },
 ];
 
 for (const libc of ["musl", "glibc"]) {

@@ -15,6 +15,7 @@ import { defineSyscall, type Kernel } from "./kernel.js";
 import { closeOnExec, resolvePath } from "./files.js";
 import { resetOnExec, signalState } from "./signals.js";
 import { cpuLike } from "./clone.js";
+import { futexExitRelease } from "./futex-pi.js";
 
 const ENOENT = 2;
 const E2BIG = 7;
@@ -183,6 +184,7 @@ function doExec(k: Kernel, path: string, argv: string[], envp: string[]): number
   const t = k.task;
   // other threads end (the caller goes on as the process)
   for (const o of [...k.proc.tasks]) if (o !== t) sched.endTask(o);
+  futexExitRelease(t); // its robust list and PI futexes are released in the old memory, as at an exit
   old.stopRequested = true; // the old program ends with this syscall
   sched.forgetCpu(old);
   old.mem.releaseShared(); // its MAP_SHARED pages stay with the other processes mapping them
@@ -193,7 +195,6 @@ function doExec(k: Kernel, path: string, argv: string[], envp: string[]): number
   k.state.image = image;
   k.state.exePath = file;
   t.clearChildTid = 0;
-  t.robustList = 0;
   closeOnExec(k);
   resetOnExec(signalState(k));
   k.proc.vforkParent = null;

@@ -4,9 +4,13 @@
  * queued per address space and word address, or for a shared futex on a
  * MAP_SHARED page per shared object and offset (processes meet there); a
  * waiter parks its task until woken, timed out or interrupted by a signal.
- * PI futexes: ENOSYS.
+ * PI futexes (LOCK_PI, LOCK_PI2, TRYLOCK_PI, UNLOCK_PI) and the robust
+ * list are in futex-pi.ts; the requeue-PI pair (WAIT_REQUEUE_PI,
+ * CMP_REQUEUE_PI) gives ENOSYS.
  */
+import type { Memory } from "../cpu/memory.js";
 import { defineSyscall, RESULT_BLOCK, type Kernel } from "./kernel.js";
+import { lockPi, unlockPi } from "./futex-pi.js";
 
 const EAGAIN = 11;
 const EINVAL = 22;
@@ -21,6 +25,10 @@ const FUTEX_CMP_REQUEUE = 4;
 const FUTEX_WAKE_OP = 5;
 const FUTEX_WAIT_BITSET = 9;
 const FUTEX_WAKE_BITSET = 10;
+const FUTEX_LOCK_PI = 6;
+const FUTEX_UNLOCK_PI = 7;
+const FUTEX_TRYLOCK_PI = 8;
+const FUTEX_LOCK_PI2 = 13;
 const FUTEX_PRIVATE = 128;
 const FUTEX_CLOCK_REALTIME = 256;
 
@@ -37,14 +45,14 @@ interface Waiter {
  * object meet there (Linux keys it by inode and page index); otherwise by address
  * space and address.
  */
-interface FutexKey {
+export interface FutexKey {
   space: object;
   key: number;
 }
 
-function keyOf(k: Kernel, addr: number, priv: boolean): FutexKey {
-  const sh = priv ? null : k.cpu.mem.sharedAt(addr);
-  return sh ? { space: sh.obj, key: sh.page * 4096 + (addr % 4096) } : { space: k.cpu.mem, key: addr };
+export function keyOf(mem: Memory, addr: number, priv: boolean): FutexKey {
+  const sh = priv ? null : mem.sharedAt(addr);
+  return sh ? { space: sh.obj, key: sh.page * 4096 + (addr % 4096) } : { space: mem, key: addr };
 }
 
 /** Waiters by address space (or shared object), then by word (FIFO). */
@@ -78,7 +86,7 @@ function dropWaiter(w: Waiter): void {
 
 /** Wake up to n waiters on addr whose bitset meets `bitset`; returns how many. */
 export function futexWake(k: Kernel, addr: number, n: number, bitset: number, priv = false): number {
-  return wake(keyOf(k, addr, priv), n, bitset);
+  return wake(keyOf(k.cpu.mem, addr, priv), n, bitset);
 }
 
 function wake(fk: FutexKey, n: number, bitset: number): number {
@@ -112,7 +120,7 @@ function requeue(fk: FutexKey, fk2: FutexKey, n: number): number {
   return moved.length;
 }
 
-function read32(k: Kernel, addr: number): number | null {
+export function read32(k: Kernel, addr: number): number | null {
   if (addr % 4 !== 0) return null;
   try {
     return k.cpu.mem.read32(addr) | 0;
@@ -122,7 +130,7 @@ function read32(k: Kernel, addr: number): number | null {
 }
 
 /** A timespec at addr in ns, null when unreadable, -1 for invalid. */
-function readTimeout(k: Kernel, addr: number): number | null {
+export function readTimeout(k: Kernel, addr: number): number | null {
   try {
     const b = k.cpu.mem.readBytes(addr, 16);
     const dv = new DataView(b.buffer);
@@ -135,6 +143,14 @@ function readTimeout(k: Kernel, addr: number): number | null {
   }
 }
 
+/** A timeout of t ns (relative, or absolute on CLOCK_MONOTONIC or CLOCK_REALTIME) as a monotonic deadline. */
+export function toDeadline(k: Kernel, t: number, absolute: boolean, realtime: boolean): number {
+  const mono = Number(k.host.monotonicNs());
+  if (!absolute) return mono + t;
+  if (realtime) return mono + (t - Number(k.host.realtimeNs()));
+  return t;
+}
+
 function wait(k: Kernel, addr: number, priv: boolean, val: number, timeoutAddr: number, bitset: number, absolute: boolean, realtime: boolean): number {
   if (bitset === 0) return -EINVAL;
   let deadline: number | null = null;
@@ -142,16 +158,13 @@ function wait(k: Kernel, addr: number, priv: boolean, val: number, timeoutAddr: 
     const t = readTimeout(k, timeoutAddr);
     if (t === null) return -EFAULT;
     if (t < 0) return -EINVAL;
-    const mono = Number(k.host.monotonicNs());
-    if (!absolute) deadline = mono + t;
-    else if (realtime) deadline = mono + (t - Number(k.host.realtimeNs()));
-    else deadline = t;
+    deadline = toDeadline(k, t, absolute, realtime);
   }
   const cur = read32(k, addr);
   if (cur === null) return addr % 4 ? -EINVAL : -EFAULT;
   if (cur !== (val | 0)) return -EAGAIN;
   if (deadline !== null && Number(k.host.monotonicNs()) >= deadline) return -ETIMEDOUT;
-  const fk = keyOf(k, addr, priv);
+  const fk = keyOf(k.cpu.mem, addr, priv);
   const w: Waiter = { space: fk.space, key: fk.key, bitset, woken: false };
   queueOf(fk, true)!.push(w);
   return k.sched.park(k, {
@@ -222,7 +235,7 @@ function wakeOp(k: Kernel, addr2: number, enc: number): boolean | null {
   }
 }
 
-const OPS: Record<number, string> = { 0: "FUTEX_WAIT", 1: "FUTEX_WAKE", 3: "FUTEX_REQUEUE", 4: "FUTEX_CMP_REQUEUE", 5: "FUTEX_WAKE_OP", 6: "FUTEX_LOCK_PI", 7: "FUTEX_UNLOCK_PI", 9: "FUTEX_WAIT_BITSET", 10: "FUTEX_WAKE_BITSET" };
+const OPS: Record<number, string> = { 0: "FUTEX_WAIT", 1: "FUTEX_WAKE", 3: "FUTEX_REQUEUE", 4: "FUTEX_CMP_REQUEUE", 5: "FUTEX_WAKE_OP", 6: "FUTEX_LOCK_PI", 7: "FUTEX_UNLOCK_PI", 8: "FUTEX_TRYLOCK_PI", 9: "FUTEX_WAIT_BITSET", 10: "FUTEX_WAKE_BITSET", 11: "FUTEX_WAIT_REQUEUE_PI", 12: "FUTEX_CMP_REQUEUE_PI", 13: "FUTEX_LOCK_PI2" };
 function fmtFutexOp(_k: Kernel, v: bigint): string {
   const n = Number(v & 0xffffffffn);
   let s = OPS[n & 127] ?? String(n & 127);
@@ -242,7 +255,7 @@ defineSyscall({
     const val = a.i32(2);
     const realtime = (op & FUTEX_CLOCK_REALTIME) !== 0;
     const priv = (op & FUTEX_PRIVATE) !== 0;
-    if (realtime && cmd !== FUTEX_WAIT && cmd !== FUTEX_WAIT_BITSET) return -ENOSYS;
+    if (realtime && cmd !== FUTEX_WAIT && cmd !== FUTEX_WAIT_BITSET && cmd !== FUTEX_LOCK_PI2) return -ENOSYS;
     switch (cmd) {
       case FUTEX_WAIT:
         return wait(k, addr, priv, val, a.u(3), -1, false, realtime);
@@ -263,7 +276,7 @@ defineSyscall({
           if (cur !== a.i32(5)) return -EAGAIN;
         }
         const woken = futexWake(k, addr, val, -1, priv);
-        return woken + requeue(keyOf(k, addr, priv), keyOf(k, a.u(4), priv), n2);
+        return woken + requeue(keyOf(k.cpu.mem, addr, priv), keyOf(k.cpu.mem, a.u(4), priv), n2);
       }
       case FUTEX_WAKE_OP: {
         const hit = wakeOp(k, a.u(4), a.u32(5));
@@ -272,6 +285,13 @@ defineSyscall({
         if (hit) n += futexWake(k, a.u(4), a.u32(3), -1, priv);
         return n;
       }
+      case FUTEX_LOCK_PI:
+      case FUTEX_LOCK_PI2:
+      case FUTEX_TRYLOCK_PI:
+        // LOCK_PI's timeout is on CLOCK_REALTIME; LOCK_PI2's on CLOCK_MONOTONIC unless FUTEX_CLOCK_REALTIME
+        return lockPi(k, addr, priv, a.u(3), realtime || cmd === FUTEX_LOCK_PI, cmd === FUTEX_TRYLOCK_PI);
+      case FUTEX_UNLOCK_PI:
+        return unlockPi(k, addr, priv);
       default:
         return -ENOSYS;
     }

@@ -20,6 +20,7 @@ import type { CPU } from "../cpu/cpu.js";
 import { RESULT_BLOCK, RESULT_RESTART, type ExitStatus, type Kernel } from "./kernel.js";
 import { alarmDeadline, deliverPending, hasPendingSignals, interruptingSignal, signalState } from "./signals.js";
 import { procExited } from "./wait.js";
+import { futexExitRelease } from "./futex-pi.js";
 
 /** Instructions a task runs before the scheduler moves to the next runnable one. */
 export const SLICE = 200_000;
@@ -34,8 +35,13 @@ export interface Wait {
   retry: () => number;
   /** Monotonic time (ns) at which retry should be called even if nothing else happened (timeouts), or null. */
   deadline: number | null;
-  /** What a handled signal does to the call: "restart" (ERESTARTSYS: restarted under SA_RESTART) or "eintr" (always -EINTR). */
-  onSignal: "restart" | "eintr";
+  /**
+   * What a handled signal does to the call: "restart" (ERESTARTSYS: restarted under SA_RESTART),
+   * "always" (ERESTARTNOINTR: restarted after the handler whatever its flags) or "eintr" (always -EINTR).
+   */
+  onSignal: "restart" | "always" | "eintr";
+  /** The call has completed (a PI lock was handed to it): retry's result goes before a pending signal. */
+  ready?: () => boolean;
   /** Called when the wait ends early (signal, process death): drop registrations (futex queues). */
   cancel?: () => void;
   /** On a signal: a result to return instead of -EINTR or a restart when positive (bytes a pipe write already moved). */
@@ -133,6 +139,8 @@ export class Scheduler {
   holdSignals = false;
   /** Called when a process ends (parents, vfork, SIGCHLD). */
   onProcExit: ((p: Proc) => void) | null = procExited;
+  /** Called as a thread ends, before it is marked dead (robust list, PI futexes it owns). */
+  onTaskExit: ((t: Task) => void) | null = futexExitRelease;
   /** Checks a parked task's signals: whether one interrupts its wait. */
   interrupts: ((t: Task) => "handler-restart" | "handler" | "fatal" | null) | null = interruptingSignal;
   /** After a slice (signal delivery), and before one when the task has signals pending. */
@@ -233,6 +241,7 @@ export class Scheduler {
   /** End one thread (exit, or its process dying). */
   endTask(t: Task): void {
     if (t.state === "dead") return;
+    this.onTaskExit?.(t);
     if (t.wait?.cancel) t.wait.cancel();
     t.wait = null;
     t.state = "dead";
@@ -264,14 +273,14 @@ export class Scheduler {
     for (let j = 0; j < this.tasks.length; j++) {
       const t = this.tasks[j];
       if (t.state !== "blocked" || !t.wait || t.proc.stopped) continue;
-      const intr = this.interrupts ? this.interrupts(t) : null;
+      const intr = t.wait.ready?.() ? null : this.interrupts ? this.interrupts(t) : null;
       if (t.proc.stopped) continue; // the signal stopped it: the call stays parked until SIGCONT
       if (intr !== null) {
         const w = t.wait;
         w.cancel?.();
         const part = w.partial ? w.partial() : 0;
         if (part > 0) this.complete(t, part);
-        else if (intr === "handler-restart" && w.onSignal === "restart") {
+        else if ((intr === "handler-restart" && w.onSignal === "restart") || (intr !== "fatal" && w.onSignal === "always")) {
           t.wait = null;
           t.state = "run";
           this.switchTo(t);
