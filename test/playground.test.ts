@@ -4,9 +4,11 @@
  * registers, getpid and exit in the syscall panel with their argument
  * registers, a breakpoint, Stop on an infinite loop (the page stays
  * responsive), a phone-width layout, and a strict CSP (interpreter only).
- * Screenshots go to $X64EMU_SCREENSHOT_DIR when set.
+ * Screenshots (desktop and phone width) go to $X64EMU_SCREENSHOT_DIR, or
+ * test/.artifacts/ (kept out of git) when it is not set.
  */
 import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ROOT } from "./helpers/asm.js";
@@ -14,13 +16,21 @@ import { type BrowserSession, CHROMIUM, HAS_CHROMIUM, startBrowser } from "./hel
 
 if (!HAS_CHROMIUM) console.log(`playground test skipped: ${CHROMIUM} not found (Debian package chromium)`);
 
-const SHOTS = process.env.X64EMU_SCREENSHOT_DIR;
+const SHOTS = process.env.X64EMU_SCREENSHOT_DIR || path.join(ROOT, "test/.artifacts");
 
-/** A full-page screenshot (kept in $X64EMU_SCREENSHOT_DIR when set). */
+/** A full-page screenshot, kept in SHOTS. */
 async function screenshot(page: any, name: string): Promise<void> {
-  const png: Buffer = await page.screenshot({ fullPage: true, ...(SHOTS ? { path: path.join(SHOTS, name) } : {}) });
+  fs.mkdirSync(SHOTS, { recursive: true });
+  const png: Buffer = await page.screenshot({ fullPage: true, path: path.join(SHOTS, name) });
   expect(png.subarray(1, 4).toString()).toBe("PNG");
   expect(png.length).toBeGreaterThan(20000);
+}
+
+/** Panels whose content is wider than the panel (cut off, or only seen by scrolling sideways). */
+async function overflowing(page: any): Promise<string[]> {
+  return page.$$eval("#memory, #disasm, #stack, #regs, #syscalls, .panel", (els: Element[]) =>
+    els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.id || e.className),
+  );
 }
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -125,7 +135,17 @@ describe.skipIf(!HAS_CHROMIUM)("assembly playground in headless Chromium", () =>
     const write = await page.textContent("#syscalls li:nth-child(2)");
     expect(write).toMatch(/rdi=0x1 \(1\)rsi=0x[0-9a-f]+ \(\d+\)rdx=0x\w+ \(\d+\)/);
     expect(await page.textContent("#transitions")).toBe("user → kernel: 4");
+    expect(await overflowing(page)).toEqual([]);
     await screenshot(page, "playground-getpid.png");
+    // the same at phone width: one column, every panel within the screen
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForFunction(() => document.documentElement.scrollWidth <= 390);
+    await page.selectOption("#preset", "getpid");
+    await page.click("#run");
+    await waitStatus(page, /^exit status 0$/);
+    expect(await overflowing(page)).toEqual([]);
+    expect(await page.textContent("#disasm")).toMatch(/\d+: syscall/); // the source line is there, under its instruction
+    await screenshot(page, "playground-getpid-phone.png");
     expect(errors).toEqual([]);
   });
 
@@ -175,6 +195,7 @@ describe.skipIf(!HAS_CHROMIUM)("assembly playground in headless Chromium", () =>
     // nothing wider than the screen
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     expect(width).toBeLessThanOrEqual(390);
+    expect(await overflowing(page)).toEqual([]);
     await screenshot(page, "playground-phone.png");
     expect(errors).toEqual([]);
   });

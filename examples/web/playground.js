@@ -308,7 +308,7 @@ function renderSyscalls(m) {
   $("syscalls").innerHTML = m.syscalls
     .map((s) => {
       const used = s.nargs ?? 6;
-      const regs = s.args.map((a, i) => `<span class="${i < used ? "" : "unused"}">${a.reg}=${a.hex}${i < used && a.dec !== String(BigInt(a.hex)) ? "" : ""}${i < used ? ` (${a.dec})` : ""}</span>`).join("");
+      const regs = s.args.map((a, i) => `<span class="${i < used ? "" : "unused"}">${a.reg}=${a.hex}${i < used ? ` (${a.dec})` : ""}</span>`).join("");
       const r = decodeResult(s);
       return `<li data-name="${esc(s.name ?? "")}"><div class="call"><b>rax=${s.nr}</b> → <b>${esc(s.name ?? "?")}</b> at ${s.rip}: ${esc(s.text ?? "")}</div><div class="regsline">${regs}</div><div class="ret${r.fail ? " fail" : ""}">${esc(r.text)}</div></li>`;
     })
@@ -322,12 +322,34 @@ function renderStack(m) {
     .join("");
 }
 
+/** Width of one character of the memory view's font, in pixels. */
+function charWidth(el) {
+  const probe = document.createElement("span");
+  probe.textContent = "0".repeat(64);
+  probe.style.visibility = "hidden";
+  el.append(probe);
+  const w = probe.getBoundingClientRect().width / 64;
+  probe.remove();
+  return w || 8;
+}
+
 function renderMemory(m) {
+  const pre = $("memory");
   const hex2 = (b) => (b === null ? "··" : b.toString(16).padStart(2, "0"));
   const chr = (b) => (b === null ? " " : b >= 32 && b < 127 ? String.fromCharCode(b) : ".");
-  $("memory").textContent = m.mem.rows.map((r) => `${r.addr.toString(16).padStart(12, "0")}  ${r.bytes.map(hex2).join(" ")}  ${r.bytes.map(chr).join("")}`).join("\n");
+  // 16 bytes a row where they fit (address, hex, characters), else 8: nothing hides past the panel's edge
+  const perRow = (4 * 16 + 14) * charWidth(pre) <= pre.clientWidth ? 16 : 8; // 12 + 1 + (3n - 1) + 2 + n characters
+  const rows = [];
+  for (const r of m.mem.rows)
+    for (let k = 0; k < r.bytes.length; k += perRow) {
+      const bytes = r.bytes.slice(k, k + perRow);
+      rows.push(`${(r.addr + k).toString(16).padStart(12, "0")} ${bytes.map(hex2).join(" ")}  ${bytes.map(chr).join("")}`);
+    }
+  pre.textContent = rows.join("\n");
   if (document.activeElement !== $("memaddr")) $("memaddr").value = "0x" + m.mem.addr.toString(16);
 }
+// the panel's width changes with the window and when a page scrollbar comes or goes
+new ResizeObserver(() => lastState && renderMemory(lastState)).observe($("memory"));
 
 // ---- start ---------------------------------------------------------------------------
 
