@@ -5,9 +5,9 @@
 import type { Kernel } from "../kernel.js";
 import { AF, bits, flagNames, named, type Table } from "./flags.js";
 import { after, inout, out } from "./format.js";
-import { fmtPollfds, fmtSigset, fmtSockaddr, fmtTimespec, fmtTimeval, pollResult, timespec } from "./structs.js";
+import { fmtPollfds, fmtSigset, fmtSockaddr, fmtTimespec, fmtTimeval, iovec, pollResult, timespec } from "./structs.js";
 import { def } from "./table.js";
-import { buffer, peek, ptr, struct, View, type Decoder, type StraceCtx } from "./values.js";
+import { buffer, hex, peek, ptr, struct, View, type Decoder, type StraceCtx } from "./values.js";
 
 /** The context with argument `j` replaced (a struct decoder reading its length from another position). */
 function withArg(c: StraceCtx, j: number, v: bigint): StraceCtx {
@@ -88,9 +88,10 @@ const SOCK_TYPE: Table = [
   ["SOCK_SEQPACKET", 5],
   ["SOCK_PACKET", 10],
 ];
-/** socket's type: the kind, then SOCK_NONBLOCK / SOCK_CLOEXEC */
+/** socket's type: the kind, then SOCK_NONBLOCK / SOCK_CLOEXEC (an unknown kind: the whole number, as strace) */
 const sockType: Decoder = (_k, v) => {
   const n = Number(v & 0xffffffffn);
+  if (!SOCK_TYPE.some(([, x]) => x === (n & 0xf))) return `${hex(n)} /* SOCK_??? */`;
   const kind = named(SOCK_TYPE, (x) => String(x))(_k, BigInt(n & 0xf));
   const extra = bits([
     ["SOCK_CLOEXEC", 0o2000000],
@@ -151,7 +152,56 @@ const MSG: Table = [
   ["MSG_MORE", 0x8000],
   ["MSG_CMSG_CLOEXEC", 0x40000000],
 ];
-const family = named(AF, (x) => String(x));
+const family = named(AF, (x) => `${hex(x)} /* AF_??? */`);
+
+/** A control message's data: descriptors (SCM_RIGHTS), credentials (SCM_CREDENTIALS), else its address. */
+function cmsgData(s: View, o: number, len: number, level: number, type: number): string {
+  const n = len - 16;
+  if (level === 1 && type === 1) return `[${Array.from({ length: Math.max(0, n >> 2) }, (_, j) => s.i32(o + 16 + 4 * j)).join(", ")}]`;
+  if (level === 1 && type === 2 && n >= 12) return `{pid=${s.i32(o + 16)}, uid=${s.u32(o + 20)}, gid=${s.u32(o + 24)}}`;
+  return "...";
+}
+const SCM: Table = [
+  ["SCM_RIGHTS", 1],
+  ["SCM_CREDENTIALS", 2],
+];
+/** msg_control: `[{cmsg_len=20, cmsg_level=SOL_SOCKET, cmsg_type=SCM_RIGHTS, cmsg_data=[5]}]` */
+function cmsgs(k: Kernel, v: bigint, len: number): string {
+  const b = peek(k, Number(v), Math.min(len, 4096));
+  if (!b) return ptr(v);
+  const s = new View(b);
+  const items: string[] = [];
+  for (let o = 0; o + 16 <= b.length; ) {
+    const l = Number(s.u64(o));
+    const level = s.i32(o + 8);
+    const type = s.i32(o + 12);
+    if (l < 16 || o + l > b.length) break;
+    const typeName = level === 1 ? named(SCM, (x) => hex(x))(k, BigInt(type)) : hex(type);
+    items.push(`{cmsg_len=${l}, cmsg_level=${named(SOL, (x) => String(x))(k, BigInt(level))}, cmsg_type=${typeName}, cmsg_data=${cmsgData(s, o, l, level, type)}}`);
+    o += (l + 7) & ~7;
+  }
+  return `[${items.join(", ")}]`;
+}
+/** struct msghdr; `received`: after recvmsg (the iovecs show the bytes received, msg_flags what the kernel set). */
+const msghdr =
+  (received: boolean): Decoder =>
+  (k, v, c) =>
+    struct(k, v, 56, (s) => {
+      const name = s.u64(0);
+      const namelen = s.u32(8);
+      const iovlen = Number(s.u64(24));
+      const control = s.u64(32);
+      const controllen = Number(s.u64(40));
+      const parts = [
+        `msg_name=${name === 0n ? "NULL" : fmtSockaddr(k, name, withArg(c, 2, BigInt(namelen)))}`,
+        `msg_namelen=${namelen}`,
+        `msg_iov=${iovec(k, s.u64(16), iovlen, c, received)}`,
+        `msg_iovlen=${iovlen}`,
+      ];
+      if (controllen > 0) parts.push(`msg_control=${cmsgs(k, control, controllen)}`);
+      parts.push(`msg_controllen=${controllen}`, `msg_flags=${flagNames(MSG, BigInt(s.i32(48) >>> 0))}`);
+      return `{${parts.join(", ")}}`;
+    });
 /** sendto/recvfrom's address (length in argument 5) */
 const sockaddr5: Decoder = (k, v, c) => fmtSockaddr(k, v, withArg(c, 2, c.arg(5)));
 /** the bytes received: as many as the result says, within the buffer (MSG_TRUNC returns the datagram's whole length) */
@@ -174,7 +224,7 @@ def("signalfd4", ["fd", fmtSigset, "u", bits([["SFD_NONBLOCK", 0o4000], ["SFD_CL
 def("memfd_create", ["str", bits([["MFD_CLOEXEC", 1], ["MFD_ALLOW_SEALING", 2], ["MFD_HUGETLB", 4]])]);
 def("flock", ["fd", bits([["LOCK_SH", 1], ["LOCK_EX", 2], ["LOCK_NB", 4], ["LOCK_UN", 8]])]);
 def("socket", [family, sockType, sockProto]);
-def("socketpair", [family, sockType, sockProto, out((k, v) => struct(k, v, 8, (s) => `[${s.i32(0)}, ${s.i32(4)}]`))]);
+def("socketpair", [family, sockType, "d", out((k, v) => struct(k, v, 8, (s) => `[${s.i32(0)}, ${s.i32(4)}]`))]);
 def("connect", ["fd", fmtSockaddr, "u"]);
 def("bind", ["fd", fmtSockaddr, "u"]);
 def("listen", ["fd", "d"]);
@@ -186,4 +236,6 @@ def("setsockopt", ["fd", named(SOL, (x) => String(x)), named(SO, (x) => String(x
 def("getsockopt", ["fd", named(SOL, (x) => String(x)), named(SO, (x) => String(x)), out(intOut), after(intOut)]);
 def("sendto", ["fd", "buf2", "u", bits(MSG), sockaddr5, "u"]);
 def("recvfrom", ["fd", out(recvBuf), "u", bits(MSG), out(sockaddr5), inout(intOut)]);
+def("sendmsg", ["fd", msghdr(false), bits(MSG)]);
+def("recvmsg", ["fd", out(msghdr(true)), bits(MSG)]);
 def("shutdown", ["fd", named([["SHUT_RD", 0], ["SHUT_WR", 1], ["SHUT_RDWR", 2]])]);

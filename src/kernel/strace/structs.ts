@@ -27,8 +27,9 @@ function timespecOrNow(s: View, o: number): string {
 /** st_mode: type and permission bits (`S_IFREG|0644`). */
 export function mode(m: number): string {
   const type = constName(S_IFMT, m & 0o170000, () => "");
-  const perm = octalMode(m & 0o7777);
-  return type ? `${type}|${perm}` : perm;
+  // the set-id and sticky bits by name, as strace: `S_IFDIR|S_ISVTX|0777`
+  const special = (["S_ISUID", "S_ISGID", "S_ISVTX"] as const).filter((_, j) => m & (0o4000 >> j));
+  return [...(type ? [type] : []), ...special, octalMode(m & 0o777)].join("|");
 }
 
 function makedev(dev: bigint): string {
@@ -60,7 +61,7 @@ export const fmtSigaction: Decoder = (k, v) =>
 export const fmtSigset: Decoder = (k, v) => struct(k, v, 8, (s) => sigset(s.u64(0)));
 
 /** An iovec array; `out`: after a read, the bytes the call filled. */
-function iovec(k: Kernel, v: bigint, count: number, c: StraceCtx, out: boolean): string {
+export function iovec(k: Kernel, v: bigint, count: number, c: StraceCtx, out: boolean): string {
   if (v === 0n) return "NULL";
   const n = Math.min(count, 1024);
   const b = peek(k, Number(v), 16 * n);
@@ -169,7 +170,10 @@ export const fmtSockaddr: Decoder = (k, v, c) => {
     const fam = s.u16(0);
     const family = `sa_family=${constName(AF, fam, (f) => String(f))}`;
     if (fam === 1) {
-      const path = s.bytes.subarray(2);
+      // no path (an unnamed socket), an abstract name (`@"name"`: all the bytes after the leading 0), or a path to its 0
+      if (len <= 2) return `{${family}}`;
+      const path = s.bytes.subarray(2, len);
+      if (path[0] === 0) return `{${family}, sun_path=@${buffer(k, v + 3n, path.length - 1, 108)}}`;
       const end = path.indexOf(0);
       return `{${family}, sun_path=${buffer(k, v + 2n, end < 0 ? path.length : end, 108)}}`;
     }
