@@ -285,7 +285,23 @@ function signalfd(k: Kernel, fd: number, maskAddr: number, size: number, flags: 
     write: () => -EINVAL,
   };
   const nfd = anonFd(k, "[signalfd]", flags, ops, (k) => (any(k) ? POLLIN : 0));
-  if (nfd >= 0) masks.set(get(k, nfd)!, m);
+  if (nfd >= 0) {
+    const f = get(k, nfd)!;
+    masks.set(f, m);
+    // edge-triggered epoll's wakeups: each signal of the mask that becomes pending (a standard signal
+    // already pending is not queued again, so it wakes nobody), counted as the entries are first seen
+    const seen = new WeakSet<object>();
+    let queued = 0;
+    f.wakes = (k, ev) => {
+      if (!(ev & POLLIN)) return 0;
+      for (const p of signalState(k).pending)
+        if (m.mask & sigbit(p.sig) && !seen.has(p)) {
+          seen.add(p);
+          queued++;
+        }
+      return queued;
+    };
+  }
   return nfd;
 }
 defineSyscall({ nr: 289, name: "signalfd4", args: ["fd", "ptr", "u", "x"], fn: (k, a) => signalfd(k, a.i32(0), a.u(1), a.u(2), a.i32(3)) });
