@@ -8,7 +8,9 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { MemoryHost } from "../src/host/memory.js";
 import { Process } from "../src/kernel/program.js";
+import { Memory } from "../src/cpu/memory.js";
 import { ElfError, parseElf } from "../src/loader/elf.js";
+import { AT, loadElf } from "../src/loader/load.js";
 import { IS_X86_64_LINUX, ROOT, runEmu, runNative, tmpDir } from "./helpers/asm.js";
 import { makeElf } from "./helpers/elf.js";
 
@@ -69,6 +71,47 @@ describe("ELF validation", () => {
     expect(elfError(many)).toMatch(/74 program headers .* exceed the 4096 bytes Linux reads/);
     expect(elfError(withSecondPhdr(base, { type: 1, offset: 0x2000, vaddr: 0x802000, filesz: 0x10000000, memsz: 0x10000000 }))).toMatch(/truncated ELF: segment 1/);
     expect(elfError(withSecondPhdr(base, { type: 1, offset: 0, vaddr: 0x7fff00000000, filesz: 0, memsz: 0x100000000 }))).toMatch(/outside the user address space/);
+  });
+
+  it("AT_PHDR is where a PT_LOAD maps e_phoff, as Linux computes it; PT_PHDR's p_vaddr is not believed", () => {
+    const base = makeElf(EXIT0);
+    const atPhdr = (b: Uint8Array) => {
+      const img = loadElf(new Memory(), parseElf(b), b, { argv: ["x"], envp: [], execfn: "x", random: new Uint8Array(16) });
+      return img.auxv.find(([t]) => t === AT.PHDR)![1];
+    };
+    // the headers (file offset 64) are mapped by the second segment at 0x800000
+    expect(atPhdr(withSecondPhdr(base, { type: 1, offset: 0, vaddr: 0x800000, filesz: 0x100, memsz: 0x100 }))).toBe(0x800040);
+    // a PT_PHDR claiming 0x123000 while no segment maps the headers: 0 (a dynamic program whose
+    // PT_PHDR lies dies in ld.so's _dl_process_pt_gnu_property at the native address, checked with gdb)
+    expect(atPhdr(withSecondPhdr(base, { type: 6, offset: 64, vaddr: 0x123000, filesz: 112, memsz: 112 }))).toBe(0);
+  });
+
+  it.skipIf(!IS_X86_64_LINUX)("sizes of segments Linux does not read (PT_TLS p_offset/p_align, PT_NOTE sizes) do not stop the program, as natively", () => {
+    const orig = Uint8Array.from(fs.readFileSync(path.join(ROOT, "fixtures/bin/glibc/exitcode")));
+    const phoff = Number(new DataView(orig.buffer).getBigUint64(32, true));
+    const phnum = new DataView(orig.buffer).getUint16(56, true);
+    for (const [type, field] of [
+      [7, 8],
+      [7, 48],
+      [4, 32],
+      [4, 40],
+    ]) {
+      const b = Uint8Array.from(orig);
+      const dv = new DataView(b.buffer);
+      let patched = 0;
+      for (let k = 0; k < phnum; k++) {
+        const o = phoff + 56 * k;
+        if (dv.getUint32(o, true) === type && !patched++) dv.setBigUint64(o + field, 0xffffffffffffffffn, true);
+      }
+      expect(patched, `type ${type}`).toBeGreaterThan(0);
+      const exe = path.join(tmpDir(), `ignored-${type}-${field}`);
+      fs.writeFileSync(exe, b, { mode: 0o755 });
+      const nat = runNative(exe, ["3"]);
+      const emu = runEmu([exe, "3"]);
+      // (a death by a signal: x64emu adds its one fault line on stderr)
+      expect({ status: emu.status, signal: emu.signal }, `type ${type} +${field}`).toEqual({ status: nat.status, signal: nat.signal });
+      if (!nat.signal) expect(emu.stderr).toBe(nat.stderr);
+    }
   });
 
   it("a 1 GiB bss loads without touching it", () => {

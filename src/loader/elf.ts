@@ -86,6 +86,11 @@ function u64(b: Uint8Array, o: number, what: string): number {
   return hi * 4294967296 + lo;
 }
 
+/** 64-bit field as a JS number whatever its size (exact below 2^53): fields of segments Linux ignores. */
+function u64any(b: Uint8Array, o: number): number {
+  return u32(b, o + 4) * 4294967296 + u32(b, o);
+}
+
 /** Highest user address a segment may reach (below the stack area). */
 const USER_SPACE = 0x7ff000000000;
 
@@ -143,33 +148,31 @@ export function parseElf(bytes: Uint8Array): ElfFile {
   // Linux reads at most one page of program headers (load_elf_phdrs: ENOEXEC beyond)
   if (phnum * phentsize > 4096) throw new ElfError(`malformed ELF: ${phnum} program headers (${phnum * phentsize} bytes) exceed the 4096 bytes Linux reads`);
   if (phoff + phnum * phentsize > bytes.length) throw new ElfError(`truncated ELF: program headers (offset 0x${phoff.toString(16)}, ${phnum} entries) extend past the end of the file (${bytes.length} bytes)`);
-  let elfyPrograms;
   try {
-    elfyPrograms = parser.parsePrograms(buf, header);
+    parser.parsePrograms(buf, header);
   } catch (e) {
     throw new ElfError(`malformed ELF program headers: ${(e as Error).message}`);
   }
 
-  const programs: ProgramHeader[] = elfyPrograms.map((p, k) => {
+  // Read from the raw bytes (elfy loses unknown types and reads 64-bit fields as doubles). Linux
+  // looks only at PT_LOAD and PT_INTERP sizes (a PT_TLS or PT_DYNAMIC is the C library's and the
+  // dynamic linker's business): only theirs must be in range.
+  const programs: ProgramHeader[] = [];
+  for (let k = 0; k < phnum; k++) {
     const o = phoff + k * phentsize;
-    return {
-      type: u32(bytes, o), // elfy loses unknown types
+    const type = u32(bytes, o);
+    const used = type === PT_LOAD ? [8, 16, 32, 40] : type === PT_INTERP ? [8, 32] : [];
+    const field = (at: number, what: string) => (used.includes(at) ? u64(bytes, o + at, what) : u64any(bytes, o + at));
+    programs.push({
+      type,
       flags: u32(bytes, o + 4),
-      offset: p.offset,
-      vaddr: p.vaddr,
-      filesz: p.filesz,
-      memsz: p.memsz,
-      align: p.align,
-    };
-  });
-  // elfy reads 64-bit fields as doubles: check them against the raw bytes
-  programs.forEach((p, k) => {
-    const o = phoff + k * phentsize;
-    p.offset = u64(bytes, o + 8, "p_offset");
-    p.vaddr = u64(bytes, o + 16, "p_vaddr");
-    p.filesz = u64(bytes, o + 32, "p_filesz");
-    p.memsz = u64(bytes, o + 40, "p_memsz");
-  });
+      offset: field(8, "p_offset"),
+      vaddr: field(16, "p_vaddr"),
+      filesz: field(32, "p_filesz"),
+      memsz: field(40, "p_memsz"),
+      align: u64any(bytes, o + 48),
+    });
+  }
 
   const loads = programs.filter((p) => p.type === PT_LOAD);
   if (loads.length === 0) throw new ElfError("malformed ELF: no loadable (PT_LOAD) segments");

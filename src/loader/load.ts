@@ -4,7 +4,7 @@
  */
 import type { Memory } from "../cpu/memory.js";
 import { PAGE_SIZE, PROT_EXEC, PROT_READ, PROT_WRITE } from "../cpu/memory.js";
-import { ElfError, printable, PF_R, PF_W, PF_X, PT_LOAD, PT_PHDR, type ElfFile, type ElfSymbol } from "./elf.js";
+import { ElfError, printable, PF_R, PF_W, PF_X, PT_LOAD, type ElfFile, type ElfSymbol } from "./elf.js";
 
 /** Where a position-independent (ET_DYN) executable is placed (Linux's ELF_ET_DYN_BASE without ASLR). */
 export const PIE_BASE = 0x555555554000;
@@ -158,14 +158,10 @@ export function loadElf(mem: Memory, elf: ElfFile, bytes: Uint8Array, opts: Load
     mapSegments(mem, interp.elf, interp.bytes, interpBase, interp.path, files);
   }
 
-  // AT_PHDR: PT_PHDR if present, else the loaded copy of the program headers
+  // AT_PHDR as Linux computes it (not from PT_PHDR): where the PT_LOAD whose file range holds
+  // e_phoff puts it (the last such segment), else 0
   let phdr = 0;
-  const pp = elf.programs.find((p) => p.type === PT_PHDR);
-  if (pp) phdr = base + pp.vaddr;
-  else {
-    const seg = loads.find((p) => elf.phoff >= p.offset && elf.phoff + elf.phnum * elf.phentsize <= p.offset + p.filesz);
-    if (seg) phdr = base + seg.vaddr + (elf.phoff - seg.offset);
-  }
+  for (const p of loads) if (p.offset <= elf.phoff && elf.phoff < p.offset + p.filesz) phdr = base + p.vaddr + (elf.phoff - p.offset);
 
   const entry = base + elf.entry;
   const stackSize = Math.ceil((opts.stackSize ?? STACK_SIZE) / PAGE_SIZE) * PAGE_SIZE;
