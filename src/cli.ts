@@ -1,7 +1,7 @@
 /** x64emu [options] PROGRAM [ARGS...] — run an x86-64 Linux ELF executable. */
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
-import { helpText, parseCommandLine, UsageError, type CliOptions, type ParsedCommandLine } from "./cli/options.js";
+import { debugItemsHelp, helpText, parseCommandLine, UsageError, type CliOptions, type ParsedCommandLine } from "./cli/options.js";
 import { ElfError } from "./loader/elf.js";
 import { NodeHost } from "./host/node.js";
 import { Process } from "./kernel/program.js";
@@ -72,6 +72,10 @@ async function main(): Promise<void> {
   }
   if (argv.version) {
     process.stdout.write(`${pkg.version}\n`);
+    return;
+  }
+  if (argv.debugHelp) {
+    process.stdout.write(debugItemsHelp());
     return;
   }
   if (argv.binfmt) return binfmt(argv.install);

@@ -99,9 +99,13 @@ describe("qemu-user options and X64EMU_* variables", () => {
     expect(fs.readFileSync(log, "utf8")).toMatch(/^exit\(1\) += \?$/m);
   });
 
-  it("-d in_asm traces instructions", () => {
+  it("-d in_asm traces instructions; -d help lists the items as qemu does", () => {
     const r = runEmu(["-d", "in_asm", "--trace-limit", "1", bin("true")]);
     expect(r.stderr).toMatch(/^0x401000 <_start>: /);
+    const h = runEmu(["-d", "help"]);
+    expect([h.status, h.stderr]).toEqual([0, ""]);
+    expect(h.stdout).toMatch(/^Log items \(comma separated\):\nin_asm +each executed instruction/);
+    expect(h.stdout.trimEnd().split("\n").map((l) => l.split(" ")[0])).toEqual(["Log", "in_asm", "exec", "cpu", "strace"]);
   });
 
   it("-cpu help lists the models; -cpu max and X64EMU_CPU=max run", () => {

@@ -33,6 +33,8 @@ export interface CliOptions {
   traceLimit?: number;
   /** qemu's -d items */
   debugItems: string[];
+  /** -d help: list the items and exit */
+  debugHelp: boolean;
   /** qemu's -D: log file for -d (trace and strace) */
   logFile?: string;
   crashReport: boolean;
@@ -84,7 +86,7 @@ const OPTIONS: OptSpec[] = [
   { key: "traceFile", names: ["--trace-file"], kind: "string", meta: "FILE", help: "write the --trace output to FILE" },
   { key: "traceFrom", names: ["--trace-from"], kind: "string", meta: "ADDR|SYMBOL", help: "start tracing at this address or symbol" },
   { key: "traceLimit", names: ["--trace-limit"], kind: "int", meta: "N", help: "trace at most N instructions" },
-  { key: "debugItems", names: ["-d"], kind: "list", meta: "ITEM,...", help: "qemu-style logging: in_asm, exec, cpu (= --trace), strace (= --strace)" },
+  { key: "debugItems", names: ["-d"], kind: "list", meta: "ITEM,...", help: "qemu-style logging: in_asm, exec, cpu (= --trace), strace (= --strace); -d help lists them" },
   { key: "logFile", names: ["-D"], kind: "string", meta: "FILE", help: "qemu-style log file for -d (and -strace)" },
   { key: "crashReport", names: ["--crash-report"], kind: "flag", help: "on a fatal fault, also print registers and the code around rip" },
   { key: "assemble", names: ["--assemble"], kind: "string", meta: "FILE", help: "assemble and link GNU as source FILE as as + ld would, write it to -o OUT, and exit" },
@@ -96,8 +98,14 @@ const OPTIONS: OptSpec[] = [
   { key: "help", names: ["--help", "-h", "-help"], kind: "flag", help: "print this help and exit" },
 ];
 
-/** The qemu -d items we understand. */
-const DEBUG_ITEMS = ["in_asm", "exec", "cpu", "strace"];
+/** The qemu -d items we understand, with what each turns on (`-d help` lists them). */
+const TRACE = "each executed instruction and the registers it changed (--trace)";
+const DEBUG_ITEMS: Record<string, string> = { in_asm: TRACE, exec: TRACE, cpu: TRACE, strace: "each system call (--strace)" };
+
+/** The text of `-d help`, as qemu lists its log items. */
+export function debugItemsHelp(): string {
+  return "Log items (comma separated):\n" + Object.entries(DEBUG_ITEMS).map(([k, v]) => `${k.padEnd(15)} ${v}\n`).join("");
+}
 
 /** A wrong command line: printed as one line, exit status 2. */
 export class UsageError extends Error {}
@@ -123,6 +131,7 @@ function defaults(): CliOptions {
     gdbStdio: false,
     trace: false,
     debugItems: [],
+    debugHelp: false,
     crashReport: false,
     stats: false,
     binfmt: false,
@@ -312,8 +321,9 @@ export function parseCommandLine(args: readonly string[], env: Record<string, st
   }
   for (const item of opts.debugItems.flatMap((d) => d.split(","))) {
     if (item === "strace") opts.strace = true;
-    else if (DEBUG_ITEMS.includes(item)) opts.trace = true;
-    else if (item !== "") throw new UsageError(`-d: unknown item '${item}' (known: ${DEBUG_ITEMS.join(", ")})`);
+    else if (item in DEBUG_ITEMS) opts.trace = true;
+    else if (item === "help") opts.debugHelp = true;
+    else if (item !== "") throw new UsageError(`-d: unknown item '${item}' (known: ${Object.keys(DEBUG_ITEMS).join(", ")})`);
   }
   if (opts.logFile !== undefined) {
     if (opts.trace && opts.traceFile === undefined) [opts.traceFile, given.traceFile] = [opts.logFile, given.logFile];
