@@ -166,6 +166,30 @@ describe.skipIf(!HAS_STRACE)("--strace of several tasks matches strace -f, task 
   }
 });
 
+describe.skipIf(!HAS_STRACE)("--strace of threads prints futex as strace -f", () => {
+  // which futex calls a run makes is a race (contention); each form x64emu prints must be one strace prints for the program
+  const shapes = (lines: Record<string, string[]>) =>
+    new Set(
+      Object.values(lines)
+        .flat()
+        .filter((l) => l.startsWith("futex("))
+        .map((l) => l.replace(/\) += .*/, ")").replace(/0xADDR|\b\d+\b/g, "N")),
+    );
+  for (const libc of ["musl", "glibc"]) {
+    for (const p of ["threads", "robust"]) {
+      const prog = path.join(ROOT, "fixtures/bin", libc, p);
+      it.skipIf(!fs.existsSync(prog))(`${libc}/${p}`, () => {
+        const n = straceNative(prog, [], "", env);
+        const e = straceEmu(prog, [], "", env);
+        const want = shapes(perTask(n.raw, n.pid));
+        const got = shapes(perTask(e.lines, e.pid));
+        expect(got.size).toBeGreaterThan(0);
+        expect([...got].filter((l) => !want.has(l))).toEqual([]);
+      });
+    }
+  }
+});
+
 describe.skipIf(!HAS_STRACE)("--strace job control lines match strace -f", () => {
   // the signal lines only (the order of lines of different tasks is the scheduler's): stops, SIGCHLD's fields, SIGCONT shown though ignored
   // (each task's lines as a set, and the tasks as a set: natively the order is a race)

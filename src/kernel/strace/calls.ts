@@ -241,11 +241,23 @@ const futexArg =
         return j === 3 ? u32(v) : j === 4 ? ptr(v) : wakeOp(v);
       case 1: // WAKE: nothing more
         return undefined;
+      case 6: // LOCK_PI, LOCK_PI2: the timeout only (no val)
+      case 13:
+        return j === 3 ? fmtTimespec(k, v, c) : undefined;
+      case 7: // UNLOCK_PI, TRYLOCK_PI: the word only
+      case 8:
+        return undefined;
+      case 11: // WAIT_REQUEUE_PI: the timeout and uaddr2
+        return j === 3 ? fmtTimespec(k, v, c) : j === 4 ? ptr(v) : undefined;
+      case 12: // CMP_REQUEUE_PI: as CMP_REQUEUE
+        return j === 3 ? u32(v) : j === 4 ? ptr(v) : u32(v);
       default:
         return j === 3 || j === 4 ? ptr(v) : hex(v);
     }
   };
-def("futex", ["ptr", futexOp, (_k, v) => u32(v), futexArg(3), futexArg(4), futexArg(5)]);
+/** futex's val: not read by the PI lock operations (6, 7, 8, 13), not shown for them */
+const futexVal: Decoder = (_k, v, c) => ([6, 7, 8, 13].includes(futexCmd(c)) ? undefined : u32(v));
+def("futex", ["ptr", futexOp, futexVal, futexArg(3), futexArg(4), futexArg(5)]);
 def("set_tid_address", ["ptr"]);
 def("clock_gettime", [named(CLOCK), out(fmtTimespec)]);
 def("clock_getres", [named(CLOCK), out(fmtTimespec)]);

@@ -272,8 +272,14 @@ export const FUTEX_OP: Table = [
   ["FUTEX_REQUEUE", 3],
   ["FUTEX_CMP_REQUEUE", 4],
   ["FUTEX_WAKE_OP", 5],
+  ["FUTEX_LOCK_PI", 6],
+  ["FUTEX_UNLOCK_PI", 7],
+  ["FUTEX_TRYLOCK_PI", 8],
   ["FUTEX_WAIT_BITSET", 9],
   ["FUTEX_WAKE_BITSET", 10],
+  ["FUTEX_WAIT_REQUEUE_PI", 11],
+  ["FUTEX_CMP_REQUEUE_PI", 12],
+  ["FUTEX_LOCK_PI2", 13],
 ];
 export const S_IFMT: Table = [
   ["S_IFSOCK", 0o140000],
