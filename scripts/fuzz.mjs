@@ -3,12 +3,16 @@
 // runs M cases of each campaign from seed N against the built emulator (dist/):
 //   lib-code   random bytes and random instruction-shaped code through the library (Process)
 //   lib-elf    corrupted ELF files (header fields, program headers, bytes, truncation) through the library
+//   elf-sizes  every program header size/offset/address/alignment of each base ELF set to each huge
+//              value in turn (PT_LOAD, PT_TLS, PT_INTERP...; case K is combination K whatever the
+//              seed, and --count stops at the last one) through the library
 //   syscalls   random system calls (number, and arguments from a pool of edge values) through the library
 //   gdb        random and malformed packets to the gdb stub
 //   cli-code   random code through the command (in a scratch directory under --root, no syscall instructions)
 //   cli-elf    corrupted ELF files through the command
-// A case fails when a JavaScript exception escapes (library), when the command prints a stack
-// trace or an internal error or does not end within the timeout. Every failure is printed
+// A case fails when a JavaScript exception escapes (library), when a library case runs longer than
+// --case-ms (a hang guard, default 10000; the library runs synchronously, so it is measured after
+// the case), when the command prints a stack trace or an internal error or does not end within the timeout. Every failure is printed
 // with what replays it: `--only CAMPAIGN --seed N --from K --count 1` (--strace: the syscalls
 // campaign's calls in strace's format). Exit status 1 on failures.
 import { spawnSync } from "node:child_process";
@@ -38,8 +42,9 @@ const seed = Number(opt("seed", "1"));
 const count = Number(opt("count", "200"));
 const from = Number(opt("from", "0"));
 const timeoutMs = Number(opt("timeout", "20000"));
+const caseMs = Number(opt("case-ms", "10000"));
 const quiet = args.includes("--quiet");
-const ALL = ["lib-code", "lib-elf", "syscalls", "gdb", "cli-code", "cli-elf"];
+const ALL = ["lib-code", "lib-elf", "elf-sizes", "syscalls", "gdb", "cli-code", "cli-elf"];
 const only = opt("only", ALL.join(",")).split(",");
 for (const c of only) if (!ALL.includes(c)) (console.error(`fuzz: no campaign '${c}' (${ALL.join(", ")})`), process.exit(2));
 if (!Number.isInteger(seed) || !Number.isInteger(count) || count < 0) (console.error("fuzz: --seed and --count take whole numbers"), process.exit(2));
@@ -155,6 +160,26 @@ function corruptElf(r) {
   return r.below(6) === 0 ? b.subarray(0, r.below(b.length)) : b;
 }
 
+// Corrupt sizes, enumerated: [base, program header, field offset, value] for every program header
+// field Linux or a C library reads a size or place from, and values past the file and the address space.
+const SIZE_FIELDS = [8, 16, 32, 40, 48]; // p_offset, p_vaddr (and p_paddr), p_filesz, p_memsz, p_align
+const SIZE_VALUES = [0xffffffffffffffffn, 0x7fffffffffffffffn, 0x400000000000n, 0x800000000000n, 0x7ffffffff000n, 0xffffffffn, 0x40000000n];
+const SIZE_CASES = [];
+BASES.forEach((b, bi) => {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const phnum = dv.getUint16(56, true);
+  for (let k = 0; k < phnum; k++) for (const field of SIZE_FIELDS) for (const value of SIZE_VALUES) SIZE_CASES.push([bi, k, field, value]);
+});
+function sizeCase(k) {
+  const [bi, ph, field, value] = SIZE_CASES[k];
+  const b = Uint8Array.from(BASES[bi]);
+  const dv = new DataView(b.buffer);
+  const o = Number(dv.getBigUint64(32, true)) + 56 * ph;
+  dv.setBigUint64(o + field, value, true);
+  if (field === 16) dv.setBigUint64(o + 24, value, true);
+  return b;
+}
+
 // Random system calls: code that loads rax and the six argument registers and runs `syscall`, eight times.
 const VALUES = [0n, 1n, 2n, 3n, 0xffffffffffffffffn, 0xfffffffffffffff6n, 0x7fffffffn, 0x80000000n, 0xffffffffn, 0x100000000n, 0x1000n, 4096n, 65536n, 1n << 40n, 1n << 47n, 1n << 63n];
 const BUF = 0x10000000n; // a mapped read/write buffer (and its end, and unmapped space after it)
@@ -227,6 +252,7 @@ function runCli(elf) {
 const campaigns = {
   "lib-code": (r) => runLib(makeElf(randomCode(r, 64 + r.below(448), true)), 20000),
   "lib-elf": (r) => runLib(corruptElf(r), 5000),
+  "elf-sizes": (r, k) => runLib(sizeCase(k), 200000),
   syscalls: (r) => {
     const code = syscallCode(r);
     const host = new MemoryHost();
@@ -271,14 +297,18 @@ let failures = 0;
 const t0 = Date.now();
 for (const name of only) {
   const outcomes = {};
-  for (let k = from; k < from + count; k++) {
+  const end = name === "elf-sizes" ? Math.min(from + count, SIZE_CASES.length) : from + count;
+  for (let k = from; k < end; k++) {
     const r = rng(name, k);
     let res;
+    const c0 = Date.now();
     try {
-      res = campaigns[name](r);
+      res = campaigns[name](r, k);
     } catch (e) {
       res = { bad: `JavaScript exception: ${e && e.stack ? e.stack.split("\n").slice(0, 4).join(" | ") : String(e)}` };
     }
+    const took = Date.now() - c0;
+    if (!name.startsWith("cli-") && took > caseMs && !(typeof res === "object" && res.bad)) res = { bad: `took ${took} ms (more than --case-ms ${caseMs}: a hang or a blow-up)` };
     if (typeof res === "object" && res.bad) {
       failures++;
       console.log(`FAIL ${name} case ${k} (replay: npm run fuzz -- --only ${name} --seed ${seed} --from ${k} --count 1): ${res.bad}`);
@@ -288,7 +318,7 @@ for (const name of only) {
       outcomes[o] = (outcomes[o] ?? 0) + 1;
     }
   }
-  if (!quiet || outcomes.FAIL) console.log(`${name}: seed ${seed}, cases ${from}..${from + count - 1}: ${JSON.stringify(outcomes)}`);
+  if (!quiet || outcomes.FAIL) console.log(`${name}: seed ${seed}, cases ${from}..${end - 1}${name === "elf-sizes" ? ` of ${SIZE_CASES.length}` : ""}: ${JSON.stringify(outcomes)}`);
 }
 console.log(`fuzz: ${failures} failure(s) in ${only.length} campaign(s) x ${count} cases, seed ${seed} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 process.exit(failures ? 1 : 0);

@@ -19,6 +19,14 @@ describe("fuzz campaigns (short CI run)", () => {
     expect(r.out).toMatch(/fuzz: 0 failure\(s\)/);
     expect(r.status).toBe(0);
   });
+  it("corrupt sizes: every program header size, offset, address and alignment of each base ELF set to each huge value, none over the per-case bound", () => {
+    const r = fuzz(["--count", "100000", "--only", "elf-sizes", "--case-ms", "20000"]);
+    const m = /cases 0\.\.(\d+) of (\d+)/.exec(r.out)!;
+    expect(Number(m[1]) + 1).toBe(Number(m[2]));
+    expect(Number(m[2])).toBeGreaterThan(500);
+    expect(r.out).toMatch(/fuzz: 0 failure\(s\)/);
+    expect(r.status).toBe(0);
+  });
   it.skipIf(process.platform !== "linux")("command campaigns: 12 cases each, seed 7, no failure", () => {
     const r = fuzz(["--seed", "7", "--count", "12", "--only", "cli-code,cli-elf"]);
     expect(r.out).toMatch(/fuzz: 0 failure\(s\)/);
