@@ -15,6 +15,7 @@ import { signalLine } from "./strace/lines.js";
 import { defaultAction, defineSyscall, ProcessExit, RESULT_BLOCK, RESULT_KEEP, type Kernel } from "./kernel.js";
 import { groupStop, isStopSignal, prepareSignal } from "./jobctl.js";
 import type { Proc, Task } from "./task.js";
+import { getCpuTimer, setCpuTimer } from "./time.js";
 
 const EINVAL = 22;
 const EFAULT = 14;
@@ -681,7 +682,7 @@ defineSyscall({
   args: ["d", "ptr", "ptr"],
   fn: (k, a) => {
     if (a.i32(0) < 0 || a.i32(0) > 2) return -EINVAL;
-    if (a.i32(0) !== 0) return -EINVAL; // ITIMER_VIRTUAL and ITIMER_PROF are not kept
+    if (a.i32(0) !== 0) return setCpuTimer(k, a.i32(0), a.u(1), a.u(2)); // ITIMER_VIRTUAL, ITIMER_PROF
     const s = signalState(k);
     const m = k.cpu.mem;
     let next: [bigint, bigint] | null = null;
@@ -710,7 +711,7 @@ defineSyscall({
   fn: (k, a) => {
     if (a.i32(0) < 0 || a.i32(0) > 2) return -EINVAL;
     const s = signalState(k);
-    return k.copyOut(a.u(1), a.i32(0) === 0 ? itimerval(k, s) : new Uint8Array(32));
+    return a.i32(0) === 0 ? k.copyOut(a.u(1), itimerval(k, s)) : getCpuTimer(k, a.i32(0), a.u(1));
   },
 });
 

@@ -21,6 +21,7 @@ import { RESULT_BLOCK, RESULT_RESTART, type ExitStatus, type Kernel } from "./ke
 import { alarmDeadline, deliverPending, hasPendingSignals, interruptingSignal, signalState } from "./signals.js";
 import { procExited } from "./wait.js";
 import { futexExitRelease } from "./futex-pi.js";
+import { chargeCpuTime, cpuTimerBudget } from "./time.js";
 
 /** Instructions a task runs before the scheduler moves to the next runnable one. */
 export const SLICE = 200_000;
@@ -99,6 +100,12 @@ export class Proc {
   stopReport = 0;
   /** Continued since it stopped and not yet reported (WCONTINUED). */
   contReport = false;
+  /** ITIMER_VIRTUAL and ITIMER_PROF (index 1, 2): guest CPU ns left (0: disarmed) and interval (time.ts). Not inherited by fork; kept by execve. */
+  readonly cpuTimers = [
+    { left: 0, interval: 0 },
+    { left: 0, interval: 0 },
+    { left: 0, interval: 0 },
+  ];
   constructor(
     public readonly pid: number,
     public kernel: Kernel,
@@ -355,8 +362,10 @@ export class Scheduler {
       if (k.status || t.proc.stopped || t.state !== "run") return this.finished() ? "done" : "ran";
     }
     const before = cpu.icount;
-    cpu.run(before + Math.max(1, Math.min(SLICE, budget)));
+    const timers = t.proc.cpuTimers[1].left > 0 || t.proc.cpuTimers[2].left > 0;
+    cpu.run(before + Math.max(1, Math.min(SLICE, budget, timers ? cpuTimerBudget(t.proc) : SLICE)));
     this.executed += cpu.icount - before;
+    if (timers) chargeCpuTime(t.proc, cpu.icount - before);
     this.afterSlice(t);
     if (this.tasks.length > 1) this.pollBlocked();
     return this.finished() ? "done" : "ran";

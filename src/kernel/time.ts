@@ -1,5 +1,7 @@
-/** Time syscalls: clock_gettime, clock_getres, gettimeofday, time, nanosleep, times (getrusage: procinfo.ts). */
+/** Time syscalls: clock_gettime, clock_getres, gettimeofday, time, nanosleep, times, the CPU-time itimers (getrusage: procinfo.ts; ITIMER_REAL: signals.ts). */
 import { defineSyscall, RESULT_BLOCK, type Kernel } from "./kernel.js";
+import { queueSignalToProc } from "./signals.js";
+import type { Proc } from "./task.js";
 
 const EINVAL = 22;
 const EFAULT = 14;
@@ -153,3 +155,81 @@ defineSyscall({
     return ticks;
   },
 });
+
+// ---- ITIMER_VIRTUAL, ITIMER_PROF ---------------------------------------------------------------
+
+/**
+ * The CPU-time interval timers run on the process's retired instructions,
+ * one nanosecond each (a 1 GHz CPU doing one instruction per cycle: the
+ * same scale as times()). Both count the same time: the emulated kernel's
+ * work is not charged as system time, so ITIMER_PROF runs like
+ * ITIMER_VIRTUAL. The scheduler charges each slice to its process and ends
+ * a slice where the nearest timer expires (cpuTimerBudget), so the signal
+ * comes at the instruction it is due.
+ */
+export const NS_PER_INSN = 1;
+const ITIMER_VIRTUAL = 1;
+const ITIMER_SIGNALS = [0, 26, 27]; // SIGVTALRM, SIGPROF
+const SI_KERNEL = 0x80;
+const USEC = 1000;
+
+/** Instructions the process may run before its nearest CPU timer expires (Infinity: none armed). */
+export function cpuTimerBudget(p: Proc): number {
+  let n = Infinity;
+  for (const t of p.cpuTimers) if (t.left > 0) n = Math.min(n, Math.ceil(t.left / NS_PER_INSN));
+  return n;
+}
+
+/** Charge `insns` retired instructions to the process's CPU timers: the expired ones signal it and re-arm or disarm. */
+export function chargeCpuTime(p: Proc, insns: number): void {
+  const ns = insns * NS_PER_INSN;
+  for (let which = ITIMER_VIRTUAL; which < p.cpuTimers.length; which++) {
+    const t = p.cpuTimers[which];
+    if (t.left <= 0) continue;
+    t.left -= ns;
+    if (t.left > 0) continue;
+    t.left = t.interval > 0 ? Math.max(1, t.left + t.interval) : 0;
+    queueSignalToProc(p, ITIMER_SIGNALS[which], SI_KERNEL, 0);
+  }
+}
+
+/** struct itimerval of a CPU timer: interval, then the time left (timevals; an armed timer never reads as 0). */
+function cpuItimerval(t: { left: number; interval: number }): Uint8Array {
+  const b = new Uint8Array(32);
+  const dv = new DataView(b.buffer);
+  const put = (o: number, ns: number) => {
+    const us = Math.ceil(ns / USEC);
+    dv.setBigInt64(o, BigInt(Math.floor(us / 1e6)), true);
+    dv.setBigInt64(o + 8, BigInt(us % 1e6), true);
+  };
+  put(0, t.interval);
+  put(16, t.left);
+  return b;
+}
+
+/** setitimer for ITIMER_VIRTUAL / ITIMER_PROF (signals.ts keeps ITIMER_REAL and the argument checks). */
+export function setCpuTimer(k: Kernel, which: number, newAddr: number, oldAddr: number): number {
+  const t = k.proc.cpuTimers[which];
+  let next: [number, number] | null = null;
+  if (newAddr) {
+    try {
+      const dv = new DataView(k.cpu.mem.readBytes(newAddr, 32).buffer);
+      const [is, ius, vs, vus] = [0, 8, 16, 24].map((o) => Number(dv.getBigInt64(o, true)));
+      if (is < 0 || vs < 0 || ius < 0 || vus < 0 || ius >= 1e6 || vus >= 1e6) return -EINVAL;
+      next = [is * 1e9 + ius * USEC, vs * 1e9 + vus * USEC];
+    } catch {
+      return -EFAULT;
+    }
+  }
+  if (oldAddr && k.copyOut(oldAddr, cpuItimerval(t))) return -EFAULT;
+  if (next) {
+    t.left = next[1];
+    t.interval = next[1] === 0 ? 0 : next[0];
+  }
+  return 0;
+}
+
+/** getitimer for ITIMER_VIRTUAL / ITIMER_PROF. */
+export function getCpuTimer(k: Kernel, which: number, addr: number): number {
+  return k.copyOut(addr, cpuItimerval(k.proc.cpuTimers[which]));
+}
