@@ -140,7 +140,9 @@ export function assemble(pp: Preprocessed): ObjectFile {
     const text = pp.texts[Math.min(line, pp.texts.length - 1)] ?? "";
     // a JavaScript error from inside the library: an instruction form it cannot encode
     const message = e instanceof Error ? `cannot encode this instruction (assembler library: ${e.message})` : e.message;
-    diags.push({ ...locAt(line), message: text ? `${message}: \`${text}'` : message });
+    const d = { ...locAt(line), message: text ? `${message}: \`${text}'` : message };
+    // the library can report one statement's error twice
+    if (!diags.some((x) => x.file === d.file && x.line === d.line && x.message === d.message)) diags.push(d);
   }
 
   const secIndex = new Map<DefasmSection, number>();

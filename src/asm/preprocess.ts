@@ -311,8 +311,8 @@ export function preprocess(source: string, file: string, opts: PreprocessOptions
   let intelLine = ".intel_syntax noprefix";
 
   const emit = (text: string, loc: SourceLoc) => {
-    if (intel && /^\.(?!intel_syntax|att_syntax)[\w.]+(\s|$)/i.test(text)) {
-      // the library reads GNU as directives only in AT&T mode
+    if (intel && (/^\.(?!intel_syntax|att_syntax)[\w.]+(\s|$)/i.test(text) || /^[A-Za-z_.$][\w.$]*\s*=[^=]/.test(text))) {
+      // the library reads GNU as directives (and `name = expr`) only in AT&T mode
       push(".att_syntax prefix", loc);
       push(text, loc);
       push(intelLine, loc);
@@ -339,6 +339,19 @@ export function preprocess(source: string, file: string, opts: PreprocessOptions
   const setCount = new Map<string, number>();
   const versions = new Map<string, string>();
   const setName = (n: string, k: number) => `.Lx64emu_set_${n}_${k}`;
+  // Intel syntax: an operand made of symbols given values by =/.set/.equ is an immediate for as (`mov edx, len`),
+  // a bare label a memory operand; the library reads both as memory, so the constants get `offset`
+  const equated = new Set<string>();
+  const equatesAsImmediates = (stmt: string, word: string): string => {
+    const m = /^(\S+)\s+(.*)$/s.exec(stmt);
+    if (!m || /^(j|call|loop)/.test(word)) return stmt;
+    const ops = splitArgs(m[2]).map((op) => {
+      if (/[[\]"]|\b(offset|ptr)\b/i.test(op)) return op;
+      const names = op.match(/[A-Za-z_.$][\w.$]*/g);
+      return names && names.every((n) => equated.has(n)) ? `offset ${op}` : op;
+    });
+    return `${m[1]} ${ops.join(", ")}`;
+  };
   let setRefs = /$^/g;
   const renameSetRefs = (s: string): string => s.replace(setRefs, (m, n: string | undefined) => (n === undefined ? m : versions.get(n)!));
   const renameLocalRefs = (s: string): string =>
@@ -474,6 +487,7 @@ export function preprocess(source: string, file: string, opts: PreprocessOptions
     if (intel && SCALAR_SSE.test(word)) stmt = stmt.replace(/\b(?:DWORD|QWORD)\s+PTR\s+/gi, "");
     if (dm && !word.startsWith(".") && !/^[\w.$]+\s*=/.test(stmt)) {
       if (!intel && badSuffix(stmt)) return err(loc, `no such instruction: \`${stmt}'`);
+      if (intel && equated.size) stmt = equatesAsImmediates(stmt, word);
       stmt = normalizeInstruction(stmt, intel);
     }
     if (word.startsWith(".cfi_") || IGNORED.has(word)) return;
@@ -482,6 +496,7 @@ export function preprocess(source: string, file: string, opts: PreprocessOptions
     if (setm) {
       const v = evalConst(setm[2], consts);
       if (v !== null) consts.set(setm[1], v);
+      equated.add(setm[1]);
       const k = (setCount.get(setm[1]) ?? 0) + 1;
       setCount.set(setm[1], k);
       if (k > 1) {
