@@ -62,6 +62,21 @@ describe("ELF validation", () => {
     expect(p).not.toMatch(/\n/);
   });
 
+  it("quotes the interpreter's path from the file when the interpreter is unusable", () => {
+    const exe = makeElf(EXIT0);
+    const elf = parseElf(exe);
+    const interp = { elf: parseElf(exe), bytes: exe, path: "/lib/ld\n\x1b[31m.so" }; // an ET_EXEC, not a shared object
+    const msg = (() => {
+      try {
+        loadElf(new Memory(), { ...elf, interp: interp.path }, exe, { argv: ["x"], envp: [], execfn: "x", random: new Uint8Array(16) }, interp);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return "";
+    })();
+    expect(msg).toBe('the program interpreter "/lib/ld\\n\\x1b[31m.so" is not a shared object');
+  });
+
   it("rejects an interpreter name without its NUL, too many program headers, segments past the file or the address space", () => {
     const base = makeElf(EXIT0);
     const name = new TextEncoder().encode("/lib/ld.so");

@@ -151,10 +151,10 @@ export function loadElf(mem: Memory, elf: ElfFile, bytes: Uint8Array, opts: Load
 
   let interpBase = 0;
   if (interp) {
-    if (interp.elf.type !== 3) throw new ElfError(`the program interpreter ${interp.path} is not a shared object`);
+    if (interp.elf.type !== 3) throw new ElfError(`the program interpreter ${printable(interp.path)} is not a shared object`);
     const [lo, hi] = span(interp.elf);
     interpBase = mem.findFree(hi - lo, INTERP_TOP, PIE_BASE) - lo;
-    if (interpBase + lo < 0) throw new ElfError(`no room for the program interpreter ${interp.path}`);
+    if (interpBase + lo < 0) throw new ElfError(`no room for the program interpreter ${printable(interp.path)}`);
     mapSegments(mem, interp.elf, interp.bytes, interpBase, interp.path, files);
   }
 
