@@ -9,12 +9,15 @@
 // a cache that passes its own version check, and a cache from another Node build
 // with the same V8 version can crash it. So the cache file starts with a header
 // naming the exact Node and V8 versions, platform, architecture, Node flags and
-// bundle length it was made for, plus the data's length and checksum; the
+// bundle (its length, and the hash of its contents, which this script writes
+// into the launcher it makes with it) it was made for, plus the data's length
+// and checksum; the
 // launcher hands V8 the data only when all of them match, and otherwise runs
 // without it and (where the directory is writable) writes a fresh cache at exit.
 import { build } from "esbuild";
 import { spawnSync } from "node:child_process";
-import { chmodSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import * as path from "node:path";
 
@@ -32,6 +35,8 @@ await build({
   logLevel: "warning",
 });
 
+// V8 itself only compares the source's length: a cache for another bundle of the same length would be taken
+const bundleHash = createHash("sha256").update(readFileSync(path.join(dist, "x64emu-bundle.cjs"))).digest("hex").slice(0, 16);
 const launcher = `#!/usr/bin/env node
 "use strict";
 // x64emu launcher: runs x64emu-bundle.cjs with a V8 code cache made by this very
@@ -44,7 +49,7 @@ const file = path.join(__dirname, "x64emu-bundle.cjs");
 const cacheFile = file + ".cache";
 const source = fs.readFileSync(file, "utf8");
 const v = process.versions;
-const key = ["x64emu-code-cache/1", v.node, v.v8, process.platform, process.arch, process.execArgv.join(" "), process.env.NODE_OPTIONS || "", source.length].join("|");
+const key = ["x64emu-code-cache/1", v.node, v.v8, process.platform, process.arch, process.execArgv.join(" "), process.env.NODE_OPTIONS || "", source.length, "${bundleHash}"].join("|");
 function checksum(buf) {
   let h = 0x811c9dc5 | 0;
   const words = buf.length >>> 2;

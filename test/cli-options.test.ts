@@ -224,21 +224,29 @@ describe("the launcher's code cache never breaks the command", () => {
   const run = (launcher: string) => spawnSync(process.execPath, [launcher, bin("hello")], { encoding: "utf8", timeout: 60000 });
   const header = (cache: string) => fs.readFileSync(cache).subarray(0, 200).toString("latin1").split("\n")[0];
 
-  it("a cache made for another Node is not used, and is replaced by one for this Node", () => {
-    const { launcher, cache } = install();
-    const good = fs.readFileSync(path.join(ROOT, "dist/x64emu-bundle.cjs.cache"));
-    const nl = good.indexOf(10);
-    const fields = good.subarray(0, nl).toString("latin1").split("\t");
-    const parts = fields[0].split("|");
-    parts[1] = "20.18.0"; // same V8, another Node build: the case that crashed
-    const foreign = Buffer.concat([Buffer.from([parts.join("|"), ...fields.slice(1)].join("\t") + "\n", "latin1"), Buffer.alloc(good.length - nl - 1, 0xa5)]);
-    fs.writeFileSync(cache, foreign);
-    const r = run(launcher);
-    expect(r.stdout).toBe("Hello, world!\n");
-    expect(r.status).toBe(0);
-    expect(header(cache).split("\t")[0]).toBe(fields[0]); // rebuilt lazily for this Node
-    expect(run(launcher).stdout).toBe("Hello, world!\n");
-  });
+  // the key's fields: x64emu-code-cache/1|node|v8|platform|arch|execArgv|NODE_OPTIONS|bundle length|bundle hash
+  for (const [what, field, value] of [
+    ["another Node with the same V8 (the case that crashed)", 1, "20.18.0"],
+    ["other Node flags", 5, "--no-opt"],
+    ["another bundle of the same length (V8 compares only the length)", 8, "0123456789abcdef"],
+  ] as const) {
+    it(`a cache made for ${what} is not used, and is replaced by one for this Node`, () => {
+      const { launcher, cache } = install();
+      const good = fs.readFileSync(path.join(ROOT, "dist/x64emu-bundle.cjs.cache"));
+      const nl = good.indexOf(10);
+      const fields = good.subarray(0, nl).toString("latin1").split("\t");
+      const parts = fields[0].split("|");
+      expect(parts).toHaveLength(9);
+      parts[field] = value;
+      // V8 would take this data (it is this V8's, with a valid length and checksum): only the key refuses it
+      fs.writeFileSync(cache, Buffer.concat([Buffer.from([parts.join("|"), ...fields.slice(1)].join("\t") + "\n", "latin1"), good.subarray(nl + 1)]));
+      const r = run(launcher);
+      expect(r.stdout).toBe("Hello, world!\n");
+      expect(r.status).toBe(0);
+      expect(header(cache).split("\t")[0]).toBe(fields[0]); // rebuilt lazily for this Node and bundle
+      expect(run(launcher).stdout).toBe("Hello, world!\n");
+    });
+  }
 
   it("a truncated, corrupted or missing cache is ignored", () => {
     const { launcher, cache } = install();
