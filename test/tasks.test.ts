@@ -309,3 +309,45 @@ describe.skipIf(!IS_X86_64_LINUX)("tasks: a read of stdin parks only its task", 
     }
   }
 });
+
+/** Start a program, read `file` once it says "ready" (then kill it): its output and what the file held meanwhile. */
+function fileWhenReady(cmd: string, args: string[], file: string): Promise<{ out: string; held: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20000);
+    let out = "";
+    let held = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+      if (!held && out.includes("ready\n")) {
+        held = fs.readFileSync(file, "utf8");
+        child.kill("SIGKILL");
+      }
+    });
+    child.on("close", () => {
+      clearTimeout(timer);
+      resolve({ out, held });
+    });
+  });
+}
+
+describe.skipIf(!IS_X86_64_LINUX)("tasks: MAP_SHARED file pages at execve", () => {
+  for (const libc of ["musl", "glibc"]) {
+    const exe = path.join(ROOT, "fixtures/bin", libc, "mapexec");
+    it.skipIf(!fs.existsSync(exe))(`reach the file when execve replaces the program (${libc})`, async () => {
+      const dir = tmpDir();
+      const nf = path.join(dir, `native-${libc}.dat`);
+      const ef = path.join(dir, `emu-${libc}.dat`);
+      const n = runNative(exe, [nf]);
+      const e = runEmu([exe, ef]);
+      expect(e.stdout).toBe(n.stdout);
+      expect(fs.readFileSync(ef, "utf8")).toBe(fs.readFileSync(nf, "utf8"));
+      // written back at the execve itself, not only when the emulation ends: a host process sees it meanwhile
+      const nw = await fileWhenReady(exe, [nf, "wait"], nf);
+      const ew = await fileWhenReady(process.execPath, [CLI, exe, ef, "wait"], ef);
+      expect(ew.held).toBe(nw.held);
+      expect(ew.out).toBe(nw.out);
+      expect(nw.held).toBe("new old new\n");
+    });
+  }
+});

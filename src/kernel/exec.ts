@@ -11,7 +11,7 @@ import { Memory } from "../cpu/memory.js";
 import { ElfError, parseElf, printable } from "../loader/elf.js";
 import { loadElf, type Interpreter, type LoadedImage } from "../loader/load.js";
 import type { Host } from "../host/host.js";
-import { defineSyscall, type Kernel } from "./kernel.js";
+import { defineSyscall, exitHooks, type Kernel } from "./kernel.js";
 import { closeOnExec, resolvePath } from "./files.js";
 import { resetOnExec, signalState } from "./signals.js";
 import { cpuLike } from "./clone.js";
@@ -187,7 +187,9 @@ function doExec(k: Kernel, path: string, argv: string[], envp: string[]): number
   futexExitRelease(t); // its robust list and PI futexes are released in the old memory, as at an exit
   old.stopRequested = true; // the old program ends with this syscall
   sched.forgetCpu(old);
-  old.mem.releaseShared(); // its MAP_SHARED pages stay with the other processes mapping them
+  // the old address space ends as at an exit: MAP_SHARED file pages are written back to their files,
+  // and its shared pages go back to their objects (they stay with the other processes mapping them)
+  for (const h of exitHooks) h(k);
   k.setCpu(cpu);
   sched.adopt(cpu, t);
   for (const key of ["mm", "brk", "image", "exePath", "mapNames", "comm", "sharedMaps"]) delete k.state[key];

@@ -66,7 +66,7 @@ export class Args {
 
 const table: (SyscallDef | undefined)[] = [];
 
-/** Run once when a process ends, before its memory goes (mm.ts writes MAP_SHARED file pages back). */
+/** Run once when a process's address space ends, before its memory goes: at exit, and at an execve replacing it (mm.ts writes MAP_SHARED file pages back). */
 export const exitHooks: Array<(k: Kernel) => void> = [];
 
 /** Register a syscall (families call this at module load). */
