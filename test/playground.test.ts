@@ -137,6 +137,10 @@ describe.skipIf(!HAS_CHROMIUM)("assembly playground in headless Chromium", () =>
     expect(await page.textContent("#transitions")).toBe("user → kernel: 4");
     expect(await overflowing(page)).toEqual([]);
     await screenshot(page, "playground-getpid.png");
+    // two narrow columns on a small screen: the code view stacks each source line under its instruction
+    await page.setViewportSize({ width: 900, height: 900 });
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))); // the memory view re-renders on resize
+    expect(await overflowing(page)).toEqual([]);
     // the same at phone width: one column, every panel within the screen
     await page.setViewportSize({ width: 390, height: 844 });
     await page.waitForFunction(() => document.documentElement.scrollWidth <= 390);
