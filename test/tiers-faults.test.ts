@@ -17,7 +17,7 @@ const TIER_OPTS: string[][] = [["--no-jit"], ["--no-wasm", "--jit-threshold", "0
 const normalize = (s: string) => s.replace(/err (\d+)/, (_m, e) => `err ${Number(e) & ~1}`);
 
 describe.skipIf(!fs.existsSync(FAULTS))("faults in compiled code", () => {
-  for (const mode of ["flags", "memdst", "call0", "ret0", "jmp0"]) {
+  for (const mode of ["flags", "memdst", "call0", "ret0", "jmp0", "jmpnc", "callnc", "retnc"]) {
     it(`${mode}: the signal frame is the same in every tier${IS_X86_64_LINUX ? " and natively" : ""}`, () => {
       const outs = TIER_OPTS.map((o) => {
         const r = runEmu([...o, FAULTS, mode]);

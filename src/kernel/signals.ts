@@ -285,7 +285,8 @@ function deliver(k: Kernel, p: Pending, act: Action): boolean {
   dv.setUint16(mc + 150, 0x2b, true); // ss
   const fault = p.code > 0 && (p.sig === 11 || p.sig === 7);
   put64(dv, mc + 152, fault ? ((k.state.lastFaultErr as number) ?? 4) : 0); // err
-  put64(dv, mc + 160, fault ? 14 : p.sig === 8 ? 0 : p.sig === 4 ? 6 : p.sig === 5 ? 3 : 0); // trapno
+  // trapno: #PF, #GP (SIGSEGV with SI_KERNEL: a non-canonical address), #DE, #UD, #BP
+  put64(dv, mc + 160, fault ? (p.code === 0x80 ? 13 : 14) : p.sig === 8 ? 0 : p.sig === 4 ? 6 : p.sig === 5 ? 3 : 0);
   put64(dv, mc + 168, s.blocked & 0xffffffffn); // oldmask
   put64(dv, mc + 176, fault ? p.addr : 0); // cr2
   put64(dv, mc + 184, fpAddr);

@@ -1,13 +1,25 @@
 /** Control transfer: jmp jcc call ret loop jrcxz (all encodings). */
 import type { CPU } from "../cpu.js";
+import { CpuException, SIGSEGV, SI_KERNEL } from "../exceptions.js";
 import { cond } from "../flags.js";
-import { pop, push, rd0, setRspNum, rspNum } from "../ops.js";
+import { push, rd0, readMem, setRspNum, rspNum } from "../ops.js";
 import { register } from "../registry.js";
 import type { Insn } from "../../decoder/insn.js";
 
-/** A 64-bit target (lo/hi) as an address number. */
+/**
+ * A 64-bit target (lo/hi) as an address number. A non-canonical one (bits
+ * 63..47 not all equal) is #GP at the branch itself, before it changes
+ * anything (rsp, the return address), as on Intel and AMD CPUs: Linux
+ * reports SIGSEGV (SI_KERNEL, no address) with rip at the branch.
+ */
 function target(lo: number, hi: number): number {
+  if (((hi >> 15) + 1) >>> 1 !== 0) throw nonCanonical(lo, hi);
   return (hi >>> 0) * 4294967296 + (lo >>> 0);
+}
+
+export function nonCanonical(lo: number, hi: number): CpuException {
+  const hex = (hi >>> 0).toString(16) + (lo >>> 0).toString(16).padStart(8, "0");
+  return new CpuException(SIGSEGV, SI_KERNEL, 0, `branch to non-canonical address 0x${hex} (general protection)`);
 }
 
 register("jmp", (c, i) => {
@@ -36,14 +48,15 @@ register("jmpi", (c, i) => {
 });
 
 register("ret", (c) => {
-  const lo = pop(c, 8);
-  c.rip = target(lo, c.hi);
+  const sp = rspNum(c);
+  c.rip = target(readMem(c, sp, 8), c.hi);
+  setRspNum(c, sp + 8);
 });
 
 register("reti", (c, i) => {
-  const lo = pop(c, 8);
-  c.rip = target(lo, c.hi);
-  setRspNum(c, rspNum(c) + (i.imm & 0xffff));
+  const sp = rspNum(c);
+  c.rip = target(readMem(c, sp, 8), c.hi);
+  setRspNum(c, sp + 8 + (i.imm & 0xffff));
 });
 
 /** Count register (rcx, or ecx with a 0x67 prefix) decremented; returns the new value != 0. */

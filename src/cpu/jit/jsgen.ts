@@ -513,7 +513,8 @@ function generate(insns: Insn[], selfLoop: boolean): string | null {
         break;
       }
       case "ret":
-        g.emit(`{a=${RSP_NUM};const lo=m.read32(a),hi=m.read32(a+4);r=c.r;${setRsp("a+8")}c.rip=(hi>>>0)*4294967296+(lo>>>0);}`);
+        // (a non-canonical return address: the interpreter's handler raises #GP at the ret, nothing changed)
+        g.emit(`{a=${RSP_NUM};const lo=m.read32(a),hi=m.read32(a+4);if(((hi>>15)+1)>>>1)I[${k}].fn(c,I[${k}]);r=c.r;${setRsp("a+8")}c.rip=(hi>>>0)*4294967296+(lo>>>0);}`);
         done = true;
         break;
     }

@@ -55,6 +55,7 @@ export function emitBranch(g: Gen, i: Insn, key: string): void {
         if (i.s0 !== 8 || (i.k0 === K_MEM && i.asize !== 8)) break;
         g.readOp(i, i.k0, i.r0, 8);
         c.set(L_T);
+        faultIfNonCanonical(g);
       }
       pushConst(g, i.next);
       g.finishBlock();
@@ -66,6 +67,7 @@ export function emitBranch(g: Gen, i: Insn, key: string): void {
       if (i.s0 !== 8) break;
       g.readOp(i, i.k0, i.r0, 8);
       c.set(L_T);
+      faultIfNonCanonical(g);
       g.finishBlock();
       g.gotoDynamic();
       return;
@@ -75,6 +77,7 @@ export function emitBranch(g: Gen, i: Insn, key: string): void {
       c.set(L_EA);
       g.memRead(8);
       c.set(L_T);
+      faultIfNonCanonical(g);
       g.c.get(L_EA);
       c.i64(8, 0);
       c.op(OP.i64_add);
@@ -85,6 +88,24 @@ export function emitBranch(g: Gen, i: Insn, key: string): void {
   }
   // not compiled here: the interpreter runs the branch
   g.exitTo(i.addr, g.k);
+}
+
+/**
+ * A non-canonical target in L_T is #GP at the branch, with nothing changed:
+ * the interpreter's handler raises it (control.ts). (Canonical: t + 2^47 <
+ * 2^48 unsigned.)
+ */
+function faultIfNonCanonical(g: Gen): void {
+  const c = g.c;
+  c.get(L_T);
+  c.i64(0, 0x8000);
+  c.op(OP.i64_add);
+  c.i64(48, 0);
+  c.op(OP.i64_shr_u);
+  c.op(OP.i32_wrap_i64);
+  c.open(OP.if);
+  g.fallback();
+  c.close();
 }
 
 /** Push a 64-bit constant: [rsp-8] = v, then rsp -= 8 (after the store, which may fault). */
