@@ -9,6 +9,7 @@ import { faultMessage } from "./kernel/symbols.js";
 import { errnoMessage, installAbiNames } from "./kernel/names.js";
 import type { ExitStatus } from "./kernel/kernel.js";
 import { queueSignal, signalState } from "./kernel/signals.js";
+import { terminalResized } from "./kernel/tty.js";
 import * as os from "node:os";
 import { serveGdbStdio, serveGdbTcp } from "./host/gdb-node.js";
 import * as path from "node:path";
@@ -283,9 +284,15 @@ async function runWithHostSignals(proc: Process): Promise<ExitStatus | null> {
   const listeners = new Map<number, () => void>();
   let wake: (() => void) | null = null;
   if (k.host.net) k.host.net.wake = () => wake?.(); // host network events (src/host/node-net.ts) wake the idle loop
+  // a resized terminal: the guest's foreground group gets SIGWINCH (its default is to ignore it, as Node's)
+  const onResize = () => {
+    terminalResized(proc.sched);
+    wake?.();
+  };
+  process.on("SIGWINCH", onResize);
   sigs.onDisposition = (sig, caught) => {
     const name = Object.keys(names).find((n) => names[n] === sig) as NodeJS.Signals | undefined;
-    if (!name || sig === 9 || sig === 19) return;
+    if (!name || sig === 9 || sig === 19 || sig === 28) return;
     const had = listeners.get(sig);
     if (caught && !had) {
       const fn = () => {
@@ -301,7 +308,10 @@ async function runWithHostSignals(proc: Process): Promise<ExitStatus | null> {
   };
   for (;;) {
     const st = proc.run(50_000_000);
-    if (st) return st;
+    if (st) {
+      process.removeListener("SIGWINCH", onResize);
+      return st;
+    }
     if (proc.sched.idle) {
       // nothing can run: wait for a host signal or the next timer of a parked task
       const d = proc.sched.idleDeadline;

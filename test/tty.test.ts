@@ -46,3 +46,23 @@ for (const libc of ["glibc", "musl"]) {
     });
   });
 }
+
+const HAS_PYTHON = spawnSync("sh", ["-c", "command -v python3"]).status === 0;
+if (!HAS_PYTHON) console.log("SIGWINCH tests skipped: python3 (which makes the pty and resizes it) is not installed");
+
+/** Run a command on a pty that test/helpers/pty-resize.py resizes at each "ready" line. */
+function resized(cmd: string[]): { out: string; status: number | null } {
+  const r = spawnSync("python3", [path.join(ROOT, "test/helpers/pty-resize.py"), ...cmd], { encoding: "utf8", timeout: 60000 });
+  return { out: r.stdout, status: r.status };
+}
+
+for (const libc of ["glibc", "musl"]) {
+  const exe = path.join(ROOT, "fixtures/bin", libc, "winch");
+  it.skipIf(!IS_X86_64_LINUX || !HAS_PYTHON || !fs.existsSync(exe))(`a resized terminal sends SIGWINCH to the foreground group and TIOCGWINSZ follows (${libc})`, () => {
+    const n = resized([exe]);
+    const e = resized([process.execPath, CLI, exe]);
+    expect(n.out).toContain("parent: SIGWINCH 1");
+    expect(e.out).toBe(n.out);
+    expect(e.status).toBe(n.status);
+  });
+}

@@ -158,6 +158,8 @@ export class Scheduler {
   timerDeadline: ((t: Task) => number | null) | null = alarmDeadline;
   /** The task whose slice runs now, or ran last (the gdb stub attributes breakpoints and watchpoints to it). */
   current: Task | null = null;
+  /** The terminal's foreground process group as a guest set it (TIOCSPGRP), or null: the first process's (tty.ts). */
+  ttyPgrp: number | null = null;
   /** Runnable tasks this returns true for are not picked (a debugger keeps them stopped). */
   hold: ((t: Task) => boolean) | null = null;
 

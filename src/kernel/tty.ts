@@ -3,12 +3,15 @@
  * with the kernel's 36-byte `struct termios` (c_iflag c_oflag c_cflag c_lflag,
  * c_line, c_cc[19]; glibc's 60-byte userspace struct is converted by glibc
  * itself), TIOCGWINSZ/TIOCSWINSZ (struct winsize, 8 bytes), TIOCGPGRP/
- * TIOCSPGRP, TIOCGSID, TIOCSCTTY/TIOCNOTTY, FIONBIO. The settings come from the
+ * TIOCSPGRP (the foreground group, which gets SIGWINCH when the host
+ * terminal is resized), TIOCGSID, TIOCSCTTY/TIOCNOTTY, FIONBIO. The settings come from the
  * host terminal when the host can read them (Host.termios) and go back to it
  * (Host.setTermios: raw mode for less/vi), else from a per-process copy that
  * starts as Linux's defaults for a new pty.
  */
 import type { Kernel } from "./kernel.js";
+import { queueSignalToProc } from "./signals.js";
+import type { Scheduler } from "./task.js";
 
 const EFAULT = 14;
 const EINVAL = 22;
@@ -110,12 +113,17 @@ export function ttyIoctl(k: Kernel, fd: number, req: number, arg: number): numbe
         state(k).winsize.set(fd, mem.readBytes(arg, 8));
         return 0;
       case TIOCGPGRP:
+        mem.write32(arg, k.sched?.ttyPgrp ?? k.host.getpid());
+        return 0;
       case TIOCGSID:
         mem.write32(arg, k.host.getpid());
         return 0;
-      case TIOCSPGRP:
-        mem.readBytes(arg, 4);
+      case TIOCSPGRP: {
+        const pgrp = mem.read32(arg) | 0;
+        if (pgrp < 0) return -EINVAL;
+        if (k.sched) k.sched.ttyPgrp = pgrp;
         return 0;
+      }
       case TIOCOUTQ:
         mem.write32(arg, 0);
         return 0;
@@ -139,4 +147,21 @@ export function ttyIoctl(k: Kernel, fd: number, req: number, arg: number): numbe
 /** Is `req` a terminal ioctl (ENOTTY on other descriptors)? */
 export function isTtyIoctl(req: number): boolean {
   return (req & 0xffffff00) === 0x5400 || req === TIOCGPTN;
+}
+
+const SIGWINCH = 28;
+const SI_KERNEL = 0x80;
+
+/**
+ * The host terminal changed size (the host got SIGWINCH): the sizes guests
+ * set with TIOCSWINSZ give way to the real one, and the terminal's
+ * foreground process group (TIOCSPGRP's, else the first process's) gets
+ * SIGWINCH, as Linux's tty_do_resize sends it.
+ */
+export function terminalResized(sched: Scheduler): void {
+  const fg = sched.ttyPgrp ?? sched.root.pgid;
+  for (const p of sched.procs.values()) {
+    (p.kernel.state.tty as TtyState | undefined)?.winsize.clear();
+    if (!p.status && p.pgid === fg) queueSignalToProc(p, SIGWINCH, SI_KERNEL, 0);
+  }
 }
