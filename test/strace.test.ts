@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { CLI, IS_X86_64_LINUX, ROOT, runEmu, tmpDir } from "./helpers/asm.js";
+import { StraceOut } from "../src/kernel/strace/out.js";
 
 const HAS_STRACE = IS_X86_64_LINUX && spawnSync("sh", ["-c", "command -v strace"]).status === 0 && spawnSync("strace", ["-o", "/dev/null", "/bin/true"]).status === 0;
 
@@ -344,5 +345,51 @@ describe("--strace formatting", () => {
     const sigchld = lines.findIndex((l) => l.startsWith("--- SIGCHLD {"));
     expect(sigchld).toBe(lines.findIndex((l) => l.startsWith("<... wait4 resumed>")) + 1);
     expect(lines[lines.length - 1]).toBe("+++ exited with 0 +++");
+  });
+});
+
+describe("--strace's open lines of blocked calls (strace -f's model: a head printed at entry, ended by the next line)", () => {
+  const run = (steps: (o: StraceOut, w: string[]) => void) => {
+    const w: string[] = [];
+    steps(new StraceOut((l) => w.push(l)), w);
+    return w;
+  };
+  const text = (whole: string, resumed: string) => (r: boolean) => (r ? resumed : whole);
+  it("a blocked call that completes before any other line prints whole", () => {
+    expect(run((o) => o.finish(o.park(1, "read(3, "), text("read(3, \"a\", 1) = 1", "<... read resumed>\"a\", 1) = 1")))).toEqual(['read(3, "a", 1) = 1']);
+  });
+  it("another task's line ends it; its end is the resumed half", () => {
+    const w = run((o) => {
+      const a = o.park(1, "[pid 1] read(3, ");
+      o.line("[pid 2] getpid() = 2");
+      o.finish(a, text("whole", "[pid 1] <... read resumed>\"a\", 1) = 1"));
+    });
+    expect(w).toEqual(["[pid 1] read(3,  <unfinished ...>", "[pid 2] getpid() = 2", '[pid 1] <... read resumed>"a", 1) = 1']);
+  });
+  it("two blocked calls: the first one's entry was ended by the second's; the later one still open ends whole", () => {
+    const w = run((o) => {
+      const a = o.park(1, "[pid 1] wait4(-1, ");
+      const b = o.park(2, "[pid 2] read(0, ");
+      o.finish(b, text("[pid 2] read(0, \"\", 1) = 0", "resumed"));
+      o.finish(a, text("whole", "[pid 1] <... wait4 resumed>NULL, 0, NULL) = 2"));
+    });
+    expect(w).toEqual(["[pid 1] wait4(-1,  <unfinished ...>", '[pid 2] read(0, "", 1) = 0', "[pid 1] <... wait4 resumed>NULL, 0, NULL) = 2"]);
+  });
+  it("the first of two blocked calls ending: both heads are ended first", () => {
+    const w = run((o) => {
+      const a = o.park(1, "[pid 1] read(3, ");
+      o.park(2, "[pid 2] futex(0x1000, FUTEX_WAIT, 0, NULL");
+      o.finish(a, text("whole", "[pid 1] <... read resumed>) = 0"));
+    });
+    expect(w).toEqual(["[pid 1] read(3,  <unfinished ...>", "[pid 2] futex(0x1000, FUTEX_WAIT, 0, NULL <unfinished ...>", "[pid 1] <... read resumed>) = 0"]);
+  });
+  it("a call restarted quietly keeps its open line: shown unfinished, its end is resumed", () => {
+    const w = run((o) => {
+      const a = o.park(1, "read(3, ");
+      o.line("[pid 2] write(4, \"x\", 1) = 1");
+      o.restart(a);
+      expect(o.resumesRestarted(1)).toBe(true);
+    });
+    expect(w).toEqual(["read(3,  <unfinished ...>", '[pid 2] write(4, "x", 1) = 1']);
   });
 });
