@@ -129,6 +129,28 @@ describe("ELF validation", () => {
     }
   });
 
+  it.skipIf(!IS_X86_64_LINUX)("segments map one after another as Linux maps them: a later one's protection wins on a shared page, overlaps are allowed", () => {
+    const base = makeElf(EXIT0); // R+X at 0x401000, file offset 0x1000
+    const one = Uint8Array.of(0x90);
+    const cases: Array<[string, Uint8Array]> = [
+      // a read-only segment sharing the code's page: the page is no longer executable (SIGSEGV natively)
+      ["shared page", withSecondPhdr(base, { type: 1, offset: base.length, vaddr: 0x400000 + base.length, filesz: 1, memsz: 1 }, one)],
+      // the code's bss runs over the next segment: allowed, the next one maps over it (exit 0 natively)
+      ["overlap", (() => {
+        const b = withSecondPhdr(base, { type: 1, offset: base.length, vaddr: 0x401000 + base.length, filesz: 1, memsz: 1 }, one);
+        new DataView(b.buffer).setBigUint64(64 + 40, 0x3000n, true);
+        return b;
+      })()],
+    ];
+    for (const [what, b] of cases) {
+      const exe = path.join(tmpDir(), what.replace(" ", "-"));
+      fs.writeFileSync(exe, b, { mode: 0o755 });
+      const nat = runNative(exe);
+      const emu = runEmu([exe]);
+      expect({ status: emu.status, signal: emu.signal }, what).toEqual({ status: nat.status, signal: nat.signal });
+    }
+  });
+
   it("a 1 GiB bss loads without touching it", () => {
     const p = new Process(makeElf(EXIT0, { flags: 7, bss: 0x3fff0000 }), { argv: ["x"], envp: [], host: new MemoryHost() });
     expect(p.run()).toEqual({ kind: "exit", code: 0 });

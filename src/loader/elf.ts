@@ -185,12 +185,7 @@ export function parseElf(bytes: Uint8Array): ElfFile {
     if (p.type === PT_LOAD && p.vaddr % 4096 !== p.offset % 4096) throw new ElfError(`malformed ELF: segment ${k} address and file offset are not congruent modulo the page size`);
     if (p.type === PT_LOAD && p.vaddr + p.memsz > USER_SPACE) throw new ElfError(`malformed ELF: segment ${k} at 0x${p.vaddr.toString(16)} lies outside the user address space`);
   });
-  const sorted = loads.map((p) => ({ p, k: programs.indexOf(p) })).sort((a, b) => a.p.vaddr - b.p.vaddr);
-  for (let j = 1; j < sorted.length; j++) {
-    const a = sorted[j - 1];
-    const b = sorted[j];
-    if (a.p.vaddr + a.p.memsz > b.p.vaddr) throw new ElfError(`malformed ELF: segments ${a.k} and ${b.k} overlap in memory`);
-  }
+  // overlapping segments are allowed, as by Linux: a later one maps over an earlier one (load.ts)
 
   let interp: string | null = null;
   const pi = programs.find((p) => p.type === PT_INTERP);

@@ -113,29 +113,59 @@ function span(elf: ElfFile): [number, number] {
   return [Math.floor(lo / PAGE_SIZE) * PAGE_SIZE, Math.ceil(hi / PAGE_SIZE) * PAGE_SIZE];
 }
 
-/** Map an ELF's PT_LOAD segments at load bias `base` (bss zeroed); returns the end of the highest segment. */
+/**
+ * Map an ELF's PT_LOAD segments at load bias `base` as Linux's elf_load does, segment after
+ * segment with MAP_FIXED: a later segment replaces an earlier one's pages (protection and
+ * contents); the file part is mapped in whole pages (the bytes around it in its first and last
+ * page come from the file too); the rest of the last file page is zeroed when the segment has
+ * bss and is writable (padzero's error is ignored otherwise); bss pages past it are
+ * brk-style anonymous memory, read/write (plus exec when the segment is). Returns the end of
+ * the highest segment.
+ */
 function mapSegments(mem: Memory, elf: ElfFile, bytes: Uint8Array, base: number, path: string, files: MappedFile[]): number {
   const loads = elf.programs.filter((p) => p.type === PT_LOAD);
-  // page protections: union where two segments share a page
-  const pageProt = new Map<number, number>();
   const total = loads.reduce((n, p) => n + p.memsz, 0);
   if (total > MAX_IMAGE_PAGES * PAGE_SIZE) throw new ElfError(`cannot load: the segments need ${Math.round(total / 1048576)} MiB of memory (the limit is ${(MAX_IMAGE_PAGES * PAGE_SIZE) / 1048576} MiB)`);
-  for (const p of loads) {
-    if (p.memsz === 0) continue;
-    const first = Math.floor((base + p.vaddr) / PAGE_SIZE);
-    const last = Math.floor((base + p.vaddr + p.memsz - 1) / PAGE_SIZE);
-    for (let pg = first; pg <= last; pg++) pageProt.set(pg, (pageProt.get(pg) ?? 0) | prot(p.flags));
+  const pageDown = (a: number) => Math.floor(a / PAGE_SIZE) * PAGE_SIZE;
+  const pageUp = (a: number) => Math.ceil(a / PAGE_SIZE) * PAGE_SIZE;
+  // where each segment's file pages end and its bss pages end
+  const parts = loads.map((p) => {
+    const va = base + p.vaddr;
+    const start = pageDown(va);
+    const fileEnd = p.filesz > 0 ? pageUp(va + p.filesz) : start;
+    return { p, va, start, fileEnd, bssEnd: p.memsz > p.filesz ? Math.max(fileEnd, pageUp(va + p.memsz)) : fileEnd };
+  });
+  const pageProt = new Map<number, number>();
+  for (const { p, start, fileEnd, bssEnd } of parts) {
+    const anon = PROT_READ | PROT_WRITE | (p.flags & PF_X ? PROT_EXEC : 0);
+    for (let a = start; a < bssEnd; a += PAGE_SIZE) pageProt.set(a / PAGE_SIZE, a < fileEnd ? prot(p.flags) : anon);
   }
   if (pageProt.size > MAX_IMAGE_PAGES) throw new ElfError(`cannot load: the segments need ${Math.round((pageProt.size * PAGE_SIZE) / 1048576)} MiB of memory (the limit is ${(MAX_IMAGE_PAGES * PAGE_SIZE) / 1048576} MiB)`);
   for (const [pg, pr] of pageProt) mem.map(pg * PAGE_SIZE, PAGE_SIZE, pr);
-  let end = 0;
-  for (const p of loads) {
-    if (p.filesz > 0) {
-      mem.writeBytes(base + p.vaddr, bytes.subarray(p.offset, p.offset + p.filesz), false);
-      const start = Math.floor((base + p.vaddr) / PAGE_SIZE) * PAGE_SIZE;
-      files.push({ start, end: Math.ceil((base + p.vaddr + p.filesz) / PAGE_SIZE) * PAGE_SIZE, offset: p.offset - (base + p.vaddr - start), path });
+  // pages an earlier segment wrote: a later one's bss or a page past the end of the file there reads as zeros again
+  const written = new Set<number>();
+  const clear = (from: number, to: number) => {
+    for (let a = pageDown(from); a < to; a += PAGE_SIZE) {
+      if (!written.has(a / PAGE_SIZE)) continue;
+      const s = Math.max(a, from);
+      const e = Math.min(a + PAGE_SIZE, to);
+      mem.writeBytes(s, new Uint8Array(e - s), false);
     }
-    end = Math.max(end, base + p.vaddr + p.memsz);
+  };
+  let end = 0;
+  for (const { p, va, start, fileEnd, bssEnd } of parts) {
+    if (p.filesz > 0) {
+      const from = p.offset - (va - start);
+      const data = bytes.subarray(from, Math.min(bytes.length, from + (fileEnd - start)));
+      mem.writeBytes(start, data, false);
+      clear(start + data.length, fileEnd); // past the end of the file: zeros, as mmap gives them
+      for (let a = start; a < fileEnd; a += PAGE_SIZE) written.add(a / PAGE_SIZE);
+      if (p.memsz > p.filesz && p.flags & PF_W) mem.writeBytes(va + p.filesz, new Uint8Array(fileEnd - (va + p.filesz)), false);
+      files.push({ start, end: fileEnd, offset: from, path });
+    }
+    clear(fileEnd, bssEnd);
+    for (let a = fileEnd; a < bssEnd; a += PAGE_SIZE) written.delete(a / PAGE_SIZE);
+    end = Math.max(end, va + p.memsz);
   }
   return end;
 }
