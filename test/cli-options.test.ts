@@ -89,6 +89,17 @@ describe("qemu-user options and X64EMU_* variables", () => {
     expect(r.status).toBe(0);
   });
 
+  it("-E and -U take comma-separated lists as qemu-x86_64's do (--env takes one variable, commas included)", () => {
+    const args = ["-0", "zero", "-E", "X64EMU_A=1,X64EMU_B=2", "-U", "X64EMU_C,X64EMU_D", bin("argv")];
+    const env = cleanEnv({ X64EMU_C: "3", X64EMU_D: "4", X64EMU_E: "5" });
+    const r = runEmu(args, { env });
+    expect(r.stdout).toBe("argc=1\nargv[0]=zero\nenv=X64EMU_E=5\nenv=X64EMU_A=1\nenv=X64EMU_B=2\n");
+    const q = spawnSync("qemu-x86_64", args, { encoding: "utf8", env });
+    if (q.error) console.log("qemu-x86_64 comparison skipped: qemu-user is not installed");
+    else expect(r.stdout.split("\n").sort()).toEqual(q.stdout.split("\n").sort()); // qemu orders the environment its own way
+    expect(runEmu(["--env", "X64EMU_A=1,2", bin("argv")], { env: cleanEnv() }).stdout).toContain("env=X64EMU_A=1,2\n");
+  });
+
   it("-strace and X64EMU_STRACE turn the trace on; -D sends it to a file", () => {
     expect(runEmu(["-strace", bin("false")]).stderr).toMatch(/^exit\(1\) += \?$/m);
     expect(runEmu([bin("false")], { env: cleanEnv({ X64EMU_STRACE: "1" }) }).stderr).toMatch(/^exit\(1\) += \?$/m);

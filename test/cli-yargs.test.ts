@@ -47,7 +47,7 @@ describe("yargs driven by the options table", () => {
     expect(usage(["--strace", "-zap", "p"])).toBe("unknown option '-zap'");
     expect(usage(["--no-gdb", "p"])).toBe("unknown option '--no-gdb'");
     expect(usage(["-strace=1", "p"])).toBe("option '-strace' takes no argument");
-    expect(usage(["-E"])).toBe("option '-E' needs an argument (NAME=VALUE)");
+    expect(usage(["-E"])).toBe("option '-E' needs an argument (NAME=VALUE,...)");
     expect(usage(["--gdb=x", "p"])).toMatch(/^--gdb expects a whole number/);
     expect(usage(["-g", "x", "p"])).toMatch(/^-g expects a whole number/);
   });

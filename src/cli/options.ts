@@ -48,7 +48,8 @@ export interface CliOptions {
   version: boolean;
 }
 
-type Kind = "flag" | "off" | "string" | "list" | "int" | "size";
+/** "commas": a list given as comma-separated items (qemu's -E A=1,B=2, -U A,B, -d in_asm,strace) */
+type Kind = "flag" | "off" | "string" | "list" | "commas" | "int" | "size";
 
 interface OptSpec {
   key: keyof CliOptions;
@@ -66,8 +67,10 @@ const OPTIONS: OptSpec[] = [
   { key: "strace", names: ["--strace", "-strace"], kind: "flag", env: "X64EMU_STRACE", help: "print each system call on stderr, as strace -f does" },
   { key: "straceFile", names: ["--strace-file"], kind: "string", meta: "FILE", help: "write the strace output to FILE instead of stderr (strace -o)" },
   { key: "stringLimit", names: ["--string-limit"], kind: "int", meta: "N", help: "strace: show at most N bytes of each string (default 32; strace -s)" },
-  { key: "env", names: ["--env", "-E"], kind: "list", meta: "NAME=VALUE", help: "set a variable in the guest environment (repeatable)" },
-  { key: "unsetEnv", names: ["--unset-env", "-U"], kind: "list", meta: "NAME", help: "remove a variable from the guest environment (repeatable)" },
+  { key: "env", names: ["--env"], kind: "list", meta: "NAME=VALUE", help: "set a variable in the guest environment (repeatable)" },
+  { key: "env", names: ["-E"], kind: "commas", meta: "NAME=VALUE,...", help: "set variables, as qemu's -E (a comma separates them)" },
+  { key: "unsetEnv", names: ["--unset-env"], kind: "list", meta: "NAME", help: "remove a variable from the guest environment (repeatable)" },
+  { key: "unsetEnv", names: ["-U"], kind: "commas", meta: "NAME,...", help: "remove variables, as qemu's -U" },
   { key: "clearEnv", names: ["--clear-env"], kind: "flag", help: "start the guest with an empty environment" },
   { key: "argv0", names: ["--argv0", "-0"], kind: "string", meta: "NAME", help: "argv[0] for the guest (default: PROGRAM as given)" },
   { key: "root", names: ["--root"], kind: "string", meta: "DIR", help: "confine the guest's file system view to DIR (like a chroot)" },
@@ -86,7 +89,7 @@ const OPTIONS: OptSpec[] = [
   { key: "traceFile", names: ["--trace-file"], kind: "string", meta: "FILE", help: "write the --trace output to FILE" },
   { key: "traceFrom", names: ["--trace-from"], kind: "string", meta: "ADDR|SYMBOL", help: "start tracing at this address or symbol" },
   { key: "traceLimit", names: ["--trace-limit"], kind: "int", meta: "N", help: "trace at most N instructions" },
-  { key: "debugItems", names: ["-d"], kind: "list", meta: "ITEM,...", help: "qemu-style logging: in_asm, exec, cpu (= --trace), strace (= --strace); -d help lists them" },
+  { key: "debugItems", names: ["-d"], kind: "commas", meta: "ITEM,...", help: "qemu-style logging: in_asm, exec, cpu (= --trace), strace (= --strace); -d help lists them" },
   { key: "logFile", names: ["-D"], kind: "string", meta: "FILE", help: "qemu-style log file for -d (and -strace)" },
   { key: "crashReport", names: ["--crash-report"], kind: "flag", help: "on a fatal fault, also print registers and the code around rip" },
   { key: "assemble", names: ["--assemble"], kind: "string", meta: "FILE", help: "assemble and link GNU as source FILE as as + ld would, write it to -o OUT, and exit" },
@@ -170,6 +173,9 @@ function assign(opts: CliOptions, spec: OptSpec, name: string, value: string | u
       return;
     case "list":
       (o[spec.key] as string[]).push(value!);
+      return;
+    case "commas":
+      (o[spec.key] as string[]).push(...value!.split(",").filter((x) => x !== ""));
       return;
     case "int":
       o[spec.key] = parseInt10(spec, name, value!);
@@ -304,7 +310,7 @@ export function parseCommandLine(args: readonly string[], env: Record<string, st
       // yargs' --no-X of an option that takes a value: not an option of ours
       const bad = values.find((x) => typeof x !== "string");
       if (bad !== undefined) throw new UsageError(`unknown option '--no-${key}'`);
-      if (spec.kind === "list") for (const x of values) assign(opts, spec, name, x as string);
+      if (spec.kind === "list" || spec.kind === "commas") for (const x of values) assign(opts, spec, name, x as string);
       else assign(opts, spec, name, values[values.length - 1] as string);
     }
     given[spec.key] = name;
@@ -319,11 +325,11 @@ export function parseCommandLine(args: readonly string[], env: Record<string, st
       if (v !== "0") assign(opts, spec, spec.env, undefined);
     } else assign(opts, spec, spec.env, v);
   }
-  for (const item of opts.debugItems.flatMap((d) => d.split(","))) {
+  for (const item of opts.debugItems) {
     if (item === "strace") opts.strace = true;
     else if (item in DEBUG_ITEMS) opts.trace = true;
     else if (item === "help") opts.debugHelp = true;
-    else if (item !== "") throw new UsageError(`-d: unknown item '${item}' (known: ${Object.keys(DEBUG_ITEMS).join(", ")})`);
+    else throw new UsageError(`-d: unknown item '${item}' (known: ${Object.keys(DEBUG_ITEMS).join(", ")})`);
   }
   if (opts.logFile !== undefined) {
     if (opts.trace && opts.traceFile === undefined) [opts.traceFile, given.traceFile] = [opts.logFile, given.logFile];
