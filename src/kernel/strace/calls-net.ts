@@ -139,7 +139,28 @@ const SO: Table = [
   ["SO_REUSEPORT", 15],
   ["SO_RCVTIMEO", 20],
   ["SO_SNDTIMEO", 21],
+  ["SO_ACCEPTCONN", 30],
+  ["SO_PROTOCOL", 38],
+  ["SO_DOMAIN", 39],
 ];
+const TCP_OPTS: Table = [
+  ["TCP_NODELAY", 1],
+  ["TCP_MAXSEG", 2],
+  ["TCP_CORK", 3],
+  ["TCP_KEEPIDLE", 4],
+  ["TCP_KEEPINTVL", 5],
+  ["TCP_KEEPCNT", 6],
+];
+/** a socket option's level: unknown ones as a number with strace's SOL_?? comment */
+const sockLevel = named(SOL, (x) => `${hex(x)} /* SOL_?? */`);
+/** the option's name within its level (SOL_SOCKET's SO_*, SOL_TCP's TCP_*), else the number */
+const sockOpt: Decoder = (k, v, c) => {
+  const level = Number(c.arg(1) & 0xffffffffn);
+  const table = level === 1 ? SO : level === 6 ? TCP_OPTS : null;
+  return table ? named(table, (x) => String(x))(k, v) : String(v & 0xffffffffn);
+};
+/** setsockopt's value: an int when its length is an int's, else the address */
+const sockOptIn: Decoder = (k, v, c) => (c.arg(4) === 4n ? intIn(k, v, c) : ptr(v));
 const MSG: Table = [
   ["MSG_OOB", 1],
   ["MSG_PEEK", 2],
@@ -232,8 +253,8 @@ def("accept", ["fd", out(sockaddrOut), inout(intOut)]);
 def("accept4", ["fd", out(sockaddrOut), inout(intOut), bits([["SOCK_NONBLOCK", 0o4000], ["SOCK_CLOEXEC", 0o2000000]])]);
 def("getsockname", ["fd", out(sockaddrOut), inout(intOut)]);
 def("getpeername", ["fd", out(sockaddrOut), inout(intOut)]);
-def("setsockopt", ["fd", named(SOL, (x) => String(x)), named(SO, (x) => String(x)), intIn, "u"]);
-def("getsockopt", ["fd", named(SOL, (x) => String(x)), named(SO, (x) => String(x)), out(intOut), after(intOut)]);
+def("setsockopt", ["fd", sockLevel, sockOpt, sockOptIn, "u"]);
+def("getsockopt", ["fd", sockLevel, sockOpt, out(intOut), after(intOut)]);
 def("sendto", ["fd", "buf2", "u", bits(MSG), sockaddr5, "u"]);
 def("recvfrom", ["fd", out(recvBuf), "u", bits(MSG), out(sockaddr5), inout(intOut)]);
 def("sendmsg", ["fd", msghdr(false), bits(MSG)]);

@@ -134,9 +134,10 @@ const prctlCall: Decoder = (k, v, c) => {
     case 21:
     case 39:
     case 42:
-    case 37:
     case 30:
       return name;
+    case 37: // PR_GET_CHILD_SUBREAPER: the int it wrote
+      return `${name}, ${c.res >= 0 ? struct(k, c.arg(1), 4, (s) => `[${s.i32(0)}]`) : ptr(c.arg(1))}`;
     case 1:
       return `${name}, ${signalArg(Number(c.arg(1)))}`;
     case 4:

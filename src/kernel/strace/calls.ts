@@ -142,7 +142,8 @@ def("writev", ["fd", fmtIovecIn, "u"]);
 def("access", ["str", named([["F_OK", 0]], (v) => flagNames(ACCESS, BigInt(v)))]);
 def("pipe", [out(fmtFdPair)]);
 def("sched_yield", []);
-def("mremap", ["ptr", "u", "u", bits(MREMAP), "ptr"], "x");
+// (the new address only with MREMAP_FIXED)
+def("mremap", ["ptr", "u", "u", bits(MREMAP), (_k, v, c) => ((c.arg(3) & 2n) !== 0n ? ptr(v) : undefined)], "x");
 def("msync", ["ptr", "u", bits([["MS_ASYNC", 1], ["MS_INVALIDATE", 2], ["MS_SYNC", 4]])]);
 def("madvise", ["ptr", "u", named(MADV)]);
 def("dup", ["fd"]);

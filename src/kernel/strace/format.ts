@@ -187,7 +187,8 @@ export function straceEnd(k: Kernel, t: TracedCall, res: number | null, prefix: 
   const ok = res !== null && (res >= 0 || res < -4095);
   for (const [j, d, always, before] of t.outs) {
     const v = t.ctx.arg(j);
-    t.parts[j] = ok || always ? changed(before, d(k, v, t.ctx)) : ptr(v);
+    // (a value-result argument shows its value before the call when the call failed)
+    t.parts[j] = ok || always ? changed(before, d(k, v, t.ctx)) : (before ?? ptr(v));
   }
   let call: string;
   if (resumed) {
