@@ -40,8 +40,12 @@ export interface Host {
    * without waiting (read() is used, and may hold the host thread).
    */
   readNow?(fd: number, buf: Uint8Array): number | null;
-  /** Would a read of fd return now (data or end of file)? "end": it would give the end of a pipe's input (no writer left); null: cannot tell. */
-  readReady?(fd: number): boolean | "end" | null;
+  /**
+   * Would a read of fd return now (data or end of file)? "end": it would give
+   * the end of a pipe's input (no writer left: a hangup); "rdhup": of a
+   * socket's (its peer shut down writing); null: cannot tell.
+   */
+  readReady?(fd: number): boolean | "end" | "rdhup" | null;
   /** Send a signal to a host process: 0 or -errno (ESRCH, EPERM, EINVAL). */
   kill(pid: number, sig: number): number;
   /** CLOCK_REALTIME in nanoseconds. */

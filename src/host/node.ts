@@ -1,5 +1,6 @@
 /** The Node.js Host: real file descriptors, real pid, real signals. */
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as tty from "node:tty";
 import { randomFillSync } from "node:crypto";
@@ -18,6 +19,35 @@ export function negErrno(e: unknown): number {
   const errno = (e as { errno?: number }).errno;
   if (typeof errno === "number" && errno < 0) return errno; // libuv errno values are -errno
   return -5; // EIO
+}
+
+/** A host fd read without waiting: see NodeHost.nb. */
+interface NonBlocking {
+  h: number | null;
+  tty: boolean;
+  /** h is the socket fd itself, made non-blocking */
+  sock: boolean;
+  held: Uint8Array | null;
+  eof: boolean;
+}
+
+/** What the end of a host fd's input is for poll: a terminal's end of file (^D) is input, a pipe's a hangup, a socket's the peer's shutdown. */
+function endOf(e: NonBlocking): true | "end" | "rdhup" {
+  return e.tty || (e.sock ? "rdhup" : "end");
+}
+
+/**
+ * Make a host socket fd non-blocking (a socket cannot be reopened through
+ * /proc): libuv's handle for it sets O_NONBLOCK on the shared open file
+ * description (Node's spawn pipes are socketpairs no one else holds); it
+ * never reads, and blocking mode comes back at exit. Returns fd.
+ */
+function nonBlockingSocket(fd: number): number {
+  const s = new net.Socket({ fd, readable: false, writable: false }); // not readable: it never starts reading
+  s.unref();
+  const handle = (s as unknown as { _handle?: { setBlocking?: (b: boolean) => number } })._handle;
+  process.once("exit", () => handle?.setBlocking?.(true));
+  return fd;
 }
 
 export class NodeHost implements Host {
@@ -72,8 +102,8 @@ export class NodeHost implements Host {
    * `held`: input a readiness check took (one byte, so that what no guest read asks for stays in the host's pipe),
    * given to the next read of the fd; `eof`: the check met the end of the input.
    */
-  private readonly nb = new Map<number, { h: number | null; tty: boolean; held: Uint8Array | null; eof: boolean }>();
-  private nbOf(fd: number): { h: number | null; tty: boolean; held: Uint8Array | null; eof: boolean } {
+  private readonly nb = new Map<number, NonBlocking>();
+  private nbOf(fd: number): NonBlocking {
     let e = this.nb.get(fd);
     if (!e) {
       let h: number | null = null;
@@ -83,10 +113,11 @@ export class NodeHost implements Host {
         term = st.isCharacterDevice() && tty.isatty(fd);
         // a new open file description of the same pipe or terminal: O_NONBLOCK on it leaves the shared one alone
         if (st.isFIFO() || term) h = fs.openSync(`/proc/self/fd/${fd}`, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK | fs.constants.O_NOCTTY);
+        else if (st.isSocket()) h = nonBlockingSocket(fd);
       } catch {
-        h = null; // a socket or no /proc: reads may wait in the host
+        h = null; // no /proc, or a socket libuv cannot open: reads may wait in the host
       }
-      e = { h, tty: term, held: null, eof: false };
+      e = { h, tty: term, sock: h === fd, held: null, eof: false };
       this.nb.set(fd, e);
     }
     return e;
@@ -121,17 +152,17 @@ export class NodeHost implements Host {
     }
     return buf.length === 0 ? 0 : this.readHandle(e.h, buf, 0);
   }
-  readReady(fd: number): boolean | "end" | null {
+  readReady(fd: number): boolean | "end" | "rdhup" | null {
     const e = this.nbOf(fd);
     if (e.h === null) return null;
     if (e.held) return true;
-    if (e.eof) return e.tty || "end"; // a terminal's end of file (^D) is input, a pipe's is a hangup
+    if (e.eof) return endOf(e);
     const b = new Uint8Array(1);
     const n = this.readHandle(e.h, b, 0);
     if (n === -11) return false;
     if (n > 0) e.held = b;
     else e.eof = true; // end of file (or an error the next read reports as its end)
-    return n > 0 || e.tty || "end";
+    return n > 0 || endOf(e);
   }
   read(fd: number, buf: Uint8Array): number {
     const e = this.nb.get(fd);

@@ -21,6 +21,7 @@ export const POLLERR = 0x8;
 export const POLLHUP = 0x10;
 export const POLLNVAL = 0x20;
 const POLLRDNORM = 0x40;
+const POLLRDHUP = 0x2000;
 const POLLWRNORM = 0x100;
 const IN = POLLIN | POLLRDNORM;
 const OUT = POLLOUT | POLLWRNORM;
@@ -36,7 +37,7 @@ export function readiness(k: Kernel, f: OFile): number {
       const r = (f.flags & 3) === 0 ? IN : (f.flags & 3) === 1 ? OUT : IN | OUT;
       // a host pipe or terminal is readable when a read would return (a pipe's end of input: a hangup); a host socket cannot tell
       const now = r & IN ? k.host.readReady?.(f.h) : null;
-      return now === false ? r & ~IN : now === "end" ? (r & ~IN) | POLLHUP : r;
+      return now === false ? r & ~IN : now === "end" ? (r & ~IN) | POLLHUP : now === "rdhup" ? r | POLLRDHUP : r;
     }
     case "pipe-r": {
       const p = f.pipe!;
