@@ -41,6 +41,20 @@ describe.skipIf(!CAN)("errno table against native Linux", () => {
     });
   }
 
+  it("a blocking 40 MiB write to a pipe writes all of it, as natively (was cut at 16 MiB)", () => {
+    const exe = build(
+      "pipebig",
+      `#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include <unistd.h>\n#include <sys/wait.h>\n` +
+        `int main(void) { int p[2]; pipe(p); size_t n = 40 << 20; char *b = malloc(n); memset(b, 'z', n);\n` +
+        `  if (fork() == 0) { close(p[1]); long t = 0, r; static char buf[65536]; while ((r = read(p[0], buf, sizeof buf)) > 0) t += r; printf("child read %ld\\n", t); return 0; }\n` +
+        `  close(p[0]); long w = write(p[1], b, n); printf("write returned %ld\\n", w); fflush(stdout); close(p[1]); wait(0); return 0; }\n`,
+    );
+    const nat = runNative(exe);
+    const emu = runEmu([exe]);
+    expect(nat.stdout).toBe("write returned 41943040\nchild read 41943040\n");
+    expect(emu.stdout).toBe(nat.stdout);
+  });
+
   it("a write to a pipe without readers kills by SIGPIPE, as natively (shell status 141)", () => {
     const exe = build("sigpipe", `#include <unistd.h>\nint main(void) { int p[2]; pipe(p); close(p[0]); write(p[1], "x", 1); return 3; }\n`);
     const nat = runNative(exe);

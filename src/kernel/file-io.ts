@@ -106,13 +106,18 @@ export function readSegs(k: Kernel, f: OFile, segs: Segs, pos: number | null): n
   return done;
 }
 
-/** Write from guest segments as Linux does: the readable prefix, EFAULT only when none of it is; a regular file takes it all. */
+/**
+ * Write from guest segments as Linux does: the readable prefix, EFAULT only when none of it is.
+ * A regular file takes it in host-sized steps; a pipe, socket or host descriptor gets it whole in
+ * one call (a blocking pipe write parks until all of it is in, as Linux's).
+ */
 export function writeSegs(k: Kernel, f: OFile, segs: Segs, pos: number | null): number {
   const have = usable(k, segs, false);
   if (have.total === 0) return have.fault ? -EFAULT : 0;
+  const step = f.kind === "file" ? CHUNK : have.total;
   let done = 0;
   while (done < have.total) {
-    const want = Math.min(have.total - done, CHUNK);
+    const want = Math.min(have.total - done, step);
     const n = writeFrom(k, f, gather(k, have.segs, done, want), pos === null ? null : pos + done);
     if (n <= 0 || n === RESULT_BLOCK) return done > 0 ? done : n;
     done += n;
