@@ -19,6 +19,7 @@ const PROGRAMS: Array<{ prog: string; tiers: string[][] }> = [
   { prog: "jobctl", tiers: [[]] },
   { prog: "mmshared", tiers: [[], ["--no-jit"]] },
   { prog: "robust", tiers: [[]] },
+  { prog: "childsig", tiers: [[]] },
 ];
 
 for (const libc of ["musl", "glibc"]) {

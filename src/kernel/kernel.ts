@@ -206,14 +206,15 @@ export class Kernel {
   }
 
   /**
-   * Run t's parked syscall again: after a signal handler under SA_RESTART,
-   * or `quiet`ly once it can complete (a pipe became readable).
+   * Run t's parked syscall again: after a signal handler (`restart` is the
+   * kernel's code strace shows: -512 ERESTARTSYS under SA_RESTART, -513
+   * ERESTARTNOINTR), or quietly (null) once it can complete (a pipe became readable).
    */
-  restartParked(t: Task, quiet: boolean): void {
+  restartParked(t: Task, restart: number | null): void {
     const traced = t.parkedTrace as TracedCall | null;
     t.parkedTrace = null;
     if (this.strace && traced) {
-      if (!quiet) this.straceDone(traced, -4, this.stracePrefix()); // ? ERESTARTSYS
+      if (restart !== null) this.straceDone(traced, restart, this.stracePrefix());
       else if (traced.open) this.straceSink!.restart(traced.open); // the same call goes on: its open line too
       traced.open = null;
     }

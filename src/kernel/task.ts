@@ -272,7 +272,7 @@ export class Scheduler {
     t.wait = null;
     t.state = "run";
     this.switchTo(t);
-    if (res === RESULT_RESTART) t.kernel.restartParked(t, true);
+    if (res === RESULT_RESTART) t.kernel.restartParked(t, null);
     else t.kernel.finishParked(t, res);
   }
 
@@ -284,6 +284,18 @@ export class Scheduler {
       if (t.state !== "blocked" || !t.wait || t.proc.stopped) continue;
       const intr = t.wait.ready?.() ? null : this.interrupts ? this.interrupts(t) : null;
       if (t.proc.stopped) continue; // the signal stopped it: the call stays parked until SIGCONT
+      if (intr !== null && intr !== "fatal") {
+        // Linux's wait loops test their condition before signal_pending(): a call that can complete now
+        // (the child's exit that sent SIGCHLD also ends the parent's wait4) returns its result, and the
+        // handler runs on the way back to user mode
+        const r = t.wait.retry();
+        if (r !== RESULT_BLOCK) {
+          this.complete(t, r);
+          if (t.kernel.status) this.endProc(t.proc);
+          woke = true;
+          continue;
+        }
+      }
       if (intr !== null) {
         const w = t.wait;
         w.cancel?.();
@@ -293,7 +305,7 @@ export class Scheduler {
           t.wait = null;
           t.state = "run";
           this.switchTo(t);
-          t.kernel.restartParked(t, false);
+          t.kernel.restartParked(t, w.onSignal === "always" ? -513 : -512); // ERESTARTNOINTR, ERESTARTSYS
         } else this.complete(t, -4); // EINTR (a fatal signal kills the process when delivered)
         if (t.kernel.status) this.endProc(t.proc);
         woke = true;

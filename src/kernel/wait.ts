@@ -27,9 +27,17 @@ const SIGCHLD = 17;
 const SIGCONT = 18;
 const SA_NOCLDWAIT = 2;
 
-/** The wait status word of an ended process. */
+/**
+ * The wait status word of an ended process. x64emu writes no core file, so the core-dump bit (0x80) is never
+ * set, as on Linux when no core is written (RLIMIT_CORE 0): a SIGSEGV death is 0x0b, not 0x8b.
+ */
 export function waitStatus(s: ExitStatus): number {
-  return s.kind === "exit" ? (s.code & 0xff) << 8 : (s.signal & 0x7f) | (s.core ? 0x80 : 0);
+  return s.kind === "exit" ? (s.code & 0xff) << 8 : s.signal & 0x7f;
+}
+
+/** The CLD_* code and si_status of an ended process (CLD_KILLED, never CLD_DUMPED: no core is written). */
+function childCode(s: ExitStatus): [number, number] {
+  return s.kind === "exit" ? [1, s.code] : [2, s.signal]; // CLD_EXITED, CLD_KILLED
 }
 
 /** Scheduler hook: a process has ended. */
@@ -94,7 +102,10 @@ function notifyParent(p: Proc, parent: Proc): void {
     return;
   }
   const s = p.status!;
-  if (p.exitSignal > 0) queueSignalToProc(parent, p.exitSignal, s.kind === "exit" ? 1 : s.core ? 3 : 2, p.pid, s.kind === "exit" ? s.code : s.signal);
+  if (p.exitSignal > 0) {
+    const [code, status] = childCode(s);
+    queueSignalToProc(parent, p.exitSignal, code, p.pid, status);
+  }
 }
 
 function reap(p: Proc): void {
@@ -196,7 +207,7 @@ function waitid(k: Kernel, idtype: number, id: number, infop: number, options: n
       let code = CLD_CONTINUED;
       let status = SIGCONT;
       if (e.kind === "stop") [code, status] = [CLD_STOPPED, c.stopReport];
-      else if (s) [code, status] = [s.kind === "exit" ? 1 : s.core ? 3 : 2, s.kind === "exit" ? s.code : s.signal]; // CLD_EXITED, CLD_DUMPED, CLD_KILLED
+      else if (s) [code, status] = childCode(s);
       dv.setInt32(8, code, true);
       dv.setInt32(16, c.pid, true);
       dv.setInt32(20, k.host.getuid(), true);

@@ -159,6 +159,8 @@ export function straceKilled(t: TracedCall, prefix: string, shown: boolean): str
 function resultText(k: Kernel, t: TracedCall, res: number): string {
   if (res < 0 && res >= -4095) {
     if (res === -4 && RESTART[t.name]) return `? ${RESTART[t.name]}`;
+    if (res === -512) return "? ERESTARTSYS (To be restarted if SA_RESTART is set)";
+    if (res === -513) return "? ERESTARTNOINTR (To be restarted)";
     return errnoText(-res);
   }
   const ret = t.format?.ret;
