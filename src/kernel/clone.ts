@@ -11,10 +11,8 @@ import { defineSyscall, Kernel, RESULT_BLOCK } from "./kernel.js";
 import { forkFiles } from "./files.js";
 import { newTaskSignals, signalState, type SignalState } from "./signals.js";
 import type { Proc, Task } from "./task.js";
+import { E2BIG, EFAULT, EINVAL } from "./errno.js";
 
-const EINVAL = 22;
-const EFAULT = 14;
-const E2BIG = 7;
 
 export const CLONE_VM = 0x100;
 export const CLONE_FS = 0x200;

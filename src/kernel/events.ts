@@ -11,14 +11,8 @@ import { defineSyscall, RESULT_BLOCK, RESULT_RESTART, type Kernel } from "./kern
 import { get, install, type AnonOps, type OFile } from "./files.js";
 import { hostBacked, POLLERR, POLLHUP, POLLIN, POLLOUT, readiness, wakeSeq } from "./poll.js";
 import { signalState } from "./signals.js";
+import { EAGAIN, EBADF, EEXIST, EFAULT, EINVAL, ELOOP, ENOENT, EPERM } from "./errno.js";
 
-const EBADF = 9;
-const EAGAIN = 11;
-const EFAULT = 14;
-const EEXIST = 17;
-const EINVAL = 22;
-const ENOENT = 2;
-const EPERM = 1;
 const O_NONBLOCK = 0x800;
 const O_CLOEXEC = 0x80000;
 const O_RDWR = 2;
@@ -322,7 +316,6 @@ const EPOLL_CTL_MOD = 3;
 const EP_MAX_EVENTS = 178956970;
 /** How deep epoll sets may nest (Linux's EP_MAX_NESTS) */
 const EP_MAX_NESTS = 4;
-const ELOOP = 40;
 
 interface Interest {
   file: OFile;

@@ -16,15 +16,8 @@ import { closeOnExec, resolvePath } from "./files.js";
 import { resetOnExec, signalState } from "./signals.js";
 import { cpuLike } from "./clone.js";
 import { futexExitRelease } from "./futex-pi.js";
+import { E2BIG, EACCES, EFAULT, EINVAL, EISDIR, ELOOP, ENOENT, ENOEXEC } from "./errno.js";
 
-const ENOENT = 2;
-const E2BIG = 7;
-const ENOEXEC = 8;
-const EFAULT = 14;
-const EACCES = 13;
-const EISDIR = 21;
-const ELOOP = 40;
-const EINVAL = 22;
 const AT_EMPTY_PATH = 0x1000;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 

@@ -9,12 +9,8 @@ import { isTtyIoctl, ttyIoctl } from "./tty.js";
 import { afterTruncate } from "./pagecache.js";
 import { fdLimit, files, fsOf, get, install, iovecs, readable, readInto, release, statOf, writable, writeFrom, type OFile } from "./files.js";
 import { MAX_RW_COUNT, userRange } from "./misc.js";
+import { EBADF, EFAULT, EINVAL, ENOTTY, ESPIPE } from "./errno.js";
 
-const EBADF = 9;
-const EFAULT = 14;
-const EINVAL = 22;
-const ENOTTY = 25;
-const ESPIPE = 29;
 const O_ACCMODE = 3;
 const O_APPEND = 0x400;
 const O_NONBLOCK = 0x800;

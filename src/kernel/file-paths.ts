@@ -7,15 +7,8 @@ import type { HostStat } from "../host/host.js";
 import { defineSyscall, type Kernel } from "./kernel.js";
 import { fmtAtFlags, fmtDirfd, fmtMode, fmtOpenFlags } from "./strace/flags.js";
 import { doRename, files, fsOf, get, install, pathOp, procLink, readPath, resolve, slashCheck, statOf, umaskOf, virtual } from "./files.js";
+import { EBADF, EFAULT, EINVAL, EISDIR, ENOENT, ENOTDIR, EPERM, ERANGE } from "./errno.js";
 
-const EPERM = 1;
-const ENOENT = 2;
-const EBADF = 9;
-const EFAULT = 14;
-const ENOTDIR = 20;
-const EISDIR = 21;
-const EINVAL = 22;
-const ERANGE = 34;
 const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_REMOVEDIR = 0x200;

@@ -12,16 +12,8 @@ import type { Kernel } from "./kernel.js";
 import { hostRead, pipeRead, pipeWrite, type Pipe } from "./pipe.js";
 import { RLIMIT_FSIZE, RLIMIT_NOFILE, rlimits, userRange } from "./misc.js";
 import { afterFileWrite, beforeFileRead } from "./pagecache.js";
+import { EBADF, EFAULT, EFBIG, EINVAL, EISDIR, EMFILE, ENOENT, ENOTDIR, EPIPE } from "./errno.js";
 
-const ENOENT = 2;
-const EBADF = 9;
-const EFAULT = 14;
-const ENOTDIR = 20;
-const EISDIR = 21;
-const EINVAL = 22;
-const EMFILE = 24;
-const EFBIG = 27;
-const EPIPE = 32;
 const AT_FDCWD = -100;
 const O_ACCMODE = 3;
 const O_APPEND = 0x400;

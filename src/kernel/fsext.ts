@@ -12,19 +12,8 @@ import { doRename, fsOf, get, install, iovecs, pathOp, readable, readInto, readP
 import { fmtDirfd } from "./strace/flags.js";
 import { afterTruncate } from "./pagecache.js";
 import { readSegs, writeSegs } from "./file-io.js";
+import { EBADF, EEXIST, EFAULT, EINVAL, EISDIR, ENODATA, ENODEV, ENOENT, ENOMEM, ENOSYS, EOPNOTSUPP, ESPIPE } from "./errno.js";
 
-const ENOENT = 2;
-const EEXIST = 17;
-const EBADF = 9;
-const EFAULT = 14;
-const ENODEV = 19;
-const EISDIR = 21;
-const EINVAL = 22;
-const ESPIPE = 29;
-const ENODATA = 61;
-const ENOMEM = 12;
-const EOPNOTSUPP = 95;
-const ENOSYS = 38;
 const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_EMPTY_PATH = 0x1000;

@@ -19,14 +19,8 @@ import type { Memory } from "../cpu/memory.js";
 import { RESULT_BLOCK, type Kernel } from "./kernel.js";
 import { futexWake, keyOf, read32, readTimeout, toDeadline, type FutexKey } from "./futex.js";
 import type { Task } from "./task.js";
+import { EAGAIN, EDEADLK, EFAULT, EINVAL, EPERM, ESRCH, ETIMEDOUT } from "./errno.js";
 
-const EFAULT = 14;
-const EINVAL = 22;
-const EPERM = 1;
-const ESRCH = 3;
-const EAGAIN = 11;
-const EDEADLK = 35;
-const ETIMEDOUT = 110;
 
 const FUTEX_WAITERS = 0x80000000 | 0;
 const FUTEX_OWNER_DIED = 0x40000000;

@@ -11,12 +11,8 @@
 import type { Memory } from "../cpu/memory.js";
 import { defineSyscall, RESULT_BLOCK, type Kernel } from "./kernel.js";
 import { lockPi, unlockPi } from "./futex-pi.js";
+import { EAGAIN, EFAULT, EINVAL, ENOSYS, ETIMEDOUT } from "./errno.js";
 
-const EAGAIN = 11;
-const EINVAL = 22;
-const EFAULT = 14;
-const ETIMEDOUT = 110;
-const ENOSYS = 38;
 
 const FUTEX_WAIT = 0;
 const FUTEX_WAKE = 1;

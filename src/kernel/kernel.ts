@@ -9,8 +9,9 @@ import type { Host } from "../host/host.js";
 import type { ArgFormat } from "./strace/format.js";
 import { callFormat, straceEnd, threadExitLine, straceEnter, straceHead, straceOut, type StraceOut, type TracedCall } from "./strace/index.js";
 import type { Proc, Scheduler, Task } from "./task.js";
+import { ENOSYS } from "./errno.js";
+export { ENOSYS } from "./errno.js";
 
-export const ENOSYS = 38;
 
 /** How the guest process ended. @internal */
 export type ExitStatus =

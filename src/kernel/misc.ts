@@ -1,9 +1,7 @@
 /** Start-up and miscellaneous syscalls: arch_prctl, set_tid_address, rlimits, uname, getrandom... */
 import { defineSyscall, type Kernel } from "./kernel.js";
+import { EFAULT, EINVAL, EPERM } from "./errno.js";
 
-const EINVAL = 22;
-const EFAULT = 14;
-const EPERM = 1;
 
 const ARCH_SET_GS = 0x1001;
 const ARCH_SET_FS = 0x1002;

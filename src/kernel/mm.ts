@@ -5,13 +5,8 @@ import { RLIMIT_AS, RLIMIT_MEMLOCK, rlimits } from "./misc.js";
 import { fmtMapFlags, fmtProt } from "./strace/flags.js";
 import { get as getFile, release as releaseFile, type OFile } from "./files.js";
 import { beforeFileRead, fileObject, writeBack } from "./pagecache.js";
+import { EACCES, EBADF, EEXIST, EFAULT, EINVAL, ENODEV, ENOMEM, EOVERFLOW, EPERM } from "./errno.js";
 
-const ENOMEM = 12;
-const EOVERFLOW = 75;
-const EINVAL = 22;
-const EEXIST = 17;
-const EBADF = 9;
-const EFAULT = 14;
 
 const PROT_MASK = 7;
 const MAP_SHARED = 0x01;
@@ -128,8 +123,6 @@ export function nameRange(k: Kernel, start: number, end: number, name: Omit<MapN
   list.push(...out);
 }
 
-const EACCES = 13;
-const ENODEV = 19;
 
 /**
  * MAP_SHARED file mappings: their pages are written back to the file at
@@ -382,7 +375,6 @@ const MADV_DONTNEED = 4;
 const MADV_FREE = 8;
 const MADV_REMOVE = 9;
 const MADV_VALID = new Set([0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 100, 101]);
-const EPERM = 1;
 
 defineSyscall({
   nr: 28,

@@ -5,12 +5,8 @@
  * O_NONBLOCK); writes of at most PIPE_BUF bytes are atomic.
  */
 import { RESULT_BLOCK, RESULT_RESTART, type Kernel } from "./kernel.js";
+import { EAGAIN, EBUSY, EINVAL, EPERM, EPIPE } from "./errno.js";
 
-const EAGAIN = 11;
-const EPIPE = 32;
-const EINVAL = 22;
-const EPERM = 1;
-const EBUSY = 16;
 export const PIPE_BUF = 4096;
 const DEFAULT_SIZE = 65536;
 const MAX_SIZE = 1 << 20;

@@ -9,10 +9,8 @@
  */
 import { defineSyscall, RESULT_BLOCK, type Kernel } from "./kernel.js";
 import { get, type OFile } from "./files.js";
+import { EBADF, EFAULT, EINVAL } from "./errno.js";
 
-const EBADF = 9;
-const EFAULT = 14;
-const EINVAL = 22;
 
 export const POLLIN = 0x1;
 export const POLLPRI = 0x2;

@@ -16,8 +16,8 @@ import type { Kernel } from "./kernel.js";
 import { files, get, setVirtualFiles, statOf } from "./files.js";
 import { mapNames, type MapName } from "./mm.js";
 import { signalState } from "./signals.js";
+import { ENOENT } from "./errno.js";
 
-const ENOENT = 2;
 const enc = new TextEncoder();
 
 /** The guest's mapped ranges, ascending. */

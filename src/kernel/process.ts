@@ -4,10 +4,8 @@ import { queueSignalToProc } from "./signals.js";
 import { futexWake } from "./futex.js";
 import { hostProcessIds } from "./misc.js";
 import type { Proc, Task } from "./task.js";
+import { EINVAL, EPERM, ESRCH } from "./errno.js";
 
-const EINVAL = 22;
-const ESRCH = 3;
-const EPERM = 1;
 
 function exitGroup(k: Kernel, code: number): never {
   k.terminate({ kind: "exit", code: code & 0xff });

@@ -8,12 +8,8 @@
  */
 import { defineSyscall, type Args, type Kernel } from "./kernel.js";
 import { commName } from "./proc.js";
+import { EACCES, EFAULT, EINVAL, EPERM, ESRCH } from "./errno.js";
 
-const EPERM = 1;
-const ESRCH = 3;
-const EFAULT = 14;
-const EINVAL = 22;
-const EACCES = 13;
 
 interface ProcAttrs {
   pdeathsig: number;

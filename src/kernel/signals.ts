@@ -16,12 +16,8 @@ import { defaultAction, defineSyscall, ProcessExit, RESULT_BLOCK, RESULT_KEEP, t
 import { groupStop, isStopSignal, prepareSignal } from "./jobctl.js";
 import type { Proc, Task } from "./task.js";
 import { getCpuTimer, setCpuTimer } from "./time.js";
+import { EFAULT, EINTR, EINVAL, ENOMEM, EPERM } from "./errno.js";
 
-const EINVAL = 22;
-const EFAULT = 14;
-const EINTR = 4;
-const ENOMEM = 12;
-const EPERM = 1;
 
 const SIG_DFL = 0;
 const SIG_IGN = 1;

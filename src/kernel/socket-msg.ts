@@ -7,6 +7,7 @@
  */
 import type { Kernel } from "./kernel.js";
 import { get, install, release, type OFile } from "./files.js";
+import { EBADF, EFAULT, EINVAL, EPERM } from "./errno.js";
 
 const SOL_SOCKET = 1;
 const SCM_RIGHTS = 1;
@@ -15,10 +16,6 @@ const SCM_MAX_FD = 253;
 const HDR = 16; // sizeof(struct cmsghdr)
 export const MSG_CTRUNC = 0x8;
 export const MSG_CMSG_CLOEXEC = 0x40000000;
-const EBADF = 9;
-const EINVAL = 22;
-const EPERM = 1;
-const EFAULT = 14;
 
 /** What rides with a message: open files (each holding one reference) and the sender's credentials. */
 export interface Anc {

@@ -2,9 +2,8 @@
 import { defineSyscall, RESULT_BLOCK, type Kernel } from "./kernel.js";
 import { queueSignalToProc } from "./signals.js";
 import type { Proc } from "./task.js";
+import { EFAULT, EINVAL } from "./errno.js";
 
-const EINVAL = 22;
-const EFAULT = 14;
 
 function nowNs(k: Kernel, clock: number): bigint | null {
   switch (clock) {

@@ -12,10 +12,8 @@
 import type { Kernel } from "./kernel.js";
 import { queueSignalToProc } from "./signals.js";
 import type { Scheduler } from "./task.js";
+import { EFAULT, EINVAL, ENOTTY } from "./errno.js";
 
-const EFAULT = 14;
-const EINVAL = 22;
-const ENOTTY = 25;
 
 export const TERMIOS_SIZE = 36;
 

@@ -11,10 +11,8 @@ import { queueSignalToProc, signalState } from "./signals.js";
 import type { Proc } from "./task.js";
 import { exitLine, threadsEndLines } from "./strace/lines.js";
 import { CLD_CONTINUED, CLD_STOPPED, orphanedByExit } from "./jobctl.js";
+import { ECHILD, EFAULT, EINVAL } from "./errno.js";
 
-const ECHILD = 10;
-const EINVAL = 22;
-const EFAULT = 14;
 
 const WNOHANG = 1;
 const WUNTRACED = 2;
