@@ -222,7 +222,11 @@ function stdinWhenReady(cmd: string, args: string[], act: (child: ReturnType<typ
  * previous one), null closing the writer (the end of the input).
  */
 function stdinLate(cmd: string, args: string[], feeds: Array<[number, string | null]>, socket = false): Promise<{ out: string; code: number | null }> {
-  if (socket) return socketLate(cmd, args, feeds);
+  if (socket) {
+    // Node's own stdin pipe (a socketpair)
+    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
+    return feedWhenReady(child, feeds, (s) => child.stdin!.write(s), () => child.stdin!.end(), () => {});
+  }
   const fifo = path.join(tmpDir(), `late-${process.pid}-${Math.random().toString(36).slice(2)}`);
   spawnSync("mkfifo", [fifo]);
   // a non-blocking reader lets the writer open at once; then the child's blocking reader opens at once too
@@ -234,35 +238,23 @@ function stdinLate(cmd: string, args: string[], feeds: Array<[number, string | n
     if (w !== null) fs.closeSync(w);
     w = null;
   };
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: [r, "pipe", "pipe"] });
-    fs.closeSync(r);
-    const timer = setTimeout(() => child.kill("SIGKILL"), 30000);
-    let out = "";
-    let started = false;
-    child.stdout!.on("data", (d) => {
-      out += d;
-      if (started || !out.includes("ready\n")) return;
-      started = true;
-      let at = 0;
-      for (const [ms, s] of feeds) {
-        at += ms;
-        setTimeout(() => (s === null ? closeW() : w !== null && fs.writeSync(w, s)), at);
-      }
-    });
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      closeW();
-      fs.rmSync(fifo, { force: true });
-      resolve({ out, code });
-    });
+  const child = spawn(cmd, args, { stdio: [r, "pipe", "pipe"] });
+  fs.closeSync(r);
+  return feedWhenReady(child, feeds, (s) => w !== null && fs.writeSync(w, s), closeW, () => {
+    closeW();
+    fs.rmSync(fifo, { force: true });
   });
 }
 
-/** stdinLate with Node's own stdin pipe (a socketpair) */
-function socketLate(cmd: string, args: string[], feeds: Array<[number, string | null]>): Promise<{ out: string; code: number | null }> {
+/** Once `child` prints "ready", each feed is written (or the input ended) after its delay; resolves at its close. */
+function feedWhenReady(
+  child: ReturnType<typeof spawn>,
+  feeds: Array<[number, string | null]>,
+  write: (s: string) => unknown,
+  end: () => void,
+  cleanup: () => void,
+): Promise<{ out: string; code: number | null }> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"] });
     const timer = setTimeout(() => child.kill("SIGKILL"), 30000);
     let out = "";
     let started = false;
@@ -273,11 +265,12 @@ function socketLate(cmd: string, args: string[], feeds: Array<[number, string | 
       let at = 0;
       for (const [ms, s] of feeds) {
         at += ms;
-        setTimeout(() => (s === null ? child.stdin!.end() : child.stdin!.write(s)), at);
+        setTimeout(() => (s === null ? end() : write(s)), at);
       }
     });
     child.on("close", (code) => {
       clearTimeout(timer);
+      cleanup();
       resolve({ out, code });
     });
   });
@@ -339,8 +332,8 @@ describe.skipIf(!IS_X86_64_LINUX)("tasks: a read of stdin parks only its task", 
     ];
     // stdin a socketpair (Node's spawn pipe): the read parks too (it used to wait in the host, holding every task)
     it.skipIf(!fs.existsSync(exe))(`thread, stdin a socketpair (${libc})`, async () => {
-      const n = await socketLate(exe, ["thread"], [[0, "hello\n"], [100, null]]);
-      const e = await socketLate(process.execPath, [CLI, exe, "thread"], [[0, "hello\n"], [100, null]]);
+      const n = await stdinLate(exe, ["thread"], [[0, "hello\n"], [100, null]], true);
+      const e = await stdinLate(process.execPath, [CLI, exe, "thread"], [[0, "hello\n"], [100, null]], true);
       expect(n.out).toContain("reader got 6: hello\njoined\n");
       expect(e.out).toBe(n.out);
       expect(e.code).toBe(n.code);
