@@ -74,6 +74,23 @@ describe.skipIf(!IS_X86_64_LINUX)("host dynamically linked programs give the nat
     fs.writeFileSync(path.join(dir, "in.gz"), gz.stdout, "latin1");
     expect(run(["/bin/gzip", "-d", "-c", "in.gz"], true).stdout).toBe(fs.readFileSync(path.join(dir, "in.txt"), "latin1"));
   });
+  it.skipIf(!has("/bin/sh") || !has("/usr/bin/head"))("stdin redirected from a file seeks: head gives back what it read past its lines, cat goes on from there", () => {
+    // head reads 8 KiB, then lseek(0, -unread, SEEK_CUR): on a file stdin that works (it failed with ESPIPE)
+    const go = (emulated: boolean) => {
+      const argv = ["/bin/sh", "-c", "head -n 1; echo --; cat; head -n 1 </dev/null"];
+      const [cmd, args] = emulated ? [process.execPath, [CLI, ...argv]] : [argv[0], argv.slice(1)];
+      const fd = fs.openSync(path.join(dir, "in.txt"), "r"); // its own offset for each run
+      try {
+        const r = spawnSync(cmd, args, { cwd: dir, env, stdio: [fd, "pipe", "pipe"], encoding: "latin1", timeout: 240000 });
+        return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+      } finally {
+        fs.closeSync(fd);
+      }
+    };
+    const n = go(false);
+    expect(n.stdout).toBe("pear 3\n--\napple 10\nfig 7\nbanana 2\n");
+    expect(go(true)).toEqual(n);
+  });
   it.skipIf(!has("/usr/bin/python3"))("python3 -c (json, hashlib, re)", () => {
     const argv = ["/usr/bin/python3", "-S", "-c", 'import json, hashlib, re; print(json.dumps({"k": [1, 2]}), hashlib.sha256(b"x").hexdigest()[:16], re.sub(r"(a+)", r"<\\1>", "baaad"))'];
     const e = run(argv, true);

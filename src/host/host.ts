@@ -58,6 +58,11 @@ export interface Host {
   isatty(fd: number): boolean;
   /** What a host fd really is (fstat of the standard descriptors: tty, pipe, file, /dev/null, socket). */
   fstatFd?(fd: number): HostStat | number;
+  /**
+   * lseek of a host fd that is a regular file (stdin redirected from a file): the new offset or
+   * -errno (ESPIPE: a pipe or terminal). Later reads and writes of fd go on from that offset.
+   */
+  seekFd?(fd: number, offset: number, whence: number): number;
   /** The terminal settings of a host tty fd as the kernel's 36-byte struct termios, or null. */
   termios?(fd: number): Uint8Array | null;
   /** Apply terminal settings (36-byte struct termios) to a host tty fd (raw mode, echo). */

@@ -87,15 +87,47 @@ export class NodeHost implements Host {
   }
   write(fd: number, data: Uint8Array): number {
     let done = 0;
+    const at = this.seekPos.get(fd);
     while (done < data.length) {
       try {
-        done += fs.writeSync(fd, data, done, data.length - done);
+        done += at === undefined ? fs.writeSync(fd, data, done, data.length - done) : fs.writeSync(fd, data, done, data.length - done, at + done);
       } catch (e) {
         if ((e as { code?: string }).code === "EAGAIN") continue; // non-blocking stdout (a pipe): retry
         return done > 0 ? done : negErrno(e);
       }
     }
+    if (at !== undefined) this.seekPos.set(fd, at + done);
     return done;
+  }
+  /**
+   * Offsets of the standard descriptors that are regular files once the guest has seeked them: Node has
+   * no lseek, so their reads and writes go to this offset (pread/pwrite). The host's own offset stays
+   * where the reads before the first seek left it.
+   */
+  private readonly seekPos = new Map<number, number>();
+  seekFd(fd: number, offset: number, whence: number): number {
+    let st: fs.Stats;
+    try {
+      st = fs.fstatSync(fd);
+    } catch (e) {
+      return negErrno(e);
+    }
+    if (!st.isFile()) return -ERRNO.ESPIPE;
+    let cur = this.seekPos.get(fd);
+    if (cur === undefined) {
+      // where the host's reads have got to: the pos line of /proc/self/fdinfo/N
+      let m: RegExpExecArray | null = null;
+      try {
+        m = /^pos:\s*(\d+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, "latin1"));
+      } catch {
+        m = null;
+      }
+      cur = m ? Number(m[1]) : 0;
+    }
+    const base = whence === 0 ? 0 : whence === 1 ? cur : whence === 2 ? st.size : -1;
+    if (base < 0 || base + offset < 0) return -ERRNO.EINVAL;
+    this.seekPos.set(fd, base + offset);
+    return base + offset;
   }
   /**
    * Non-blocking handles of host pipes and terminals (fd reopened through /proc with O_NONBLOCK), null: not possible.
@@ -167,9 +199,13 @@ export class NodeHost implements Host {
   read(fd: number, buf: Uint8Array): number {
     const e = this.nb.get(fd);
     if (e && (e.held || e.eof)) return this.readNow(fd, buf) ?? 0;
+    const at = this.seekPos.get(fd);
     for (;;) {
       try {
-        return fs.readSync(fd, buf, 0, buf.length, null);
+        if (at === undefined) return fs.readSync(fd, buf, 0, buf.length, null);
+        const n = fs.readSync(fd, buf, 0, buf.length, at);
+        this.seekPos.set(fd, at + n);
+        return n;
       } catch (e) {
         const code = (e as { code?: string }).code;
         if (code === "EAGAIN") {

@@ -246,6 +246,7 @@ defineSyscall({
       }
       return -EINVAL;
     }
+    if (f.kind === "std") return k.host.seekFd?.(f.h, a.i(1), a.i32(2)) ?? -ESPIPE; // stdin redirected from a file
     if (f.kind !== "file") return -ESPIPE;
     const off = a.i(1);
     let base: number;
