@@ -17,6 +17,7 @@ import { files, get, setVirtualFiles, statOf } from "./files.js";
 import { mapNames, type MapName } from "./mm.js";
 import { signalState } from "./signals.js";
 import { ENOENT } from "./errno.js";
+import { procCpuNs, TICK_NS } from "./time.js";
 
 const enc = new TextEncoder();
 
@@ -197,7 +198,7 @@ function statText(k: Kernel): string {
     -1, // tpgid
     0x400000, // flags
     0, 0, 0, 0, // minflt cminflt majflt cmajflt
-    Math.floor(k.cpu.icount / 1e7), 0, 0, 0, // utime stime cutime cstime (ticks)
+    Math.floor(procCpuNs(k.proc) / TICK_NS), 0, Math.floor(k.proc.childCpuNs / TICK_NS), 0, // utime stime cutime cstime (ticks; time.ts)
     20 + niceValue(k), niceValue(k), 1, 0, // priority nice num_threads itrealvalue
     0, // starttime
     vm.size,

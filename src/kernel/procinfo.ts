@@ -8,6 +8,7 @@
  */
 import { defineSyscall, type Args, type Kernel } from "./kernel.js";
 import { commName } from "./proc.js";
+import { procCpuNs, rusageBytes, taskCpuNs } from "./time.js";
 import { EACCES, EFAULT, EINVAL, EPERM, ESRCH } from "./errno.js";
 
 
@@ -341,24 +342,9 @@ defineSyscall({
   fn: (k, a) => {
     const who = a.i32(0);
     if (who !== RUSAGE_SELF && who !== RUSAGE_CHILDREN && who !== RUSAGE_THREAD) return -EINVAL;
-    // struct rusage: ru_utime, ru_stime (timeval), then 14 longs
-    const b = new Uint8Array(144);
-    const dv = new DataView(b.buffer);
-    const u = who === RUSAGE_CHILDREN ? null : k.host.resourceUsage?.();
-    if (u) {
-      const tv = (o: number, us: number) => {
-        dv.setBigInt64(o, BigInt(Math.floor(us / 1e6)), true);
-        dv.setBigInt64(o + 8, BigInt(Math.floor(us % 1e6)), true);
-      };
-      tv(0, u.userUs);
-      tv(16, u.systemUs);
-      const longs = [u.maxRssKb, 0, 0, 0, u.minorFaults, u.majorFaults, 0, u.fsRead, u.fsWrite, 0, 0, 0, u.voluntarySwitches, u.involuntarySwitches];
-      longs.forEach((v, j) => dv.setBigInt64(32 + 8 * j, BigInt(Math.floor(v)), true));
-    } else if (who !== RUSAGE_CHILDREN) {
-      const us = Math.floor(k.cpu.icount / 100); // no host figures: ~100 MIPS worth of user time
-      dv.setBigInt64(0, BigInt(Math.floor(us / 1e6)), true);
-      dv.setBigInt64(8, BigInt(us % 1e6), true);
-    }
+    // user time from the guest CPU clock (time.ts); memory, faults and switches are the host's figures
+    const ns = who === RUSAGE_CHILDREN ? k.proc.childCpuNs : who === RUSAGE_THREAD ? taskCpuNs(k.task) : procCpuNs(k.proc);
+    const b = rusageBytes(ns, who === RUSAGE_CHILDREN ? undefined : k.host.resourceUsage?.());
     return k.copyOut(a.u(1), b);
   },
 });

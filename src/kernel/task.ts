@@ -69,6 +69,8 @@ export class Task {
   parkedTrace: unknown = null;
   /** Syscall number of a parked call (for restart). */
   parkedNr = 0;
+  /** Guest CPU time (ns) charged to this thread by ended slices (time.ts: taskCpuNs adds the running slice). */
+  cpuNs = 0;
   constructor(
     public readonly tid: number,
     public proc: Proc,
@@ -101,6 +103,10 @@ export class Proc {
   /** Continued since it stopped and not yet reported (WCONTINUED). */
   contReport = false;
   /** ITIMER_VIRTUAL and ITIMER_PROF (index 1, 2): guest CPU ns left (0: disarmed) and interval (time.ts). Not inherited by fork; kept by execve. */
+  /** Guest CPU time (ns) of all its threads, ended ones included, charged by ended slices (time.ts: procCpuNs). */
+  cpuNs = 0;
+  /** CPU time of its waited-for children (their own and their children's), added as wait reaps them. */
+  childCpuNs = 0;
   readonly cpuTimers = [
     { left: 0, interval: 0 },
     { left: 0, interval: 0 },
@@ -142,6 +148,9 @@ export class Scheduler {
   idle = false;
   /** Instructions executed by all tasks. */
   executed = 0;
+  /** While a slice runs: its CPU and that CPU's icount at the start (the running task's CPU time so far); null between slices. */
+  sliceCpu: CPU | null = null;
+  sliceStart = 0;
   /** Leave pending signals alone after a slice (the API stopped the run). */
   holdSignals = false;
   /** Called when a process ends (parents, vfork, SIGCHLD). */
@@ -377,9 +386,12 @@ export class Scheduler {
     }
     const before = cpu.icount;
     const timers = t.proc.cpuTimers[1].left > 0 || t.proc.cpuTimers[2].left > 0;
+    this.sliceCpu = cpu;
+    this.sliceStart = before;
     cpu.run(before + Math.max(1, Math.min(SLICE, budget, timers ? cpuTimerBudget(t.proc) : SLICE)));
+    this.sliceCpu = null;
     this.executed += cpu.icount - before;
-    if (timers) chargeCpuTime(t.proc, cpu.icount - before);
+    chargeCpuTime(t, cpu.icount - before);
     this.afterSlice(t);
     if (this.tasks.length > 1) this.pollBlocked();
     return this.finished() ? "done" : "ran";

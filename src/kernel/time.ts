@@ -1,9 +1,72 @@
-/** Time syscalls: clock_gettime, clock_getres, gettimeofday, time, nanosleep, times, the CPU-time itimers (getrusage: procinfo.ts; ITIMER_REAL: signals.ts). */
+/**
+ * Time syscalls: clock_gettime, clock_getres, gettimeofday, time, nanosleep,
+ * clock_nanosleep, times, the CPU-time itimers and the one CPU clock they all
+ * read (getrusage: procinfo.ts; wait's rusage: wait.ts; ITIMER_REAL: signals.ts).
+ *
+ * Guest CPU time is retired instructions at NS_PER_INSN each (a 1 GHz CPU
+ * doing one instruction per cycle), charged per thread: a process's time is
+ * the sum of its threads' (ended ones included), and a waited-for child's
+ * time (its own and its children's) is added to its parent's children time
+ * as wait reaps it. The emulated kernel's work is not charged, so system
+ * time is always 0. CLOCK_PROCESS/THREAD_CPUTIME_ID, the clock ids of
+ * clock_getcpuclockid/pthread_getcpuclockid, times(), getrusage, wait4's
+ * rusage, /proc/PID/stat and ITIMER_VIRTUAL/PROF all read this clock.
+ */
 import { defineSyscall, RESULT_BLOCK, type Kernel } from "./kernel.js";
 import { queueSignalToProc } from "./signals.js";
-import type { Proc } from "./task.js";
+import type { Proc, Task } from "./task.js";
 import { EFAULT, EINVAL } from "./errno.js";
 
+/** Guest CPU ns of a thread, with the instructions of its running slice. */
+export function taskCpuNs(t: Task): number {
+  const s = t.kernel.sched;
+  const live = s.sliceCpu !== null && s.current === t ? (s.sliceCpu.icount - s.sliceStart) * NS_PER_INSN : 0;
+  return t.cpuNs + live;
+}
+
+/** Guest CPU ns of a process: all its threads', ended ones included, with the running slice. */
+export function procCpuNs(p: Proc): number {
+  const s = p.kernel.sched;
+  const cur = s.current;
+  const live = s.sliceCpu !== null && cur !== null && cur.proc === p ? (s.sliceCpu.icount - s.sliceStart) * NS_PER_INSN : 0;
+  return p.cpuNs + live;
+}
+
+/** A reaped child's time (its own and its waited-for children's) joins its parent's children time (wait.ts). */
+export function addChildCpuTime(parent: Proc, child: Proc): void {
+  parent.childCpuNs += child.cpuNs + child.childCpuNs;
+}
+
+const CPUCLOCK_PERTHREAD = 4;
+const CPUCLOCK_SCHED = 2;
+
+/**
+ * The thread or process a CPU clock id names (2 and 3: the caller's process
+ * and thread; negative: clock_getcpuclockid's ~pid << 3 | type, bit 2 for a
+ * thread), as Linux's lookup_task: a thread clock only of the caller's own
+ * threads, a process clock of a thread group leader. Null: no such clock.
+ */
+function cpuClockOwner(k: Kernel, clock: number): { task: Task } | { proc: Proc } | null {
+  if (clock === 2) return { proc: k.proc };
+  if (clock === 3) return { task: k.task };
+  if (clock >= 0 || (clock & 3) === 3) return null;
+  const id = ~(clock >> 3);
+  if (clock & CPUCLOCK_PERTHREAD) {
+    if (id === 0) return { task: k.task };
+    const t = k.sched.task(id);
+    return t !== null && t.proc === k.proc ? { task: t } : null;
+  }
+  if (id === 0) return { proc: k.proc };
+  const t = k.sched.task(id);
+  if (t === null || t.state === "dead") return null;
+  if (t.proc === k.proc && t === k.task) return { proc: k.proc };
+  return t.tid === t.proc.pid ? { proc: t.proc } : null;
+}
+
+/** A CPU clock's reading now (ns). */
+function cpuClockNs(o: { task: Task } | { proc: Proc }): number {
+  return "task" in o ? taskCpuNs(o.task) : procCpuNs(o.proc);
+}
 
 function nowNs(k: Kernel, clock: number): bigint | null {
   switch (clock) {
@@ -18,11 +81,10 @@ function nowNs(k: Kernel, clock: number): bigint | null {
     case 7: // BOOTTIME
     case 9: // BOOTTIME_ALARM
       return k.host.monotonicNs();
-    case 2: // PROCESS_CPUTIME_ID
-    case 3: // THREAD_CPUTIME_ID
-      return k.host.monotonicNs() - ((k.state.startNs as bigint | undefined) ?? 0n);
-    default:
-      return null;
+    default: {
+      const o = cpuClockOwner(k, clock);
+      return o === null ? null : BigInt(cpuClockNs(o));
+    }
   }
 }
 
@@ -102,13 +164,7 @@ function sleepUntil(k: Kernel, deadline: number, rem: number): number {
     deadline,
     onSignal: "eintr",
     cancel: () => {
-      if (!rem) return;
-      const left = Math.max(0, deadline - Number(k.host.monotonicNs()));
-      const b = new Uint8Array(16);
-      const dv = new DataView(b.buffer);
-      dv.setBigInt64(0, BigInt(Math.floor(left / 1e9)), true);
-      dv.setBigInt64(8, BigInt(Math.floor(left % 1e9)), true);
-      k.copyOut(rem, b);
+      if (rem) k.copyOut(rem, timespecBytes(Math.max(0, deadline - Number(k.host.monotonicNs()))));
     },
   });
 }
@@ -136,9 +192,37 @@ defineSyscall({
     if (ns < 0n || now === null) return -EINVAL;
     const abs = (a.i32(1) & 1) !== 0;
     const rel = abs ? ns - now : ns;
+    const cpu = cpuClockOwner(k, clock);
+    if (cpu !== null) {
+      // the caller's own thread clock cannot advance while it sleeps (Linux: EINVAL)
+      if ("task" in cpu && cpu.task === k.task) return -EINVAL;
+      return sleepOnCpuClock(k, cpu, Number(now + rel), abs ? 0 : a.u(3));
+    }
     return sleepUntil(k, Number(k.host.monotonicNs() + rel), abs ? 0 : a.u(3));
   },
 });
+
+/** clock_nanosleep on a CPU clock: parked until the clock reaches `target` (other threads' or processes' running advances it). */
+function sleepOnCpuClock(k: Kernel, o: { task: Task } | { proc: Proc }, target: number, rem: number): number {
+  const gone = () => ("task" in o ? o.task.state === "dead" : o.proc.status !== null);
+  if (cpuClockNs(o) >= target) return 0;
+  return k.sched.park(k, {
+    retry: () => (cpuClockNs(o) >= target || gone() ? 0 : RESULT_BLOCK),
+    deadline: null,
+    onSignal: "eintr",
+    cancel: () => {
+      if (rem) k.copyOut(rem, timespecBytes(Math.max(0, target - cpuClockNs(o))));
+    },
+  });
+}
+
+function timespecBytes(ns: number): Uint8Array {
+  const b = new Uint8Array(16);
+  const dv = new DataView(b.buffer);
+  dv.setBigInt64(0, BigInt(Math.floor(ns / 1e9)), true);
+  dv.setBigInt64(8, BigInt(Math.floor(ns % 1e9)), true);
+  return b;
+}
 
 defineSyscall({
   nr: 100,
@@ -147,8 +231,11 @@ defineSyscall({
   fn: (k, a) => {
     const ticks = Number(k.host.monotonicNs() / 10000000n);
     if (a.u(0)) {
+      // struct tms: utime, stime, cutime, cstime in clock ticks (USER_HZ 100); no system time is charged
       const b = new Uint8Array(32);
-      new DataView(b.buffer).setBigInt64(0, BigInt(Math.floor(k.cpu.icount / 1e7)), true);
+      const dv = new DataView(b.buffer);
+      dv.setBigInt64(0, BigInt(Math.floor(procCpuNs(k.proc) / TICK_NS)), true);
+      dv.setBigInt64(16, BigInt(Math.floor(k.proc.childCpuNs / TICK_NS)), true);
       if (k.copyOut(a.u(0), b)) return -EFAULT;
     }
     return ticks;
@@ -167,6 +254,8 @@ defineSyscall({
  * comes at the instruction it is due.
  */
 export const NS_PER_INSN = 1;
+/** One clock tick of times() and /proc/PID/stat (USER_HZ 100). */
+export const TICK_NS = 10_000_000;
 const ITIMER_VIRTUAL = 1;
 const ITIMER_SIGNALS = [0, 26, 27]; // SIGVTALRM, SIGPROF
 const SI_KERNEL = 0x80;
@@ -179,9 +268,12 @@ export function cpuTimerBudget(p: Proc): number {
   return n;
 }
 
-/** Charge `insns` retired instructions to the process's CPU timers: the expired ones signal it and re-arm or disarm. */
-export function chargeCpuTime(p: Proc, insns: number): void {
+/** Charge a slice's `insns` retired instructions to its thread and process, and to the process's CPU timers: the expired ones signal it and re-arm or disarm. */
+export function chargeCpuTime(t: Task, insns: number): void {
   const ns = insns * NS_PER_INSN;
+  const p = t.proc;
+  t.cpuNs += ns;
+  p.cpuNs += ns;
   for (let which = ITIMER_VIRTUAL; which < p.cpuTimers.length; which++) {
     const t = p.cpuTimers[which];
     if (t.left <= 0) continue;
@@ -231,4 +323,29 @@ export function setCpuTimer(k: Kernel, which: number, newAddr: number, oldAddr: 
 /** getitimer for ITIMER_VIRTUAL / ITIMER_PROF. */
 export function getCpuTimer(k: Kernel, which: number, addr: number): number {
   return k.copyOut(addr, cpuItimerval(k.proc.cpuTimers[which]));
+}
+
+/** Host figures getrusage passes on for the fields the guest clock does not give (memory, faults, I/O, switches). */
+export interface HostUsage {
+  maxRssKb: number;
+  minorFaults: number;
+  majorFaults: number;
+  fsRead: number;
+  fsWrite: number;
+  voluntarySwitches: number;
+  involuntarySwitches: number;
+}
+
+/** struct rusage with ru_utime = `userNs` of guest CPU time, ru_stime 0 (no system time is charged), the rest from `u` or 0. */
+export function rusageBytes(userNs: number, u?: HostUsage): Uint8Array {
+  const b = new Uint8Array(144);
+  const dv = new DataView(b.buffer);
+  const us = Math.floor(userNs / USEC);
+  dv.setBigInt64(0, BigInt(Math.floor(us / 1e6)), true);
+  dv.setBigInt64(8, BigInt(us % 1e6), true);
+  if (u) {
+    const longs = [u.maxRssKb, 0, 0, 0, u.minorFaults, u.majorFaults, 0, u.fsRead, u.fsWrite, 0, 0, 0, u.voluntarySwitches, u.involuntarySwitches];
+    longs.forEach((v, j) => dv.setBigInt64(32 + 8 * j, BigInt(Math.floor(v)), true));
+  }
+  return b;
 }

@@ -12,6 +12,7 @@ import type { Proc } from "./task.js";
 import { exitLine, threadsEndLines } from "./strace/lines.js";
 import { CLD_CONTINUED, CLD_STOPPED, orphanedByExit } from "./jobctl.js";
 import { ECHILD, EFAULT, EINVAL } from "./errno.js";
+import { addChildCpuTime, rusageBytes } from "./time.js";
 
 
 const WNOHANG = 1;
@@ -149,13 +150,18 @@ function findEvent(k: Kernel, idtype: number, id: number, options: number): Even
 
 /** The event is reported (not under WNOWAIT): a zombie is reaped, a stop or continue is reported once. */
 function consume(e: Event): void {
-  if (e.kind === "exit") reap(e.c);
+  if (e.kind === "exit") {
+    if (e.c.parent) addChildCpuTime(e.c.parent, e.c); // the waiter's children time (times' cutime, RUSAGE_CHILDREN)
+    reap(e.c);
+  }
   else if (e.kind === "stop") e.c.stopReport = 0;
   else e.c.contReport = false;
 }
 
-function rusageOut(k: Kernel, addr: number): boolean {
-  return addr === 0 || k.copyOut(addr, new Uint8Array(144)) === 0;
+/** The reaped child's rusage (RUSAGE_BOTH: its own time and its waited-for children's, as Linux's wait_task_zombie); zeros for a stop or continue. */
+function rusageOut(k: Kernel, addr: number, e: Event): boolean {
+  if (addr === 0) return true;
+  return k.copyOut(addr, e.kind === "exit" ? rusageBytes(e.c.cpuNs + e.c.childCpuNs) : new Uint8Array(144)) === 0;
 }
 
 function wait4(k: Kernel, pid: number, statusAddr: number, options: number, rusage: number): number {
@@ -175,7 +181,7 @@ function wait4(k: Kernel, pid: number, statusAddr: number, options: number, rusa
         return -EFAULT;
       }
     }
-    if (!rusageOut(k, rusage)) return -EFAULT;
+    if (!rusageOut(k, rusage, e)) return -EFAULT;
     consume(e);
     return c.pid;
   };
@@ -212,7 +218,7 @@ function waitid(k: Kernel, idtype: number, id: number, infop: number, options: n
       dv.setInt32(24, status, true);
       if (k.copyOut(infop, b) !== 0) return -EFAULT;
     }
-    if (!rusageOut(k, rusage)) return -EFAULT;
+    if (!rusageOut(k, rusage, e)) return -EFAULT;
     if (!(options & WNOWAIT)) consume(e);
     return 0;
   };
