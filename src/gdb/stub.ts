@@ -13,6 +13,16 @@
  * while the others run, `vCont;s:TID` (scheduler-locking) leaves them stopped.
  * Processes the guest forks are not debugged: they run whenever the debugged
  * process runs (gdb's detach-on-fork), breakpoints do not apply to them.
+ *
+ * Fork and exec events: when gdb's qSupported offers fork-events+,
+ * vfork-events+ and exec-events+ (with multiprocess+: thread ids are then
+ * pPID.TID), the debugged process stops after a fork or vfork with a
+ * `fork:`/`vfork:` stop reply naming the child, after the vfork child execs
+ * or exits with `vforkdone:`, and at the first instruction of a program it
+ * execs with `exec:` (its path; breakpoints and watchpoints of the old image
+ * are dropped, gdb inserts them again), which is what `catch fork`,
+ * `catch vfork` and `catch exec` stop on. gdb detaches the child (`D;pid`):
+ * it runs on undebugged (follow-fork-mode child is not supported).
  */
 import type { CPU, FaultInfo, InsnHook } from "../cpu/cpu.js";
 import { MemoryFault, type MemoryHook } from "../cpu/memory.js";
@@ -71,6 +81,13 @@ function escapeBinary(s: string): string {
 }
 
 type StopReason = { kind: "signal"; sig: number; task: Task; extra?: string } | { kind: "exit"; status: ExitStatus };
+
+/** A thread id field split: pid (-1: all, 0: any, null: not given) and tid (-1: all, 0: any). */
+function ptid(s: string | undefined): { pid: number | null; tid: number } {
+  const m = s === undefined ? null : /^p(-1|[0-9a-fA-F]{1,8})(?:\.(-1|[0-9a-fA-F]{1,8}))?$/.exec(s);
+  if (m) return { pid: m[1] === "-1" ? -1 : parseInt(m[1], 16), tid: m[2] === undefined || m[2] === "-1" ? -1 : parseInt(m[2], 16) };
+  return { pid: null, tid: threadId(s) };
+}
 
 export interface StubOptions {
   /** Path of the program (qXfer:exec-file:read). */
@@ -144,6 +161,16 @@ export class GdbStub {
   private prevHook: InsnHook | null = null;
   private readonly hook: InsnHook;
   private prevJit = true;
+  /** gdb's qSupported features: multiprocess thread ids (pPID.TID), fork, vfork and exec stop events. */
+  private multiprocess = false;
+  private forkEvents = false;
+  private vforkEvents = false;
+  private execEvents = false;
+  /** The thread that vforked (events on): it stops with vforkdone before its first instruction after the child lets it go. */
+  private vforkDone: Task | null = null;
+  /** Hg named a thread of another (undebugged) process: breakpoint packets leave the debugged one alone. */
+  private gOther: Task | null = null;
+  private execFile: string;
   /** Called when the session ends (kill, detach-to-exit, process end after reporting). */
   onEnd: (status: ExitStatus | null, detached: boolean) => void = () => {};
 
@@ -168,6 +195,9 @@ export class GdbStub {
       k.cpu.stopRequested = true;
     };
     this.sched.hold = (t) => t.proc === this.root && this.held.has(t);
+    this.execFile = opts.execFile;
+    this.sched.onFork = (parent, child, vfork) => this.onFork(parent, child, vfork);
+    this.sched.onExec = (t) => this.onExec(t);
     const prev = (this.prevHook = proc.cpu.insnHook); // a tracer (--trace) goes on after the stub's check
     this.hook = prev ? (c, i) => this.onInsn(c) && prev(c, i) !== false : (c) => this.onInsn(c);
     this.hookCpu();
@@ -202,6 +232,10 @@ export class GdbStub {
     const t = this.sched.current;
     if (this.detached || t === null || t.proc !== this.root) return true; // a vfork child on the shared CPU runs freely
     if (this.stop) return false;
+    if (t === this.vforkDone) {
+      this.vforkDone = null;
+      return this.stopAt({ kind: "signal", sig: SIGTRAP, task: t, extra: "vforkdone:;" });
+    }
     const rip = cpu.rip;
     if (t === this.stepTask) {
       if (!this.stepped) {
@@ -217,6 +251,29 @@ export class GdbStub {
     }
     if (this.breakpoints.has(rip)) return this.stopAt({ kind: "signal", sig: SIGTRAP, task: t, extra: "swbreak:;" });
     return true;
+  }
+
+  /** A thread of the debugged process made a process: a fork or vfork stop when gdb asked for them. */
+  private onFork(parent: Task, child: Task, vfork: boolean): void {
+    if (this.detached || parent.proc !== this.root || !(vfork ? this.vforkEvents : this.forkEvents)) return;
+    this.stopAt({ kind: "signal", sig: SIGTRAP, task: parent, extra: `${vfork ? "vfork" : "fork"}:${this.ptidText(child)};` });
+    if (vfork) this.vforkDone = parent;
+    parent.kernel.cpu.stopRequested = true;
+  }
+
+  /** The debugged process runs a new program: the old image's breakpoints and watchpoints are gone; an exec stop when asked. */
+  private onExec(t: Task): void {
+    if (this.detached || t.proc !== this.root) return;
+    this.breakpoints.clear();
+    this.watch.clear(); // their hooks were on the old memory
+    this.execFile = String(this.kernel.state.exePath ?? this.execFile);
+    this.hookCpu();
+    if (this.execEvents) this.stopAt({ kind: "signal", sig: SIGTRAP, task: t, extra: `exec:${textHex(this.execFile)};` });
+  }
+
+  /** A thread's id as gdb reads it: pPID.TID under multiprocess, else the tid. */
+  private ptidText(t: Task): string {
+    return this.multiprocess ? `p${t.proc.pid.toString(16)}.${t.tid.toString(16)}` : t.tid.toString(16);
   }
 
   private stopAt(s: StopReason): false {
@@ -298,16 +355,16 @@ export class GdbStub {
     if (this.running && p !== "vCtrlC") return; // gdb waits for the stop reply
     if (this.finished) return this.reply("E01");
     const c = p[0];
-    if (p.startsWith("qSupported")) return this.reply("PacketSize=4000;qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;qXfer:threads:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+");
+    if (p.startsWith("qSupported")) return this.supported(p);
     if (p === "QStartNoAckMode") {
       this.reply("OK");
       this.noAck = true;
       return;
     }
     if (p === "?") return this.reply(this.stopReply({ kind: "signal", sig: SIGTRAP, task: this.selected() ?? this.lastStop }));
-    if (p === "qAttached") return this.reply("1");
-    if (p === "qC") return this.reply(`QC${(this.selected() ?? this.lastStop).tid.toString(16)}`);
-    if (p === "qfThreadInfo") return this.reply("m" + this.threads().map((t) => t.tid.toString(16)).join(","));
+    if (p === "qAttached" || p.startsWith("qAttached:")) return this.reply("1");
+    if (p === "qC") return this.reply(`QC${this.ptidText(this.selected() ?? this.lastStop)}`);
+    if (p === "qfThreadInfo") return this.reply("m" + this.threads().map((t) => this.ptidText(t)).join(","));
     if (p === "qsThreadInfo") return this.reply("l");
     if (p.startsWith("qThreadExtraInfo,")) {
       const t = this.threadByTid(threadId(p.slice(17)));
@@ -369,20 +426,49 @@ export class GdbStub {
       return;
     }
     if (c === "D") {
+      // D;pid (multiprocess): a fork child gdb lets go is not debugged anyway
+      if (p.startsWith("D;") && hexNum(p.slice(2)) !== this.root.pid) return this.reply(this.sched.procs.has(hexNum(p.slice(2))) ? "OK" : "E01");
       this.reply("OK");
       this.detach();
+      return;
+    }
+    if (p.startsWith("vKill;")) {
+      if (hexNum(p.slice(6)) !== this.root.pid) return this.reply("E01");
+      this.reply("OK");
+      this.finish(null, false);
       return;
     }
     if (p === "vMustReplyEmpty") return this.reply("");
     this.reply(""); // unsupported packet
   }
 
+  /** qSupported: what gdb offers decides the multiprocess thread ids and the fork/vfork/exec events. */
+  private supported(p: string): void {
+    const offered = new Set(p.slice(11).split(";"));
+    this.multiprocess = offered.has("multiprocess+");
+    this.forkEvents = this.multiprocess && offered.has("fork-events+");
+    this.vforkEvents = this.multiprocess && offered.has("vfork-events+");
+    this.execEvents = offered.has("exec-events+");
+    const events = `${this.multiprocess ? "multiprocess+;" : ""}${this.forkEvents ? "fork-events+;" : ""}${this.vforkEvents ? "vfork-events+;" : ""}${this.execEvents ? "exec-events+;" : ""}`;
+    this.reply(`PacketSize=4000;qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;qXfer:threads:read+;swbreak+;hwbreak+;vContSupported+;${events}QStartNoAckMode+`);
+  }
+
   /** Hg / Hc: the thread for register access / for the old c and s packets. */
   private setThread(p: string): void {
     const op = p[1];
     if (op !== "g" && op !== "c") throw new BadPacket(`bad packet '${p.slice(0, 40)}'`);
-    const tid = threadId(p.slice(2));
+    const id = ptid(p.slice(2));
+    const tid = id.tid;
     let t: Task | null = null;
+    if (op === "g") this.gOther = null;
+    if (id.pid !== null && id.pid > 0 && id.pid !== this.root.pid) {
+      // a thread of another process (gdb takes its breakpoints out of a fork child it detaches)
+      const o = this.sched.procs.get(id.pid);
+      const ot = o ? (tid > 0 ? o.tasks.find((x) => x.tid === tid && x.state !== "dead") : o.tasks.find((x) => x.state !== "dead")) : undefined;
+      if (!ot) return this.reply("E01");
+      if (op === "g") this.gOther = ot;
+      return this.reply("OK");
+    }
     if (tid > 0) {
       t = this.threadByTid(tid);
       if (!t) return this.reply("E01");
@@ -429,13 +515,13 @@ export class GdbStub {
     else if (object === "auxv") {
       const words = this.proc.image.auxv.flatMap(([t, v]) => [t, v]);
       data = words.map((w) => String.fromCharCode(...Array.from({ length: 8 }, (_, k) => Number((BigInt(w) >> BigInt(8 * k)) & 0xffn)))).join("");
-    } else if (object === "exec-file") data = this.opts.execFile;
+    } else if (object === "exec-file") data = this.execFile;
     else if (object === "threads") {
       // names: the process's comm (PR_SET_NAME names the process here, not one thread)
       const comm = commName(this.kernel);
       const name = comm ? ` name="${xmlText(comm)}"` : "";
       data = `<?xml version="1.0"?><threads>${this.threads()
-        .map((t) => `<thread id="${t.tid.toString(16)}" core="0"${name}>${threadState(t)}</thread>`)
+        .map((t) => `<thread id="${this.ptidText(t)}" core="0"${name}>${threadState(t)}</thread>`)
         .join("")}</threads>`;
     }
     else return this.reply("E00");
@@ -508,6 +594,7 @@ export class GdbStub {
     const [type, addrHex, kindHex] = p.slice(1).split(",");
     const addr = hexNum(addrHex);
     const len = hexNum(kindHex?.split(";")[0]);
+    if (this.gOther && (type === "0" || type === "1")) return this.reply("OK"); // an undebugged process has none
     if (type === "0" || type === "1") {
       if (set) this.breakpoints.add(addr);
       else this.breakpoints.delete(addr);
@@ -669,11 +756,12 @@ export class GdbStub {
   private stopReply(s: StopReason): string {
     if (s.kind === "exit") {
       const st = s.status;
-      return st.kind === "exit" ? `W${st.code.toString(16).padStart(2, "0")}` : `X${linuxToGdb(st.signal).toString(16).padStart(2, "0")}`;
+      const pid = this.multiprocess ? `;process:${this.root.pid.toString(16)}` : "";
+      return (st.kind === "exit" ? `W${st.code.toString(16).padStart(2, "0")}` : `X${linuxToGdb(st.signal).toString(16).padStart(2, "0")}`) + pid;
     }
     if (s.task.state !== "dead") this.sched.switchTo(s.task);
     const cpu = this.cpu;
-    return `T${linuxToGdb(s.sig).toString(16).padStart(2, "0")}${hexLE(BigInt(REG_RIP), 1)}:${readReg(cpu, REG_RIP)};07:${readReg(cpu, 7)};thread:${s.task.tid.toString(16)};${s.extra ?? ""}`;
+    return `T${linuxToGdb(s.sig).toString(16).padStart(2, "0")}${hexLE(BigInt(REG_RIP), 1)}:${readReg(cpu, REG_RIP)};07:${readReg(cpu, 7)};thread:${this.ptidText(s.task)};${s.extra ?? ""}`;
   }
 
   private finish(status: ExitStatus | null, detached: boolean): void {
@@ -696,6 +784,8 @@ export class GdbStub {
       this.hookedCpu.jitEnabled = this.prevJit;
     }
     this.sched.hold = null;
+    this.sched.onFork = null;
+    this.sched.onExec = null;
     this.held.clear();
     this.sched.holdSignals = false;
   }

@@ -162,6 +162,7 @@ function doClone(k: Kernel, ca: CloneArgs): number {
   if (f & CLONE_PARENT_SETTID && !put32(k, ca.parentTid, id)) return -EFAULT;
   if (f & CLONE_CHILD_SETTID) put32(childKernel, ca.childTid, id);
   if (f & CLONE_CHILD_CLEARTID) child.clearChildTid = ca.childTid;
+  if (!(f & CLONE_THREAD)) sched.onFork?.(parent, child, (f & CLONE_VFORK) !== 0);
   if (f & CLONE_VFORK) {
     // the parent sleeps until the child execs or exits
     child.proc.vforkParent = parent;

@@ -194,6 +194,7 @@ function doExec(k: Kernel, path: string, argv: string[], envp: string[]): number
   resetOnExec(signalState(k));
   k.proc.vforkParent = null;
   k.onExec?.(k);
+  sched.onExec?.(t);
   return 0;
 }
 

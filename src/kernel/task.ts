@@ -169,6 +169,10 @@ export class Scheduler {
   current: Task | null = null;
   /** The terminal's foreground process group as a guest set it (TIOCSPGRP), or null: the first process's (tty.ts). */
   ttyPgrp: number | null = null;
+  /** Called as a task makes a new process (fork, vfork, clone without CLONE_THREAD): the gdb stub's fork events. */
+  onFork: ((parent: Task, child: Task, vfork: boolean) => void) | null = null;
+  /** Called after a successful execve by `t` (the gdb stub's exec events). */
+  onExec: ((t: Task) => void) | null = null;
   /** Runnable tasks this returns true for are not picked (a debugger keeps them stopped). */
   hold: ((t: Task) => boolean) | null = null;
 
