@@ -5,6 +5,8 @@ import { debugItemsHelp, helpText, parseCommandLine, UsageError, type CliOptions
 import { ElfError } from "./loader/elf.js";
 import { NodeHost } from "./host/node.js";
 import { Process } from "./kernel/program.js";
+import { shebang } from "./kernel/exec.js";
+import { sysrootPath } from "./host/sysroot.js";
 import { faultMessage } from "./kernel/symbols.js";
 import { errnoMessage, installAbiNames } from "./kernel/names.js";
 import type { ExitStatus } from "./kernel/kernel.js";
@@ -151,8 +153,24 @@ async function main(): Promise<void> {
       sysroot = fs.realpathSync(argv.sysroot);
     }
     const host = argv.gdbStdio ? new StdoutToStderrHost(root, sysroot) : new NodeHost(root, sysroot);
-    const exePath = root && path.resolve(prog).startsWith(root + "/") ? path.resolve(prog).slice(root.length) : path.resolve(prog);
-    proc = new Process(bytes, { argv: [argv.argv0 ?? prog, ...guestArgs], envp: env, host, execfn: prog, exePath, strace: straceOut, stackSize: argv.stackSize, cpu: argv.cpu });
+    let exePath = root && path.resolve(prog).startsWith(root + "/") ? path.resolve(prog).slice(root.length) : path.resolve(prog);
+    let guestArgv = [argv.argv0 ?? prog, ...guestArgs];
+    const script = shebang(bytes);
+    if (script) {
+      // a `#!` script runs as execve runs it: its interpreter, given [interpreter, its argument, the script, args...]
+      const [interp, arg] = script;
+      const hostInterp = root && interp.startsWith("/") ? root + interp : (sysroot && interp.startsWith("/") && sysrootPath(sysroot, interp, true)) || interp;
+      try {
+        bytes = fs.readFileSync(hostInterp);
+      } catch (e) {
+        const missing = (e as { code?: string }).code === "ENOENT";
+        die(`${prog}: bad interpreter ${interp}: ${missing ? "no such file" : (e as Error).message}`, missing ? 127 : 126);
+      }
+      guestArgv = [interp, ...(arg !== null ? [arg] : []), prog, ...guestArgs];
+      exePath = root ? path.posix.resolve("/", interp) : path.resolve(hostInterp);
+      execFile = path.resolve(hostInterp);
+    }
+    proc = new Process(bytes, { argv: guestArgv, envp: env, host, execfn: prog, exePath, strace: straceOut, stackSize: argv.stackSize, cpu: argv.cpu });
   } catch (e) {
     if (e instanceof ElfError) die(`${prog}: ${e.message}`, 126);
     throw e;

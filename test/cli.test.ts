@@ -157,9 +157,22 @@ describe("bad input: one clear line and a shell-like status", () => {
     expect(r.stderr).toMatch(/is a directory\n$/);
   });
   it("a text file -> 126", () => {
-    const r = runEmu([write("script.sh", "#!/bin/sh\necho hi\n")]);
+    const r = runEmu([write("notes.txt", "echo hi\n")]);
     expect(r.status).toBe(126);
     expect(r.stderr).toMatch(/^x64emu: .*not an ELF file \(bad magic number\)\n$/);
+  });
+  it.skipIf(!IS_X86_64_LINUX)("a #! script runs under its interpreter, as execve runs it (Debian's gunzip is one)", () => {
+    const s = write("script.sh", '#!/bin/sh -e\necho "$0 [$*]"; false; echo not reached\n');
+    fs.chmodSync(s, 0o755);
+    const n = runNative(s, ["a b", "c"]);
+    expect(n).toMatchObject({ stdout: `${s} [a b c]\n`, status: 1 });
+    const e = runEmu([s, "a b", "c"]);
+    expect({ stdout: e.stdout, stderr: e.stderr, status: e.status }).toEqual({ stdout: n.stdout, stderr: n.stderr, status: n.status });
+  });
+  it("a #! script whose interpreter is missing -> 127, one line", () => {
+    const r = runEmu([write("bad.sh", "#!/no/such/interp\n")]);
+    expect(r.status).toBe(127);
+    expect(r.stderr).toMatch(/^x64emu: .*bad\.sh: bad interpreter \/no\/such\/interp: no such file\n$/);
   });
   it("a truncated ELF -> 126", () => {
     const full = fs.readFileSync(bin("hello"));

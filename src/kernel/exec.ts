@@ -131,7 +131,7 @@ function readStrings(k: Kernel, addr: number): string[] | number {
 }
 
 /** The `#!` line of a script: [interpreter, optional argument], or null. */
-function shebang(bytes: Uint8Array): [string, string | null] | null {
+export function shebang(bytes: Uint8Array): [string, string | null] | null {
   if (bytes[0] !== 0x23 || bytes[1] !== 0x21) return null;
   let end = bytes.indexOf(10);
   if (end < 0) end = Math.min(bytes.length, 256);
