@@ -350,23 +350,38 @@ describe.skipIf(!IS_X86_64_LINUX)("tasks: a read of stdin parks only its task", 
   }
 });
 
-/** Start a program, read `file` once it says "ready" (then kill it): its output and what the file held meanwhile. */
-function fileWhenReady(cmd: string, args: string[], file: string): Promise<{ out: string; held: string }> {
+/** How many of process pid's open descriptors are `file` (read from /proc/<pid>/fd). */
+function openCount(pid: number, file: string): number {
+  let n = 0;
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === file) n++;
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  return n;
+}
+
+/** Start a program, read `file` once it says "ready" (then kill it): its output, what the file held meanwhile and how often the process had it open. */
+function fileWhenReady(cmd: string, args: string[], file: string): Promise<{ out: string; held: string; open: number }> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
     const timer = setTimeout(() => child.kill("SIGKILL"), 20000);
     let out = "";
     let held = "";
+    let open = -1;
     child.stdout.on("data", (d) => {
       out += d;
       if (!held && out.includes("ready\n")) {
         held = fs.readFileSync(file, "utf8");
+        open = openCount(child.pid!, file);
         child.kill("SIGKILL");
       }
     });
     child.on("close", () => {
       clearTimeout(timer);
-      resolve({ out, held });
+      resolve({ out, held, open });
     });
   });
 }
@@ -388,6 +403,22 @@ describe.skipIf(!IS_X86_64_LINUX)("tasks: MAP_SHARED file pages at execve", () =
       expect(ew.held).toBe(nw.held);
       expect(ew.out).toBe(nw.out);
       expect(nw.held).toBe("new old new\n");
+      // the mapping went with the old image: the page cache no longer holds the file open on the host
+      expect(nw.open).toBe(0);
+      expect(ew.open).toBe(0);
+    });
+    const forkExe = path.join(ROOT, "fixtures/bin", libc, "mapfork");
+    it.skipIf(!fs.existsSync(forkExe))(`let the file go when the last mapping (a forked child's, mremap's) goes (${libc})`, async () => {
+      const dir = tmpDir();
+      const nf = path.join(dir, `native-fork-${libc}.dat`);
+      const ef = path.join(dir, `emu-fork-${libc}.dat`);
+      const nw = await fileWhenReady(forkExe, [nf, "wait"], nf);
+      const ew = await fileWhenReady(process.execPath, [CLI, forkExe, ef, "wait"], ef);
+      expect(nw.out).toBe("the file holds: childaparaZa\nready\n");
+      expect(ew.out).toBe(nw.out);
+      expect(ew.held).toBe(nw.held);
+      expect(nw.open).toBe(0);
+      expect(ew.open).toBe(0);
     });
   }
 });

@@ -114,6 +114,18 @@ export class BusError extends Error {
 export class SharedObject {
   constructor(public size: number) {}
   readonly pages = new Map<number, SharedPage>();
+  /** Mapped ranges showing the object, in every address space (unused() runs when the last goes). */
+  maps = 0;
+  /** The last mapping of the object went (a file's page cache writes back and lets the file go). */
+  protected unused(): void {}
+  /** One more range shows the object. */
+  mapped(): void {
+    this.maps++;
+  }
+  /** One range showing the object went. */
+  unmapped(): void {
+    if (--this.maps === 0) this.unused();
+  }
   page(i: number): SharedPage {
     let sp = this.pages.get(i);
     if (!sp) {
@@ -266,7 +278,7 @@ export class Memory {
     this.dropFrames(s, e);
     this.flushTlbRange(s, e);
     this.cutShared(s, e);
-    if (obj && e > s) this.shared.push({ s, e, obj, off: objPage });
+    if (obj && e > s) this.addShared({ s, e, obj, off: objPage });
     this.vmas.set(s, e, (prot & 7) | (noreserve ? VMA_NORESERVE : 0) | (obj ? VMA_SHARED : 0));
   }
 
@@ -290,18 +302,32 @@ export class Memory {
     return null;
   }
 
-  /** Remove [s, e) from the shared ranges (splitting those it cuts). */
+  /** The shared ranges overlapping pages [s, e), as (first page, end page, object, object page of the first). */
+  sharedIn(s: number, e: number, fn: (s: number, e: number, obj: SharedObject, off: number) => void): void {
+    for (const r of [...this.shared]) if (r.e > s && r.s < e) fn(r.s, r.e, r.obj, r.off);
+  }
+
+  private addShared(r: SharedRange): void {
+    r.obj.mapped();
+    this.shared.push(r);
+  }
+
+  /** Remove [s, e) from the shared ranges (splitting those it cuts); an object no range shows any more is told. */
   private cutShared(s: number, e: number): void {
     if (this.shared.length === 0) return;
     const out: SharedRange[] = [];
+    const gone: SharedObject[] = [];
     for (const r of this.shared) {
       if (r.e <= s || r.s >= e) out.push(r);
       else {
-        if (r.s < s) out.push({ s: r.s, e: s, obj: r.obj, off: r.off });
-        if (r.e > e) out.push({ s: e, e: r.e, obj: r.obj, off: r.off + (e - r.s) });
+        // the pieces left count before the cut range stops counting: a split never ends the object
+        if (r.s < s) (out.push({ s: r.s, e: s, obj: r.obj, off: r.off }), r.obj.mapped());
+        if (r.e > e) (out.push({ s: e, e: r.e, obj: r.obj, off: r.off + (e - r.s) }), r.obj.mapped());
+        gone.push(r.obj);
       }
     }
     this.shared = out;
+    for (const o of gone) o.unmapped();
   }
 
   /** Free the frames of pages in [s, e) (blocks decoded from them are dropped; shared pages keep their bytes). */
@@ -373,6 +399,12 @@ export class Memory {
     }
   }
 
+  /** The address space ends (exit, exec): its shared pages go back to their objects, which it no longer maps. */
+  endShared(): void {
+    this.releaseShared();
+    this.cutShared(0, Number.MAX_SAFE_INTEGER);
+  }
+
   /** Visit pages of [s, e) that have a frame: by page when the range is small, else by the frame table. */
   private eachFrame(s: number, e: number, fn: (page: number, entry: number) => void): void {
     if (e - s <= this.pages.size) {
@@ -421,6 +453,7 @@ export class Memory {
     // a shared mapping moves with its object (growing it shows more of the object)
     const sr = this.sharedRange(os);
     const dst: SharedRange | null = sr ? { s: ds, e: de, obj: sr.obj, off: sr.off + (os - sr.s) } : null;
+    dst?.obj.mapped(); // counted before the old range goes, so the move never ends the object
     this.unmap(old, oldLen);
     this.dropFrames(ds, de);
     this.flushTlbRange(ds, de);
@@ -817,7 +850,7 @@ export class Memory {
     const m = new Memory(undefined, { maxBytes: this.maxFrames * PAGE_SIZE });
     m.vmas = this.vmas.clone();
     // shared mappings stay shared: the child reaches the same objects (their pages move on touch)
-    m.shared = this.shared.map((r) => ({ ...r }));
+    m.shared = this.shared.map((r) => (r.obj.mapped(), { ...r }));
     for (const [p, e] of this.pages) {
       if (this.owned.size !== 0 && this.owned.has(p)) continue;
       const frame = e >>> 4;

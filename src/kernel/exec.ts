@@ -185,7 +185,7 @@ function doExec(k: Kernel, path: string, argv: string[], envp: string[]): number
   for (const h of exitHooks) h(k);
   k.setCpu(cpu);
   sched.adopt(cpu, t);
-  for (const key of ["mm", "brk", "image", "exePath", "mapNames", "comm", "sharedMaps"]) delete k.state[key];
+  for (const key of ["mm", "brk", "image", "exePath", "mapNames", "comm"]) delete k.state[key];
   k.state.brk = image.brk;
   k.state.image = image;
   k.state.exePath = file;

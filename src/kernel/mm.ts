@@ -3,7 +3,7 @@ import { MAX_MAP_COUNT, PAGE_SIZE, PROT_READ, PROT_WRITE, SharedObject, USER_TOP
 import { defineSyscall, exitHooks, type Kernel } from "./kernel.js";
 import { RLIMIT_AS, RLIMIT_MEMLOCK, rlimits } from "./misc.js";
 import { fmtMapFlags, fmtProt } from "./strace/flags.js";
-import { get as getFile, release as releaseFile, type OFile } from "./files.js";
+import { get as getFile, type OFile } from "./files.js";
 import { beforeFileRead, fileObject, writeBack } from "./pagecache.js";
 import { EACCES, EBADF, EEXIST, EFAULT, EINVAL, ENODEV, ENOMEM, EOVERFLOW, EPERM } from "./errno.js";
 
@@ -125,78 +125,28 @@ export function nameRange(k: Kernel, start: number, end: number, name: Omit<MapN
 
 
 /**
- * MAP_SHARED file mappings: their pages are written back to the file at
- * msync, munmap and process exit (the mapping holds the file open).
+ * MAP_SHARED file mappings show their file's page cache object (pagecache.ts),
+ * which holds the file open while some address space maps it; its pages are
+ * written back to the file at msync, munmap, exit and execve.
  */
-interface SharedMap {
-  start: number;
-  end: number;
-  offset: number;
-  file: OFile;
-}
-
-function sharedMaps(k: Kernel): SharedMap[] {
-  let l = k.state.sharedMaps as SharedMap[] | undefined;
-  if (!l) {
-    l = [];
-    k.state.sharedMaps = l;
+exitHooks.push((k) => {
+  flushShared(k, 0, USER_TOP);
+  const mem = k.cpu.mem;
+  // the address space ends unless another live process shares it (a vfork parent): its
+  // shared pages go back to their objects, and a file no mapping shows any more is let go
+  for (const p of k.sched?.procs.values() ?? []) {
+    if (p !== k.proc && p.status === null && p.kernel.cpu.mem === mem) return mem.releaseShared();
   }
-  return l;
-}
-
-exitHooks.push((k) => flushShared(k, 0, USER_TOP));
-// the shared pages a dead process held go back to their objects (its address space goes)
-exitHooks.push((k) => k.cpu.mem.releaseShared());
-
-function addShared(k: Kernel, m: SharedMap): void {
-  m.file.refs++;
-  sharedMaps(k).push(m);
-}
+  mem.endShared();
+});
 
 /** Write the pages of shared file mappings in [start, end) back to their files (not beyond the end of file). */
 function flushShared(k: Kernel, start: number, end: number): void {
-  const fsx = k.host.fs;
-  const list = k.state.sharedMaps as SharedMap[] | undefined;
-  if (!fsx || !list) return;
-  for (const m of list) {
-    const lo = Math.max(start, m.start);
-    const hi = Math.min(end, m.end);
-    if (lo >= hi) continue;
-    const st = fsx.fstat(m.file.h);
-    if (typeof st === "number") continue;
-    const fileLo = m.offset + (lo - m.start);
-    const fileHi = Math.min(m.offset + (hi - m.start), st.size);
-    if (fileHi <= fileLo) continue;
-    const sh = k.cpu.mem.sharedAt(lo);
-    if (sh && writeBack(sh.obj, fileLo, fileHi)) continue;
-    try {
-      fsx.pwrite(m.file.h, k.cpu.mem.readBytes(lo, fileHi - fileLo, false), fileLo);
-    } catch {
-      /* pages gone (unmapped underneath): nothing to write */
-    }
-  }
-}
-
-/** Forget shared mappings in [start, end) (after writing them back when `flush`), releasing their files. */
-function dropShared(k: Kernel, start: number, end: number, flush: boolean): void {
-  const list = k.state.sharedMaps as SharedMap[] | undefined;
-  if (!list || !list.some((m) => m.start < end && m.end > start)) return;
-  if (flush) flushShared(k, start, end);
-  const out: SharedMap[] = [];
-  for (const m of list) {
-    if (m.end <= start || m.start >= end) {
-      out.push(m);
-      continue;
-    }
-    const pieces: SharedMap[] = [];
-    if (m.start < start) pieces.push({ ...m, end: start });
-    if (m.end > end) pieces.push({ ...m, start: end, offset: m.offset + (end - m.start) });
-    for (const p of pieces) p.file.refs++;
-    out.push(...pieces);
-    releaseFile(k, m.file);
-  }
-  list.length = 0;
-  list.push(...out);
+  const lo = Math.floor(start / PAGE_SIZE);
+  const hi = Math.ceil(end / PAGE_SIZE);
+  k.cpu.mem.sharedIn(lo, hi, (s, e, obj, off) => {
+    writeBack(obj, (off + Math.max(lo, s) - s) * PAGE_SIZE, (off + Math.min(hi, e) - s) * PAGE_SIZE);
+  });
 }
 
 /** The bytes of a file mapping: [off, off+len) of fd's file, shorter at end of file. */
@@ -260,8 +210,6 @@ function doMmap(k: Kernel, addr: number, len: number, prot: number, flags: numbe
   mem.map(at, size, prot & PROT_MASK, noreserve, anonShared ? new SharedObject(size / PAGE_SIZE) : fileShared, off / PAGE_SIZE);
   if (file && !fileShared && file.data.length) mem.writeBytes(at, file.data, false);
   nameRange(k, at, at + size, file ? { ...file.name, shared: type === MAP_SHARED } : anonShared ? { offset: 0, path: "/dev/zero (deleted)", dev: 1, ino: 0, shared: true } : null);
-  dropShared(k, at, at + size, false);
-  if (file && type === MAP_SHARED && file.file.h >= 0) addShared(k, { start: at, end: at + size, offset: off, file: file.file });
   void MAP_GROWSDOWN;
   return at;
 }
@@ -285,7 +233,7 @@ defineSyscall({
     const mem = k.cpu.mem;
     // unmapping from the middle of a mapping splits it in two
     if (mem.splitsAt(addr, pageUp(len)) === 2 && mem.mapCount >= MAX_MAP_COUNT) return -ENOMEM;
-    dropShared(k, addr, addr + pageUp(len), true);
+    flushShared(k, addr, addr + pageUp(len));
     mem.unmap(addr, pageUp(len));
     nameRange(k, addr, addr + pageUp(len), null);
     return 0;
@@ -357,7 +305,6 @@ defineSyscall({
     if (dest % PAGE_SIZE !== 0 || dest + newLen > USER_TOP) return -EINVAL;
     if (flags & MREMAP_FIXED && dest < old + oldLen && old < dest + newLen) return -EINVAL; // overlapping
     const name = mapNames(k).find((r) => r.start <= old && r.end > old);
-    dropShared(k, old, old + oldLen, true); // a moved shared mapping keeps its pages but no longer writes them back
     mem.remap(old, oldLen, dest, newLen);
     nameRange(k, old, old + oldLen, null);
     nameRange(k, dest, dest + newLen, name ? { ...name, offset: name.offset + (old - name.start) } : null);

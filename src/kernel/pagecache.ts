@@ -7,20 +7,36 @@
  * file makes pages valid. read/write of the file stay coherent with the
  * mappings: a write puts its bytes into the cached pages too, and a read
  * first writes the cached pages it covers to the file. msync, munmap and
- * exit write the pages back (mm.ts).
+ * exit write the pages back (mm.ts). The object holds the file open while
+ * some address space maps it; when the last mapping goes (munmap, exit,
+ * execve) its pages are written back, the file is let go and the object
+ * leaves the cache (a later mapping reads the file afresh).
  */
 import { PAGE_SIZE, SharedObject } from "../cpu/memory.js";
 import type { HostFs } from "../host/host.js";
 import type { Kernel } from "./kernel.js";
-import type { OFile } from "./files.js";
+import { release, type OFile } from "./files.js";
 
 class FileObject extends SharedObject {
+  private readonly fsx: HostFs;
+  /** a host handle of the file, open while mapped */
+  readonly h: number;
   constructor(
-    private readonly fsx: HostFs,
-    /** a host handle of the file the mappings hold open */
-    readonly h: number,
+    private readonly k: Kernel,
+    /** the open file the object holds (one reference) */
+    private readonly f: OFile,
+    private readonly key: string,
   ) {
     super(0);
+    this.fsx = k.host.fs!;
+    this.h = f.h;
+  }
+
+  protected override unused(): void {
+    this.writeBack(0, Number.MAX_SAFE_INTEGER);
+    const m = caches.get(this.fsx);
+    if (m?.get(this.key) === this) m.delete(this.key);
+    release(this.k, this.f);
   }
 
   /** The file's size in bytes (0 when it cannot be read). */
@@ -84,9 +100,9 @@ export function fileObject(k: Kernel, f: OFile): SharedObject | null {
   if (!m) caches.set(fsx, (m = new Map()));
   let o = m.get(key);
   if (!o) {
-    // the object keeps the file open for as long as the emulation runs
+    // the object keeps the file open while mapped
     f.refs++;
-    m.set(key, (o = new FileObject(fsx, f.h)));
+    m.set(key, (o = new FileObject(k, f, key)));
   }
   return o;
 }
