@@ -131,14 +131,25 @@ export function nameRange(k: Kernel, start: number, end: number, name: Omit<MapN
  */
 exitHooks.push((k) => {
   flushShared(k, 0, USER_TOP);
+  // an execve's old address space ends now (its robust list was released first); an exiting
+  // process's ends once its threads are gone (endAddressSpace: their robust lists may still
+  // store into shared pages), its shared pages going back to their objects meanwhile
+  if (k.status === null) endAddressSpace(k);
+  else k.cpu.mem.releaseShared();
+});
+
+/**
+ * The address space of k's process ends (exit, execve), unless another live
+ * process shares it (a vfork parent): its shared pages go back to their
+ * objects, and a file no mapping shows any more is let go.
+ */
+export function endAddressSpace(k: Kernel): void {
   const mem = k.cpu.mem;
-  // the address space ends unless another live process shares it (a vfork parent): its
-  // shared pages go back to their objects, and a file no mapping shows any more is let go
   for (const p of k.sched?.procs.values() ?? []) {
     if (p !== k.proc && p.status === null && p.kernel.cpu.mem === mem) return mem.releaseShared();
   }
   mem.endShared();
-});
+}
 
 /** Write the pages of shared file mappings in [start, end) back to their files (not beyond the end of file). */
 function flushShared(k: Kernel, start: number, end: number): void {

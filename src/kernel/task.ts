@@ -21,6 +21,7 @@ import { RESULT_BLOCK, RESULT_RESTART, type ExitStatus, type Kernel } from "./ke
 import { alarmDeadline, deliverPending, hasPendingSignals, interruptingSignal, signalState } from "./signals.js";
 import { procExited } from "./wait.js";
 import { futexExitRelease } from "./futex-pi.js";
+import { endAddressSpace } from "./mm.js";
 import { chargeCpuTime, cpuTimerBudget } from "./time.js";
 
 /** Instructions a task runs before the scheduler moves to the next runnable one. */
@@ -277,6 +278,7 @@ export class Scheduler {
     if (p.status) return;
     p.status = p.kernel.status;
     for (const t of p.tasks) this.endTask(t);
+    endAddressSpace(p.kernel); // after the threads' robust lists were released into it
     this.onProcExit?.(p);
   }
 
