@@ -14,10 +14,18 @@
  * walked: each futex it still owns gets FUTEX_OWNER_DIED (and keeps
  * FUTEX_WAITERS), and one waiter of a non-PI futex is woken, so that the
  * next pthread_mutex_lock returns EOWNERDEAD.
+ *
+ * Requeue-PI (a condition variable over a PI mutex): FUTEX_WAIT_REQUEUE_PI
+ * waits on the condvar word like FUTEX_WAIT; FUTEX_CMP_REQUEUE_PI takes the
+ * PI futex for the first waiter when it is free (that waiter returns 0 as
+ * its owner) and moves the others (up to nr_requeue, one more when the lock
+ * was not free) into the PI futex's queue, where they wait for it as
+ * FUTEX_LOCK_PI does. A signal before the requeue restarts the wait; after
+ * it the call returns EAGAIN, as Linux's futex_wait_requeue_pi.
  */
 import type { Memory } from "../cpu/memory.js";
 import { RESULT_BLOCK, type Kernel } from "./kernel.js";
-import { futexWake, keyOf, read32, readTimeout, toDeadline, type FutexKey } from "./futex.js";
+import { dropQueueIfEmpty, dropWaiter, futexWake, keyOf, queueOf, read32, readTimeout, toDeadline, type FutexKey, type Waiter } from "./futex.js";
 import type { Task } from "./task.js";
 import { EAGAIN, EDEADLK, EFAULT, EINVAL, EPERM, ESRCH, ETIMEDOUT } from "./errno.js";
 
@@ -228,4 +236,111 @@ export function futexExitRelease(t: Task): void {
   if (t.robustList !== 0) exitRobustList(k, t);
   t.robustList = 0;
   for (const st of [...live]) if (st.owner === t.tid && st.waiters.length > 0) handOver(st, true);
+}
+
+// ---- requeue-PI -------------------------------------------------------------------------------
+
+/** A FUTEX_WAIT_REQUEUE_PI waiter's side: the PI futex it wants, then its place in that futex's queue. */
+export interface RequeuePi {
+  tid: number;
+  mem: Memory;
+  /** The PI futex word at the waiter's own address, and its key. */
+  addr2: number;
+  key2: FutexKey;
+  /** CMP_REQUEUE_PI took the lock for it. */
+  granted: boolean;
+  /** Requeued: its waiter entry in the PI futex's queue. */
+  pi: { st: PiState; w: PiWaiter } | null;
+}
+
+const sameKey = (a: FutexKey, b: FutexKey) => a.space === b.space && a.key === b.key;
+
+/** FUTEX_WAIT_REQUEUE_PI: wait on addr (while it holds val) to be handed or queued for the PI futex at addr2 (absolute timeout). */
+export function waitRequeuePi(k: Kernel, addr: number, priv: boolean, val: number, timeoutAddr: number, addr2: number, realtime: boolean): number {
+  let deadline: number | null = null;
+  if (timeoutAddr !== 0) {
+    const t = readTimeout(k, timeoutAddr);
+    if (t === null) return -EFAULT;
+    if (t < 0) return -EINVAL;
+    deadline = toDeadline(k, t, true, realtime);
+  }
+  const mem = k.cpu.mem;
+  const fk = keyOf(mem, addr, priv);
+  const key2 = keyOf(mem, addr2, priv);
+  if (sameKey(fk, key2)) return -EINVAL;
+  const cur = read32(k, addr);
+  if (cur === null) return addr % 4 ? -EINVAL : -EFAULT;
+  if (cur !== (val | 0)) return -EAGAIN;
+  if (deadline !== null && Number(k.host.monotonicNs()) >= deadline) return -ETIMEDOUT;
+  const rq: RequeuePi = { tid: k.task.tid, mem, addr2, key2, granted: false, pi: null };
+  const w: Waiter = { space: fk.space, key: fk.key, bitset: -1, woken: false, requeuePi: rq };
+  queueOf(fk, true)!.push(w);
+  const got = () => rq.granted || (rq.pi !== null && rq.pi.w.granted);
+  const leave = () => {
+    if (rq.pi === null) return dropWaiter(w);
+    const q = rq.pi.st.waiters;
+    const i = q.indexOf(rq.pi.w);
+    if (i >= 0) q.splice(i, 1);
+    dropIfIdle(rq.pi.st);
+  };
+  return k.sched.park(k, {
+    retry: () => {
+      if (got()) return 0;
+      if (deadline !== null && Number(k.host.monotonicNs()) >= deadline) {
+        leave();
+        return -ETIMEDOUT;
+      }
+      return RESULT_BLOCK;
+    },
+    ready: got,
+    deadline,
+    onSignal: "always", // not yet requeued: the wait starts again after the handler (ERESTARTNOINTR)
+    partial: () => (rq.pi !== null ? -EAGAIN : 0), // requeued: EWOULDBLOCK, as Linux
+    cancel: leave,
+  });
+}
+
+/** FUTEX_CMP_REQUEUE_PI: nr_wake must be 1; the lock goes to the first waiter when free, the others queue on it. Returns the waiters handed or moved. */
+export function cmpRequeuePi(k: Kernel, addr: number, priv: boolean, nrWake: number, nrRequeue: number, addr2: number, cmpval: number): number {
+  if (nrWake !== 1 || nrRequeue < 0) return -EINVAL;
+  const mem = k.cpu.mem;
+  const fk = keyOf(mem, addr, priv);
+  const key2 = keyOf(mem, addr2, priv);
+  if (sameKey(fk, key2)) return -EINVAL;
+  const cur = read32(k, addr);
+  if (cur === null) return addr % 4 ? -EINVAL : -EFAULT;
+  if (cur !== cmpval) return -EAGAIN;
+  const q = queueOf(fk, false);
+  if (!q || q.length === 0) return 0;
+  for (const w of q) if (!w.requeuePi || !sameKey(w.requeuePi.key2, key2)) return -EINVAL;
+  let count = 0;
+  // the first waiter takes the PI futex when it is free (futex_proxy_trylock_atomic)
+  const top = q[0].requeuePi!;
+  const uval = read32(k, addr2);
+  if (uval === null) return addr2 % 4 ? -EINVAL : -EFAULT;
+  if ((uval & FUTEX_TID_MASK) === top.tid) return -EDEADLK;
+  let st = stateOf(key2);
+  if ((uval & FUTEX_TID_MASK) === 0 && !st) {
+    if (!write32(top.mem, top.addr2, (uval & FUTEX_OWNER_DIED) | FUTEX_WAITERS | top.tid)) return -EFAULT;
+    top.granted = true;
+    q.shift();
+    count++;
+  } else if (!write32(mem, addr2, uval | FUTEX_WAITERS)) return -EFAULT;
+  // the others (and the first when the lock was taken) queue on the PI futex
+  while (q.length > 0 && count - 1 < nrRequeue) {
+    const rq = q[0].requeuePi!;
+    if (!st) {
+      const owner = (read32(k, addr2) ?? 0) & FUTEX_TID_MASK;
+      if (owner === 0 || k.sched.task(owner) === null) break; // no owner to wait for (it ended without a robust list): ESRCH below
+      st = newState(key2, owner);
+    }
+    const pw: PiWaiter = { tid: rq.tid, mem: rq.mem, addr: rq.addr2, granted: false };
+    st.waiters.push(pw);
+    rq.pi = { st, w: pw };
+    q.shift();
+    count++;
+  }
+  dropQueueIfEmpty(fk, q);
+  if (q.length > 0 && count - 1 < nrRequeue) return count > 0 ? count : -ESRCH;
+  return count;
 }

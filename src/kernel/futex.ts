@@ -5,12 +5,12 @@
  * MAP_SHARED page per shared object and offset (processes meet there); a
  * waiter parks its task until woken, timed out or interrupted by a signal.
  * PI futexes (LOCK_PI, LOCK_PI2, TRYLOCK_PI, UNLOCK_PI) and the robust
- * list are in futex-pi.ts; the requeue-PI pair (WAIT_REQUEUE_PI,
- * CMP_REQUEUE_PI) gives ENOSYS.
+ * list are in futex-pi.ts, and so is the requeue-PI pair (WAIT_REQUEUE_PI,
+ * CMP_REQUEUE_PI: a condition variable's waiters moved onto a PI mutex).
  */
 import type { Memory } from "../cpu/memory.js";
 import { defineSyscall, RESULT_BLOCK, type Kernel } from "./kernel.js";
-import { lockPi, unlockPi } from "./futex-pi.js";
+import { cmpRequeuePi, lockPi, unlockPi, waitRequeuePi, type RequeuePi } from "./futex-pi.js";
 import { EAGAIN, EFAULT, EINVAL, ENOSYS, ETIMEDOUT } from "./errno.js";
 
 
@@ -25,14 +25,18 @@ const FUTEX_LOCK_PI = 6;
 const FUTEX_UNLOCK_PI = 7;
 const FUTEX_TRYLOCK_PI = 8;
 const FUTEX_LOCK_PI2 = 13;
+const FUTEX_WAIT_REQUEUE_PI = 11;
+const FUTEX_CMP_REQUEUE_PI = 12;
 const FUTEX_PRIVATE = 128;
 const FUTEX_CLOCK_REALTIME = 256;
 
-interface Waiter {
+export interface Waiter {
   space: object;
   key: number;
   bitset: number;
   woken: boolean;
+  /** A FUTEX_WAIT_REQUEUE_PI waiter (futex-pi.ts): only CMP_REQUEUE_PI moves or wakes it. */
+  requeuePi?: RequeuePi;
 }
 
 /**
@@ -54,7 +58,7 @@ export function keyOf(mem: Memory, addr: number, priv: boolean): FutexKey {
 /** Waiters by address space (or shared object), then by word (FIFO). */
 const queues = new WeakMap<object, Map<number, Waiter[]>>();
 
-function queueOf(fk: FutexKey, create: boolean): Waiter[] | null {
+export function queueOf(fk: FutexKey, create: boolean): Waiter[] | null {
   let m = queues.get(fk.space);
   if (!m) {
     if (!create) return null;
@@ -68,11 +72,11 @@ function queueOf(fk: FutexKey, create: boolean): Waiter[] | null {
   return q;
 }
 
-function dropQueueIfEmpty(fk: FutexKey, q: Waiter[]): void {
+export function dropQueueIfEmpty(fk: FutexKey, q: Waiter[]): void {
   if (q.length === 0) queues.get(fk.space)?.delete(fk.key);
 }
 
-function dropWaiter(w: Waiter): void {
+export function dropWaiter(w: Waiter): void {
   const q = queueOf(w, false);
   if (!q) return;
   const i = q.indexOf(w);
@@ -88,6 +92,8 @@ export function futexWake(k: Kernel, addr: number, n: number, bitset: number, pr
 function wake(fk: FutexKey, n: number, bitset: number): number {
   const q = queueOf(fk, false);
   if (!q) return 0;
+  // a requeue-PI waiter is not for FUTEX_WAKE (Linux: EINVAL, as the pair must be used together)
+  for (const w of q) if (w.requeuePi && (w.bitset & bitset) !== 0) return -EINVAL;
   let woken = 0;
   for (let j = 0; j < q.length && woken < n; ) {
     const w = q[j];
@@ -105,6 +111,7 @@ function wake(fk: FutexKey, n: number, bitset: number): number {
 function requeue(fk: FutexKey, fk2: FutexKey, n: number): number {
   const q = queueOf(fk, false);
   if (!q || n <= 0) return 0;
+  if (q.some((w, j) => j < n && w.requeuePi)) return -EINVAL;
   const moved = q.splice(0, Math.min(n, q.length));
   dropQueueIfEmpty(fk, q);
   const q2 = queueOf(fk2, true)!;
@@ -251,7 +258,7 @@ defineSyscall({
     const val = a.i32(2);
     const realtime = (op & FUTEX_CLOCK_REALTIME) !== 0;
     const priv = (op & FUTEX_PRIVATE) !== 0;
-    if (realtime && cmd !== FUTEX_WAIT && cmd !== FUTEX_WAIT_BITSET && cmd !== FUTEX_LOCK_PI2) return -ENOSYS;
+    if (realtime && cmd !== FUTEX_WAIT && cmd !== FUTEX_WAIT_BITSET && cmd !== FUTEX_LOCK_PI2 && cmd !== FUTEX_WAIT_REQUEUE_PI) return -ENOSYS;
     switch (cmd) {
       case FUTEX_WAIT:
         return wait(k, addr, priv, val, a.u(3), -1, false, realtime);
@@ -272,7 +279,9 @@ defineSyscall({
           if (cur !== a.i32(5)) return -EAGAIN;
         }
         const woken = futexWake(k, addr, val, -1, priv);
-        return woken + requeue(keyOf(k.cpu.mem, addr, priv), keyOf(k.cpu.mem, a.u(4), priv), n2);
+        if (woken < 0) return woken;
+        const moved = requeue(keyOf(k.cpu.mem, addr, priv), keyOf(k.cpu.mem, a.u(4), priv), n2);
+        return moved < 0 ? moved : woken + moved;
       }
       case FUTEX_WAKE_OP: {
         const hit = wakeOp(k, a.u(4), a.u32(5));
@@ -288,6 +297,10 @@ defineSyscall({
         return lockPi(k, addr, priv, a.u(3), realtime || cmd === FUTEX_LOCK_PI, cmd === FUTEX_TRYLOCK_PI);
       case FUTEX_UNLOCK_PI:
         return unlockPi(k, addr, priv);
+      case FUTEX_WAIT_REQUEUE_PI:
+        return waitRequeuePi(k, addr, priv, val, a.u(3), a.u(4), realtime);
+      case FUTEX_CMP_REQUEUE_PI:
+        return cmpRequeuePi(k, addr, priv, val, a.i32(3), a.u(4), a.i32(5));
       default:
         return -ENOSYS;
     }

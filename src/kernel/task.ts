@@ -46,7 +46,7 @@ export interface Wait {
   ready?: () => boolean;
   /** Called when the wait ends early (signal, process death): drop registrations (futex queues). */
   cancel?: () => void;
-  /** On a signal: a result to return instead of -EINTR or a restart when positive (bytes a pipe write already moved). */
+  /** On a signal: a result to return instead of -EINTR or a restart when nonzero (bytes a pipe write already moved; a requeued requeue-PI wait's -EAGAIN). */
   partial?: () => number;
   /** Waits on the host (a pipe or terminal read): retried every HOST_POLL_NS while idle. */
   hostPoll?: boolean;
@@ -315,7 +315,7 @@ export class Scheduler {
         const w = t.wait;
         w.cancel?.();
         const part = w.partial ? w.partial() : 0;
-        if (part > 0) this.complete(t, part);
+        if (part !== 0) this.complete(t, part);
         else if ((intr === "handler-restart" && w.onSignal === "restart") || (intr !== "fatal" && w.onSignal === "always")) {
           t.wait = null;
           t.state = "run";
