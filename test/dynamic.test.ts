@@ -91,6 +91,17 @@ describe.skipIf(!IS_X86_64_LINUX)("host dynamically linked programs give the nat
     expect(n.stdout).toBe("pear 3\n--\napple 10\nfig 7\nbanana 2\n");
     expect(go(true)).toEqual(n);
   });
+  it.skipIf(!has("/usr/bin/perl"))("stdout redirected to a file: a seek that does not move leaves the host's offset in charge (a native shell writes after the guest)", () => {
+    const go = (emulated: boolean) => {
+      const perl = `/usr/bin/perl -e 'print sysseek(STDOUT, 0, 1) + 0, qq(\\n)'`;
+      const out = path.join(dir, emulated ? "seek-emu.txt" : "seek-nat.txt");
+      const r = spawnSync("/bin/sh", ["-c", `{ echo before; ${emulated ? `'${process.execPath}' '${CLI}' ` : ""}${perl}; echo after; } > '${out}'`], { cwd: dir, env, encoding: "latin1", timeout: 240000 });
+      return { file: fs.readFileSync(out, "latin1"), stderr: r.stderr, status: r.status };
+    };
+    const n = go(false);
+    expect(n.file).toBe("before\n7\nafter\n");
+    expect(go(true)).toEqual(n);
+  });
   it.skipIf(!has("/usr/bin/python3"))("python3 -c (json, hashlib, re)", () => {
     const argv = ["/usr/bin/python3", "-S", "-c", 'import json, hashlib, re; print(json.dumps({"k": [1, 2]}), hashlib.sha256(b"x").hexdigest()[:16], re.sub(r"(a+)", r"<\\1>", "baaad"))'];
     const e = run(argv, true);

@@ -100,8 +100,8 @@ export class NodeHost implements Host {
     return done;
   }
   /**
-   * Offsets of the standard descriptors that are regular files once the guest has seeked them: Node has
-   * no lseek, so their reads and writes go to this offset (pread/pwrite). The host's own offset stays
+   * Offsets of the standard descriptors that are regular files once the guest has moved their offset: Node
+   * has no lseek, so their reads and writes go to this offset (pread/pwrite). The host's own offset stays
    * where the reads before the first seek left it.
    */
   private readonly seekPos = new Map<number, number>();
@@ -126,7 +126,8 @@ export class NodeHost implements Host {
     }
     const base = whence === 0 ? 0 : whence === 1 ? cur : whence === 2 ? st.size : -1;
     if (base < 0 || base + offset < 0) return -ERRNO.EINVAL;
-    this.seekPos.set(fd, base + offset);
+    // a seek that does not move (ftell's lseek(fd, 0, SEEK_CUR)) leaves the host's offset in charge
+    if (base + offset !== cur || this.seekPos.has(fd)) this.seekPos.set(fd, base + offset);
     return base + offset;
   }
   /**
