@@ -16,7 +16,7 @@ import { defaultAction, defineSyscall, ProcessExit, RESULT_BLOCK, RESULT_KEEP, t
 import { groupStop, isStopSignal, prepareSignal } from "./jobctl.js";
 import type { Proc, Task } from "./task.js";
 import { getCpuTimer, setCpuTimer } from "./time.js";
-import { EFAULT, EINTR, EINVAL, ENOMEM, EPERM } from "./errno.js";
+import { EAGAIN, EFAULT, EINTR, EINVAL, ENOMEM, EPERM, ESRCH } from "./errno.js";
 
 
 const SIG_DFL = 0;
@@ -56,6 +56,10 @@ interface Pending {
   status: number;
   /** An ignored signal kept for --strace, seen once by a parked receiver (see interruptingSignal). */
   parkedSeen?: boolean;
+  /** rt_sigqueueinfo's siginfo as the sender gave it (128 bytes; si_signo set to sig). */
+  info?: Uint8Array;
+  /** A POSIX timer's signal (timers.ts): its siginfo is made as it is taken (si_overrun then). */
+  timer?: { siginfo(p: Pending): Uint8Array };
 }
 
 export interface SignalState {
@@ -70,6 +74,8 @@ export interface SignalState {
   alarmInterval?: bigint;
   /** The mask to restore after rt_sigsuspend (recorded in the signal frame instead of the temporary one). */
   savedMask: bigint | null;
+  /** While parked in rt_sigtimedwait: the signals it waits for (a process-directed one goes to it, as unblocked). */
+  waitSet?: bigint;
   /** Called when the guest changes a disposition (the CLI listens to host signals accordingly). */
   onDisposition: ((sig: number, caught: boolean) => void) | null;
 }
@@ -173,8 +179,13 @@ export function interruptingSignal(t: Task): "handler-restart" | "handler" | "fa
 /** The alarm deadline of a task (monotonic ns) or null. */
 export function alarmDeadline(t: Task): number | null {
   const a = (t.sig as SignalState).alarmAt;
-  return a === null ? null : Number(a);
+  const p = posixTimerHooks.deadline ? posixTimerHooks.deadline(t.proc) : null;
+  if (a === null) return p;
+  return p === null ? Number(a) : Math.min(p, Number(a));
 }
+
+/** POSIX timers (timers.ts) expire where ITIMER_REAL does: checkAlarmOf runs their check, alarmDeadline adds their deadline. */
+export const posixTimerHooks: { check: ((p: Proc) => void) | null; deadline: ((p: Proc) => number | null) | null } = { check: null, deadline: null };
 
 /**
  * Queue a signal for one thread (status: SIGCHLD's si_status). Job control
@@ -184,21 +195,37 @@ export function alarmDeadline(t: Task): number | null {
  * that ignores it).
  */
 export function queueSignalTo(t: Task, sig: number, code: number, pid: number, status = 0): void {
+  enqueueSignal(t, { sig, code, pid, uid: t.kernel.host.getuid(), addr: 0, status });
+}
+
+/** Queue `p` for thread t (see queueSignalTo); false when it was not queued (a standard one already pending, or ignored). */
+export function enqueueSignal(t: Task, p: Pending): boolean {
   const s = t.sig as SignalState;
+  const sig = p.sig;
   prepareSignal(t.proc, sig);
-  if (sig < 32 && s.pending.some((p) => p.sig === sig)) return; // standard signals do not queue twice
+  if (sig < 32 && s.pending.some((q) => q.sig === sig)) return false; // standard signals do not queue twice
   // an ignored signal is discarded at once, unless blocked (its disposition may change before it is unblocked: Linux's sig_ignored)
-  if (isIgnored(s, sig) && sig !== SIGKILL && !t.kernel.strace && (s.blocked & bit(sig)) === 0n) return;
-  s.pending.push({ sig, code, pid, uid: t.kernel.host.getuid(), addr: 0, status });
+  if (isIgnored(s, sig) && sig !== SIGKILL && !t.kernel.strace && (s.blocked & bit(sig)) === 0n) return false;
+  s.pending.push(p);
   if (t.kernel.task === t) t.kernel.cpu.stopRequested = true; // let the run loop deliver it
+  return true;
+}
+
+/** The thread of p a process-directed signal goes to: the first that does not block it (or waits for it in rt_sigtimedwait), else the main thread; null when none is left. */
+export function signalTarget(p: Proc, sig: number): Task | null {
+  const live = p.tasks.filter((t) => t.state !== "dead");
+  if (live.length === 0) return null;
+  const open = (x: Task) => {
+    const s = x.sig as SignalState;
+    return ((s.blocked & ~(s.waitSet ?? 0n)) & bit(sig)) === 0n;
+  };
+  return live.find(open) ?? live[0];
 }
 
 /** Queue a signal for a process: to a thread that does not block it (the first such), else the main thread. */
 export function queueSignalToProc(p: Proc, sig: number, code: number, pid: number, status = 0): void {
-  const live = p.tasks.filter((t) => t.state !== "dead");
-  if (live.length === 0) return;
-  const t = live.find((x) => ((x.sig as SignalState).blocked & bit(sig)) === 0n) ?? live[0];
-  queueSignalTo(t, sig, code, pid, status);
+  const t = signalTarget(p, sig);
+  if (t) queueSignalTo(t, sig, code, pid, status);
 }
 
 /** Does t have a signal it would take now (pending and not blocked)? */
@@ -249,6 +276,23 @@ function restoreFpstate(c: Kernel["cpu"], addr: number): void {
   c.xmm.fill(0, YMM_HI * 4, (YMM_HI + 16) * 4);
 }
 
+/** The siginfo_t (128 bytes) of a signal being taken (a timer's overrun count is taken with it). */
+function siginfoOf(p: Pending): Uint8Array {
+  if (p.timer) return p.timer.siginfo(p);
+  const b = new Uint8Array(128);
+  if (p.info) b.set(p.info);
+  const dv = new DataView(b.buffer);
+  dv.setInt32(0, p.sig, true);
+  if (p.info) return b;
+  dv.setInt32(8, p.code, true);
+  if (p.code <= 0 || (p.sig === SIGCHLD && p.code !== 0x80)) {
+    dv.setInt32(16, p.pid, true);
+    dv.setInt32(20, p.uid, true);
+    if (p.code > 0) dv.setInt32(24, p.status, true); // SIGCHLD's si_status (si_utime, si_stime: 0)
+  } else put64(dv, 16, p.addr);
+  return b;
+}
+
 /** Build the signal frame and redirect execution to the handler. Returns false if the frame cannot be written. */
 function deliver(k: Kernel, p: Pending, act: Action): boolean {
   const c = k.cpu;
@@ -290,13 +334,7 @@ function deliver(k: Kernel, p: Pending, act: Action): boolean {
   s.savedMask = null;
   // siginfo at 8 + 304
   const si = 8 + 304;
-  dv.setInt32(si, p.sig, true);
-  dv.setInt32(si + 8, p.code, true);
-  if (p.code <= 0 || (p.sig === SIGCHLD && p.code !== 0x80)) {
-    dv.setInt32(si + 16, p.pid, true);
-    dv.setInt32(si + 20, p.uid, true);
-    if (p.code > 0) dv.setInt32(si + 24, p.status, true); // SIGCHLD's si_status (si_utime, si_stime: 0)
-  } else put64(dv, si + 16, p.addr);
+  buf.set(siginfoOf(p), si);
   const fp = fpstateImage(c);
   try {
     c.mem.writeBytes(fpAddr, fp);
@@ -406,6 +444,7 @@ function checkAlarm(k: Kernel): void {
 }
 
 function checkAlarmOf(k: Kernel, s: SignalState): void {
+  if (posixTimerHooks.check && k.proc) posixTimerHooks.check(k.proc);
   const now = k.host.monotonicNs();
   if (s.alarmAt !== null && now >= s.alarmAt) {
     const iv = s.alarmInterval ?? 0n;
@@ -724,3 +763,123 @@ function threadKill(k: Kernel, tgid: number, tid: number, sig: number): number {
   queueSignalTo(t, sig, SI_TKILL, k.proc.pid);
   return 0;
 }
+
+/** The first pending signal of `set` in next_signal's order (synchronous ones first, then the lowest number), or -1. */
+function nextInSet(s: SignalState, set: bigint): number {
+  let best = -1;
+  let bestKey = Infinity;
+  for (let j = 0; j < s.pending.length; j++) {
+    const sig = s.pending[j].sig;
+    if ((set & bit(sig)) === 0n) continue;
+    const key = SYNCHRONOUS.has(sig) ? sig - 100 : sig;
+    if (key < bestKey) [best, bestKey] = [j, key];
+  }
+  return best;
+}
+
+/**
+ * rt_sigtimedwait (sigwaitinfo, sigtimedwait, sigwait): take a pending
+ * signal of the set, blocked or not, with its siginfo; else park until one
+ * comes (the set is unblocked meanwhile, as Linux's do_sigtimedwait), the
+ * timeout passes (EAGAIN) or another signal is delivered (EINTR).
+ */
+function sigtimedwait(k: Kernel, setAddr: number, infoAddr: number, tsAddr: number, size: number): number {
+  if (size !== 8) return -EINVAL;
+  let set: bigint;
+  let timeout: bigint | null = null;
+  try {
+    set = new DataView(k.cpu.mem.readBytes(setAddr, 8).buffer).getBigUint64(0, true) & ~(bit(SIGKILL) | bit(SIGSTOP));
+    if (tsAddr) {
+      const dv = new DataView(k.cpu.mem.readBytes(tsAddr, 16).buffer);
+      const [sec, nsec] = [dv.getBigInt64(0, true), dv.getBigInt64(8, true)];
+      if (sec < 0n || nsec < 0n || nsec >= 1000000000n) return -EINVAL;
+      timeout = sec * 1000000000n + nsec;
+    }
+  } catch {
+    return -EFAULT;
+  }
+  const s = signalState(k);
+  const take = (): number => {
+    const j = nextInSet(s, set);
+    if (j < 0) return RESULT_BLOCK;
+    const p = s.pending.splice(j, 1)[0];
+    const info = siginfoOf(p);
+    if (infoAddr && k.copyOut(infoAddr, info)) return -EFAULT;
+    return p.sig;
+  };
+  const r = take();
+  if (r !== RESULT_BLOCK) return r;
+  if (timeout === 0n) return -EAGAIN;
+  const deadline = timeout === null ? null : Number(k.host.monotonicNs() + timeout);
+  s.waitSet = set;
+  return k.sched.park(k, {
+    retry: () => {
+      const v = take();
+      if (v !== RESULT_BLOCK) s.waitSet = undefined;
+      else if (deadline !== null && Number(k.host.monotonicNs()) >= deadline) {
+        s.waitSet = undefined;
+        return -EAGAIN;
+      }
+      return v;
+    },
+    // a signal of the set is taken by the call, not delivered (the scheduler then does not look for interrupting ones)
+    ready: () => nextInSet(s, set) >= 0,
+    deadline,
+    onSignal: "eintr",
+    cancel: () => {
+      s.waitSet = undefined;
+    },
+  });
+}
+
+defineSyscall({
+  nr: 128,
+  name: "rt_sigtimedwait",
+  args: ["ptr", "ptr", "ptr", "u"],
+  fn: (k, a) => sigtimedwait(k, a.u(0), a.u(1), a.u(2), a.u(3)),
+});
+
+/**
+ * rt_sigqueueinfo / rt_tgsigqueueinfo: a signal with the sender's siginfo
+ * (sigqueue's SI_QUEUE and si_value). As Linux, a caller may not pose as
+ * the kernel or as kill/tkill (si_code >= 0 or SI_TKILL) towards another
+ * process than itself: EPERM. Real-time signals queue once per call.
+ */
+function sigqueueinfo(k: Kernel, tgid: number, tid: number | null, sig: number, infoAddr: number): number {
+  if (tid !== null && (tgid <= 0 || tid <= 0)) return -EINVAL;
+  let info: Uint8Array;
+  try {
+    info = k.cpu.mem.readBytes(infoAddr, 128);
+  } catch {
+    return -EFAULT;
+  }
+  const code = new DataView(info.buffer).getInt32(8, true);
+  if ((code >= 0 || code === SI_TKILL) && k.task.tid !== (tid ?? tgid)) return -EPERM; // task_pid_vnr(current): the calling thread's id
+  let target: Task | null;
+  if (tid !== null) {
+    const t = k.sched.task(tid);
+    target = t && t.proc.pid === tgid && t.state !== "dead" ? t : null;
+  } else {
+    const p = k.sched.procs.get(tgid);
+    target = p && p.status === null ? signalTarget(p, sig > 0 && sig <= 64 ? sig : 1) : null;
+  }
+  if (!target) return -ESRCH;
+  if (sig < 0 || sig > 64) return -EINVAL;
+  if (sig === 0) return 0;
+  new DataView(info.buffer).setInt32(0, sig, true);
+  enqueueSignal(target, { sig, code, pid: k.proc.pid, uid: k.host.getuid(), addr: 0, status: 0, info });
+  return 0;
+}
+
+defineSyscall({
+  nr: 129,
+  name: "rt_sigqueueinfo",
+  args: ["d", "sig", "ptr"],
+  fn: (k, a) => sigqueueinfo(k, a.i32(0), null, a.i32(1), a.u(2)),
+});
+defineSyscall({
+  nr: 297,
+  name: "rt_tgsigqueueinfo",
+  args: ["d", "d", "sig", "ptr"],
+  fn: (k, a) => sigqueueinfo(k, a.i32(0), a.i32(1), a.i32(2), a.u(3)),
+});
