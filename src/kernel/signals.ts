@@ -46,7 +46,7 @@ interface Action {
   mask: bigint;
 }
 
-interface Pending {
+export interface Pending {
   sig: number;
   code: number;
   pid: number;

@@ -46,7 +46,7 @@ const CPUCLOCK_SCHED = 2;
  * thread), as Linux's lookup_task: a thread clock only of the caller's own
  * threads, a process clock of a thread group leader. Null: no such clock.
  */
-function cpuClockOwner(k: Kernel, clock: number): { task: Task } | { proc: Proc } | null {
+export function cpuClockOwner(k: Kernel, clock: number): { task: Task } | { proc: Proc } | null {
   if (clock === 2) return { proc: k.proc };
   if (clock === 3) return { task: k.task };
   if (clock >= 0 || (clock & 3) === 3) return null;
@@ -64,7 +64,7 @@ function cpuClockOwner(k: Kernel, clock: number): { task: Task } | { proc: Proc 
 }
 
 /** A CPU clock's reading now (ns). */
-function cpuClockNs(o: { task: Task } | { proc: Proc }): number {
+export function cpuClockNs(o: { task: Task } | { proc: Proc }): number {
   return "task" in o ? taskCpuNs(o.task) : procCpuNs(o.proc);
 }
 
