@@ -3,6 +3,7 @@
  * close/dup/pipe, lseek, ftruncate/fsync, fcntl and ioctl (the table and the
  * per-kind read/write they go through: files.ts).
  */
+import type { Sock } from "./socket.js";
 import { defineSyscall, RESULT_BLOCK, type Args, type Kernel } from "./kernel.js";
 import { Pipe } from "./pipe.js";
 import { isTtyIoctl, ttyIoctl } from "./tty.js";
@@ -76,6 +77,15 @@ function gather(k: Kernel, segs: Segs, at: number, n: number): Uint8Array {
   return out;
 }
 
+/** Whether f is a byte stream (pipe, stream socket, host descriptor) with bytes to read now. */
+function streamHasData(k: Kernel, f: OFile): boolean {
+  if (f.kind === "pipe-r") return f.pipe!.size() > 0;
+  if (f.kind === "std") return !k.host.isatty(f.h) && k.host.readReady?.(f.h) === true;
+  const s = f.kind === "sock" ? (f.obj as Sock) : null;
+  if (s && s.stream() && !s.seq()) return f.ops!.pending!(f) > 0;
+  return false;
+}
+
 /**
  * Read into guest segments as Linux does: up to the first unwritable byte, EFAULT only when
  * nothing could be copied and there was something to copy; a regular file fills the whole
@@ -85,7 +95,10 @@ export function readSegs(k: Kernel, f: OFile, segs: Segs, pos: number | null): n
   const room = usable(k, segs, true);
   if (room.total === 0) {
     if (!room.fault) return 0;
+    // bytes of a pipe or stream stay there on a fault (Linux copies a pipe buffer or skb whole or not at all)
+    if (streamHasData(k, f)) return -EFAULT;
     // a file at EOF, an empty non-blocking pipe... still give their result, not EFAULT
+    // (a datagram is taken, as Linux drops the message a faulting receive dequeued)
     const probe = readInto(k, f, new Uint8Array(1), f.kind === "file" ? (pos ?? f.pos) : pos);
     return probe > 0 && probe !== RESULT_BLOCK ? -EFAULT : probe;
   }

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <poll.h>
 #include <sys/uio.h>
+#include <sys/socket.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <sys/time.h>
@@ -147,6 +148,28 @@ int main(int argc, char **argv) {
   T("lseek on pipe", syscall(SYS_lseek, pfd[0], 0, SEEK_CUR));
   T("pread negative offset", syscall(SYS_pread64, rd, buf, 1, -1L));
   T("pread on pipe", syscall(SYS_pread64, pfd[0], buf, 1, 0));
+  /* a read faulting on its first byte leaves a pipe's or stream's bytes there (a datagram is taken) */
+  {
+    int sp[2], dg[2];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sp);
+    socketpair(AF_UNIX, SOCK_DGRAM, 0, dg);
+    int fds[3][2] = {{pfd[0], pfd[1]}, {sp[0], sp[1]}, {dg[0], dg[1]}};
+    const char *names[3] = {"pipe", "stream socket", "datagram socket"};
+    for (int i = 0; i < 3; i++) {
+      char line[80], got[4] = {0};
+      fcntl(fds[i][0], F_SETFL, O_NONBLOCK);
+      syscall(SYS_write, fds[i][1], "abc", 3);
+      snprintf(line, sizeof line, "read bad pointer from %s", names[i]);
+      T(line, syscall(SYS_read, fds[i][0], (void *)8, 3));
+      snprintf(line, sizeof line, "read after the fault from %s", names[i]);
+      T(line, syscall(SYS_read, fds[i][0], got, 3));
+      printf("  read %s\n", got);
+    }
+    close(sp[0]);
+    close(sp[1]);
+    close(dg[0]);
+    close(dg[1]);
+  }
   T("fstat bad fd", syscall(SYS_fstat, 555, &st));
   T("fstat NULL", syscall(SYS_fstat, rd, 0));
   T("dup bad fd", syscall(SYS_dup, 555));
