@@ -20,7 +20,7 @@ function run(argv: string[], emulated: boolean) {
   }
 }
 
-const FIXTURES = ["fsext", "procself", "procinfo", "polls", "events", "epollet", "mmapfile", "mmcoherent", "itimer", "cputimers", "cpuclocks", "requeuepi", "sigwaittimers"];
+const FIXTURES = ["fsext", "procself", "procinfo", "polls", "events", "epollet", "mmapfile", "mmcoherent", "itimer", "cputimers", "cpuclocks", "requeuepi", "sigwaittimers", "getdents"];
 
 for (const libc of ["glibc", "musl"]) {
   describe.skipIf(!IS_X86_64_LINUX)(`syscall surface (${libc})`, () => {

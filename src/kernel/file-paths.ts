@@ -1,6 +1,6 @@
 /**
  * Path syscalls: open/openat/creat, the stat family (struct stat 144 bytes,
- * statx 256), access, getdents64 (linux_dirent64), readlink, getcwd/chdir,
+ * statx 256), access, getdents64 (linux_dirent64) and getdents, readlink, getcwd/chdir,
  * mkdir/unlink/rename/chmod/utimensat and links (shared helpers: files.ts).
  */
 import type { HostStat } from "../host/host.js";
@@ -172,44 +172,47 @@ defineSyscall({ nr: 439, name: "faccessat2", args: ["fd", "str", "x", "x"], fn: 
 
 // ---- directories ------------------------------------------------------------------------
 
-defineSyscall({
-  nr: 217,
-  name: "getdents64",
-  args: ["fd", "ptr", "u"],
-  fn: (k, a) => {
-    const f = get(k, a.i32(0));
-    if (!f) return -EBADF;
-    if (f.kind !== "dir") return -ENOTDIR;
-    if (!f.dirents) {
-      const list = fsOf(k)!.readdir(f.path);
-      if (typeof list === "number") return list;
-      f.dirents = list;
+/**
+ * getdents64 (struct linux_dirent64: d_ino, d_off, d_reclen, d_type, d_name)
+ * and the old getdents (struct linux_dirent: d_ino, d_off, d_reclen, d_name,
+ * then d_type in the record's last byte), records 8-byte aligned as Linux's
+ * filldir; EINVAL when not even the first entry fits.
+ */
+function getdents(k: Kernel, fd: number, buf: number, cap: number, old: boolean): number {
+  const f = get(k, fd);
+  if (!f) return -EBADF;
+  if (f.kind !== "dir") return -ENOTDIR;
+  if (!f.dirents) {
+    const list = fsOf(k)!.readdir(f.path);
+    if (typeof list === "number") return list;
+    f.dirents = list;
+  }
+  const out = new Uint8Array(Math.min(cap, 1 << 20));
+  const dv = new DataView(out.buffer);
+  const enc = new TextEncoder();
+  const nameAt = old ? 18 : 19;
+  let o = 0;
+  while (f.pos < f.dirents.length) {
+    const d = f.dirents[f.pos];
+    const name = enc.encode(d.name);
+    const reclen = (nameAt + name.length + (old ? 2 : 1) + 7) & ~7;
+    if (o + reclen > out.length) {
+      if (o === 0) return -EINVAL;
+      break;
     }
-    const cap = a.u(2);
-    const out = new Uint8Array(Math.min(cap, 1 << 20));
-    const dv = new DataView(out.buffer);
-    const enc = new TextEncoder();
-    let o = 0;
-    while (f.pos < f.dirents.length) {
-      const d = f.dirents[f.pos];
-      const name = enc.encode(d.name);
-      const reclen = (19 + name.length + 1 + 7) & ~7;
-      if (o + reclen > out.length) {
-        if (o === 0) return -EINVAL;
-        break;
-      }
-      dv.setBigUint64(o, BigInt(d.ino || f.pos + 1), true);
-      dv.setBigInt64(o + 8, BigInt(f.pos + 1), true);
-      dv.setUint16(o + 16, reclen, true);
-      out[o + 18] = d.type;
-      out.set(name, o + 19);
-      o += reclen;
-      f.pos++;
-    }
-    if (k.copyOut(a.u(1), out.subarray(0, o))) return -EFAULT;
-    return o;
-  },
-});
+    dv.setBigUint64(o, BigInt(d.ino || f.pos + 1), true);
+    dv.setBigInt64(o + 8, BigInt(f.pos + 1), true);
+    dv.setUint16(o + 16, reclen, true);
+    out[o + (old ? reclen - 1 : 18)] = d.type;
+    out.set(name, o + nameAt);
+    o += reclen;
+    f.pos++;
+  }
+  if (k.copyOut(buf, out.subarray(0, o))) return -EFAULT;
+  return o;
+}
+defineSyscall({ nr: 217, name: "getdents64", args: ["fd", "ptr", "u"], fn: (k, a) => getdents(k, a.i32(0), a.u(1), a.u(2), false) });
+defineSyscall({ nr: 78, name: "getdents", args: ["fd", "ptr", "u"], fn: (k, a) => getdents(k, a.i32(0), a.u(1), a.u(2), true) });
 
 function doReadlink(k: Kernel, dirfd: number, pathAddr: number, buf: number, size: number): number {
   const p = readPath(k, pathAddr);

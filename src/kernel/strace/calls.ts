@@ -101,7 +101,7 @@ function pgrp(k: Kernel, v: bigint): string {
 const rlimitRes = named(RLIMIT, (v) => `${v} /* RLIMIT_??? */`);
 /** getrandom's buffer is shown in hex */
 const randomBuf: Decoder = (k, v, c) => buffer(k, v, Math.max(0, c.res), c.limit, true);
-/** getdents64: the entry count is not decoded; the pointer and a count comment, as strace -v is not on */
+/** getdents64, getdents (d_reclen at 16 in both): the entry count is not decoded; the pointer and a count comment, as strace -v is not on */
 const direntBuf: Decoder = (k, v, c) => `${hex(v)} /* ${countDirents(k, v, c.res)} entries */`;
 function countDirents(k: Kernel, v: bigint, len: number): number {
   let n = 0;
@@ -283,6 +283,7 @@ def("prlimit64", ["d", rlimitRes, fmtRlimit, out(fmtRlimit)]);
 def("getrandom", [out(randomBuf), "u", bits(GRND)]);
 def("set_robust_list", ["ptr", "u"]);
 def("getdents64", ["fd", out(direntBuf), "u"]);
+def("getdents", ["fd", out(direntBuf), "u"]);
 def("renameat2", [fmtDirfd, "str", fmtDirfd, "str", bits([["RENAME_NOREPLACE", 1], ["RENAME_EXCHANGE", 2], ["RENAME_WHITEOUT", 4]])]);
 def("rseq", ["ptr", "x", "x", "x"]);
 def("sched_setaffinity", ["d", "u", "ptr"]);
