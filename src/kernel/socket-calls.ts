@@ -383,6 +383,9 @@ defineSyscall({
     const addr = a.u(4);
     const lenAddr = a.u(5);
     const flags = a.i32(3);
+    // a stream's bytes stay there when the buffer's first byte faults (Linux copies an skb whole or not at all)
+    const x = a.u(2) > 0 && k.cpu.mem.writablePrefix(dst, 1) === 0 ? sockArg(k, a.i32(0)) : null;
+    if (x && typeof x !== "number" && x.s.stream() && !x.s.seq() && x.f.ops!.pending!(x.f) > 0) return -E.EFAULT;
     return recvCall(k, a.i32(0), a.u(2), flags, (buf, r, s) => {
       dropAnc(k, r.anc);
       if (r.n > 0 && k.copyOut(dst, buf.subarray(0, r.n))) return -E.EFAULT;

@@ -164,6 +164,12 @@ int main(int argc, char **argv) {
       snprintf(line, sizeof line, "read after the fault from %s", names[i]);
       T(line, syscall(SYS_read, fds[i][0], got, 3));
       printf("  read %s\n", got);
+      syscall(SYS_write, fds[i][1], "def", 3);
+      snprintf(line, sizeof line, "recvfrom bad pointer from %s", names[i]);
+      T(line, syscall(SYS_recvfrom, fds[i][0], (void *)8, 3, 0, 0, 0));
+      snprintf(line, sizeof line, "read after the recvfrom fault from %s", names[i]);
+      T(line, syscall(SYS_read, fds[i][0], got, 3));
+      printf("  read %s\n", got);
     }
     close(sp[0]);
     close(sp[1]);
