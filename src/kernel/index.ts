@@ -14,6 +14,7 @@ import "./mm.js";
 import "./misc.js";
 import "./time.js";
 import "./signals.js";
+import "./sigwait.js";
 import "./timers.js";
 import "./clone.js";
 import "./futex.js";

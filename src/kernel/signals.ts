@@ -4,7 +4,8 @@
  * delivery with real Linux x86-64 signal frames (struct rt_sigframe:
  * pretcode, ucontext with sigcontext and the FXSAVE fpstate pointer,
  * siginfo). Faults, kill/tgkill to ourselves and signals from the host
- * (queued by the CLI) all arrive here.
+ * (queued by the CLI) all arrive here. rt_sigtimedwait and sigqueue:
+ * sigwait.ts; POSIX timers: timers.ts.
  */
 import { YMM_HI, type FaultInfo } from "../cpu/cpu.js";
 import { getFlags, setFlags, USER_WRITABLE } from "../cpu/flags.js";
@@ -16,7 +17,7 @@ import { defaultAction, defineSyscall, ProcessExit, RESULT_BLOCK, RESULT_KEEP, t
 import { groupStop, isStopSignal, prepareSignal } from "./jobctl.js";
 import type { Proc, Task } from "./task.js";
 import { getCpuTimer, setCpuTimer } from "./time.js";
-import { EAGAIN, EFAULT, EINTR, EINVAL, ENOMEM, EPERM, ESRCH } from "./errno.js";
+import { EFAULT, EINTR, EINVAL, ENOMEM, EPERM } from "./errno.js";
 
 
 const SIG_DFL = 0;
@@ -34,7 +35,7 @@ const SIGALRM = 14;
 const SIGCHLD = 17;
 
 const SI_USER = 0;
-const SI_TKILL = -6;
+export const SI_TKILL = -6;
 
 /** Default action "ignore" (signal(7)). */
 const IGNORED_BY_DEFAULT = new Set([17, 18, 23, 28]);
@@ -99,7 +100,7 @@ export function signalState(k: Kernel): SignalState {
   return s;
 }
 
-const bit = (sig: number) => 1n << BigInt(sig - 1);
+export const bit = (sig: number) => 1n << BigInt(sig - 1);
 
 /**
  * The signal state of a new thread (shareActions: CLONE_SIGHAND, the
@@ -277,7 +278,7 @@ function restoreFpstate(c: Kernel["cpu"], addr: number): void {
 }
 
 /** The siginfo_t (128 bytes) of a signal being taken (a timer's overrun count is taken with it). */
-function siginfoOf(p: Pending): Uint8Array {
+export function siginfoOf(p: Pending): Uint8Array {
   if (p.timer) return p.timer.siginfo(p);
   const b = new Uint8Array(128);
   if (p.info) b.set(p.info);
@@ -388,7 +389,7 @@ function dispatch(k: Kernel, p: Pending, fault: FaultInfo | null): void {
 }
 
 /** Signals Linux dequeues before the others (SYNCHRONOUS_MASK: SIGSEGV SIGBUS SIGILL SIGTRAP SIGFPE SIGSYS). */
-const SYNCHRONOUS = new Set([11, 7, 4, 5, 8, 31]);
+export const SYNCHRONOUS = new Set([11, 7, 4, 5, 8, 31]);
 
 /**
  * The pending signal to take next, as Linux's next_signal: SIGKILL, then
@@ -763,123 +764,3 @@ function threadKill(k: Kernel, tgid: number, tid: number, sig: number): number {
   queueSignalTo(t, sig, SI_TKILL, k.proc.pid);
   return 0;
 }
-
-/** The first pending signal of `set` in next_signal's order (synchronous ones first, then the lowest number), or -1. */
-function nextInSet(s: SignalState, set: bigint): number {
-  let best = -1;
-  let bestKey = Infinity;
-  for (let j = 0; j < s.pending.length; j++) {
-    const sig = s.pending[j].sig;
-    if ((set & bit(sig)) === 0n) continue;
-    const key = SYNCHRONOUS.has(sig) ? sig - 100 : sig;
-    if (key < bestKey) [best, bestKey] = [j, key];
-  }
-  return best;
-}
-
-/**
- * rt_sigtimedwait (sigwaitinfo, sigtimedwait, sigwait): take a pending
- * signal of the set, blocked or not, with its siginfo; else park until one
- * comes (the set is unblocked meanwhile, as Linux's do_sigtimedwait), the
- * timeout passes (EAGAIN) or another signal is delivered (EINTR).
- */
-function sigtimedwait(k: Kernel, setAddr: number, infoAddr: number, tsAddr: number, size: number): number {
-  if (size !== 8) return -EINVAL;
-  let set: bigint;
-  let timeout: bigint | null = null;
-  try {
-    set = new DataView(k.cpu.mem.readBytes(setAddr, 8).buffer).getBigUint64(0, true) & ~(bit(SIGKILL) | bit(SIGSTOP));
-    if (tsAddr) {
-      const dv = new DataView(k.cpu.mem.readBytes(tsAddr, 16).buffer);
-      const [sec, nsec] = [dv.getBigInt64(0, true), dv.getBigInt64(8, true)];
-      if (sec < 0n || nsec < 0n || nsec >= 1000000000n) return -EINVAL;
-      timeout = sec * 1000000000n + nsec;
-    }
-  } catch {
-    return -EFAULT;
-  }
-  const s = signalState(k);
-  const take = (): number => {
-    const j = nextInSet(s, set);
-    if (j < 0) return RESULT_BLOCK;
-    const p = s.pending.splice(j, 1)[0];
-    const info = siginfoOf(p);
-    if (infoAddr && k.copyOut(infoAddr, info)) return -EFAULT;
-    return p.sig;
-  };
-  const r = take();
-  if (r !== RESULT_BLOCK) return r;
-  if (timeout === 0n) return -EAGAIN;
-  const deadline = timeout === null ? null : Number(k.host.monotonicNs() + timeout);
-  s.waitSet = set;
-  return k.sched.park(k, {
-    retry: () => {
-      const v = take();
-      if (v !== RESULT_BLOCK) s.waitSet = undefined;
-      else if (deadline !== null && Number(k.host.monotonicNs()) >= deadline) {
-        s.waitSet = undefined;
-        return -EAGAIN;
-      }
-      return v;
-    },
-    // a signal of the set is taken by the call, not delivered (the scheduler then does not look for interrupting ones)
-    ready: () => nextInSet(s, set) >= 0,
-    deadline,
-    onSignal: "eintr",
-    cancel: () => {
-      s.waitSet = undefined;
-    },
-  });
-}
-
-defineSyscall({
-  nr: 128,
-  name: "rt_sigtimedwait",
-  args: ["ptr", "ptr", "ptr", "u"],
-  fn: (k, a) => sigtimedwait(k, a.u(0), a.u(1), a.u(2), a.u(3)),
-});
-
-/**
- * rt_sigqueueinfo / rt_tgsigqueueinfo: a signal with the sender's siginfo
- * (sigqueue's SI_QUEUE and si_value). As Linux, a caller may not pose as
- * the kernel or as kill/tkill (si_code >= 0 or SI_TKILL) towards another
- * process than itself: EPERM. Real-time signals queue once per call.
- */
-function sigqueueinfo(k: Kernel, tgid: number, tid: number | null, sig: number, infoAddr: number): number {
-  if (tid !== null && (tgid <= 0 || tid <= 0)) return -EINVAL;
-  let info: Uint8Array;
-  try {
-    info = k.cpu.mem.readBytes(infoAddr, 128);
-  } catch {
-    return -EFAULT;
-  }
-  const code = new DataView(info.buffer).getInt32(8, true);
-  if ((code >= 0 || code === SI_TKILL) && k.task.tid !== (tid ?? tgid)) return -EPERM; // task_pid_vnr(current): the calling thread's id
-  let target: Task | null;
-  if (tid !== null) {
-    const t = k.sched.task(tid);
-    target = t && t.proc.pid === tgid && t.state !== "dead" ? t : null;
-  } else {
-    const p = k.sched.procs.get(tgid);
-    target = p && p.status === null ? signalTarget(p, sig > 0 && sig <= 64 ? sig : 1) : null;
-  }
-  if (!target) return -ESRCH;
-  if (sig < 0 || sig > 64) return -EINVAL;
-  if (sig === 0) return 0;
-  new DataView(info.buffer).setInt32(0, sig, true);
-  enqueueSignal(target, { sig, code, pid: k.proc.pid, uid: k.host.getuid(), addr: 0, status: 0, info });
-  return 0;
-}
-
-defineSyscall({
-  nr: 129,
-  name: "rt_sigqueueinfo",
-  args: ["d", "sig", "ptr"],
-  fn: (k, a) => sigqueueinfo(k, a.i32(0), null, a.i32(1), a.u(2)),
-});
-defineSyscall({
-  nr: 297,
-  name: "rt_tgsigqueueinfo",
-  args: ["d", "d", "sig", "ptr"],
-  fn: (k, a) => sigqueueinfo(k, a.i32(0), a.i32(1), a.i32(2), a.u(3)),
-});
