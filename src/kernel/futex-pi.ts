@@ -255,6 +255,17 @@ export interface RequeuePi {
 
 const sameKey = (a: FutexKey, b: FutexKey) => a.space === b.space && a.key === b.key;
 
+/** The requeue-PI pair's checks, in Linux's order: two distinct words, the first readable and holding `expect`. */
+function requeuePair(k: Kernel, addr: number, priv: boolean, addr2: number, expect: number): { fk: FutexKey; key2: FutexKey } | number {
+  const mem = k.cpu.mem;
+  const fk = keyOf(mem, addr, priv);
+  const key2 = keyOf(mem, addr2, priv);
+  if (sameKey(fk, key2)) return -EINVAL;
+  const cur = read32(k, addr);
+  if (cur === null) return addr % 4 ? -EINVAL : -EFAULT;
+  return cur !== (expect | 0) ? -EAGAIN : { fk, key2 };
+}
+
 /** FUTEX_WAIT_REQUEUE_PI: wait on addr (while it holds val) to be handed or queued for the PI futex at addr2 (absolute timeout). */
 export function waitRequeuePi(k: Kernel, addr: number, priv: boolean, val: number, timeoutAddr: number, addr2: number, realtime: boolean): number {
   let deadline: number | null = null;
@@ -264,13 +275,10 @@ export function waitRequeuePi(k: Kernel, addr: number, priv: boolean, val: numbe
     if (t < 0) return -EINVAL;
     deadline = toDeadline(k, t, true, realtime);
   }
+  const pair = requeuePair(k, addr, priv, addr2, val);
+  if (typeof pair === "number") return pair;
+  const { fk, key2 } = pair;
   const mem = k.cpu.mem;
-  const fk = keyOf(mem, addr, priv);
-  const key2 = keyOf(mem, addr2, priv);
-  if (sameKey(fk, key2)) return -EINVAL;
-  const cur = read32(k, addr);
-  if (cur === null) return addr % 4 ? -EINVAL : -EFAULT;
-  if (cur !== (val | 0)) return -EAGAIN;
   if (deadline !== null && Number(k.host.monotonicNs()) >= deadline) return -ETIMEDOUT;
   const rq: RequeuePi = { tid: k.task.tid, mem, addr2, key2, granted: false, pi: null };
   const w: Waiter = { space: fk.space, key: fk.key, bitset: -1, woken: false, requeuePi: rq };
@@ -303,13 +311,9 @@ export function waitRequeuePi(k: Kernel, addr: number, priv: boolean, val: numbe
 /** FUTEX_CMP_REQUEUE_PI: nr_wake must be 1; the lock goes to the first waiter when free, the others queue on it. Returns the waiters handed or moved. */
 export function cmpRequeuePi(k: Kernel, addr: number, priv: boolean, nrWake: number, nrRequeue: number, addr2: number, cmpval: number): number {
   if (nrWake !== 1 || nrRequeue < 0) return -EINVAL;
-  const mem = k.cpu.mem;
-  const fk = keyOf(mem, addr, priv);
-  const key2 = keyOf(mem, addr2, priv);
-  if (sameKey(fk, key2)) return -EINVAL;
-  const cur = read32(k, addr);
-  if (cur === null) return addr % 4 ? -EINVAL : -EFAULT;
-  if (cur !== cmpval) return -EAGAIN;
+  const pair = requeuePair(k, addr, priv, addr2, cmpval);
+  if (typeof pair === "number") return pair;
+  const { fk, key2 } = pair;
   const q = queueOf(fk, false);
   if (!q || q.length === 0) return 0;
   for (const w of q) if (!w.requeuePi || !sameKey(w.requeuePi.key2, key2)) return -EINVAL;
@@ -325,7 +329,7 @@ export function cmpRequeuePi(k: Kernel, addr: number, priv: boolean, nrWake: num
     top.granted = true;
     q.shift();
     count++;
-  } else if (!write32(mem, addr2, uval | FUTEX_WAITERS)) return -EFAULT;
+  } else if (!write32(k.cpu.mem, addr2, uval | FUTEX_WAITERS)) return -EFAULT;
   // the others (and the first when the lock was taken) queue on the PI futex
   while (q.length > 0 && count - 1 < nrRequeue) {
     const rq = q[0].requeuePi!;
