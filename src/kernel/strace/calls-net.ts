@@ -241,6 +241,9 @@ def("eventfd2", ["u", bits([["EFD_SEMAPHORE", 1], ["EFD_NONBLOCK", 0o4000], ["EF
 def("timerfd_create", [named([["CLOCK_REALTIME", 0], ["CLOCK_MONOTONIC", 1], ["CLOCK_BOOTTIME", 7]]), bits([["TFD_NONBLOCK", 0o4000], ["TFD_CLOEXEC", 0o2000000]])]);
 def("timerfd_settime", ["fd", bits([["TFD_TIMER_ABSTIME", 1], ["TFD_TIMER_CANCEL_ON_SET", 2]]), itimerspec, out(itimerspec)]);
 def("timerfd_gettime", ["fd", out(itimerspec)]);
+def("timer_settime", ["d", named([["0", 0], ["TIMER_ABSTIME", 1]]), itimerspec, out(itimerspec)]);
+def("timer_gettime", ["d", out(itimerspec)]);
+def("rt_sigtimedwait", [fmtSigset, "ptr", fmtTimespec, "u"]);
 def("signalfd4", ["fd", fmtSigset, "u", bits([["SFD_NONBLOCK", 0o4000], ["SFD_CLOEXEC", 0o2000000]])]);
 def("memfd_create", ["str", bits([["MFD_CLOEXEC", 1], ["MFD_ALLOW_SEALING", 2], ["MFD_HUGETLB", 4]])]);
 def("flock", ["fd", bits([["LOCK_SH", 1], ["LOCK_EX", 2], ["LOCK_NB", 4], ["LOCK_UN", 8]])]);

@@ -262,6 +262,7 @@ def("futex", ["ptr", futexOp, futexVal, futexArg(3), futexArg(4), futexArg(5)]);
 def("set_tid_address", ["ptr"]);
 def("clock_gettime", [named(CLOCK), out(fmtTimespec)]);
 def("clock_getres", [named(CLOCK), out(fmtTimespec)]);
+def("timer_create", [named(CLOCK), "ptr", "ptr"]);
 def("clock_nanosleep", [named(CLOCK), named([["0", 0], ["TIMER_ABSTIME", 1]]), fmtTimespec, remaining]);
 def("exit_group", ["d"]);
 def("tgkill", ["d", "d", "sig"]);
