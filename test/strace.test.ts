@@ -320,6 +320,19 @@ describe("--strace formatting", () => {
     expect(r.stderr).toMatch(/^\+\+\+ killed by SIGSEGV \+\+\+$/m);
   });
 
+  it("a call that sends SIGKILL to its own process ends `= ?`, as strace -f shows it (it never returns)", () => {
+    for (const libc of ["musl", "glibc"]) {
+      const prog = path.join(ROOT, "fixtures/bin", libc, "childsig");
+      if (!fs.existsSync(prog)) {
+        console.log(`skipped: fixtures/bin/${libc}/childsig not built`);
+        continue;
+      }
+      const r = runEmu(["--strace", prog]);
+      expect(r.stderr, libc).toMatch(/^\[pid +\d+\] t?g?kill\((\d+, )+SIGKILL\) += \?$/m);
+      expect(r.stderr, libc).not.toMatch(/kill\((\d+, )+SIGKILL\) += 0$/m);
+    }
+  });
+
   it("a call blocked while another task's line comes ends <unfinished ...> and ends later as <... NAME resumed>, as strace -f", () => {
     const prog = path.join(ROOT, "fixtures/bin/musl/sockunix");
     if (!fs.existsSync(prog)) return console.log("skipped: fixtures/bin/musl/sockunix not built");

@@ -184,6 +184,12 @@ export class Kernel {
     this.finish(traced, res, prefix);
   }
 
+  /** A SIGKILL is pending for the current process (it dies before returning to user mode). */
+  private sigkillPending(): boolean {
+    const p = this.task?.proc;
+    return p !== undefined && p.tasks.some((t) => (t.sig as { pending: Array<{ sig: number }> }).pending.some((x) => x.sig === 9));
+  }
+
   /** Write a traced call's line: whole, or `<... NAME resumed>` after its open line was ended by another. */
   private straceDone(t: TracedCall, res: number | null, prefix: string): void {
     const sink = this.straceSink!;
@@ -194,7 +200,8 @@ export class Kernel {
   }
 
   private finish(traced: TracedCall | null, res: number, prefix = this.stracePrefix()): void {
-    if (traced) this.straceDone(traced, res, prefix);
+    // a call that sent SIGKILL to its own process (tkill(gettid(), SIGKILL)) never returns: strace shows `= ?`
+    if (traced) this.straceDone(traced, this.sigkillPending() ? null : res, prefix);
     if (res !== RESULT_KEEP) this.cpu.setRegNum(0, res);
     if (this.afterSyscall) this.afterSyscall(this);
   }
