@@ -59,6 +59,8 @@ export interface Pending {
   parkedSeen?: boolean;
   /** rt_sigqueueinfo's siginfo as the sender gave it (128 bytes; si_signo set to sig). */
   info?: Uint8Array;
+  /** Sent to the process, not to one thread (any of its threads may take it in rt_sigtimedwait). */
+  shared?: boolean;
   /** A POSIX timer's signal (timers.ts): its siginfo is made as it is taken (si_overrun then). */
   timer?: { siginfo(p: Pending): Uint8Array };
 }
@@ -226,7 +228,7 @@ export function signalTarget(p: Proc, sig: number): Task | null {
 /** Queue a signal for a process: to a thread that does not block it (the first such), else the main thread. */
 export function queueSignalToProc(p: Proc, sig: number, code: number, pid: number, status = 0): void {
   const t = signalTarget(p, sig);
-  if (t) queueSignalTo(t, sig, code, pid, status);
+  if (t) enqueueSignal(t, { sig, code, pid, uid: t.kernel.host.getuid(), addr: 0, status, shared: true });
 }
 
 /** Does t have a signal it would take now (pending and not blocked)? */

@@ -10,17 +10,35 @@ import { EAGAIN, EFAULT, EINVAL, EPERM, ESRCH } from "./errno.js";
 const SIGKILL = 9;
 const SIGSTOP = 19;
 
-/** The first pending signal of `set` in next_signal's order (synchronous ones first, then the lowest number), or -1. */
-function nextInSet(s: SignalState, set: bigint): number {
+/** The first pending signal of `set` in a queue, in next_signal's order (synchronous ones first, then the lowest number), or -1; sharedOnly: only process-directed ones. */
+function nextInSet(s: SignalState, set: bigint, sharedOnly = false): number {
   let best = -1;
   let bestKey = Infinity;
   for (let j = 0; j < s.pending.length; j++) {
-    const sig = s.pending[j].sig;
-    if ((set & bit(sig)) === 0n) continue;
-    const key = SYNCHRONOUS.has(sig) ? sig - 100 : sig;
+    const p = s.pending[j];
+    if ((set & bit(p.sig)) === 0n || (sharedOnly && !p.shared)) continue;
+    const key = SYNCHRONOUS.has(p.sig) ? p.sig - 100 : p.sig;
     if (key < bestKey) [best, bestKey] = [j, key];
   }
   return best;
+}
+
+/**
+ * Where t's next signal of `set` is: its own queue first, then a
+ * process-directed one queued at another of its threads (Linux keeps those
+ * in one shared queue that every thread dequeues from). Null: none.
+ */
+function findInSet(t: Task, set: bigint): { s: SignalState; j: number } | null {
+  const own = t.sig as SignalState;
+  const j = nextInSet(own, set);
+  if (j >= 0) return { s: own, j };
+  for (const o of t.proc.tasks) {
+    if (o === t || o.state === "dead") continue;
+    const s = o.sig as SignalState;
+    const i = nextInSet(s, set, true);
+    if (i >= 0) return { s, j: i };
+  }
+  return null;
 }
 
 /**
@@ -45,10 +63,11 @@ function sigtimedwait(k: Kernel, setAddr: number, infoAddr: number, tsAddr: numb
     return -EFAULT;
   }
   const s = signalState(k);
+  const t = k.task;
   const take = (): number => {
-    const j = nextInSet(s, set);
-    if (j < 0) return RESULT_BLOCK;
-    const p = s.pending.splice(j, 1)[0];
+    const at = findInSet(t, set);
+    if (at === null) return RESULT_BLOCK;
+    const p = at.s.pending.splice(at.j, 1)[0];
     const info = siginfoOf(p);
     if (infoAddr && k.copyOut(infoAddr, info)) return -EFAULT;
     return p.sig;
@@ -69,7 +88,7 @@ function sigtimedwait(k: Kernel, setAddr: number, infoAddr: number, tsAddr: numb
       return v;
     },
     // a signal of the set is taken by the call, not delivered (the scheduler then does not look for interrupting ones)
-    ready: () => nextInSet(s, set) >= 0,
+    ready: () => findInSet(t, set) !== null,
     deadline,
     onSignal: "eintr",
     cancel: () => {
@@ -113,7 +132,7 @@ function sigqueueinfo(k: Kernel, tgid: number, tid: number | null, sig: number, 
   if (sig < 0 || sig > 64) return -EINVAL;
   if (sig === 0) return 0;
   new DataView(info.buffer).setInt32(0, sig, true);
-  enqueueSignal(target, { sig, code, pid: k.proc.pid, uid: k.host.getuid(), addr: 0, status: 0, info });
+  enqueueSignal(target, { sig, code, pid: k.proc.pid, uid: k.host.getuid(), addr: 0, status: 0, info, shared: tid === null });
   return 0;
 }
 

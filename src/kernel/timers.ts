@@ -208,7 +208,7 @@ defineSyscall({
       interval: 0n,
       overrun: 0,
       lastOverrun: 0,
-      pending: { sig, code: SI_TIMER, pid: 0, uid: 0, addr: 0, status: 0 },
+      pending: { sig, code: SI_TIMER, pid: 0, uid: 0, addr: 0, status: 0, shared: thread === null },
       queuedIn: null,
     };
     tm.pending.timer = { siginfo: () => timerSiginfo(tm) };
