@@ -320,6 +320,21 @@ describe("--strace formatting", () => {
     expect(r.stderr).toMatch(/^\+\+\+ killed by SIGSEGV \+\+\+$/m);
   });
 
+  it.skipIf(!HAS_STRACE)("waitid's siginfo is decoded as strace -f decodes it (childsig: exit and signal deaths)", () => {
+    for (const libc of ["musl", "glibc"]) {
+      const prog = path.join(ROOT, "fixtures/bin", libc, "childsig");
+      if (!fs.existsSync(prog)) continue;
+      // the siginfo of each waitid, whole line or resumed half; the kernel leaves si_utime/si_stime unwritten (stack garbage natively)
+      const infos = (lines: string[]) =>
+        lines
+          .filter((l) => /waitid(\(| resumed>)/.test(l) && l.includes("{si_signo"))
+          .map((l) => /\{si_signo=[^}]*\}/.exec(l)![0].replace(/\bsi_pid=\d+/, "si_pid=N").replace(/si_([us])time=[^,}]*/g, "si_$1time=T"));
+      const n = infos(straceNative(prog, [], "", env).lines);
+      expect(n.length, libc).toBe(7);
+      expect(infos(straceEmu(prog, [], "", env).lines), libc).toEqual(n);
+    }
+  });
+
   it("a call that sends SIGKILL to its own process ends `= ?`, as strace -f shows it (it never returns)", () => {
     for (const libc of ["musl", "glibc"]) {
       const prog = path.join(ROOT, "fixtures/bin", libc, "childsig");

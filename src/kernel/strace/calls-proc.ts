@@ -5,6 +5,7 @@
 import type { Kernel } from "../kernel.js";
 import { bits, CLONE, flagNames, named, type Table } from "./flags.js";
 import { after, out } from "./format.js";
+import { siginfoText } from "./lines.js";
 import { def } from "./table.js";
 import { cstring, hex, peek, ptr, signalArg, struct, varsComment, View, type Decoder } from "./values.js";
 
@@ -85,6 +86,14 @@ const waitStatus: Decoder = (k, v) =>
     if (st === 0xffff) return "[{WIFCONTINUED(s)}]";
     return `[{WIFSIGNALED(s) && WTERMSIG(s) == ${signalArg(sig)}${st & 0x80 ? " && WCOREDUMP(s)" : ""}}]`;
   });
+/** A siginfo_t the kernel filled (waitid, rt_sigtimedwait): `{}` when it cleared it (waitid WNOHANG, no child). */
+export const fmtSiginfo: Decoder = (k, v) =>
+  struct(k, v, 48, (s) => {
+    const sig = s.i32(0);
+    if (sig === 0) return "{}";
+    return siginfoText(sig, s.i32(8), s.i32(16), s.u32(20), Number(s.i64(16)), s.i32(24), s.i64(32), s.i64(40));
+  });
+
 const WAIT: Table = [
   ["WNOHANG", 1],
   ["WUNTRACED", 2],
@@ -189,7 +198,7 @@ def("clone3", [cloneArgs, "u"]);
 def("execve", ["str", stringArray, envArray]);
 def("execveat", ["fd", "str", stringArray, envArray, bits([["AT_EMPTY_PATH", 0x1000], ["AT_SYMLINK_NOFOLLOW", 0x100]])]);
 def("wait4", ["d", out(waitStatus), bits(WAIT), "ptr"]);
-def("waitid", [named([["P_ALL", 0], ["P_PID", 1], ["P_PGID", 2], ["P_PIDFD", 3]]), "d", "ptr", bits(WAIT), "ptr"]);
+def("waitid", [named([["P_ALL", 0], ["P_PID", 1], ["P_PGID", 2], ["P_PIDFD", 3]]), "d", out(fmtSiginfo), bits(WAIT), "ptr"]);
 def("prctl", [after(prctlCall), hidden, hidden, hidden, hidden]);
 def("getgroups", ["d", out(groupList)]);
 def("setgroups", ["d", groupListIn]);

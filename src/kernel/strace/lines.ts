@@ -24,12 +24,20 @@ const FAULT_CODES: Record<number, string[]> = {
 
 /** A signal being delivered: `--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_TKILL, si_pid=42, si_uid=0} ---`. */
 export function signalLine(prefix: string, sig: number, code: number, pid: number, uid: number, addr: number, status = 0): string {
-  const name = sigName(sig);
-  const fields = [`si_signo=${name}`];
+  return `${prefix}--- ${sigName(sig)} ${siginfoText(sig, code, pid, uid, addr, status)} ---`;
+}
+
+/**
+ * A siginfo_t as strace prints it: `{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=42, ...}`. SIGCHLD's
+ * si_utime/si_stime are given as strace shows them (clock ticks, with the seconds as a comment when not 0).
+ */
+export function siginfoText(sig: number, code: number, pid: number, uid: number, addr: number, status = 0, utime = 0n, stime = 0n): string {
+  const fields = [`si_signo=${sigName(sig)}`];
   const faultSig = FAULT_CODES[sig] !== undefined;
+  const ticks = (t: bigint) => (t === 0n ? "0" : `${t} /* ${(Number(t) / 100).toFixed(2)} s */`);
   if (sig === 17 && code > 0 && code < 0x80) {
     // SIGCHLD from the kernel: si_status is the exit code for CLD_EXITED, else a signal
-    fields.push(`si_code=${CLD_CODES[code] ?? code}`, `si_pid=${pid}`, `si_uid=${uid}`, `si_status=${code === 1 ? status : sigName(status)}`, "si_utime=0", "si_stime=0");
+    fields.push(`si_code=${CLD_CODES[code] ?? code}`, `si_pid=${pid}`, `si_uid=${uid}`, `si_status=${code === 1 ? status : sigName(status)}`, `si_utime=${ticks(utime)}`, `si_stime=${ticks(stime)}`);
   } else if (code > 0 && code !== 0x80 && faultSig) {
     fields.push(`si_code=${FAULT_CODES[sig][code] ?? code}`, `si_addr=${ptr(addr)}`);
   } else {
@@ -37,7 +45,7 @@ export function signalLine(prefix: string, sig: number, code: number, pid: numbe
     if (code <= 0) fields.push(`si_pid=${pid}`, `si_uid=${uid}`);
     else if (faultSig) fields.push(`si_addr=${ptr(addr)}`);
   }
-  return `${prefix}--- ${name} {${fields.join(", ")}} ---`;
+  return `{${fields.join(", ")}}`;
 }
 
 /** How the process ended. strace says "(core dumped)" only when a core was written: x64emu writes none. */
