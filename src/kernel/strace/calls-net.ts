@@ -6,8 +6,9 @@ import type { Kernel } from "../kernel.js";
 import { AF, bits, flagNames, named, type Table } from "./flags.js";
 import { after, inout, out } from "./format.js";
 import { fmtPollfds, fmtSigset, fmtSockaddr, fmtTimespec, fmtTimeval, iovec, pollResult, timespec } from "./structs.js";
+import { fmtSiginfo } from "./calls-proc.js";
 import { def } from "./table.js";
-import { buffer, hex, peek, ptr, struct, View, type Decoder, type StraceCtx } from "./values.js";
+import { buffer, hex, peek, ptr, signalArg, struct, View, type Decoder, type StraceCtx } from "./values.js";
 
 /** The context with argument `j` replaced (a struct decoder reading its length from another position). */
 function withArg(c: StraceCtx, j: number, v: bigint): StraceCtx {
@@ -243,7 +244,9 @@ def("timerfd_settime", ["fd", bits([["TFD_TIMER_ABSTIME", 1], ["TFD_TIMER_CANCEL
 def("timerfd_gettime", ["fd", out(itimerspec)]);
 def("timer_settime", ["d", named([["0", 0], ["TIMER_ABSTIME", 1]]), itimerspec, out(itimerspec)]);
 def("timer_gettime", ["d", out(itimerspec)]);
-def("rt_sigtimedwait", [fmtSigset, "ptr", fmtTimespec, "u"]);
+/** A sigset whose size argument (argument 3 here) is not the kernel's 8 bytes is not read: strace shows its address. */
+const sizedSigset: Decoder = (k, v, c) => (c.arg(3) === 8n ? fmtSigset(k, v, c) : ptr(v));
+def("rt_sigtimedwait", [sizedSigset, out(fmtSiginfo), fmtTimespec, "u"], (_k, c) => `${c.res} (${signalArg(c.res)})`);
 def("signalfd4", ["fd", fmtSigset, "u", bits([["SFD_NONBLOCK", 0o4000], ["SFD_CLOEXEC", 0o2000000]])]);
 def("memfd_create", ["str", bits([["MFD_CLOEXEC", 1], ["MFD_ALLOW_SEALING", 2], ["MFD_HUGETLB", 4]])]);
 def("flock", ["fd", bits([["LOCK_SH", 1], ["LOCK_EX", 2], ["LOCK_NB", 4], ["LOCK_UN", 8]])]);

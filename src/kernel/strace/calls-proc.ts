@@ -91,7 +91,7 @@ export const fmtSiginfo: Decoder = (k, v) =>
   struct(k, v, 48, (s) => {
     const sig = s.i32(0);
     if (sig === 0) return "{}";
-    return siginfoText(sig, s.i32(8), s.i32(16), s.u32(20), Number(s.i64(16)), s.i32(24), s.i64(32), s.i64(40));
+    return siginfoText(sig, s.i32(8), s.i32(16), s.u32(20), Number(s.i64(16)), s.i32(24), s.i64(32), s.i64(40), s.u64(24));
   });
 
 const WAIT: Table = [

@@ -5,7 +5,7 @@
  * the line prefix (`[pid N] ` for multi-task output) as its first parameter.
  */
 import { sigName } from "../kernel.js";
-import { quote, ptr, hex, varsComment } from "./values.js";
+import { quote, ptr, hex, signalArg, varsComment } from "./values.js";
 import { straceKilled, syscallLine, type TracedCall } from "./format.js";
 import { straceOut } from "./out.js";
 import type { Proc, Task } from "../task.js";
@@ -24,15 +24,15 @@ const FAULT_CODES: Record<number, string[]> = {
 
 /** A signal being delivered: `--- SIGUSR1 {si_signo=SIGUSR1, si_code=SI_TKILL, si_pid=42, si_uid=0} ---`. */
 export function signalLine(prefix: string, sig: number, code: number, pid: number, uid: number, addr: number, status = 0): string {
-  return `${prefix}--- ${sigName(sig)} ${siginfoText(sig, code, pid, uid, addr, status)} ---`;
+  return `${prefix}--- ${signalArg(sig)} ${siginfoText(sig, code, pid, uid, addr, status)} ---`;
 }
 
 /**
  * A siginfo_t as strace prints it: `{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=42, ...}`. SIGCHLD's
  * si_utime/si_stime are given as strace shows them (clock ticks, with the seconds as a comment when not 0).
  */
-export function siginfoText(sig: number, code: number, pid: number, uid: number, addr: number, status = 0, utime = 0n, stime = 0n): string {
-  const fields = [`si_signo=${sigName(sig)}`];
+export function siginfoText(sig: number, code: number, pid: number, uid: number, addr: number, status = 0, utime = 0n, stime = 0n, value: bigint | null = null): string {
+  const fields = [`si_signo=${signalArg(sig)}`];
   const faultSig = FAULT_CODES[sig] !== undefined;
   const ticks = (t: bigint) => (t === 0n ? "0" : `${t} /* ${(Number(t) / 100).toFixed(2)} s */`);
   if (sig === 17 && code > 0 && code < 0x80) {
@@ -42,8 +42,12 @@ export function siginfoText(sig: number, code: number, pid: number, uid: number,
     fields.push(`si_code=${FAULT_CODES[sig][code] ?? code}`, `si_addr=${ptr(addr)}`);
   } else {
     fields.push(`si_code=${SI_CODES[code] ?? code}`);
-    if (code <= 0) fields.push(`si_pid=${pid}`, `si_uid=${uid}`);
+    // SI_TIMER's first two words are the timer id and overrun count (pid/uid's places)
+    if (code === -2) fields.push(`si_timerid=${hex(pid >>> 0)}`, `si_overrun=${uid | 0}`);
+    else if (code <= 0) fields.push(`si_pid=${pid}`, `si_uid=${uid}`);
     else if (faultSig) fields.push(`si_addr=${ptr(addr)}`);
+    // sigqueue's and a timer's si_value, when known (a siginfo read from memory)
+    if (value !== null && (code === -1 || code === -2)) fields.push(`si_int=${Number(BigInt.asIntN(32, value))}`, `si_ptr=${ptr(value)}`);
   }
   return `{${fields.join(", ")}}`;
 }
