@@ -394,20 +394,27 @@ function dispatch(k: Kernel, p: Pending, fault: FaultInfo | null): void {
 export const SYNCHRONOUS = new Set([11, 7, 4, 5, 8, 31]);
 
 /**
- * The pending signal to take next, as Linux's next_signal: SIGKILL, then
- * the synchronous ones, then the lowest number (real-time ones of one number
- * in the order sent); -1 when every pending one is blocked.
+ * The index of the pending signal of `want` to take next, as Linux's
+ * next_signal: SIGKILL, then the synchronous ones, then the lowest number
+ * (real-time ones of one number in the order sent); -1 when none is in
+ * `want`. sharedOnly: only process-directed ones (rt_sigtimedwait looking
+ * at another thread's queue).
  */
-function nextSignal(s: SignalState): number {
+export function firstPending(s: SignalState, want: bigint, sharedOnly = false): number {
   let best = -1;
   let bestKey = Infinity;
   for (let j = 0; j < s.pending.length; j++) {
-    const sig = s.pending[j].sig;
-    if ((s.blocked & bit(sig)) !== 0n && sig !== SIGKILL && sig !== SIGSTOP) continue;
-    const key = sig === SIGKILL ? -200 : SYNCHRONOUS.has(sig) ? sig - 100 : sig;
+    const p = s.pending[j];
+    if ((want & bit(p.sig)) === 0n || (sharedOnly && !p.shared)) continue;
+    const key = p.sig === SIGKILL ? -200 : SYNCHRONOUS.has(p.sig) ? p.sig - 100 : p.sig;
     if (key < bestKey) [best, bestKey] = [j, key];
   }
   return best;
+}
+
+/** The pending signal to deliver next: the first one not blocked (SIGKILL and SIGSTOP never are). */
+function nextSignal(s: SignalState): number {
+  return firstPending(s, ~s.blocked | bit(SIGKILL) | bit(SIGSTOP));
 }
 
 /**

@@ -3,25 +3,13 @@
  * rt_tgsigqueueinfo (sigqueue), over the signal queues of signals.ts.
  */
 import { defineSyscall, RESULT_BLOCK, type Kernel } from "./kernel.js";
-import { bit, enqueueSignal, SI_TKILL, siginfoOf, signalState, signalTarget, SYNCHRONOUS, type SignalState } from "./signals.js";
+import { bit, enqueueSignal, firstPending, SI_TKILL, siginfoOf, signalState, signalTarget, type SignalState } from "./signals.js";
 import type { Task } from "./task.js";
+import { readTimespec } from "./time.js";
 import { EAGAIN, EFAULT, EINVAL, EPERM, ESRCH } from "./errno.js";
 
 const SIGKILL = 9;
 const SIGSTOP = 19;
-
-/** The first pending signal of `set` in a queue, in next_signal's order (synchronous ones first, then the lowest number), or -1; sharedOnly: only process-directed ones. */
-function nextInSet(s: SignalState, set: bigint, sharedOnly = false): number {
-  let best = -1;
-  let bestKey = Infinity;
-  for (let j = 0; j < s.pending.length; j++) {
-    const p = s.pending[j];
-    if ((set & bit(p.sig)) === 0n || (sharedOnly && !p.shared)) continue;
-    const key = SYNCHRONOUS.has(p.sig) ? p.sig - 100 : p.sig;
-    if (key < bestKey) [best, bestKey] = [j, key];
-  }
-  return best;
-}
 
 /**
  * Where t's next signal of `set` is: its own queue first, then a
@@ -30,12 +18,12 @@ function nextInSet(s: SignalState, set: bigint, sharedOnly = false): number {
  */
 function findInSet(t: Task, set: bigint): { s: SignalState; j: number } | null {
   const own = t.sig as SignalState;
-  const j = nextInSet(own, set);
+  const j = firstPending(own, set);
   if (j >= 0) return { s: own, j };
   for (const o of t.proc.tasks) {
     if (o === t || o.state === "dead") continue;
     const s = o.sig as SignalState;
-    const i = nextInSet(s, set, true);
+    const i = firstPending(s, set, true);
     if (i >= 0) return { s, j: i };
   }
   return null;
@@ -50,18 +38,14 @@ function findInSet(t: Task, set: bigint): { s: SignalState; j: number } | null {
 function sigtimedwait(k: Kernel, setAddr: number, infoAddr: number, tsAddr: number, size: number): number {
   if (size !== 8) return -EINVAL;
   let set: bigint;
-  let timeout: bigint | null = null;
   try {
     set = new DataView(k.cpu.mem.readBytes(setAddr, 8).buffer).getBigUint64(0, true) & ~(bit(SIGKILL) | bit(SIGSTOP));
-    if (tsAddr) {
-      const dv = new DataView(k.cpu.mem.readBytes(tsAddr, 16).buffer);
-      const [sec, nsec] = [dv.getBigInt64(0, true), dv.getBigInt64(8, true)];
-      if (sec < 0n || nsec < 0n || nsec >= 1000000000n) return -EINVAL;
-      timeout = sec * 1000000000n + nsec;
-    }
   } catch {
     return -EFAULT;
   }
+  const timeout = tsAddr ? readTimespec(k, tsAddr) : null;
+  if (tsAddr && timeout === null) return -EFAULT;
+  if (timeout !== null && timeout < 0n) return -EINVAL;
   const s = signalState(k);
   const t = k.task;
   const take = (): number => {

@@ -140,7 +140,8 @@ defineSyscall({
   },
 });
 
-function readTimespec(k: Kernel, addr: number): bigint | null {
+/** A struct timespec in ns: null when it cannot be read, -1n when it is not valid (negative, tv_nsec >= 1e9). */
+export function readTimespec(k: Kernel, addr: number): bigint | null {
   try {
     const b = k.cpu.mem.readBytes(addr, 16);
     const dv = new DataView(b.buffer);

@@ -18,7 +18,7 @@
 import { defineSyscall, exitHooks, type Kernel } from "./kernel.js";
 import { enqueueSignal, posixTimerHooks, signalTarget, type Pending, type SignalState } from "./signals.js";
 import type { Proc, Task } from "./task.js";
-import { cpuClockNs, cpuClockOwner } from "./time.js";
+import { cpuClockNs, cpuClockOwner, readTimespec } from "./time.js";
 import { EFAULT, EINVAL, EPERM } from "./errno.js";
 
 const EOPNOTSUPP = 95;
@@ -30,6 +30,10 @@ const SIGALRM = 14;
 const TIMER_ABSTIME = 1;
 const NS = 1000000000n;
 const INT_MAX = 0x7fffffff;
+/** The clocks a timer may run on besides the CPU clocks: REALTIME, MONOTONIC, BOOTTIME, TAI. */
+const WALL_CLOCKS = new Set([0, 1, 7, 11]);
+/** Of those, the ones that follow the wall clock (REALTIME, TAI); the others run on the monotonic one. */
+const onRealtime = (clock: number) => clock === 0 || clock === 11;
 
 interface PosixTimer {
   id: number;
@@ -72,7 +76,7 @@ function timersOf(p: Proc): Timers {
 
 function clockNow(k: Kernel, tm: PosixTimer): bigint {
   if (tm.cpu) return BigInt(Math.round(cpuClockNs(tm.cpu)));
-  return tm.clock === 0 || tm.clock === 11 ? k.host.realtimeNs() : k.host.monotonicNs();
+  return onRealtime(tm.clock) ? k.host.realtimeNs() : k.host.monotonicNs();
 }
 
 function isQueued(tm: PosixTimer): boolean {
@@ -119,7 +123,7 @@ function timersDeadline(p: Proc): number | null {
   const k = p.kernel;
   for (const tm of ts.list.values()) {
     if (tm.at === null || tm.cpu || tm.notify === SIGEV_NONE) continue;
-    const at = tm.clock === 0 || tm.clock === 11 ? tm.at - k.host.realtimeNs() + k.host.monotonicNs() : tm.at;
+    const at = onRealtime(tm.clock) ? tm.at - k.host.realtimeNs() + k.host.monotonicNs() : tm.at;
     const v = Number(at);
     if (d === null || v < d) d = v;
   }
@@ -154,7 +158,7 @@ function timerSiginfo(tm: PosixTimer): Uint8Array {
 
 /** Clocks timer_create takes: null, or the errno (the alarm clocks need CAP_WAKE_ALARM; raw and coarse ones have no timers). */
 function clockError(k: Kernel, clock: number): number | null {
-  if (clock === 0 || clock === 1 || clock === 7 || clock === 11) return null;
+  if (WALL_CLOCKS.has(clock)) return null;
   if (clock === 8 || clock === 9) return -EPERM;
   if (clock === 4 || clock === 5 || clock === 6) return -EOPNOTSUPP;
   return cpuClockOwner(k, clock) === null ? -EINVAL : null;
@@ -199,7 +203,7 @@ defineSyscall({
     const tm: PosixTimer = {
       id,
       clock,
-      cpu: clock === 0 || clock === 1 || clock === 7 || clock === 11 ? null : cpuClockOwner(k, clock),
+      cpu: WALL_CLOCKS.has(clock) ? null : cpuClockOwner(k, clock),
       notify,
       sig,
       value,
@@ -248,17 +252,11 @@ defineSyscall({
   fn: (k, a) => {
     const tm = timerOf(k, a.i32(0));
     if (!a.u(2)) return -EINVAL;
-    let iv: bigint;
-    let val: bigint;
-    try {
-      const dv = new DataView(k.cpu.mem.readBytes(a.u(2), 32).buffer);
-      const [is, ins, vs, vns] = [0, 8, 16, 24].map((o) => dv.getBigInt64(o, true));
-      if (is < 0n || vs < 0n || ins < 0n || vns < 0n || ins >= NS || vns >= NS) return -EINVAL;
-      iv = is * NS + ins;
-      val = vs * NS + vns;
-    } catch {
-      return -EFAULT;
-    }
+    // struct itimerspec: the interval, then the value (both read before either is checked)
+    const iv = readTimespec(k, a.u(2));
+    const val = readTimespec(k, a.u(2) + 16);
+    if (iv === null || val === null) return -EFAULT;
+    if (iv < 0n || val < 0n) return -EINVAL;
     if (!tm) return -EINVAL;
     if (a.u(3) && k.copyOut(a.u(3), itimerspec(k, tm))) return -EFAULT;
     // re-arming drops a signal still pending from before (Linux ignores such a stale signal as it is dequeued)
