@@ -154,7 +154,6 @@ export function lockPi(k: Kernel, addr: number, priv: boolean, timeoutAddr: numb
       }
       return RESULT_BLOCK;
     },
-    ready: () => w.granted,
     deadline,
     onSignal: "always", // a handler runs, then the lock is waited for again (ERESTARTNOINTR)
     cancel: leave,
@@ -300,7 +299,6 @@ export function waitRequeuePi(k: Kernel, addr: number, priv: boolean, val: numbe
       }
       return RESULT_BLOCK;
     },
-    ready: got,
     deadline,
     onSignal: "always", // not yet requeued: the wait starts again after the handler (ERESTARTNOINTR)
     partial: () => (rq.pi !== null ? -EAGAIN : 0), // requeued: EWOULDBLOCK, as Linux

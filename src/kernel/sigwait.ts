@@ -71,8 +71,7 @@ function sigtimedwait(k: Kernel, setAddr: number, infoAddr: number, tsAddr: numb
       }
       return v;
     },
-    // a signal of the set is taken by the call, not delivered (the scheduler then does not look for interrupting ones)
-    ready: () => findInSet(t, set) !== null,
+    // (a signal of the set is taken by retry, which the scheduler calls before it looks for interrupting signals)
     deadline,
     onSignal: "eintr",
     cancel: () => {

@@ -42,8 +42,6 @@ export interface Wait {
    * "always" (ERESTARTNOINTR: restarted after the handler whatever its flags) or "eintr" (always -EINTR).
    */
   onSignal: "restart" | "always" | "eintr";
-  /** The call has completed (a PI lock was handed to it): retry's result goes before a pending signal. */
-  ready?: () => boolean;
   /** Called when the wait ends early (signal, process death): drop registrations (futex queues). */
   cancel?: () => void;
   /** On a signal: a result to return instead of -EINTR or a restart when nonzero (bytes a pipe write already moved; a requeued requeue-PI wait's -EAGAIN). */
@@ -103,11 +101,11 @@ export class Proc {
   stopReport = 0;
   /** Continued since it stopped and not yet reported (WCONTINUED). */
   contReport = false;
-  /** ITIMER_VIRTUAL and ITIMER_PROF (index 1, 2): guest CPU ns left (0: disarmed) and interval (time.ts). Not inherited by fork; kept by execve. */
   /** Guest CPU time (ns) of all its threads, ended ones included, charged by ended slices (time.ts: procCpuNs). */
   cpuNs = 0;
   /** CPU time of its waited-for children (their own and their children's), added as wait reaps them. */
   childCpuNs = 0;
+  /** ITIMER_VIRTUAL and ITIMER_PROF (index 1, 2): guest CPU ns left (0: disarmed) and interval (time.ts). Not inherited by fork; kept by execve. */
   readonly cpuTimers = [
     { left: 0, interval: 0 },
     { left: 0, interval: 0 },
@@ -297,41 +295,31 @@ export class Scheduler {
     for (let j = 0; j < this.tasks.length; j++) {
       const t = this.tasks[j];
       if (t.state !== "blocked" || !t.wait || t.proc.stopped) continue;
-      const intr = t.wait.ready?.() ? null : this.interrupts ? this.interrupts(t) : null;
-      if (t.proc.stopped) continue; // the signal stopped it: the call stays parked until SIGCONT
-      if (intr !== null && intr !== "fatal") {
-        // Linux's wait loops test their condition before signal_pending(): a call that can complete now
-        // (the child's exit that sent SIGCHLD also ends the parent's wait4) returns its result, and the
-        // handler runs on the way back to user mode
-        const r = t.wait.retry();
-        if (r !== RESULT_BLOCK) {
-          this.complete(t, r);
-          if (t.kernel.status) this.endProc(t.proc);
-          woke = true;
-          continue;
-        }
-      }
-      if (intr !== null) {
-        const w = t.wait;
-        w.cancel?.();
-        const part = w.partial ? w.partial() : 0;
-        if (part !== 0) this.complete(t, part);
-        else if ((intr === "handler-restart" && w.onSignal === "restart") || (intr !== "fatal" && w.onSignal === "always")) {
-          t.wait = null;
-          t.state = "run";
-          this.switchTo(t);
-          t.kernel.restartParked(t, w.onSignal === "always" ? -513 : -512); // ERESTARTNOINTR, ERESTARTSYS
-        } else this.complete(t, -4); // EINTR (a fatal signal kills the process when delivered)
-        if (t.kernel.status) this.endProc(t.proc);
-        woke = true;
-        continue;
-      }
+      // Linux's wait loops test their condition before signal_pending(): a call that can complete now
+      // (the child's exit that sent SIGCHLD also ends the parent's wait4; a PI lock handed over) returns
+      // its result, and a pending signal is taken on the way back to user mode
       const r = t.wait.retry();
       if (r !== RESULT_BLOCK) {
         this.complete(t, r);
         if (t.kernel.status) this.endProc(t.proc);
         woke = true;
+        continue;
       }
+      const intr = this.interrupts ? this.interrupts(t) : null;
+      if (t.proc.stopped) continue; // the signal stopped it: the call stays parked until SIGCONT
+      if (intr === null) continue;
+      const w = t.wait;
+      w.cancel?.();
+      const part = w.partial ? w.partial() : 0;
+      if (part !== 0) this.complete(t, part);
+      else if ((intr === "handler-restart" && w.onSignal === "restart") || (intr !== "fatal" && w.onSignal === "always")) {
+        t.wait = null;
+        t.state = "run";
+        this.switchTo(t);
+        t.kernel.restartParked(t, w.onSignal === "always" ? -513 : -512); // ERESTARTNOINTR, ERESTARTSYS
+      } else this.complete(t, -4); // EINTR (a fatal signal kills the process when delivered)
+      if (t.kernel.status) this.endProc(t.proc);
+      woke = true;
     }
     return woke;
   }
