@@ -42,26 +42,11 @@ function usable(k: Kernel, segs: Segs, write: boolean): { segs: Segs; total: num
   return { segs: out, total, fault: false };
 }
 
-/** Copy `data` into the segments starting `at` bytes into them; false at a fault. */
-function scatter(k: Kernel, segs: Segs, at: number, data: Uint8Array): boolean {
-  let o = 0;
-  for (const [base, len] of segs) {
-    if (o >= data.length) break;
-    if (at >= len) {
-      at -= len;
-      continue;
-    }
-    const c = Math.min(len - at, data.length - o);
-    if (k.copyOut(base + at, data.subarray(o, o + c))) return false;
-    o += c;
-    at = 0;
-  }
-  return true;
-}
-
-/** `n` bytes of the segments starting `at` bytes into them. */
-function gather(k: Kernel, segs: Segs, at: number, n: number): Uint8Array {
-  const out = new Uint8Array(n);
+/**
+ * Walk `n` bytes of the segments starting `at` bytes into them: fn(address, offset in the n
+ * bytes, length) for each piece, stopping (false) when fn returns false.
+ */
+function walkSegs(segs: Segs, at: number, n: number, fn: (addr: number, o: number, c: number) => boolean): boolean {
   let o = 0;
   for (const [base, len] of segs) {
     if (o >= n) break;
@@ -70,10 +55,25 @@ function gather(k: Kernel, segs: Segs, at: number, n: number): Uint8Array {
       continue;
     }
     const c = Math.min(len - at, n - o);
-    out.set(k.cpu.mem.readBytes(base + at, c), o);
+    if (!fn(base + at, o, c)) return false;
     o += c;
     at = 0;
   }
+  return true;
+}
+
+/** Copy `data` into the segments starting `at` bytes into them; false at a fault. */
+function scatter(k: Kernel, segs: Segs, at: number, data: Uint8Array): boolean {
+  return walkSegs(segs, at, data.length, (addr, o, c) => !k.copyOut(addr, data.subarray(o, o + c)));
+}
+
+/** `n` bytes of the segments starting `at` bytes into them. */
+function gather(k: Kernel, segs: Segs, at: number, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  walkSegs(segs, at, n, (addr, o, c) => {
+    out.set(k.cpu.mem.readBytes(addr, c), o);
+    return true;
+  });
   return out;
 }
 
